@@ -1,0 +1,40 @@
+import type { Clock, IdGenerator, Storage } from '../domain/ports.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
+
+/** What every use case receives: the storage port, the clock and the id generator. */
+export interface AppDeps {
+  storage: Storage;
+  clock: Clock;
+  ids: IdGenerator;
+}
+
+/** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */
+export const OPERATOR = 'operator' as const;
+export type Operator = typeof OPERATOR;
+
+export function actorIdOf(actor: Actor | Operator): string | null {
+  return actor === OPERATOR ? null : actor.personId;
+}
+
+export function nowIso(deps: Pick<AppDeps, 'clock'>): string {
+  return deps.clock.now().toISOString();
+}
+
+const CONCURRENT_CHANGE = 'concurrent_change';
+
+/** Someone else saved the same case between our read and our write. */
+export function concurrentChange(): AppError {
+  return new AppError('conflict', 'Someone else changed this case at the same moment. Reload it and try again.', { internal: CONCURRENT_CHANGE });
+}
+
+/** Re-runs a whole transaction when it lost an optimistic-concurrency race; the work is idempotent by design. */
+export async function retryOnConcurrentChange<T>(work: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof AppError) || error.message !== CONCURRENT_CHANGE) throw error;
+    }
+  }
+}

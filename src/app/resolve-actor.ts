@@ -1,0 +1,84 @@
+import { AppError } from '../domain/errors.ts';
+import type { SignedInIdentity } from '../domain/identity.ts';
+import type { PersonWithRoles, School, StorageTx } from '../domain/ports.ts';
+import type { Actor } from '../domain/roles.ts';
+import { nowIso, type AppDeps } from './deps.ts';
+
+/**
+ * Maps a verified identity to a person of a school. The tenant picks the school; the subject (or, the
+ * first time, the directory email) picks the person. Anyone the school's own directory vouches for may
+ * report a concern, so an unknown member of a known tenant is added as staff rather than turned away.
+ */
+export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
+  return deps.storage.transaction(async (tx) => {
+    const school = await findSchool(tx.schools, identity);
+    if (!school) {
+      throw new AppError('forbidden', 'Your organisation is not set up in DSL Desk. Ask your school to contact its DSL Desk administrator.', {
+        internal: `no school for ${identity.provider} tenant`,
+      });
+    }
+    let person = await findPerson(tx.people, school.id, identity);
+    const now = nowIso(deps);
+    if (person && !person.active) throw new AppError('forbidden', 'Your DSL Desk account has been switched off. Ask your school office.');
+    if (person && identity.provider === 'entra' && !person.entraObjectId) {
+      person = { ...person, entraObjectId: identity.subject, updatedAt: now };
+      await tx.people.update(person);
+      await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'entra' } }, now);
+    } else if (person && identity.provider === 'google' && !person.googleSubject) {
+      person = { ...person, googleSubject: identity.subject, updatedAt: now };
+      await tx.people.update(person);
+      await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'google' } }, now);
+    }
+    if (!person) {
+      if (identity.provider === 'sandbox' || !identity.email) {
+        throw new AppError('forbidden', 'Your account is not set up in DSL Desk for this school. Ask your DSL Desk administrator.');
+      }
+      if (await tx.people.findByEmail(school.id, identity.email)) {
+        throw new AppError('forbidden', 'Your email address is linked to a different account in DSL Desk. Ask your DSL Desk administrator to check it.', {
+          internal: 'email already linked to another directory account',
+        });
+      }
+      const created: PersonWithRoles = {
+        id: deps.ids.newId(),
+        schoolId: school.id,
+        displayName: identity.displayName ?? identity.email,
+        email: identity.email,
+        entraObjectId: identity.provider === 'entra' ? identity.subject : null,
+        googleSubject: identity.provider === 'google' ? identity.subject : null,
+        active: true,
+        createdAt: now,
+        updatedAt: now,
+        roles: ['staff'],
+      };
+      await tx.people.insert(created);
+      await tx.people.grantRole(school.id, created.id, 'staff', now);
+      await tx.audit.append({ schoolId: school.id, actorId: created.id, action: 'person.created', detail: { via: identity.provider } }, now);
+      person = created;
+    }
+    return { schoolId: school.id, personId: person.id, displayName: person.displayName, roles: person.roles };
+  });
+}
+
+async function findSchool(schools: StorageTx['schools'], identity: SignedInIdentity): Promise<School | undefined> {
+  switch (identity.provider) {
+    case 'entra':
+      return schools.findByEntraTenant(identity.tenantId);
+    case 'google':
+      return schools.findByGoogleDomain(identity.tenantId);
+    case 'sandbox':
+      return schools.getBySlug(identity.tenantId);
+  }
+}
+
+async function findPerson(people: StorageTx['people'], schoolId: string, identity: SignedInIdentity): Promise<PersonWithRoles | undefined> {
+  if (identity.provider === 'sandbox') return people.findByEmail(schoolId, identity.subject);
+  const bySubject =
+    identity.provider === 'entra' ? await people.findByEntraObjectId(schoolId, identity.subject) : await people.findByGoogleSubject(schoolId, identity.subject);
+  if (bySubject) return bySubject;
+  if (!identity.email) return undefined;
+  // Email links a directory account to an imported person only once: a person already linked to another
+  // account is never taken over by a second account that happens to carry the same address.
+  const byEmail = await people.findByEmail(schoolId, identity.email);
+  const linked = identity.provider === 'entra' ? byEmail?.entraObjectId : byEmail?.googleSubject;
+  return byEmail && !linked ? byEmail : undefined;
+}

@@ -1,0 +1,86 @@
+import { createHash } from 'node:crypto';
+import type { CaseAuditAction } from './case.ts';
+
+/**
+ * Audit events: who did what, when, to which case or policy. They never carry concern text, only ids
+ * and codes. Each school's events form a hash chain so that an edited or removed row is detectable.
+ */
+export type AuditAction =
+  | CaseAuditAction
+  | 'case.created'
+  | 'case.reporter_added'
+  | 'case.viewed'
+  | 'school.created'
+  | 'person.created'
+  | 'person.updated'
+  | 'role.granted'
+  | 'role.revoked';
+
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+export interface AuditEventInput {
+  schoolId: string;
+  /** The person who acted; null for DSL Desk itself (operators' CLI, jobs). */
+  actorId: string | null;
+  action: AuditAction;
+  caseId?: string | null;
+  policyId?: string | null;
+  detail?: AuditDetail;
+}
+
+export interface AuditEvent {
+  id: string;
+  schoolId: string;
+  seq: number;
+  at: string;
+  actorId: string | null;
+  action: AuditAction;
+  caseId: string | null;
+  policyId: string | null;
+  detail: AuditDetail;
+  prevHash: string;
+  hash: string;
+}
+
+/** The first link of every school's chain points at this. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The bytes that are hashed: every field but the hash itself, in a fixed order. */
+export function canonicalAuditPayload(event: Omit<AuditEvent, 'hash'>): string {
+  const detail = Object.keys(event.detail)
+    .sort()
+    .map((key) => [key, event.detail[key]]);
+  return JSON.stringify([event.id, event.schoolId, event.seq, event.at, event.actorId, event.action, event.caseId, event.policyId, detail, event.prevHash]);
+}
+
+export function auditHash(event: Omit<AuditEvent, 'hash'>): string {
+  return createHash('sha256').update(canonicalAuditPayload(event)).digest('hex');
+}
+
+/** Why a chain is broken, naming the first bad row. */
+export interface AuditBreak {
+  schoolId: string;
+  seq: number;
+  eventId: string | null;
+  reason: 'hash_mismatch' | 'prev_hash_mismatch' | 'sequence_gap' | 'head_mismatch';
+}
+
+/** Walks one school's events in sequence order and returns the first broken link, if any. */
+export function findFirstBreak(schoolId: string, events: Iterable<AuditEvent>, head: { seq: number; hash: string } | undefined): AuditBreak | undefined {
+  let expectedSeq = 1;
+  let prevHash = GENESIS_HASH;
+  for (const event of events) {
+    if (event.seq !== expectedSeq) return { schoolId, seq: expectedSeq, eventId: null, reason: 'sequence_gap' };
+    if (event.prevHash !== prevHash) return { schoolId, seq: event.seq, eventId: event.id, reason: 'prev_hash_mismatch' };
+    const { hash, ...rest } = event;
+    if (auditHash(rest) !== hash) return { schoolId, seq: event.seq, eventId: event.id, reason: 'hash_mismatch' };
+    prevHash = hash;
+    expectedSeq += 1;
+  }
+  const lastSeq = expectedSeq - 1;
+  if (head && (head.seq !== lastSeq || head.hash !== prevHash)) {
+    // Rows removed from the end leave the chain consistent but shorter than its recorded head.
+    return { schoolId, seq: lastSeq + 1, eventId: null, reason: 'head_mismatch' };
+  }
+  return undefined;
+}

@@ -1,0 +1,365 @@
+import { AppError, forbidden, invalidInput, invalidTransition } from './errors.ts';
+import {
+  incidentType,
+  isSecurityOnly,
+  protocolStepKeys,
+  URGENCY_RANK,
+  type ActionTaken,
+  type EscalationAgency,
+  type IncidentTypeCode,
+  type Urgency,
+} from './incident-types.ts';
+import { hasAnyRole, isCaseHandler, RESTRICTED_CASE_ROLES, type Actor, type Role } from './roles.ts';
+import type { CaseSource, Concern, ReportChannel } from './concern.ts';
+
+/** new → acknowledged → in_progress → escalated → closed; a closed case can be reopened with a reason. */
+export const CASE_STATUSES = ['new', 'acknowledged', 'in_progress', 'escalated', 'closed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
+
+export interface Reporter {
+  personId: string;
+  reportedAt: string;
+  channel: ReportChannel;
+}
+export interface CaseNote {
+  id: string;
+  authorId: string;
+  at: string;
+  text: string;
+}
+export interface ProtocolTick {
+  step: string;
+  byId: string;
+  at: string;
+}
+export interface Escalation {
+  agency: EscalationAgency;
+  reference?: string;
+  byId: string;
+  at: string;
+}
+export interface UrgencyChange {
+  from: Urgency;
+  to: Urgency;
+  reason: string;
+  byId: string;
+  at: string;
+}
+export interface RecordedAction {
+  action: ActionTaken;
+  byId: string;
+  at: string;
+}
+export interface Reopening {
+  reason: string;
+  byId: string;
+  at: string;
+}
+export interface Outcome {
+  summary: string;
+  byId: string;
+  at: string;
+}
+
+/** A case: one concern, possibly reported by several people, and everything the DSLs did about it. */
+export interface Case {
+  id: string;
+  schoolId: string;
+  reference: string;
+  status: CaseStatus;
+  urgency: Urgency;
+  urgencyReason: string;
+  restricted: boolean;
+  types: IncidentTypeCode[];
+  subjectPersonId?: string;
+  assigneeId?: string;
+  concern: Concern;
+  source?: CaseSource;
+  reporters: Reporter[];
+  notes: CaseNote[];
+  protocolTicks: ProtocolTick[];
+  escalations: Escalation[];
+  actionsTaken: RecordedAction[];
+  urgencyChanges: UrgencyChange[];
+  reopenings: Reopening[];
+  outcome?: Outcome;
+  acknowledgedAt?: string;
+  acknowledgedById?: string;
+  createdAt: string;
+  updatedAt: string;
+  closedAt?: string;
+  version: number;
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppError };
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(error: AppError): Result<T> => ({ ok: false, error });
+
+/** What a transition produced: the new state and the audit detail to record with it (never concern text). */
+export interface CaseChange {
+  next: Case;
+  action: CaseAuditAction;
+  detail: Record<string, string | number | boolean | null>;
+}
+
+export type CaseAuditAction =
+  | 'case.acknowledged'
+  | 'case.assigned'
+  | 'case.note_added'
+  | 'case.protocol_step_ticked'
+  | 'case.escalated'
+  | 'case.urgency_changed'
+  | 'case.action_recorded'
+  | 'case.closed'
+  | 'case.reopened';
+
+/** Urgency follows from the types and the immediate-risk flag; the reason is shown to DSLs. */
+export function deriveUrgency(types: readonly IncidentTypeCode[], childAtImmediateRisk: boolean): { urgency: Urgency; reason: string } {
+  if (childAtImmediateRisk) return { urgency: 'urgent', reason: 'The reporter said a child is at immediate risk.' };
+  let strongest: IncidentTypeCode | undefined;
+  for (const code of types) {
+    if (!strongest || URGENCY_RANK[incidentType(code).defaultUrgency] > URGENCY_RANK[incidentType(strongest).defaultUrgency]) strongest = code;
+  }
+  if (!strongest) return { urgency: 'normal', reason: 'No incident type given.' };
+  const type = incidentType(strongest);
+  return { urgency: type.defaultUrgency, reason: `${type.label}: ${type.defaultUrgency} by default.` };
+}
+
+export function isRestrictedConcern(types: readonly IncidentTypeCode[]): boolean {
+  return types.some((code) => 'restricted' in incidentType(code) && incidentType(code).restricted === true);
+}
+
+export function formatCaseReference(year: number, sequence: number): string {
+  return `CASE-${year}-${String(sequence).padStart(4, '0')}`;
+}
+
+export interface NewCaseInput {
+  id: string;
+  schoolId: string;
+  reference: string;
+  concern: Concern;
+  source?: CaseSource;
+  reporter: Reporter;
+  now: string;
+}
+
+/** A freshly reported case. The reporter is never the subject of a restricted case they report. */
+export function openCase(input: NewCaseInput): Case {
+  const { urgency, reason } = deriveUrgency(input.concern.types, input.concern.childAtImmediateRisk);
+  return {
+    id: input.id,
+    schoolId: input.schoolId,
+    reference: input.reference,
+    status: 'new',
+    urgency,
+    urgencyReason: reason,
+    restricted: isRestrictedConcern(input.concern.types),
+    types: [...input.concern.types],
+    ...(input.concern.subjectPersonId ? { subjectPersonId: input.concern.subjectPersonId } : {}),
+    concern: input.concern,
+    ...(input.source ? { source: input.source } : {}),
+    reporters: [input.reporter],
+    notes: [],
+    protocolTicks: [],
+    escalations: [],
+    actionsTaken: [],
+    urgencyChanges: [],
+    reopenings: [],
+    createdAt: input.now,
+    updatedAt: input.now,
+    version: 1,
+  };
+}
+
+/** Adds another reporter of the same source; a person already listed is not added twice. */
+export function addReporter(current: Case, reporter: Reporter): { next: Case; added: boolean } {
+  if (current.reporters.some((r) => r.personId === reporter.personId)) return { next: current, added: false };
+  return { next: { ...current, reporters: [...current.reporters, reporter], updatedAt: reporter.reportedAt, version: current.version + 1 }, added: true };
+}
+
+// ---- who may see and act -------------------------------------------------------------------------
+
+/** Detail (the concern itself) is for DSL roles; IT sees security-only cases; nobody sees a case about themselves. */
+export function canViewCase(actor: Actor, subject: Pick<Case, 'schoolId' | 'restricted' | 'types' | 'subjectPersonId'>): boolean {
+  if (actor.schoolId !== subject.schoolId) return false;
+  if (subject.subjectPersonId && subject.subjectPersonId === actor.personId) return false;
+  if (subject.restricted) return hasAnyRole(actor, RESTRICTED_CASE_ROLES);
+  if (isCaseHandler(actor)) return true;
+  return hasAnyRole(actor, ['it']) && isSecurityOnly(subject.types);
+}
+
+export function canActOnCase(actor: Actor, subject: Pick<Case, 'schoolId' | 'restricted' | 'types' | 'subjectPersonId'>): boolean {
+  return canViewCase(actor, subject) && isCaseHandler(actor);
+}
+
+/** Whether this actor sees the names of people involved: IT never does. */
+export function seesInvolvedPeople(actor: Actor): boolean {
+  return isCaseHandler(actor);
+}
+
+function guardAct(actor: Actor, current: Case): AppError | undefined {
+  if (!canActOnCase(actor, current)) return forbidden('Only the DSL, deputy DSLs and the headteacher can act on this case.');
+  return undefined;
+}
+
+function guardOpen(current: Case, what: string): AppError | undefined {
+  if (current.status === 'closed') return invalidTransition(`This case is closed. Reopen it with a reason before you ${what}.`);
+  return undefined;
+}
+
+function touch(current: Case, now: string, changes: Partial<Case>): Case {
+  return { ...current, ...changes, updatedAt: now, version: current.version + 1 };
+}
+
+/** Moving out of "new" records who acknowledged it, because the reporter is told and urgent timers stop. */
+function acknowledgement(current: Case, actor: Actor, now: string): Partial<Case> {
+  return current.acknowledgedAt ? {} : { acknowledgedAt: now, acknowledgedById: actor.personId };
+}
+
+function workingStatus(current: Case): CaseStatus {
+  return current.status === 'new' || current.status === 'acknowledged' ? 'in_progress' : current.status;
+}
+
+export function acknowledgeCase(current: Case, actor: Actor, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current);
+  if (denied) return fail(denied);
+  if (current.status !== 'new') return fail(invalidTransition('This case has already been acknowledged.'));
+  return ok({
+    next: touch(current, now, { status: 'acknowledged', ...acknowledgement(current, actor, now) }),
+    action: 'case.acknowledged',
+    detail: { status: 'acknowledged' },
+  });
+}
+
+/** The assignee must be able to act on the case; the caller checks that against the store and passes their roles. */
+export function assignCase(current: Case, actor: Actor, assignee: Actor, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'assign it');
+  if (denied) return fail(denied);
+  if (!canActOnCase(assignee, current)) {
+    return fail(invalidInput('That person cannot be assigned this case: choose a DSL, deputy DSL or the headteacher.', [{ path: 'assigneeId', message: 'Choose someone who can act on this case.' }]));
+  }
+  if (current.assigneeId === assignee.personId) return fail(invalidTransition('This case is already assigned to that person.'));
+  return ok({
+    next: touch(current, now, { assigneeId: assignee.personId, status: workingStatus(current), ...acknowledgement(current, actor, now) }),
+    action: 'case.assigned',
+    detail: { assigneeId: assignee.personId, status: workingStatus(current) },
+  });
+}
+
+export function addCaseNote(current: Case, actor: Actor, note: { id: string; text: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current);
+  if (denied) return fail(denied);
+  const text = note.text.trim();
+  if (!text) return fail(invalidInput('Write the note before saving it.', [{ path: 'text', message: 'Write the note before saving it.' }]));
+  // Notes are allowed on closed cases: follow-up information must still be recorded in the chronology.
+  return ok({
+    next: touch(current, now, { notes: [...current.notes, { id: note.id, authorId: actor.personId, at: now, text }] }),
+    action: 'case.note_added',
+    detail: { noteId: note.id },
+  });
+}
+
+export function tickProtocolStep(current: Case, actor: Actor, step: string, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'tick protocol steps');
+  if (denied) return fail(denied);
+  const allowed = protocolStepKeys(current.types);
+  if (!allowed.includes(step)) {
+    return fail(invalidInput('That step is not part of the checklist for this case.', [{ path: 'step', message: `Choose one of: ${allowed.join(', ')}.` }]));
+  }
+  if (current.protocolTicks.some((tick) => tick.step === step)) return fail(invalidTransition('That step has already been ticked.'));
+  return ok({
+    next: touch(current, now, {
+      protocolTicks: [...current.protocolTicks, { step, byId: actor.personId, at: now }],
+      status: workingStatus(current),
+      ...acknowledgement(current, actor, now),
+    }),
+    action: 'case.protocol_step_ticked',
+    detail: { step },
+  });
+}
+
+export function escalateCase(current: Case, actor: Actor, escalation: { agency: EscalationAgency; reference?: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'escalate it');
+  if (denied) return fail(denied);
+  const entry: Escalation = { agency: escalation.agency, byId: actor.personId, at: now, ...(escalation.reference ? { reference: escalation.reference } : {}) };
+  return ok({
+    next: touch(current, now, { escalations: [...current.escalations, entry], status: 'escalated', ...acknowledgement(current, actor, now) }),
+    action: 'case.escalated',
+    detail: { agency: escalation.agency, status: 'escalated' },
+  });
+}
+
+export function changeCaseUrgency(current: Case, actor: Actor, change: { urgency: Urgency; reason: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'change its urgency');
+  if (denied) return fail(denied);
+  const reason = change.reason.trim();
+  if (!reason) return fail(invalidInput('Say why the urgency is changing.', [{ path: 'reason', message: 'Say why the urgency is changing.' }]));
+  if (change.urgency === current.urgency) return fail(invalidTransition(`The case is already ${current.urgency}.`));
+  return ok({
+    next: touch(current, now, {
+      urgency: change.urgency,
+      urgencyReason: reason,
+      urgencyChanges: [...current.urgencyChanges, { from: current.urgency, to: change.urgency, reason, byId: actor.personId, at: now }],
+    }),
+    action: 'case.urgency_changed',
+    detail: { from: current.urgency, to: change.urgency },
+  });
+}
+
+export function recordActionTaken(current: Case, actor: Actor, action: ActionTaken, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current);
+  if (denied) return fail(denied);
+  return ok({
+    next: touch(current, now, { actionsTaken: [...current.actionsTaken, { action, byId: actor.personId, at: now }], status: workingStatus(current), ...acknowledgement(current, actor, now) }),
+    action: 'case.action_recorded',
+    detail: { action },
+  });
+}
+
+export function closeCase(current: Case, actor: Actor, outcome: { summary: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'close it again');
+  if (denied) return fail(denied);
+  const summary = outcome.summary.trim();
+  if (!summary) {
+    return fail(invalidInput('Closing a case needs an outcome summary.', [{ path: 'outcome', message: 'Summarise the investigation and outcome before closing.' }]));
+  }
+  return ok({
+    next: touch(current, now, { status: 'closed', closedAt: now, outcome: { summary, byId: actor.personId, at: now }, ...acknowledgement(current, actor, now) }),
+    action: 'case.closed',
+    detail: { status: 'closed' },
+  });
+}
+
+export function reopenCase(current: Case, actor: Actor, reopening: { reason: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current);
+  if (denied) return fail(denied);
+  if (current.status !== 'closed') return fail(invalidTransition('Only a closed case can be reopened.'));
+  const reason = reopening.reason.trim();
+  if (!reason) return fail(invalidInput('Say why the case is being reopened.', [{ path: 'reason', message: 'Say why the case is being reopened.' }]));
+  const { closedAt: _closedAt, ...rest } = current;
+  return ok({
+    next: touch(rest as Case, now, { status: 'in_progress', reopenings: [...current.reopenings, { reason, byId: actor.personId, at: now }] }),
+    action: 'case.reopened',
+    detail: { status: 'in_progress' },
+  });
+}
+
+/** What a reporter may see of their own report: status only. */
+export interface ReporterView {
+  reference: string;
+  status: CaseStatus;
+  reportedAt: string;
+  updatedAt: string;
+}
+
+export function reporterView(current: Pick<Case, 'reference' | 'status' | 'updatedAt'>, reportedAt: string): ReporterView {
+  return { reference: current.reference, status: current.status, reportedAt, updatedAt: current.updatedAt };
+}
+
+/** The case as one actor may see it; IT never gets the names of people involved. */
+export function caseDetailFor(actor: Actor, current: Case): Case {
+  if (seesInvolvedPeople(actor)) return current;
+  return { ...current, concern: { ...current.concern, involved: current.concern.involved.map((p) => ({ group: p.group, name: '(hidden)' })) } };
+}
+
+export const ROLES_NOTIFIED_OF_NEW_CASES: readonly Role[] = ['dsl', 'deputy_dsl'];

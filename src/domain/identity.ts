@@ -1,0 +1,13 @@
+/**
+ * A signed-in identity after its token was verified by the platform's own mechanism. Which school
+ * and person it is, and what they may do, is decided from DSL Desk's records, never from the token.
+ */
+export interface SignedInIdentity {
+  provider: 'entra' | 'google' | 'sandbox';
+  /** Entra tenant id, Google Workspace domain, or the sandbox school's slug. */
+  tenantId: string;
+  /** Entra object id, Google subject, or the sandbox person's email. */
+  subject: string;
+  email?: string;
+  displayName?: string;
+}

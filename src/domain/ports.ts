@@ -1,0 +1,200 @@
+import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
+import type { Case, CaseStatus } from './case.ts';
+import type { IncidentTypeCode, Urgency } from './incident-types.ts';
+import type { Role } from './roles.ts';
+
+/**
+ * The ports the use cases depend on. Storage engines implement them; use cases receive them as
+ * arguments. Every method that reads or writes school data takes the school id: nothing is unscoped.
+ */
+export interface Clock {
+  now(): Date;
+}
+
+export interface IdGenerator {
+  newId(): string;
+}
+
+export interface School {
+  id: string;
+  name: string;
+  slug: string;
+  entraTenantId: string | null;
+  googleDomain: string | null;
+  timeZone: string;
+  createdAt: string;
+}
+
+export interface Person {
+  id: string;
+  schoolId: string;
+  displayName: string;
+  email: string;
+  entraObjectId: string | null;
+  googleSubject: string | null;
+  active: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface PersonWithRoles extends Person {
+  roles: Role[];
+}
+
+export interface CaseFilter {
+  statuses?: CaseStatus[];
+  urgencies?: Urgency[];
+  type?: IncidentTypeCode;
+  assigneeId?: string;
+  /** Return cases created before this point (keyset pagination, newest first). */
+  before?: { createdAt: string; id: string };
+  limit: number;
+}
+
+/** The non-sensitive columns of a case, enough to list and authorise without decrypting. */
+export interface CaseHeader {
+  id: string;
+  schoolId: string;
+  reference: string;
+  status: CaseStatus;
+  urgency: Urgency;
+  types: IncidentTypeCode[];
+  restricted: boolean;
+  subjectPersonId?: string;
+  assigneeId?: string;
+  reporterCount: number;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export interface MyReport {
+  caseId: string;
+  reference: string;
+  status: CaseStatus;
+  reportedAt: string;
+  updatedAt: string;
+}
+
+export interface OutboxMessageInput {
+  schoolId: string;
+  kind: string;
+  /** Ids and codes only: handlers load what they need, so no concern text sits in the queue. */
+  payload: Record<string, unknown>;
+  /** Enqueueing the same key twice is a no-op. */
+  dedupeKey?: string;
+  runAfter?: string;
+}
+
+export interface OutboxMessage {
+  id: string;
+  schoolId: string;
+  kind: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  createdAt: string;
+}
+
+export interface SchoolRepository {
+  get(id: string): Promise<School | undefined>;
+  getBySlug(slug: string): Promise<School | undefined>;
+  findByEntraTenant(tenantId: string): Promise<School | undefined>;
+  findByGoogleDomain(domain: string): Promise<School | undefined>;
+  list(): Promise<School[]>;
+  insert(school: School): Promise<void>;
+}
+
+export interface PersonRepository {
+  get(schoolId: string, personId: string): Promise<PersonWithRoles | undefined>;
+  findByEmail(schoolId: string, email: string): Promise<PersonWithRoles | undefined>;
+  findByEntraObjectId(schoolId: string, objectId: string): Promise<PersonWithRoles | undefined>;
+  findByGoogleSubject(schoolId: string, subject: string): Promise<PersonWithRoles | undefined>;
+  list(schoolId: string): Promise<PersonWithRoles[]>;
+  listWithRole(schoolId: string, role: Role): Promise<PersonWithRoles[]>;
+  insert(person: Person): Promise<void>;
+  update(person: Person): Promise<void>;
+  grantRole(schoolId: string, personId: string, role: Role, at: string): Promise<boolean>;
+  revokeRole(schoolId: string, personId: string, role: Role): Promise<boolean>;
+}
+
+export interface CaseRepository {
+  /** With `lock`, other writers of this case wait until this transaction ends (PostgreSQL row lock). */
+  get(schoolId: string, caseId: string, options?: { lock?: boolean }): Promise<Case | undefined>;
+  getHeader(schoolId: string, caseId: string): Promise<CaseHeader | undefined>;
+  findIdByReference(schoolId: string, reference: string): Promise<string | undefined>;
+  find(schoolId: string, filter: CaseFilter): Promise<CaseHeader[]>;
+  findForReporter(schoolId: string, personId: string, limit: number): Promise<MyReport[]>;
+  /** The next reference number for the school and year, unique even under concurrent reports. */
+  nextSequence(schoolId: string, year: number): Promise<number>;
+  insert(created: Case): Promise<void>;
+  /** Saves the new state if nobody else changed the case since `expectedVersion`; false otherwise. */
+  update(changed: Case, expectedVersion: number): Promise<boolean>;
+  addReporter(schoolId: string, caseId: string, personId: string, reportedAt: string, channel: string): Promise<void>;
+  /** When this person reported this case, if they did. */
+  reportedAt(schoolId: string, caseId: string, personId: string): Promise<string | undefined>;
+}
+
+export interface IdempotencyRepository {
+  /**
+   * Claims a key for a new case. Returns undefined when this call won the key, or the case id the key
+   * already points at. Concurrent claims of one key wait for each other, so exactly one wins.
+   */
+  claim(schoolId: string, personId: string, key: string, caseId: string, at: string): Promise<string | undefined>;
+}
+
+export interface CaseSourceRepository {
+  /** Same idea for a reported message: the first report of a source owns it, later ones join that case. */
+  claim(schoolId: string, fingerprint: string, caseId: string, at: string): Promise<string | undefined>;
+}
+
+export interface AuditLog {
+  append(event: AuditEventInput, at: string): Promise<AuditEvent>;
+  listForCase(schoolId: string, caseId: string): Promise<AuditEvent[]>;
+}
+
+export interface Outbox {
+  enqueue(message: OutboxMessageInput, at: string): Promise<void>;
+}
+
+/** Everything a use case can touch inside one transaction. */
+export interface StorageTx {
+  schools: SchoolRepository;
+  people: PersonRepository;
+  cases: CaseRepository;
+  idempotency: IdempotencyRepository;
+  caseSources: CaseSourceRepository;
+  audit: AuditLog;
+  outbox: Outbox;
+}
+
+export interface OutboxClaimOptions {
+  owner: string;
+  kinds: string[];
+  limit: number;
+  leaseMs: number;
+  now: Date;
+}
+
+/** The dispatcher's side of the outbox; each call is its own transaction. */
+export interface OutboxStore {
+  claim(options: OutboxClaimOptions): Promise<OutboxMessage[]>;
+  complete(id: string, owner: string, at: string): Promise<void>;
+  /** Schedules a retry at `retryAt`, or gives up for good when it is null. */
+  fail(id: string, owner: string, error: string, retryAt: string | null): Promise<void>;
+  counts(): Promise<Record<'pending' | 'done' | 'failed', number>>;
+}
+
+export interface AuditVerification {
+  schools: number;
+  events: number;
+  firstBreak?: AuditBreak;
+}
+
+export interface Storage {
+  readonly engine: 'sqlite' | 'postgres';
+  transaction<T>(work: (tx: StorageTx) => Promise<T>): Promise<T>;
+  outbox: OutboxStore;
+  verifyAudit(): Promise<AuditVerification>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

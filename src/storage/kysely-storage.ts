@@ -1,0 +1,686 @@
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEvent, type AuditEventInput, type AuditBreak } from '../domain/audit.ts';
+import type { Case, CaseStatus } from '../domain/case.ts';
+import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
+import type {
+  AuditLog,
+  AuditVerification,
+  CaseFilter,
+  CaseHeader,
+  CaseRepository,
+  CaseSourceRepository,
+  IdempotencyRepository,
+  MyReport,
+  Outbox,
+  OutboxClaimOptions,
+  OutboxMessage,
+  OutboxStore,
+  Person,
+  PersonRepository,
+  PersonWithRoles,
+  School,
+  SchoolRepository,
+  Storage,
+  StorageTx,
+} from '../domain/ports.ts';
+import type { Role } from '../domain/roles.ts';
+import type { FieldCipher } from './field-cipher.ts';
+import { migrationProvider } from './migrations.ts';
+import type { CasesTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** The parts of a case that are sealed together in `cases.details`. */
+type CaseDetails = Pick<
+  Case,
+  'concern' | 'source' | 'notes' | 'protocolTicks' | 'escalations' | 'actionsTaken' | 'urgencyChanges' | 'reopenings' | 'outcome' | 'urgencyReason' | 'acknowledgedAt' | 'acknowledgedById'
+>;
+
+export interface KyselyStorageOptions {
+  engine: 'sqlite' | 'postgres';
+  db: Kysely<Database>;
+  cipher: FieldCipher;
+}
+
+/**
+ * The one storage implementation: the same queries on both engines. The only engine-specific parts are
+ * row locks (PostgreSQL has them; SQLite serialises every write transaction anyway).
+ */
+export class KyselyStorage implements Storage {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly outbox: OutboxStore;
+  readonly #db: Kysely<Database>;
+  readonly #cipher: FieldCipher;
+
+  constructor(options: KyselyStorageOptions) {
+    this.engine = options.engine;
+    this.#db = options.db;
+    this.#cipher = options.cipher;
+    this.outbox = new KyselyOutboxStore(this.#db, this.engine);
+  }
+
+  /** Brings the schema up to date; safe to call from several instances at once. */
+  async migrate(): Promise<string[]> {
+    const migrator = new Migrator({ db: this.#db, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    if (error) throw error instanceof Error ? error : new Error(String(error));
+    return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  }
+
+  async transaction<T>(work: (tx: StorageTx) => Promise<T>): Promise<T> {
+    return this.#db.transaction().execute((trx) => work(this.#repositories(trx)));
+  }
+
+  #repositories(db: Db): StorageTx {
+    const locks = this.engine === 'postgres';
+    return {
+      schools: new KyselySchools(db),
+      people: new KyselyPeople(db),
+      cases: new KyselyCases(db, this.#cipher, locks),
+      idempotency: new KyselyIdempotency(db),
+      caseSources: new KyselyCaseSources(db),
+      audit: new KyselyAuditLog(db, locks),
+      outbox: new KyselyOutbox(db),
+    };
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const heads = await this.#db.selectFrom('audit_heads').selectAll().execute();
+    const headBySchool = new Map(heads.map((h) => [h.school_id, { seq: Number(h.seq), hash: h.hash }]));
+    const schoolRows = await this.#db.selectFrom('audit_events').select('school_id').distinct().execute();
+    const schools = new Set([...schoolRows.map((r) => r.school_id), ...headBySchool.keys()]);
+    let events = 0;
+    let firstBreak: AuditBreak | undefined;
+    for (const schoolId of [...schools].sort()) {
+      const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).orderBy('seq').execute();
+      events += rows.length;
+      const broken = findFirstBreak(schoolId, rows.map(toAuditEvent), headBySchool.get(schoolId));
+      if (broken && !firstBreak) firstBreak = broken;
+    }
+    return { schools: schools.size, events, ...(firstBreak ? { firstBreak } : {}) };
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.#db);
+  }
+
+  async close(): Promise<void> {
+    await this.#db.destroy();
+  }
+}
+
+// ---- schools and people --------------------------------------------------------------------------
+
+function toSchool(row: SchoolsTable): School {
+  return {
+    id: row.id,
+    name: row.name,
+    slug: row.slug,
+    entraTenantId: row.entra_tenant_id,
+    googleDomain: row.google_domain,
+    timeZone: row.time_zone,
+    createdAt: row.created_at,
+  };
+}
+
+class KyselySchools implements SchoolRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async #one(column: 'id' | 'slug' | 'entra_tenant_id' | 'google_domain', value: string): Promise<School | undefined> {
+    const row = await this.#db.selectFrom('schools').selectAll().where(column, '=', value).executeTakeFirst();
+    return row ? toSchool(row) : undefined;
+  }
+  get(id: string) {
+    return this.#one('id', id);
+  }
+  getBySlug(slug: string) {
+    return this.#one('slug', slug);
+  }
+  findByEntraTenant(tenantId: string) {
+    return this.#one('entra_tenant_id', tenantId.toLowerCase());
+  }
+  findByGoogleDomain(domain: string) {
+    return this.#one('google_domain', domain.toLowerCase());
+  }
+  async list(): Promise<School[]> {
+    return (await this.#db.selectFrom('schools').selectAll().orderBy('name').execute()).map(toSchool);
+  }
+  async insert(school: School): Promise<void> {
+    await this.#db
+      .insertInto('schools')
+      .values({
+        id: school.id,
+        name: school.name,
+        slug: school.slug,
+        entra_tenant_id: school.entraTenantId?.toLowerCase() ?? null,
+        google_domain: school.googleDomain?.toLowerCase() ?? null,
+        time_zone: school.timeZone,
+        created_at: school.createdAt,
+      })
+      .execute();
+  }
+}
+
+class KyselyPeople implements PersonRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async #withRoles(rows: PeopleTable[]): Promise<PersonWithRoles[]> {
+    if (rows.length === 0) return [];
+    const schoolId = rows[0]!.school_id;
+    const roleRows = await this.#db
+      .selectFrom('person_roles')
+      .select(['person_id', 'role'])
+      .where('school_id', '=', schoolId)
+      .where(
+        'person_id',
+        'in',
+        rows.map((r) => r.id),
+      )
+      .execute();
+    const byPerson = new Map<string, Role[]>();
+    for (const r of roleRows) byPerson.set(r.person_id, [...(byPerson.get(r.person_id) ?? []), r.role as Role]);
+    return rows.map((row) => ({
+      id: row.id,
+      schoolId: row.school_id,
+      displayName: row.display_name,
+      email: row.email,
+      entraObjectId: row.entra_object_id,
+      googleSubject: row.google_subject,
+      active: Number(row.active) === 1,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      roles: (byPerson.get(row.id) ?? []).sort(),
+    }));
+  }
+
+  async #one(schoolId: string, column: 'id' | 'email' | 'entra_object_id' | 'google_subject', value: string) {
+    const row = await this.#db.selectFrom('people').selectAll().where('school_id', '=', schoolId).where(column, '=', value).executeTakeFirst();
+    return row ? (await this.#withRoles([row]))[0] : undefined;
+  }
+
+  get(schoolId: string, personId: string) {
+    return this.#one(schoolId, 'id', personId);
+  }
+  findByEmail(schoolId: string, email: string) {
+    return this.#one(schoolId, 'email', email.toLowerCase());
+  }
+  findByEntraObjectId(schoolId: string, objectId: string) {
+    return this.#one(schoolId, 'entra_object_id', objectId.toLowerCase());
+  }
+  findByGoogleSubject(schoolId: string, subject: string) {
+    return this.#one(schoolId, 'google_subject', subject);
+  }
+  async list(schoolId: string) {
+    return this.#withRoles(await this.#db.selectFrom('people').selectAll().where('school_id', '=', schoolId).orderBy('display_name').execute());
+  }
+  async listWithRole(schoolId: string, role: Role) {
+    const rows = await this.#db
+      .selectFrom('people')
+      .innerJoin('person_roles', (join) => join.onRef('person_roles.person_id', '=', 'people.id').onRef('person_roles.school_id', '=', 'people.school_id'))
+      .selectAll('people')
+      .where('people.school_id', '=', schoolId)
+      .where('person_roles.role', '=', role)
+      .where('people.active', '=', 1)
+      .orderBy('people.display_name')
+      .execute();
+    return this.#withRoles(rows);
+  }
+  #row(person: Person): PeopleTable {
+    return {
+      id: person.id,
+      school_id: person.schoolId,
+      display_name: person.displayName,
+      email: person.email.toLowerCase(),
+      entra_object_id: person.entraObjectId?.toLowerCase() ?? null,
+      google_subject: person.googleSubject,
+      active: person.active ? 1 : 0,
+      created_at: person.createdAt,
+      updated_at: person.updatedAt,
+    };
+  }
+  async insert(person: Person): Promise<void> {
+    await this.#db.insertInto('people').values(this.#row(person)).execute();
+  }
+  async update(person: Person): Promise<void> {
+    const { id, school_id, created_at: _created, ...changes } = this.#row(person);
+    await this.#db.updateTable('people').set(changes).where('id', '=', id).where('school_id', '=', school_id).execute();
+  }
+  async grantRole(schoolId: string, personId: string, role: Role, at: string): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('person_roles')
+      .values({ school_id: schoolId, person_id: personId, role, granted_at: at })
+      .onConflict((oc) => oc.columns(['school_id', 'person_id', 'role']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+  async revokeRole(schoolId: string, personId: string, role: Role): Promise<boolean> {
+    const result = await this.#db
+      .deleteFrom('person_roles')
+      .where('school_id', '=', schoolId)
+      .where('person_id', '=', personId)
+      .where('role', '=', role)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+}
+
+// ---- cases -----------------------------------------------------------------------------------------
+
+function toHeader(row: CasesTable): CaseHeader {
+  return {
+    id: row.id,
+    schoolId: row.school_id,
+    reference: row.reference,
+    status: row.status as CaseStatus,
+    urgency: row.urgency as Urgency,
+    types: JSON.parse(row.types) as IncidentTypeCode[],
+    restricted: Number(row.restricted) === 1,
+    ...(row.subject_person_id ? { subjectPersonId: row.subject_person_id } : {}),
+    ...(row.assignee_id ? { assigneeId: row.assignee_id } : {}),
+    reporterCount: Number(row.reporter_count),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    version: Number(row.version),
+  };
+}
+
+class KyselyCases implements CaseRepository {
+  readonly #db: Db;
+  readonly #cipher: FieldCipher;
+  readonly #locks: boolean;
+  constructor(db: Db, cipher: FieldCipher, locks: boolean) {
+    this.#db = db;
+    this.#cipher = cipher;
+    this.#locks = locks;
+  }
+
+  #context(schoolId: string, caseId: string): string {
+    return `cases.details:${schoolId}:${caseId}`;
+  }
+
+  #seal(value: Case): string {
+    const details: CaseDetails = {
+      concern: value.concern,
+      source: value.source,
+      notes: value.notes,
+      protocolTicks: value.protocolTicks,
+      escalations: value.escalations,
+      actionsTaken: value.actionsTaken,
+      urgencyChanges: value.urgencyChanges,
+      reopenings: value.reopenings,
+      outcome: value.outcome,
+      urgencyReason: value.urgencyReason,
+      acknowledgedAt: value.acknowledgedAt,
+      acknowledgedById: value.acknowledgedById,
+    };
+    return this.#cipher.encrypt(JSON.stringify(details), this.#context(value.schoolId, value.id));
+  }
+
+  #row(value: Case): CasesTable {
+    return {
+      id: value.id,
+      school_id: value.schoolId,
+      reference: value.reference,
+      status: value.status,
+      urgency: value.urgency,
+      types: JSON.stringify(value.types),
+      restricted: value.restricted ? 1 : 0,
+      subject_person_id: value.subjectPersonId ?? null,
+      assignee_id: value.assigneeId ?? null,
+      reporter_count: value.reporters.length,
+      details: this.#seal(value),
+      created_at: value.createdAt,
+      updated_at: value.updatedAt,
+      closed_at: value.closedAt ?? null,
+      version: value.version,
+    };
+  }
+
+  async get(schoolId: string, caseId: string, options: { lock?: boolean } = {}): Promise<Case | undefined> {
+    let query = this.#db.selectFrom('cases').selectAll().where('school_id', '=', schoolId).where('id', '=', caseId);
+    if (options.lock && this.#locks) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    if (!row) return undefined;
+    const reporters = await this.#db
+      .selectFrom('case_reporters')
+      .select(['person_id', 'reported_at', 'channel'])
+      .where('school_id', '=', schoolId)
+      .where('case_id', '=', caseId)
+      .orderBy('reported_at')
+      .orderBy('person_id')
+      .execute();
+    const details = JSON.parse(this.#cipher.decrypt(row.details, this.#context(schoolId, caseId))) as CaseDetails;
+    const header = toHeader(row);
+    const { reporterCount: _count, ...rest } = header;
+    const value: Case = {
+      ...rest,
+      ...stripUndefined(details),
+      reporters: reporters.map((r) => ({ personId: r.person_id, reportedAt: r.reported_at, channel: r.channel as Case['reporters'][number]['channel'] })),
+      ...(row.closed_at ? { closedAt: row.closed_at } : {}),
+    };
+    return value;
+  }
+
+  async getHeader(schoolId: string, caseId: string): Promise<CaseHeader | undefined> {
+    const row = await this.#db.selectFrom('cases').selectAll().where('school_id', '=', schoolId).where('id', '=', caseId).executeTakeFirst();
+    return row ? toHeader(row) : undefined;
+  }
+
+  async findIdByReference(schoolId: string, reference: string): Promise<string | undefined> {
+    const row = await this.#db.selectFrom('cases').select('id').where('school_id', '=', schoolId).where('reference', '=', reference.toUpperCase()).executeTakeFirst();
+    return row?.id;
+  }
+
+  async find(schoolId: string, filter: CaseFilter): Promise<CaseHeader[]> {
+    let query = this.#db.selectFrom('cases').selectAll().where('school_id', '=', schoolId);
+    if (filter.statuses?.length) query = query.where('status', 'in', filter.statuses);
+    if (filter.urgencies?.length) query = query.where('urgency', 'in', filter.urgencies);
+    if (filter.assigneeId) query = query.where('assignee_id', '=', filter.assigneeId);
+    // Types are a small JSON array of known codes; the quoted code cannot occur inside another code.
+    if (filter.type) query = query.where('types', 'like', `%"${filter.type}"%`);
+    if (filter.before) {
+      const { createdAt, id } = filter.before;
+      query = query.where((eb) => eb.or([eb('created_at', '<', createdAt), eb.and([eb('created_at', '=', createdAt), eb('id', '<', id)])]));
+    }
+    const rows = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute();
+    return rows.map(toHeader);
+  }
+
+  async findForReporter(schoolId: string, personId: string, limit: number): Promise<MyReport[]> {
+    const rows = await this.#db
+      .selectFrom('case_reporters')
+      .innerJoin('cases', 'cases.id', 'case_reporters.case_id')
+      .select(['cases.id', 'cases.reference', 'cases.status', 'cases.updated_at', 'case_reporters.reported_at'])
+      .where('case_reporters.school_id', '=', schoolId)
+      .where('cases.school_id', '=', schoolId)
+      .where('case_reporters.person_id', '=', personId)
+      .orderBy('case_reporters.reported_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ caseId: r.id, reference: r.reference, status: r.status as CaseStatus, reportedAt: r.reported_at, updatedAt: r.updated_at }));
+  }
+
+  async nextSequence(schoolId: string, year: number): Promise<number> {
+    const row = await this.#db
+      .insertInto('case_counters')
+      .values({ school_id: schoolId, year, last: 1 })
+      .onConflict((oc) => oc.columns(['school_id', 'year']).doUpdateSet({ last: sql<number>`case_counters.last + 1` }))
+      .returning('last')
+      .executeTakeFirstOrThrow();
+    return Number(row.last);
+  }
+
+  async insert(created: Case): Promise<void> {
+    await this.#db.insertInto('cases').values(this.#row(created)).execute();
+    for (const reporter of created.reporters) {
+      await this.addReporter(created.schoolId, created.id, reporter.personId, reporter.reportedAt, reporter.channel);
+    }
+  }
+
+  async update(changed: Case, expectedVersion: number): Promise<boolean> {
+    const { id, school_id, created_at: _created, reference: _reference, ...changes } = this.#row(changed);
+    const result = await this.#db
+      .updateTable('cases')
+      .set(changes)
+      .where('id', '=', id)
+      .where('school_id', '=', school_id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async addReporter(schoolId: string, caseId: string, personId: string, reportedAt: string, channel: string): Promise<void> {
+    await this.#db
+      .insertInto('case_reporters')
+      .values({ school_id: schoolId, case_id: caseId, person_id: personId, reported_at: reportedAt, channel })
+      .onConflict((oc) => oc.columns(['case_id', 'person_id']).doNothing())
+      .execute();
+  }
+
+  async reportedAt(schoolId: string, caseId: string, personId: string): Promise<string | undefined> {
+    const row = await this.#db
+      .selectFrom('case_reporters')
+      .select('reported_at')
+      .where('school_id', '=', schoolId)
+      .where('case_id', '=', caseId)
+      .where('person_id', '=', personId)
+      .executeTakeFirst();
+    return row?.reported_at;
+  }
+}
+
+function stripUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+}
+
+class KyselyIdempotency implements IdempotencyRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async claim(schoolId: string, personId: string, key: string, caseId: string, at: string): Promise<string | undefined> {
+    // ON CONFLICT DO NOTHING waits for a concurrent claim of the same key to commit or roll back, so two
+    // simultaneous retries of one report cannot both win.
+    const inserted = await this.#db
+      .insertInto('idempotency_keys')
+      .values({ school_id: schoolId, person_id: personId, key, case_id: caseId, created_at: at })
+      .onConflict((oc) => oc.columns(['school_id', 'person_id', 'key']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return undefined;
+    const row = await this.#db
+      .selectFrom('idempotency_keys')
+      .select('case_id')
+      .where('school_id', '=', schoolId)
+      .where('person_id', '=', personId)
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    return row.case_id;
+  }
+}
+
+class KyselyCaseSources implements CaseSourceRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async claim(schoolId: string, fingerprint: string, caseId: string, at: string): Promise<string | undefined> {
+    const inserted = await this.#db
+      .insertInto('case_sources')
+      .values({ school_id: schoolId, fingerprint, case_id: caseId, created_at: at })
+      .onConflict((oc) => oc.columns(['school_id', 'fingerprint']).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return undefined;
+    const row = await this.#db
+      .selectFrom('case_sources')
+      .select('case_id')
+      .where('school_id', '=', schoolId)
+      .where('fingerprint', '=', fingerprint)
+      .executeTakeFirstOrThrow();
+    return row.case_id;
+  }
+}
+
+// ---- audit ------------------------------------------------------------------------------------------
+
+function toAuditEvent(row: Database['audit_events']): AuditEvent {
+  return {
+    id: row.id,
+    schoolId: row.school_id,
+    seq: Number(row.seq),
+    at: row.at,
+    actorId: row.actor_id,
+    action: row.action as AuditEvent['action'],
+    caseId: row.case_id,
+    policyId: row.policy_id,
+    detail: JSON.parse(row.detail) as AuditDetail,
+    prevHash: row.prev_hash,
+    hash: row.hash,
+  };
+}
+
+class KyselyAuditLog implements AuditLog {
+  readonly #db: Db;
+  readonly #locks: boolean;
+  constructor(db: Db, locks: boolean) {
+    this.#db = db;
+    this.#locks = locks;
+  }
+
+  async append(input: AuditEventInput, at: string): Promise<AuditEvent> {
+    await this.#db
+      .insertInto('audit_heads')
+      .values({ school_id: input.schoolId, seq: 0, hash: GENESIS_HASH })
+      .onConflict((oc) => oc.column('school_id').doNothing())
+      .execute();
+    // The head row is locked for the rest of the transaction, so each school's chain grows one link at a time.
+    let headQuery = this.#db.selectFrom('audit_heads').select(['seq', 'hash']).where('school_id', '=', input.schoolId);
+    if (this.#locks) headQuery = headQuery.forUpdate();
+    const head = await headQuery.executeTakeFirstOrThrow();
+    const unsigned: Omit<AuditEvent, 'hash'> = {
+      id: randomUUID(),
+      schoolId: input.schoolId,
+      seq: Number(head.seq) + 1,
+      at,
+      actorId: input.actorId,
+      action: input.action,
+      caseId: input.caseId ?? null,
+      policyId: input.policyId ?? null,
+      detail: input.detail ?? {},
+      prevHash: head.hash,
+    };
+    const event: AuditEvent = { ...unsigned, hash: auditHash(unsigned) };
+    await this.#db
+      .insertInto('audit_events')
+      .values({
+        id: event.id,
+        school_id: event.schoolId,
+        seq: event.seq,
+        at: event.at,
+        actor_id: event.actorId,
+        action: event.action,
+        case_id: event.caseId,
+        policy_id: event.policyId,
+        detail: JSON.stringify(event.detail),
+        prev_hash: event.prevHash,
+        hash: event.hash,
+      })
+      .execute();
+    await this.#db.updateTable('audit_heads').set({ seq: event.seq, hash: event.hash }).where('school_id', '=', input.schoolId).execute();
+    return event;
+  }
+
+  async listForCase(schoolId: string, caseId: string): Promise<AuditEvent[]> {
+    const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('seq').execute();
+    return rows.map(toAuditEvent);
+  }
+}
+
+// ---- outbox -----------------------------------------------------------------------------------------
+
+class KyselyOutbox implements Outbox {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async enqueue(message: Parameters<Outbox['enqueue']>[0], at: string): Promise<void> {
+    await this.#db
+      .insertInto('outbox')
+      .values({
+        id: randomUUID(),
+        school_id: message.schoolId,
+        kind: message.kind,
+        payload: JSON.stringify(message.payload),
+        dedupe_key: message.dedupeKey ?? null,
+        status: 'pending',
+        attempts: 0,
+        run_after: message.runAfter ?? at,
+        lease_owner: null,
+        lease_until: null,
+        last_error: null,
+        created_at: at,
+        done_at: null,
+      })
+      .onConflict((oc) => oc.column('dedupe_key').doNothing())
+      .execute();
+  }
+}
+
+class KyselyOutboxStore implements OutboxStore {
+  readonly #db: Kysely<Database>;
+  readonly #engine: 'sqlite' | 'postgres';
+  constructor(db: Kysely<Database>, engine: 'sqlite' | 'postgres') {
+    this.#db = db;
+    this.#engine = engine;
+  }
+
+  async claim(options: OutboxClaimOptions): Promise<OutboxMessage[]> {
+    if (options.kinds.length === 0) return [];
+    const now = options.now.toISOString();
+    const leaseUntil = new Date(options.now.getTime() + options.leaseMs).toISOString();
+    return this.#db.transaction().execute(async (trx) => {
+      let ready = trx
+        .selectFrom('outbox')
+        .select('id')
+        .where('status', '=', 'pending')
+        .where('run_after', '<=', now)
+        .where('kind', 'in', options.kinds)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('run_after')
+        .limit(options.limit);
+      // Several instances share the outbox: each skips rows another has locked instead of waiting.
+      if (this.#engine === 'postgres') ready = ready.forUpdate().skipLocked();
+      const ids = (await ready.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
+      const rows = await trx
+        .updateTable('outbox')
+        .set((eb) => ({ lease_owner: options.owner, lease_until: leaseUntil, attempts: eb('attempts', '+', 1) }))
+        .where('id', 'in', ids)
+        .returning(['id', 'school_id', 'kind', 'payload', 'attempts', 'created_at'])
+        .execute();
+      return rows.map((r) => ({
+        id: r.id,
+        schoolId: r.school_id,
+        kind: r.kind,
+        payload: JSON.parse(r.payload) as Record<string, unknown>,
+        attempts: Number(r.attempts),
+        createdAt: r.created_at,
+      }));
+    });
+  }
+
+  async complete(id: string, owner: string, at: string): Promise<void> {
+    await this.#db
+      .updateTable('outbox')
+      .set({ status: 'done', done_at: at, lease_owner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async fail(id: string, owner: string, error: string, retryAt: string | null): Promise<void> {
+    await this.#db
+      .updateTable('outbox')
+      .set(
+        retryAt
+          ? { run_after: retryAt, last_error: error.slice(0, 500), lease_owner: null, lease_until: null }
+          : { status: 'failed', last_error: error.slice(0, 500), lease_owner: null, lease_until: null },
+      )
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async counts(): Promise<Record<'pending' | 'done' | 'failed', number>> {
+    const rows = await this.#db.selectFrom('outbox').select(['status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('status').execute();
+    const result = { pending: 0, done: 0, failed: 0 };
+    for (const row of rows) if (row.status in result) result[row.status as keyof typeof result] = Number(row.n);
+    return result;
+  }
+}

@@ -1,0 +1,156 @@
+import type { Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+/**
+ * Versioned migrations, written once with Kysely's schema builder so both engines get the same tables.
+ * Never edit a migration that has shipped: add the next one. Kysely's migrator takes a lock on
+ * PostgreSQL, so several instances starting together migrate once.
+ */
+const migrations: Record<string, Migration> = {
+  '0001_core': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('schools')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .addColumn('entra_tenant_id', 'text', (c) => c.unique())
+        .addColumn('google_domain', 'text', (c) => c.unique())
+        .addColumn('time_zone', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('people')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('entra_object_id', 'text')
+        .addColumn('google_subject', 'text')
+        .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('people_school_email', ['school_id', 'email'])
+        .addUniqueConstraint('people_school_entra', ['school_id', 'entra_object_id'])
+        .addUniqueConstraint('people_school_google', ['school_id', 'google_subject'])
+        .execute();
+
+      await db.schema
+        .createTable('person_roles')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('granted_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('person_roles_pk', ['school_id', 'person_id', 'role'])
+        .execute();
+
+      await db.schema
+        .createTable('cases')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('reference', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('urgency', 'text', (c) => c.notNull())
+        .addColumn('types', 'text', (c) => c.notNull())
+        .addColumn('restricted', 'integer', (c) => c.notNull())
+        .addColumn('subject_person_id', 'text')
+        .addColumn('assignee_id', 'text')
+        .addColumn('reporter_count', 'integer', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('closed_at', 'text')
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addUniqueConstraint('cases_school_reference', ['school_id', 'reference'])
+        .execute();
+      await db.schema.createIndex('cases_school_created').on('cases').columns(['school_id', 'created_at', 'id']).execute();
+
+      await db.schema
+        .createTable('case_reporters')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull().references('cases.id'))
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('reported_at', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('case_reporters_pk', ['case_id', 'person_id'])
+        .execute();
+      await db.schema.createIndex('case_reporters_person').on('case_reporters').columns(['school_id', 'person_id', 'reported_at']).execute();
+
+      await db.schema
+        .createTable('case_counters')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('year', 'integer', (c) => c.notNull())
+        .addColumn('last', 'integer', (c) => c.notNull())
+        .addPrimaryKeyConstraint('case_counters_pk', ['school_id', 'year'])
+        .execute();
+
+      await db.schema
+        .createTable('idempotency_keys')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull())
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('idempotency_keys_pk', ['school_id', 'person_id', 'key'])
+        .execute();
+
+      await db.schema
+        .createTable('case_sources')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('fingerprint', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('case_sources_pk', ['school_id', 'fingerprint'])
+        .execute();
+
+      await db.schema
+        .createTable('audit_events')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('actor_id', 'text')
+        .addColumn('action', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text')
+        .addColumn('policy_id', 'text')
+        .addColumn('detail', 'text', (c) => c.notNull())
+        .addColumn('prev_hash', 'text', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .addUniqueConstraint('audit_events_school_seq', ['school_id', 'seq'])
+        .execute();
+      await db.schema.createIndex('audit_events_case').on('audit_events').columns(['school_id', 'case_id']).execute();
+
+      await db.schema
+        .createTable('audit_heads')
+        .addColumn('school_id', 'text', (c) => c.primaryKey())
+        .addColumn('seq', 'integer', (c) => c.notNull())
+        .addColumn('hash', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('dedupe_key', 'text', (c) => c.unique())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull())
+        .addColumn('run_after', 'text', (c) => c.notNull())
+        .addColumn('lease_owner', 'text')
+        .addColumn('lease_until', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('done_at', 'text')
+        .execute();
+      await db.schema.createIndex('outbox_ready').on('outbox').columns(['status', 'run_after']).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  async getMigrations() {
+    return migrations;
+  },
+};

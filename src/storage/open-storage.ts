@@ -1,0 +1,30 @@
+import { FieldCipher, type KeyRing } from './field-cipher.ts';
+import { KyselyStorage } from './kysely-storage.ts';
+import { openPostgres } from './postgres/open-postgres.ts';
+import { openSqlite } from './sqlite/open-sqlite.ts';
+
+export interface StorageOptions {
+  /** `postgres://…` for PostgreSQL; otherwise a SQLite file path (or `:memory:`). */
+  databaseUrl: string;
+  keyRing: KeyRing;
+  postgresSchema?: string;
+  maxConnections?: number;
+}
+
+/** Opens the configured engine and brings its schema up to date. */
+export async function openStorage(options: StorageOptions): Promise<KyselyStorage> {
+  const cipher = new FieldCipher(options.keyRing);
+  const isPostgres = /^postgres(ql)?:\/\//.test(options.databaseUrl);
+  const storage = isPostgres
+    ? new KyselyStorage({
+        engine: 'postgres',
+        db: openPostgres(options.databaseUrl, {
+          ...(options.postgresSchema ? { schema: options.postgresSchema } : {}),
+          ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+        }),
+        cipher,
+      })
+    : new KyselyStorage({ engine: 'sqlite', db: openSqlite(options.databaseUrl.replace(/^sqlite:(\/\/)?/, '')), cipher });
+  await storage.migrate();
+  return storage;
+}

@@ -1,0 +1,130 @@
+/**
+ * Table shapes shared by both engines. Timestamps are ISO-8601 UTC strings and flags are 0/1 integers
+ * in both, so the one query layer behaves the same on SQLite and PostgreSQL.
+ */
+export interface SchoolsTable {
+  id: string;
+  name: string;
+  slug: string;
+  entra_tenant_id: string | null;
+  google_domain: string | null;
+  time_zone: string;
+  created_at: string;
+}
+
+export interface PeopleTable {
+  id: string;
+  school_id: string;
+  display_name: string;
+  email: string;
+  entra_object_id: string | null;
+  google_subject: string | null;
+  active: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PersonRolesTable {
+  school_id: string;
+  person_id: string;
+  role: string;
+  granted_at: string;
+}
+
+export interface CasesTable {
+  id: string;
+  school_id: string;
+  reference: string;
+  status: string;
+  urgency: string;
+  types: string;
+  restricted: number;
+  subject_person_id: string | null;
+  assignee_id: string | null;
+  reporter_count: number;
+  /** Everything sensitive about the case, as one encrypted JSON document. */
+  details: string;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+  version: number;
+}
+
+export interface CaseReportersTable {
+  school_id: string;
+  case_id: string;
+  person_id: string;
+  reported_at: string;
+  channel: string;
+}
+
+export interface CaseCountersTable {
+  school_id: string;
+  year: number;
+  last: number;
+}
+
+export interface IdempotencyKeysTable {
+  school_id: string;
+  person_id: string;
+  key: string;
+  case_id: string;
+  created_at: string;
+}
+
+export interface CaseSourcesTable {
+  school_id: string;
+  fingerprint: string;
+  case_id: string;
+  created_at: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  school_id: string;
+  seq: number;
+  at: string;
+  actor_id: string | null;
+  action: string;
+  case_id: string | null;
+  policy_id: string | null;
+  detail: string;
+  prev_hash: string;
+  hash: string;
+}
+
+export interface AuditHeadsTable {
+  school_id: string;
+  seq: number;
+  hash: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  school_id: string;
+  kind: string;
+  payload: string;
+  dedupe_key: string | null;
+  status: string;
+  attempts: number;
+  run_after: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+  created_at: string;
+  done_at: string | null;
+}
+
+export interface Database {
+  schools: SchoolsTable;
+  people: PeopleTable;
+  person_roles: PersonRolesTable;
+  cases: CasesTable;
+  case_reporters: CaseReportersTable;
+  case_counters: CaseCountersTable;
+  idempotency_keys: IdempotencyKeysTable;
+  case_sources: CaseSourcesTable;
+  audit_events: AuditEventsTable;
+  audit_heads: AuditHeadsTable;
+  outbox: OutboxTable;
+}
