@@ -1,0 +1,184 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { parseKeyRing, type KeyRing } from './storage/field-cipher.ts';
+
+/**
+ * Every setting of DSL Desk, validated once at start from the environment. Nothing else reads
+ * process.env. Each external endpoint can be overridden, for national clouds and for local fakes.
+ */
+const list = z
+  .string()
+  .optional()
+  .transform((value) => (value ?? '').split(',').map((v) => v.trim()).filter(Boolean));
+const url = (fallback: string) => z.url({ message: 'must be a full URL such as https://host/path' }).default(fallback);
+
+export const configSchema = z.object({
+  DSL_DESK_MODE: z.enum(['sandbox', 'production']).optional(),
+  HOST: z.string().default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3978),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().optional(),
+  DATA_KEYS: z.string().optional(),
+  DATA_KEY_ID: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TRUST_PROXY: z.string().optional(),
+  BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'must look like 256kb or 2mb').default('256kb'),
+  RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
+
+  ENTRA_AUDIENCES: list,
+  ENTRA_OPENID_METADATA_URL: url('https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration'),
+  ENTRA_CLIENT_ID: z.string().optional(),
+  ENTRA_CLIENT_SECRET: z.string().optional(),
+  MICROSOFT_LOGIN_URL: url('https://login.microsoftonline.com'),
+  MICROSOFT_GRAPH_URL: url('https://graph.microsoft.com'),
+
+  BOT_APP_ID: z.string().optional(),
+  BOT_APP_PASSWORD: z.string().optional(),
+  BOT_OPENID_METADATA_URL: url('https://login.botframework.com/v1/.well-known/openidconfiguration'),
+  BOT_TOKEN_ISSUER: url('https://api.botframework.com'),
+  BOT_LOGIN_URL: url('https://login.microsoftonline.com/botframework.com'),
+
+  GOOGLE_AUDIENCES: list,
+  GOOGLE_CERTS_URL: url('https://www.googleapis.com/oauth2/v1/certs'),
+  GOOGLE_API_ROOT_URL: url('https://www.googleapis.com/'),
+  GOOGLE_CHAT_API_ROOT_URL: url('https://chat.googleapis.com/'),
+  GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().optional(),
+});
+
+type RawConfig = z.infer<typeof configSchema>;
+
+export interface Config {
+  mode: 'sandbox' | 'production';
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl: string;
+  keyRing: KeyRing;
+  logLevel: RawConfig['LOG_LEVEL'];
+  trustProxy: string | undefined;
+  bodyLimit: string;
+  rateLimitPerMinute: number;
+  outboxPollMs: number;
+  entra: { audiences: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
+  bot: { appId?: string; appPassword?: string; openIdMetadataUrl: string; tokenIssuer: string; loginUrl: string };
+  google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Settings that hold a real credential: none may be present in the sandbox. */
+const CREDENTIALS = ['ENTRA_AUDIENCES', 'ENTRA_CLIENT_SECRET', 'BOT_APP_ID', 'BOT_APP_PASSWORD', 'GOOGLE_AUDIENCES', 'GOOGLE_SERVICE_ACCOUNT_KEY_FILE'] as const;
+
+function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** Parses and checks the whole configuration; throws ConfigError with every problem listed. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`Configuration is invalid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  }
+  const raw = parsed.data;
+  const configured = CREDENTIALS.filter((name) => {
+    const value = raw[name];
+    return Array.isArray(value) ? value.length > 0 : Boolean(value);
+  });
+  const mode = raw.DSL_DESK_MODE ?? (raw.ENTRA_AUDIENCES.length || raw.GOOGLE_AUDIENCES.length ? 'production' : 'sandbox');
+  const dataDir = resolve(raw.DATA_DIR);
+  const databaseUrl = raw.DATABASE_URL ?? join(dataDir, 'dsl-desk.sqlite');
+
+  if (mode === 'sandbox') {
+    // The sandbox trusts a header naming a demo person: it must never be reachable from another machine
+    // nor be mistaken for a real deployment.
+    if (!isLoopback(raw.HOST)) throw new ConfigError(`The sandbox only listens on 127.0.0.1 or ::1, not on ${raw.HOST}. Configure sign-in (ENTRA_AUDIENCES or GOOGLE_AUDIENCES) to run for real.`);
+    if (configured.length) throw new ConfigError(`The sandbox refuses to start with real credentials configured (${configured.join(', ')}). Remove them, or set DSL_DESK_MODE=production.`);
+  } else if (!raw.ENTRA_AUDIENCES.length && !raw.GOOGLE_AUDIENCES.length) {
+    throw new ConfigError('Production mode needs a sign-in method: set ENTRA_AUDIENCES and/or GOOGLE_AUDIENCES.');
+  }
+
+  const keyRing = mode === 'sandbox' && !raw.DATA_KEYS ? sandboxKeyRing(dataDir) : productionKeyRing(raw);
+  return {
+    mode,
+    host: raw.HOST,
+    port: raw.PORT,
+    dataDir,
+    databaseUrl,
+    keyRing,
+    logLevel: raw.LOG_LEVEL,
+    trustProxy: raw.TRUST_PROXY,
+    bodyLimit: raw.BODY_LIMIT,
+    rateLimitPerMinute: raw.RATE_LIMIT_PER_MINUTE,
+    outboxPollMs: raw.OUTBOX_POLL_MS,
+    entra: {
+      audiences: raw.ENTRA_AUDIENCES,
+      openIdMetadataUrl: raw.ENTRA_OPENID_METADATA_URL,
+      ...(raw.ENTRA_CLIENT_ID ? { clientId: raw.ENTRA_CLIENT_ID } : {}),
+      ...(raw.ENTRA_CLIENT_SECRET ? { clientSecret: raw.ENTRA_CLIENT_SECRET } : {}),
+      loginUrl: raw.MICROSOFT_LOGIN_URL,
+      graphUrl: raw.MICROSOFT_GRAPH_URL,
+    },
+    bot: {
+      ...(raw.BOT_APP_ID ? { appId: raw.BOT_APP_ID } : {}),
+      ...(raw.BOT_APP_PASSWORD ? { appPassword: raw.BOT_APP_PASSWORD } : {}),
+      openIdMetadataUrl: raw.BOT_OPENID_METADATA_URL,
+      tokenIssuer: raw.BOT_TOKEN_ISSUER,
+      loginUrl: raw.BOT_LOGIN_URL,
+    },
+    google: {
+      audiences: raw.GOOGLE_AUDIENCES,
+      certsUrl: raw.GOOGLE_CERTS_URL,
+      apiRootUrl: raw.GOOGLE_API_ROOT_URL,
+      chatApiRootUrl: raw.GOOGLE_CHAT_API_ROOT_URL,
+      ...(raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE ? { serviceAccountKeyFile: raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE } : {}),
+    },
+  };
+}
+
+function productionKeyRing(raw: RawConfig): KeyRing {
+  if (!raw.DATA_KEYS || !raw.DATA_KEY_ID) {
+    throw new ConfigError('Set DATA_KEYS (id:base64-of-32-bytes[,...]) and DATA_KEY_ID (the id used for new writes): case data is encrypted at rest.');
+  }
+  try {
+    const ring = parseKeyRing(raw.DATA_KEYS, raw.DATA_KEY_ID);
+    for (const [id, key] of ring.keys) if (key.length !== 32) throw new Error(`key "${id}" is ${key.length} bytes, not 32`);
+    if (!ring.keys.has(raw.DATA_KEY_ID)) throw new Error(`DATA_KEY_ID "${raw.DATA_KEY_ID}" is not one of the ids in DATA_KEYS`);
+    return ring;
+  } catch (error) {
+    throw new ConfigError(`DATA_KEYS is invalid: ${(error as Error).message}`);
+  }
+}
+
+/** The sandbox makes its own key once, readable only by this user, next to its database. */
+function sandboxKeyRing(dataDir: string): KeyRing {
+  const file = join(dataDir, 'sandbox-data-key.json');
+  mkdirSync(dataDir, { recursive: true });
+  if (!existsSync(file)) {
+    writeFileSync(file, JSON.stringify({ keyId: 'sandbox-1', key: randomBytes(32).toString('base64') }), { mode: 0o600, flag: 'wx' });
+  }
+  chmodSync(file, 0o600);
+  const stored = JSON.parse(readFileSync(file, 'utf8')) as { keyId: string; key: string };
+  return { currentKeyId: stored.keyId, keys: new Map([[stored.keyId, Buffer.from(stored.key, 'base64')]]) };
+}
+
+/** What is safe to log about the configuration: no secrets, no keys, no database password. */
+export function redactedSummary(config: Config): Record<string, unknown> {
+  return {
+    mode: config.mode,
+    listen: `${config.host}:${config.port}`,
+    database: /^postgres/.test(config.databaseUrl) ? config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') : config.databaseUrl,
+    dataKeys: { current: config.keyRing.currentKeyId, count: config.keyRing.keys.size },
+    entra: { audiences: config.entra.audiences.length, metadata: config.entra.openIdMetadataUrl, clientSecret: config.entra.clientSecret ? 'set' : 'unset' },
+    bot: { appId: config.bot.appId ?? 'unset', appPassword: config.bot.appPassword ? 'set' : 'unset' },
+    google: { audiences: config.google.audiences.length, certs: config.google.certsUrl },
+    rateLimitPerMinute: config.rateLimitPerMinute,
+  };
+}

@@ -1,0 +1,58 @@
+import { SANDBOX_PEOPLE } from './app/seed-sandbox-school.ts';
+import { ConfigError, loadConfig, redactedSummary } from './config.ts';
+import { createLogger } from './logger.ts';
+import { startService } from './wiring.ts';
+
+/** `npm start`: validate the configuration, start DSL Desk, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`DSL Desk did not start.\n${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  logger.info({ config: redactedSummary(config) }, 'starting DSL Desk');
+
+  // One request's failure is handled by Express; these catch what escapes, so the process keeps serving.
+  process.on('unhandledRejection', (reason) => logger.error({ err: { message: (reason as Error)?.message, stack: (reason as Error)?.stack } }, 'unhandled rejection'));
+
+  const service = await startService(config, logger);
+  logger.info({ url: service.url, mode: config.mode }, 'DSL Desk is listening');
+  if (config.mode === 'sandbox') printSandboxHelp(service.url);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await service.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+function printSandboxHelp(url: string): void {
+  const people = SANDBOX_PEOPLE.map((p) => `    ${p.email.padEnd(28)} ${p.roles.join(', ')}`).join('\n');
+  process.stdout.write(`
+DSL Desk sandbox is running at ${url} (local only; no real sign-in, demo data in ./data).
+
+Demo people (send one in the X-DSL-Desk-Sandbox-User header):
+${people}
+
+Try:
+  curl -s ${url}/healthz
+  curl -s -X POST ${url}/api/v1/reports -H 'Content-Type: application/json' \\
+       -H 'X-DSL-Desk-Sandbox-User: teacher@demo-school.test' -H 'Idempotency-Key: try-it-0001' \\
+       -d '{"concern":{"types":["online_bullying"],"location":"inside_school","description":"Year 5 group chat: messages mocking a pupil."}}'
+  curl -s ${url}/api/v1/cases -H 'X-DSL-Desk-Sandbox-User: dsl@demo-school.test'
+  OpenAPI document: ${url}/api/v1/openapi.json
+`);
+}
+
+void main();

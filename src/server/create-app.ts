@@ -1,0 +1,120 @@
+import { randomUUID } from 'node:crypto';
+import express, { type ErrorRequestHandler, type RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import helmet from 'helmet';
+import type { AppDeps } from '../app/deps.ts';
+import { resolveActor } from '../app/resolve-actor.ts';
+import { AppError, isAppError } from '../domain/errors.ts';
+import type { Authenticate } from '../identity/authenticate-request.ts';
+import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenticate-request.ts';
+import type { Logger } from '../logger.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import { caseRoutes } from './routes/case-routes.ts';
+import { peopleRoutes } from './routes/people-routes.ts';
+import { reportRoutes } from './routes/report-routes.ts';
+import { actorOf } from './request-context.ts';
+
+export interface AppOptions {
+  deps: AppDeps;
+  authenticate: Authenticate;
+  logger: Logger;
+  bodyLimit: string;
+  rateLimitPerMinute: number;
+  trustProxy?: string;
+}
+
+/** The HTTP edge: translates requests into use-case calls and results (or errors) into JSON. */
+export function createApp(options: AppOptions): express.Express {
+  const { deps, logger } = options;
+  const app = express();
+  app.disable('x-powered-by');
+  if (options.trustProxy) app.set('trust proxy', options.trustProxy);
+  app.use(helmet());
+
+  app.use((req, res, next) => {
+    const requestId = randomUUID();
+    const started = process.hrtime.bigint();
+    res.locals.requestId = requestId;
+    res.set('X-Request-Id', requestId);
+    res.on('finish', () => {
+      // Method, route and status only: no bodies, no query strings, no headers.
+      logger.info({ requestId, method: req.method, path: req.route?.path ?? req.path.split('/').slice(0, 4).join('/'), status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    try {
+      await deps.storage.ping();
+      res.json({ status: 'ready', database: deps.storage.engine });
+    } catch {
+      res.status(503).json({ status: 'unavailable', database: deps.storage.engine });
+    }
+  });
+  const openApi = buildOpenApiDocument();
+  app.get('/api/v1/openapi.json', (_req, res) => {
+    res.json(openApi);
+  });
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    const identity = await options.authenticate({
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      ...(req.get(SANDBOX_USER_HEADER) !== undefined ? { sandboxUser: req.get(SANDBOX_USER_HEADER) } : {}),
+      ...(req.get(SANDBOX_SCHOOL_HEADER) !== undefined ? { sandboxSchool: req.get(SANDBOX_SCHOOL_HEADER) } : {}),
+      ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
+    });
+    res.locals.actor = await resolveActor(deps, identity);
+    next();
+  };
+
+  const perIdentityLimit = rateLimit({
+    windowMs: 60_000,
+    limit: options.rateLimitPerMinute,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    // Schools sit behind one NAT address, so limits follow the signed-in person, not the IP.
+    keyGenerator: (_req, res) => {
+      const actor = actorOf(res);
+      return `${actor.schoolId}:${actor.personId}`;
+    },
+    handler: (_req, _res, next) => next(new AppError('rate_limited', 'Too many requests. Wait a minute and try again; nothing you sent was lost.')),
+  });
+
+  const api = express.Router();
+  api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  api.use(reportRoutes(deps), caseRoutes(deps), peopleRoutes(deps));
+  app.use('/api/v1', api);
+
+  app.use((_req, _res, next) => next(new AppError('not_found', 'There is nothing at this address. The API is under /api/v1; see /api/v1/openapi.json.')));
+
+  const handleError: ErrorRequestHandler = (error: unknown, _req, res, _next) => {
+    const requestId = res.locals.requestId as string | undefined;
+    const appError = toAppError(error);
+    if (appError.httpStatus >= 500) {
+      // The stack helps us; the message of an unexpected error is never sent to the client.
+      logger.error({ requestId, err: { type: (error as Error)?.name, message: (error as Error)?.message, stack: (error as Error)?.stack } }, 'request failed');
+    } else if (appError.code === 'unauthenticated' || appError.code === 'forbidden') {
+      logger.warn({ requestId, code: appError.code, reason: appError.message }, 'request refused');
+    }
+    if (res.headersSent) return;
+    if (appError.code === 'unauthenticated') res.set('WWW-Authenticate', 'Bearer');
+    res.status(appError.httpStatus).json({
+      error: { code: appError.code, message: appError.userMessage, ...(appError.fields.length ? { fields: appError.fields } : {}), ...(requestId ? { requestId } : {}) },
+    });
+  };
+  app.use(handleError);
+  return app;
+}
+
+/** Errors from body parsing and elsewhere, turned into our one error type. */
+function toAppError(error: unknown): AppError {
+  if (isAppError(error)) return error;
+  const type = (error as { type?: string } | undefined)?.type;
+  if (type === 'entity.parse.failed') return new AppError('invalid_input', 'The body is not valid JSON. Check quotes and commas; nothing was saved.', { fields: [{ path: 'body', message: 'Send valid JSON.' }] });
+  if (type === 'entity.too.large') return new AppError('payload_too_large', 'The request is too large. Shorten the text or describe attachments instead of including them.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('invalid_input', 'Send the body as UTF-8 JSON.');
+  return new AppError('internal', 'Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell your DSL in person.', { cause: error });
+}

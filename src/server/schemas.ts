@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { CASE_STATUSES } from '../domain/case.ts';
+import { caseSourceSchema, concernSchema, REPORT_CHANNELS } from '../domain/concern.ts';
+import { ACTION_TAKEN_CODES, ESCALATION_AGENCY_CODES, INCIDENT_TYPE_CODES, URGENCIES } from '../domain/incident-types.ts';
+import { ROLES } from '../domain/roles.ts';
+
+/**
+ * The REST API's request and response shapes. Validation and the OpenAPI document both come from these,
+ * so they cannot drift apart. Unknown fields are rejected everywhere (strict objects).
+ */
+export const idempotencyKeySchema = z.string().trim().min(8, 'The idempotency key must be 8-200 characters.').max(200, 'The idempotency key must be 8-200 characters.');
+
+export const reportRequestSchema = z
+  .strictObject({
+    concern: concernSchema,
+    source: caseSourceSchema.optional(),
+    channel: z.enum(REPORT_CHANNELS).default('api'),
+    idempotencyKey: idempotencyKeySchema.optional(),
+  })
+  .meta({ id: 'ReportRequest', description: 'A concern as a member of staff reports it.' });
+
+export const reportReceiptSchema = z
+  .object({
+    caseId: z.uuid(),
+    reference: z.string().meta({ example: 'CASE-2026-0042' }),
+    status: z.enum(CASE_STATUSES),
+    receivedAt: z.iso.datetime(),
+    duplicate: z.boolean(),
+    joinedExisting: z.boolean(),
+  })
+  .meta({ id: 'ReportReceipt' });
+
+export const myReportSchema = z
+  .object({ caseId: z.uuid(), reference: z.string(), status: z.enum(CASE_STATUSES), reportedAt: z.iso.datetime(), updatedAt: z.iso.datetime() })
+  .meta({ id: 'MyReport', description: 'One of my own reports: status only.' });
+
+export const caseHeaderSchema = z
+  .object({
+    id: z.uuid(),
+    reference: z.string(),
+    status: z.enum(CASE_STATUSES),
+    urgency: z.enum(URGENCIES),
+    types: z.array(z.enum(INCIDENT_TYPE_CODES)),
+    restricted: z.boolean(),
+    assigneeId: z.uuid().optional(),
+    reporterCount: z.number().int(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .meta({ id: 'CaseHeader', description: 'What a case list shows: never the concern itself.' });
+
+const listOf = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (typeof value === 'string' ? value.split(',') : value), z.array(schema));
+
+export const caseQuerySchema = z.strictObject({
+  status: listOf(z.enum(CASE_STATUSES, { message: `status must be some of: ${CASE_STATUSES.join(', ')}` })).optional(),
+  urgency: listOf(z.enum(URGENCIES, { message: `urgency must be some of: ${URGENCIES.join(', ')}` })).optional(),
+  type: z.enum(INCIDENT_TYPE_CODES, { message: 'type must be an incident type code from /api/v1/incident-types' }).optional(),
+  assignee: z.uuid({ message: 'assignee must be a person id' }).optional(),
+  limit: z.coerce.number({ message: 'limit must be a number' }).int().min(1, 'limit must be 1-200').max(200, 'limit must be 1-200').default(50),
+  before: z
+    .string()
+    .regex(/^[^|]+\|[0-9a-f-]{36}$/, 'before must be the `next` cursor of the previous page')
+    .optional(),
+});
+
+export const caseListSchema = z.object({ cases: z.array(caseHeaderSchema), next: z.string().optional() }).meta({ id: 'CaseList' });
+
+export const caseActionSchema = z
+  .discriminatedUnion(
+    'action',
+    [
+      z.strictObject({ action: z.literal('acknowledge') }),
+      z.strictObject({ action: z.literal('assign'), assigneeId: z.uuid({ message: 'Give the id of the person to assign.' }) }),
+      z.strictObject({ action: z.literal('note'), text: z.string().trim().min(1, 'Write the note before saving it.').max(20000, 'Keep a note under 20,000 characters.') }),
+      z.strictObject({ action: z.literal('tick_step'), step: z.string().min(3, 'Give the step as <protocol>.<step>.').max(120) }),
+      z.strictObject({
+        action: z.literal('escalate'),
+        agency: z.enum(ESCALATION_AGENCY_CODES, { message: `agency must be one of: ${ESCALATION_AGENCY_CODES.join(', ')}` }),
+        reference: z.string().trim().max(200, 'Keep the reference under 200 characters.').optional(),
+      }),
+      z.strictObject({
+        action: z.literal('change_urgency'),
+        urgency: z.enum(URGENCIES, { message: `urgency must be one of: ${URGENCIES.join(', ')}` }),
+        reason: z.string().trim().min(1, 'Say why the urgency is changing.').max(2000),
+      }),
+      z.strictObject({ action: z.literal('record_action'), actionTaken: z.enum(ACTION_TAKEN_CODES, { message: `actionTaken must be one of: ${ACTION_TAKEN_CODES.join(', ')}` }) }),
+      z.strictObject({ action: z.literal('close'), outcome: z.string().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
+      z.strictObject({ action: z.literal('reopen'), reason: z.string().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
+    ],
+    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen' },
+  )
+  .meta({ id: 'CaseAction' });
+
+export const caseDetailSchema = z
+  .object({
+    case: z.record(z.string(), z.unknown()).meta({ description: 'The full case record, including the concern; for DSL roles only.' }),
+    protocols: z.array(z.object({ code: z.string(), title: z.string(), steps: z.array(z.object({ code: z.string(), label: z.string() })) })),
+    chronology: z.array(z.object({ seq: z.number().int(), at: z.string(), actorId: z.string().nullable(), action: z.string(), detail: z.record(z.string(), z.unknown()) })),
+    canAct: z.boolean(),
+  })
+  .meta({ id: 'CaseDetail' });
+
+export const personInputSchema = z
+  .strictObject({
+    displayName: z.string().trim().min(1, 'Give the person’s name.').max(200),
+    email: z.email({ message: 'Give a valid email address.' }),
+    roles: z.array(z.enum(ROLES, { message: `roles must be some of: ${ROLES.join(', ')}` })).min(1, 'Give at least one role.').default(['staff']),
+    entraObjectId: z.uuid({ message: 'entraObjectId must be a GUID.' }).optional(),
+    googleSubject: z.string().max(100).optional(),
+  })
+  .meta({ id: 'PersonInput' });
+
+export const personSchema = z
+  .object({ id: z.uuid(), displayName: z.string(), email: z.string(), roles: z.array(z.enum(ROLES)), active: z.boolean() })
+  .meta({ id: 'Person' });
+
+export const roleParamsSchema = z.strictObject({ personId: z.uuid({ message: 'personId must be a person id.' }), role: z.enum(ROLES, { message: `role must be one of: ${ROLES.join(', ')}` }) });
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string(),
+      message: z.string(),
+      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+      requestId: z.string().optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const meSchema = z
+  .object({ personId: z.uuid(), schoolId: z.uuid(), displayName: z.string(), roles: z.array(z.enum(ROLES)) })
+  .meta({ id: 'Me' });
