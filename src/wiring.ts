@@ -22,8 +22,12 @@ export interface RunningService {
 }
 
 /** Builds every concrete piece from the configuration and starts listening. The only place that wires. */
-export async function startService(config: Config, logger: Logger, overrides: Partial<Pick<AppDeps, 'clock' | 'ids'>> = {}): Promise<RunningService> {
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+export async function startService(
+  config: Config,
+  logger: Logger,
+  overrides: Partial<Pick<AppDeps, 'clock' | 'ids'>> & { storage?: KyselyStorage } = {},
+): Promise<RunningService> {
+  const storage = overrides.storage ?? (await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing }));
   const deps: AppDeps = { storage, clock: overrides.clock ?? systemClock, ids: overrides.ids ?? randomIds };
   if (config.mode === 'sandbox') await seedSandboxSchool(deps);
 

@@ -22,7 +22,7 @@ const rowSchema = z.object({
   roles: z
     .string()
     .optional()
-    .transform((value) => (value ?? 'staff').split(/[;|\s]+/).map((r) => r.trim().toLowerCase()).filter(Boolean))
+    .transform((value) => (value || 'staff').split(/[;|\s]+/).map((r) => r.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES, { message: `roles must be some of: ${ROLES.join(', ')}` })).min(1, 'give at least one role')),
   entra_object_id: z.uuid({ message: 'entra_object_id must be a GUID' }).optional().or(z.literal('').transform(() => undefined)),
   google_subject: z.string().optional(),

@@ -51,7 +51,7 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
       raw,
       dump: async (table) => JSON.stringify(await raw(`select * from ${table}`)),
       cleanup: async () => {
-        await storage.close();
+        await storage.close().catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -79,7 +79,7 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
     raw,
     dump: async (table) => JSON.stringify(await raw(`select * from ${table}`)),
     cleanup: async () => {
-      await storage.close();
+      await storage.close().catch(() => undefined);
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
     },

@@ -1,0 +1,158 @@
+import { createReadStream } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { parse } from 'csv-parse';
+import { SingleBar, Presets } from 'cli-progress';
+import { addSchool } from '../app/add-school.ts';
+import { OPERATOR, type AppDeps } from '../app/deps.ts';
+import { findPeople } from '../app/find-people.ts';
+import { grantRole } from '../app/grant-role.ts';
+import { importPeople, type PersonRow } from '../app/import-people.ts';
+import { verifyAuditChain } from '../app/verify-audit-chain.ts';
+import { ConfigError, loadConfig } from '../config.ts';
+import { isAppError } from '../domain/errors.ts';
+import type { School } from '../domain/ports.ts';
+import { isRole, ROLES, type Role } from '../domain/roles.ts';
+import { openStorage } from '../storage/open-storage.ts';
+import type { KyselyStorage } from '../storage/kysely-storage.ts';
+import { randomIds, systemClock } from '../system.ts';
+
+/**
+ * `npx dsl-desk …`: the operators' commands. They use the same configuration (DATABASE_URL, DATA_KEYS,
+ * DATA_DIR) as the service and the same use cases as the API, acting as the operator.
+ */
+async function withDeps<T>(work: (deps: AppDeps, storage: KyselyStorage) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+  try {
+    return await work({ storage, clock: systemClock, ids: randomIds }, storage);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function schoolBySlug(deps: AppDeps, slug: string): Promise<School> {
+  const school = await deps.storage.transaction((tx) => tx.schools.getBySlug(slug));
+  if (!school) throw new CliError(`No school has the slug "${slug}". List them with: npx dsl-desk school list`);
+  return school;
+}
+
+class CliError extends Error {}
+
+function parseRole(value: string): Role {
+  if (!isRole(value)) throw new InvalidArgumentError(`Choose one of: ${ROLES.join(', ')}.`);
+  return value;
+}
+
+const program = new Command();
+program.name('dsl-desk').description('DSL Desk operator commands').showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('bring the database schema up to date (the service also does this at start)')
+  .action(async () => {
+    const applied = await withDeps((_deps, storage) => storage.migrate());
+    console.log(applied.length ? `Applied: ${applied.join(', ')}` : 'The database is up to date.');
+  });
+
+const audit = program.command('audit').description('the tamper-evident audit log');
+audit
+  .command('verify')
+  .description('check every school’s audit hash chain; exits 1 naming the first broken row')
+  .option('--json', 'print the result as JSON')
+  .action(async (options: { json?: boolean }) => {
+    const result = await withDeps((deps) => verifyAuditChain(deps));
+    if (options.json) console.log(JSON.stringify(result));
+    if (result.firstBreak) {
+      const b = result.firstBreak;
+      const what = { hash_mismatch: 'was altered', prev_hash_mismatch: 'does not follow the row before it', sequence_gap: 'is missing', head_mismatch: 'is missing (rows were removed from the end)' }[b.reason];
+      if (!options.json) console.error(`Audit chain BROKEN: school ${b.schoolId}, event #${b.seq}${b.eventId ? ` (id ${b.eventId})` : ''} ${what}.`);
+      process.exitCode = 1;
+    } else if (!options.json) {
+      console.log(`Audit chain intact: ${result.events} events across ${result.schools} school(s).`);
+    }
+  });
+
+const school = program.command('school').description('schools served by this deployment');
+school
+  .command('add')
+  .description('add a school')
+  .requiredOption('--name <name>', 'the school’s name')
+  .requiredOption('--slug <slug>', 'short id, e.g. oakfield-primary')
+  .option('--entra-tenant <tenantId>', 'its Microsoft 365 tenant id')
+  .option('--google-domain <domain>', 'its Google Workspace domain')
+  .option('--time-zone <tz>', 'IANA time zone', 'Europe/London')
+  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone: string }) => {
+    const created = await withDeps((deps) =>
+      addSchool(deps, {
+        name: options.name,
+        slug: options.slug,
+        timeZone: options.timeZone,
+        ...(options.entraTenant ? { entraTenantId: options.entraTenant } : {}),
+        ...(options.googleDomain ? { googleDomain: options.googleDomain } : {}),
+      }),
+    );
+    console.log(`Added ${created.name} (slug ${created.slug}, id ${created.id}).`);
+  });
+school
+  .command('list')
+  .description('list schools')
+  .action(async () => {
+    const schools = await withDeps((deps) => deps.storage.transaction((tx) => tx.schools.list()));
+    for (const s of schools) console.log(`${s.slug.padEnd(24)} ${s.name}${s.entraTenantId ? `  entra:${s.entraTenantId}` : ''}${s.googleDomain ? `  google:${s.googleDomain}` : ''}`);
+  });
+
+const people = program.command('people').description('people and roles of a school');
+people
+  .command('import <csv>')
+  .description('import people from a CSV with columns display_name,email,roles[,entra_object_id,google_subject]; roles separated by ";"')
+  .requiredOption('--school <slug>', 'the school')
+  .action(async (file: string, options: { school: string }) => {
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const parser = createReadStream(file).pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true }));
+      async function* rows(): AsyncGenerator<PersonRow> {
+        for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+          yield { line: record.info.lines, values: record.record };
+        }
+      }
+      const bar = new SingleBar({ format: 'Importing {bar} {value} rows', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, Presets.shades_classic);
+      bar.start(0, 0);
+      const report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: rows(), onRow: (done) => (bar.setTotal(done), bar.update(done)) });
+      bar.stop();
+      console.log(`Imported into ${target.name}: ${report.created} added, ${report.updated} updated, ${report.errors.length} rejected.`);
+      for (const error of report.errors) console.log(`  line ${error.line}: ${error.message}`);
+      if (report.errors.length) process.exitCode = 2;
+    });
+  });
+people
+  .command('grant-role')
+  .description('give a person a role')
+  .requiredOption('--school <slug>', 'the school')
+  .requiredOption('--email <email>', 'the person’s email')
+  .requiredOption('--role <role>', `one of: ${ROLES.join(', ')}`, parseRole)
+  .action(async (options: { school: string; email: string; role: Role }) => {
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const person = await deps.storage.transaction((tx) => tx.people.findByEmail(target.id, options.email));
+      if (!person) throw new CliError(`Nobody with the email ${options.email} in ${target.name}. Import or add them first.`);
+      const updated = await grantRole(deps, { actor: OPERATOR, schoolId: target.id, personId: person.id, role: options.role });
+      console.log(`${updated.displayName} now has: ${updated.roles.join(', ')}.`);
+    });
+  });
+people
+  .command('list')
+  .description('list a school’s people and roles')
+  .requiredOption('--school <slug>', 'the school')
+  .action(async (options: { school: string }) => {
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      for (const p of await findPeople(deps, { actor: OPERATOR, schoolId: target.id })) console.log(`${p.email.padEnd(36)} ${p.displayName.padEnd(28)} ${p.roles.join(', ')}`);
+    });
+  });
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof ConfigError || error instanceof CliError) console.error(error.message);
+  else if (isAppError(error)) console.error(error.userMessage);
+  else console.error(`Failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
