@@ -83,7 +83,9 @@ function isLoopback(host: string): boolean {
 
 /** Parses and checks the whole configuration; throws ConfigError with every problem listed. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
-  const parsed = configSchema.safeParse(env);
+  // An empty setting (FOO= in an .env file) means "not set", never an empty path or URL.
+  const given = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''));
+  const parsed = configSchema.safeParse(given);
   if (!parsed.success) {
     throw new ConfigError(`Configuration is invalid:\n${parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   }

@@ -39,7 +39,9 @@ function waitForExit(child: ChildProcess, ms: number): Promise<boolean> {
  * so that only result lines reach stdout.
  */
 export async function startServerChild(script: URL, options: unknown, label: string, timeoutMs = 30_000): Promise<ServerChild> {
-  const child = spawn(process.execPath, [fileURLToPath(script), JSON.stringify(options)], {
+  // BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each server child (open in Chrome DevTools).
+  const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`, `--cpu-prof-name=${label}-\${pid}.cpuprofile`] : [];
+  const child = spawn(process.execPath, [...profile, fileURLToPath(script), JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
   });

@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { DatabaseSync } from 'node:sqlite';
+
+const run = promisify(execFile);
+const CLI = resolve(__dirname, '../../bin/dsl-desk.js');
+
+/** Runs the operators' CLI as a user would, against a sandbox data directory. */
+async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' }, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('dsl-desk CLI', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-'));
+
+  test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
+    expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
+    const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');
+    expect(added.stdout).toMatch(/Added Oakfield Primary/);
+
+    const csv = join(dataDir, 'people.csv');
+    writeFileSync(csv, 'display_name,email,roles\nAnn Lead,ann@oakfield.org,staff;dsl\nNo Email,,staff\nBob Class,bob@oakfield.org,\nCat Odd,cat@oakfield.org,wizard\n');
+    const imported = await cli(dataDir, 'people', 'import', csv, '--school', 'oakfield');
+    expect(imported.code).toBe(2);
+    expect(imported.stdout).toMatch(/2 added, 0 updated, 2 rejected/);
+    expect(imported.stdout).toMatch(/line 3: email is not a valid email address/);
+    expect(imported.stdout).toMatch(/line 5: roles must be some of/);
+    expect(imported.stderr).toMatch(/Importing/);
+
+    const granted = await cli(dataDir, 'people', 'grant-role', '--school', 'oakfield', '--email', 'bob@oakfield.org', '--role', 'it');
+    expect(granted.stdout).toMatch(/Bob Class now has: it, staff/);
+    expect((await cli(dataDir, 'people', 'grant-role', '--school', 'oakfield', '--email', 'bob@oakfield.org', '--role', 'king')).stderr).toMatch(/Choose one of/);
+
+    const clean = await cli(dataDir, 'audit', 'verify');
+    expect(clean.code).toBe(0);
+    expect(clean.stdout).toMatch(/Audit chain intact: \d+ events across 1 school/);
+
+    const db = new DatabaseSync(join(dataDir, 'dsl-desk.sqlite'));
+    const row = db.prepare("select id, seq from audit_events where action = 'role.granted' order by seq desc limit 1").get() as { id: string; seq: number };
+    db.prepare("update audit_events set detail = '{\"role\":\"head\"}' where id = ?").run(row.id);
+    db.close();
+    const broken = await cli(dataDir, 'audit', 'verify');
+    expect(broken.code).toBe(1);
+    expect(broken.stderr).toContain(`event #${row.seq} (id ${row.id}) was altered`);
+  });
+});

@@ -1,0 +1,65 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, redactedSummary } from '../../../src/config.ts';
+
+const dataDir = () => mkdtempSync(join(tmpdir(), 'dsl-desk-config-'));
+
+describe('configuration', () => {
+  test('with no sign-in configured it is the sandbox, on loopback, with a 0600 key file it made itself', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config.mode).toBe('sandbox');
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.port).toBe(3978);
+    expect(config.databaseUrl).toBe(join(dir, 'dsl-desk.sqlite'));
+    expect(statSync(join(dir, 'sandbox-data-key.json')).mode & 0o777).toBe(0o600);
+    // The same key is read back on the next start, so data stays readable.
+    expect(loadConfig({ DATA_DIR: dir }).keyRing.keys.get('sandbox-1')).toEqual(config.keyRing.keys.get('sandbox-1'));
+  });
+
+  test('the sandbox refuses a non-loopback address', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), HOST: '0.0.0.0' })).toThrow(/only listens on 127\.0\.0\.1/);
+  });
+
+  test('the sandbox refuses to start with a real credential configured', () => {
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DSL_DESK_MODE: 'sandbox', BOT_APP_PASSWORD: 'secret' })).toThrow(/BOT_APP_PASSWORD/);
+  });
+
+  test('production needs encryption keys and a sign-in method', () => {
+    expect(() => loadConfig({ DSL_DESK_MODE: 'production' })).toThrow(/sign-in method/);
+    expect(() => loadConfig({ ENTRA_AUDIENCES: 'api://x' })).toThrow(/DATA_KEYS/);
+    expect(() => loadConfig({ ENTRA_AUDIENCES: 'api://x', DATA_KEYS: 'k1:c2hvcnQ=', DATA_KEY_ID: 'k1' })).toThrow(/32/);
+    const ok = loadConfig({ ENTRA_AUDIENCES: 'api://x', DATA_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`, DATA_KEY_ID: 'k1', HOST: '0.0.0.0' });
+    expect(ok.mode).toBe('production');
+    expect(ok.entra.audiences).toEqual(['api://x']);
+  });
+
+  test('every problem is listed with what to fix', () => {
+    try {
+      loadConfig({ PORT: 'abc', ENTRA_OPENID_METADATA_URL: 'not a url' });
+      throw new Error('expected a ConfigError');
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toMatch(/PORT/);
+      expect((error as Error).message).toMatch(/ENTRA_OPENID_METADATA_URL: must be a full URL/);
+    }
+  });
+
+  test('the logged summary holds no secret', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({
+      DSL_DESK_MODE: 'production',
+      ENTRA_AUDIENCES: 'api://x',
+      ENTRA_CLIENT_SECRET: 'super-secret-value',
+      DATA_KEYS: `k1:${key}`,
+      DATA_KEY_ID: 'k1',
+      DATABASE_URL: 'postgres://app:hunter2@db.internal/dsl',
+    });
+    const summary = JSON.stringify(redactedSummary(config));
+    expect(summary).not.toContain('super-secret-value');
+    expect(summary).not.toContain('hunter2');
+    expect(summary).not.toContain(key);
+    expect(summary).toContain('postgres://***@db.internal/dsl');
+  });
+});

@@ -1,0 +1,67 @@
+import { createLogger } from '../../../src/logger.ts';
+import { OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError } from '../../../src/jobs/outbox-dispatcher.ts';
+import type { OutboxClaimOptions, OutboxMessage, OutboxStore } from '../../../src/domain/ports.ts';
+
+/** An in-memory store that records what the dispatcher did, to check its decisions. */
+function memoryStore(messages: OutboxMessage[]) {
+  const completed: string[] = [];
+  const failed: { id: string; error: string; retryAt: string | null }[] = [];
+  const store: OutboxStore = {
+    async claim(options: OutboxClaimOptions) {
+      return messages.splice(0, options.limit).filter((m) => options.kinds.includes(m.kind));
+    },
+    async complete(id) {
+      completed.push(id);
+    },
+    async fail(id, _owner, error, retryAt) {
+      failed.push({ id, error, retryAt });
+    },
+    async counts() {
+      return { pending: messages.length, done: completed.length, failed: failed.length };
+    },
+  };
+  return { store, completed, failed };
+}
+
+const message = (id: string, attempts = 1): OutboxMessage => ({ id, schoolId: 's', kind: 'card.post', payload: {}, attempts, createdAt: '2026-11-23T08:00:00.000Z' });
+const clock = { now: () => new Date('2026-11-23T08:00:00.000Z') };
+
+describe('outbox dispatcher', () => {
+  test('completes handled messages, retries transient failures with backoff, records permanent ones', async () => {
+    const { store, completed, failed } = memoryStore([message('ok'), message('busy', 2), message('gone'), message('tired', 10)]);
+    const dispatcher = new OutboxDispatcher({ store, clock, logger: createLogger('silent'), random: () => 0.5, baseDelayMs: 1000 });
+    dispatcher.register('card.post', async (m) => {
+      if (m.id === 'busy') throw new RetryableDeliveryError('HTTP 429', 30_000);
+      if (m.id === 'gone') throw new PermanentDeliveryError('HTTP 403 BotNotInConversationRoster');
+      if (m.id === 'tired') throw new Error('HTTP 502');
+    });
+    expect(await dispatcher.runOnce()).toBe(4);
+    expect(completed).toEqual(['ok']);
+    const byId = Object.fromEntries(failed.map((f) => [f.id, f]));
+    // Retry-After (30 s) is honoured over the shorter computed backoff.
+    expect(byId.busy!.retryAt).toBe('2026-11-23T08:00:30.000Z');
+    expect(byId.gone!.retryAt).toBeNull();
+    expect(byId.gone!.error).toMatch(/403/);
+    // The tenth failure is the last.
+    expect(byId.tired!.retryAt).toBeNull();
+  });
+
+  test('backoff grows exponentially, with jitter, up to a ceiling', () => {
+    const { store } = memoryStore([]);
+    const low = new OutboxDispatcher({ store, clock, logger: createLogger('silent'), random: () => 0, baseDelayMs: 1000, maxDelayMs: 60_000 });
+    const high = new OutboxDispatcher({ store, clock, logger: createLogger('silent'), random: () => 1, baseDelayMs: 1000, maxDelayMs: 60_000 });
+    expect([1, 2, 3, 4].map((n) => high.retryDelayMs(n))).toEqual([1000, 2000, 4000, 8000]);
+    expect([1, 2, 3, 4].map((n) => low.retryDelayMs(n))).toEqual([500, 1000, 2000, 4000]);
+    expect(high.retryDelayMs(20)).toBe(60_000);
+  });
+
+  test('only claims kinds it has handlers for', async () => {
+    const claimed: string[][] = [];
+    const { store } = memoryStore([]);
+    const dispatcher = new OutboxDispatcher({ store: { ...store, claim: async (o) => (claimed.push(o.kinds), []) }, clock, logger: createLogger('silent') });
+    expect(await dispatcher.runOnce()).toBe(0);
+    dispatcher.register('reporter.notify', async () => undefined);
+    await dispatcher.runOnce();
+    expect(claimed).toEqual([[], ['reporter.notify']]);
+  });
+});
