@@ -216,6 +216,11 @@ function acknowledgement(current: Case, actor: Actor, now: string): Partial<Case
   return current.acknowledgedAt ? {} : { acknowledgedAt: now, acknowledgedById: actor.personId };
 }
 
+/** A note or an urgency change on a new case shows a DSL has seen it: it counts as acknowledging. */
+function seenStatus(current: Case): CaseStatus {
+  return current.status === 'new' ? 'acknowledged' : current.status;
+}
+
 function workingStatus(current: Case): CaseStatus {
   return current.status === 'new' || current.status === 'acknowledged' ? 'in_progress' : current.status;
 }
@@ -253,7 +258,7 @@ export function addCaseNote(current: Case, actor: Actor, note: { id: string; tex
   if (!text) return fail(invalidInput('Write the note before saving it.', [{ path: 'text', message: 'Write the note before saving it.' }]));
   // Notes are allowed on closed cases: follow-up information must still be recorded in the chronology.
   return ok({
-    next: touch(current, now, { notes: [...current.notes, { id: note.id, authorId: actor.personId, at: now, text }] }),
+    next: touch(current, now, { notes: [...current.notes, { id: note.id, authorId: actor.personId, at: now, text }], status: seenStatus(current), ...acknowledgement(current, actor, now) }),
     action: 'case.note_added',
     detail: { noteId: note.id },
   });
@@ -300,12 +305,15 @@ export function changeCaseUrgency(current: Case, actor: Actor, change: { urgency
       urgency: change.urgency,
       urgencyReason: reason,
       urgencyChanges: [...current.urgencyChanges, { from: current.urgency, to: change.urgency, reason, byId: actor.personId, at: now }],
+      status: seenStatus(current),
+      ...acknowledgement(current, actor, now),
     }),
     action: 'case.urgency_changed',
     detail: { from: current.urgency, to: change.urgency },
   });
 }
 
+/** Allowed on closed cases, like notes: "parents informed" is often recorded after the outcome; the case stays closed. */
 export function recordActionTaken(current: Case, actor: Actor, action: ActionTaken, now: string): Result<CaseChange> {
   const denied = guardAct(actor, current);
   if (denied) return fail(denied);

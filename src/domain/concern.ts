@@ -63,7 +63,8 @@ export const concernSchema = z
         ctx.addIssue({ code: 'custom', path: ['url'], message: 'Give the web address that the filter let through.' });
       }
     }
-    if (concern.occurred?.from && concern.occurred.to && concern.occurred.to < concern.occurred.from) {
+    // Compared as instants: the two may carry different offsets (BST is +01:00).
+    if (concern.occurred?.from && concern.occurred.to && Date.parse(concern.occurred.to) < Date.parse(concern.occurred.from)) {
       ctx.addIssue({ code: 'custom', path: ['occurred', 'to'], message: 'The end time must be after the start time.' });
     }
   });

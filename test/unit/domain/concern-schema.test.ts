@@ -1,6 +1,6 @@
 import { concernSchema, type ConcernInput } from '../../../src/domain/concern.ts';
 
-const minimal = { types: ['online_bullying'], description: 'Unkind messages in the class chat.' };
+const minimal: ConcernInput = { types: ['online_bullying'], description: 'Unkind messages in the class chat.' };
 
 function issuesOf(input: unknown): { path: PropertyKey[]; message: string; code: string }[] {
   const result = concernSchema.safeParse(input);
