@@ -7,7 +7,7 @@ const swc = [
     module: { type: 'commonjs' },
   },
 ];
-const esmOnly = ['jose', 'kysely'];
+const esmOnly = ['jose', 'kysely', 'uuid'];
 const common = {
   transform: { '^.+\\.(t|j)s$': swc },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],

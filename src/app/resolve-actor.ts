@@ -10,6 +10,13 @@ import { nowIso, type AppDeps } from './deps.ts';
  * report a concern, so an unknown member of a known tenant is added as staff rather than turned away.
  */
 export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
+  // Almost every request is a known, linked person: find them without a write transaction.
+  const known = await deps.storage.read(async (reader) => {
+    const school = await findSchool(reader.schools, identity);
+    const person = school ? await findPerson(reader.people, school.id, identity) : undefined;
+    return person && person.active && isLinked(person, identity) ? person : undefined;
+  });
+  if (known) return { schoolId: known.schoolId, personId: known.id, displayName: known.displayName, roles: known.roles };
   return deps.storage.transaction(async (tx) => {
     const school = await findSchool(tx.schools, identity);
     if (!school) {
@@ -57,6 +64,12 @@ export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): P
     }
     return { schoolId: school.id, personId: person.id, displayName: person.displayName, roles: person.roles };
   });
+}
+
+function isLinked(person: PersonWithRoles, identity: SignedInIdentity): boolean {
+  if (identity.provider === 'entra') return person.entraObjectId !== null;
+  if (identity.provider === 'google') return person.googleSubject !== null;
+  return true;
 }
 
 async function findSchool(schools: StorageTx['schools'], identity: SignedInIdentity): Promise<School | undefined> {

@@ -193,6 +193,8 @@ export interface AuditVerification {
 export interface Storage {
   readonly engine: 'sqlite' | 'postgres';
   transaction<T>(work: (tx: StorageTx) => Promise<T>): Promise<T>;
+  /** Reads without opening a transaction, for hot read-only paths; never write through it. */
+  read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T>;
   outbox: OutboxStore;
   verifyAudit(): Promise<AuditVerification>;
   ping(): Promise<void>;

@@ -73,6 +73,10 @@ export class KyselyStorage implements Storage {
     return this.#db.transaction().execute((trx) => work(this.#repositories(trx)));
   }
 
+  async read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T> {
+    return work(this.#repositories(this.#db));
+  }
+
   #repositories(db: Db): StorageTx {
     const locks = this.engine === 'postgres';
     return {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
 import type { Database } from '../schema.ts';
 
@@ -10,14 +10,27 @@ import type { Database } from '../schema.ts';
  */
 class NodeSqliteDatabase implements SqliteDatabase {
   readonly #db: DatabaseSync;
+  // The query layer issues the same few dozen statements over and over: preparing each once saves
+  // a parse and plan per call.
+  readonly #statements = new Map<string, StatementSync>();
   constructor(db: DatabaseSync) {
     this.#db = db;
   }
   close(): void {
+    this.#statements.clear();
     this.#db.close();
   }
+  #prepared(text: string): StatementSync {
+    let statement = this.#statements.get(text);
+    if (!statement) {
+      statement = this.#db.prepare(text);
+      if (this.#statements.size >= 1000) this.#statements.delete(this.#statements.keys().next().value!);
+      this.#statements.set(text, statement);
+    }
+    return statement;
+  }
   prepare(text: string): SqliteStatement {
-    const statement = this.#db.prepare(text);
+    const statement = this.#prepared(text);
     const bind = (parameters: ReadonlyArray<unknown>) => parameters.map(toSqliteValue);
     return {
       reader: statement.columns().length > 0,
