@@ -26,7 +26,11 @@ export default tseslint.config(
   {
     files: ['src/domain/**/*.ts'],
     rules: {
-      'no-restricted-globals': ['error', { name: 'Date', message: 'The domain gets time through a Clock or as an argument.' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain gets the current time through a Clock or as an argument.' },
+        { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'The domain gets the current time through a Clock or as an argument.' },
+      ],
     },
   },
   {

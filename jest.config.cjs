@@ -1,15 +1,18 @@
-// Jest runs the TypeScript sources as CommonJS through swc; production runs the same
-// files directly on Node 24 (type stripping), so no build step sits between them.
-const swc = [
-  '@swc/jest',
+// Jest runs the TypeScript sources as CommonJS through Babel (types stripped, modules converted);
+// production runs the same files directly on Node 24 (type stripping), so no build step sits between them.
+// Babel is pure JavaScript: no platform-specific binary has to exist in the registry for npm ci to work.
+const babel = [
+  'babel-jest',
   {
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2023' },
-    module: { type: 'commonjs' },
+    babelrc: false,
+    configFile: false,
+    presets: [['@babel/preset-typescript', { onlyRemoveTypeImports: true, allowDeclareFields: true }]],
+    plugins: ['@babel/plugin-transform-modules-commonjs'],
   },
 ];
 const esmOnly = ['jose', 'kysely', 'uuid'];
 const common = {
-  transform: { '^.+\\.(t|j)s$': swc },
+  transform: { '^.+\\.(t|j)s$': babel },
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/block-outbound-network.cjs'],

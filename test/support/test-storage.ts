@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import type { KeyRing } from '../../src/storage/field-cipher.ts';
 import type { KyselyStorage } from '../../src/storage/kysely-storage.ts';
@@ -34,7 +35,6 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
     const dir = mkdtempSync(join(tmpdir(), 'dsl-desk-test-'));
     const file = join(dir, 'test.sqlite');
     const storage = await openStorage({ databaseUrl: file, keyRing });
-    const { DatabaseSync } = await import('node:sqlite');
     const raw = async (sqlText: string, params: unknown[] = []) => {
       const db = new DatabaseSync(file);
       try {
