@@ -41,6 +41,13 @@ export const configSchema = z.object({
   BOT_OPENID_METADATA_URL: url('https://login.botframework.com/v1/.well-known/openidconfiguration'),
   BOT_TOKEN_ISSUER: url('https://api.botframework.com'),
   BOT_LOGIN_URL: url('https://login.microsoftonline.com/botframework.com'),
+  BOT_APP_TENANT_ID: z.string().optional(),
+  BOT_OAUTH_SCOPE: url('https://api.botframework.com'),
+  BOT_OAUTH_API_URL: url('https://api.botframework.com'),
+  BOT_EMULATOR_OPENID_METADATA_URL: url('https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration'),
+  BOT_CALLER_ID: z.string().default('urn:botframework:azure'),
+  TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
+  URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
 
   GOOGLE_AUDIENCES: list,
   GOOGLE_CERTS_URL: url('https://www.googleapis.com/oauth2/v1/certs'),
@@ -64,7 +71,20 @@ export interface Config {
   rateLimitPerMinute: number;
   outboxPollMs: number;
   entra: { audiences: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
-  bot: { appId?: string; appPassword?: string; openIdMetadataUrl: string; tokenIssuer: string; loginUrl: string };
+  bot: {
+    appId?: string;
+    appPassword?: string;
+    appTenantId?: string;
+    openIdMetadataUrl: string;
+    emulatorOpenIdMetadataUrl: string;
+    tokenIssuer: string;
+    loginUrl: string;
+    oauthScope: string;
+    oauthApiUrl: string;
+    callerId: string;
+    tenantRequestsPerSecond: number;
+  };
+  urgentAcknowledgeMinutes: number;
   google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
 }
 
@@ -94,7 +114,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const value = raw[name];
     return Array.isArray(value) ? value.length > 0 : Boolean(value);
   });
-  const mode = raw.DSL_DESK_MODE ?? (raw.ENTRA_AUDIENCES.length || raw.GOOGLE_AUDIENCES.length ? 'production' : 'sandbox');
+  const mode = raw.DSL_DESK_MODE ?? (raw.ENTRA_AUDIENCES.length || raw.GOOGLE_AUDIENCES.length || raw.BOT_APP_ID ? 'production' : 'sandbox');
   const dataDir = resolve(raw.DATA_DIR);
   const databaseUrl = raw.DATABASE_URL ?? join(dataDir, 'dsl-desk.sqlite');
 
@@ -103,8 +123,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // nor be mistaken for a real deployment.
     if (!isLoopback(raw.HOST)) throw new ConfigError(`The sandbox only listens on 127.0.0.1 or ::1, not on ${raw.HOST}. Configure sign-in (ENTRA_AUDIENCES or GOOGLE_AUDIENCES) to run for real.`);
     if (configured.length) throw new ConfigError(`The sandbox refuses to start with real credentials configured (${configured.join(', ')}). Remove them, or set DSL_DESK_MODE=production.`);
-  } else if (!raw.ENTRA_AUDIENCES.length && !raw.GOOGLE_AUDIENCES.length) {
-    throw new ConfigError('Production mode needs a sign-in method: set ENTRA_AUDIENCES and/or GOOGLE_AUDIENCES.');
+  } else if (!raw.ENTRA_AUDIENCES.length && !raw.GOOGLE_AUDIENCES.length && !raw.BOT_APP_ID) {
+    throw new ConfigError('Production mode needs a sign-in method: set ENTRA_AUDIENCES, GOOGLE_AUDIENCES and/or BOT_APP_ID (the Teams bot).');
+  } else if (raw.BOT_APP_ID && !raw.BOT_APP_PASSWORD) {
+    throw new ConfigError('BOT_APP_ID is set without BOT_APP_PASSWORD: the Teams bot needs its client secret to answer. Set both, or neither.');
   }
 
   const keyRing = mode === 'sandbox' && !raw.DATA_KEYS ? sandboxKeyRing(dataDir) : productionKeyRing(raw);
@@ -134,7 +156,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       openIdMetadataUrl: raw.BOT_OPENID_METADATA_URL,
       tokenIssuer: raw.BOT_TOKEN_ISSUER,
       loginUrl: raw.BOT_LOGIN_URL,
+      ...(raw.BOT_APP_TENANT_ID ? { appTenantId: raw.BOT_APP_TENANT_ID } : {}),
+      emulatorOpenIdMetadataUrl: raw.BOT_EMULATOR_OPENID_METADATA_URL,
+      oauthScope: raw.BOT_OAUTH_SCOPE,
+      oauthApiUrl: raw.BOT_OAUTH_API_URL,
+      callerId: raw.BOT_CALLER_ID,
+      tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
     },
+    urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
     google: {
       audiences: raw.GOOGLE_AUDIENCES,
       certsUrl: raw.GOOGLE_CERTS_URL,

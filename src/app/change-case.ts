@@ -1,7 +1,9 @@
 import { canViewCase, type Case, type CaseChange, type Result } from '../domain/case.ts';
+import type { NotificationEvent } from '../domain/case-summary.ts';
 import { notFound } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import type { Actor } from '../domain/roles.ts';
+import { enqueueCardRefresh, enqueueNotification } from './case-messages.ts';
 import { concurrentChange, nowIso, retryOnConcurrentChange, type AppDeps } from './deps.ts';
 
 /**
@@ -25,13 +27,15 @@ export async function changeCase(
       const { next, action, detail } = result.value;
       if (!(await tx.cases.update(next, current.version))) throw concurrentChange();
       await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action, caseId, detail }, now);
-      await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: 'case.updated', payload: { caseId, action, version: next.version } }, now);
-      // The reporter hears that their report was picked up and that it was closed, never the detail.
-      if (!current.acknowledgedAt && next.acknowledgedAt) {
-        await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: 'reporter.notify', payload: { caseId, event: 'acknowledged' }, dedupeKey: `reporter.acknowledged:${caseId}` }, now);
-      }
-      if (current.status !== 'closed' && next.status === 'closed') {
-        await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: 'reporter.notify', payload: { caseId, event: 'closed', version: next.version } }, now);
+      await enqueueCardRefresh(tx, next, now);
+      // The reporters hear that their report was picked up and that it was closed, never the detail.
+      const events: NotificationEvent[] = [];
+      if (!current.acknowledgedAt && next.acknowledgedAt) events.push('acknowledged');
+      if (current.status !== 'closed' && next.status === 'closed') events.push('closed');
+      for (const event of events) {
+        for (const reporter of next.reporters) {
+          await enqueueNotification(tx, { schoolId: actor.schoolId, caseId, personId: reporter.personId, event, occasion: `v${next.version}` }, now);
+        }
       }
       return next;
     }),

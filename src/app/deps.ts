@@ -7,6 +7,13 @@ export interface AppDeps {
   storage: Storage;
   clock: Clock;
   ids: IdGenerator;
+  settings?: CaseSettings;
+}
+
+/** School-wide timings the use cases need; defaults apply when a deployment leaves them out. */
+export interface CaseSettings {
+  /** An urgent case nobody has acknowledged after this many minutes goes to the deputies and the headteacher. */
+  urgentAcknowledgeMinutes: number;
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

@@ -1,5 +1,7 @@
 import type { AuditEvent } from '../domain/audit.ts';
 import { canActOnCase, canViewCase, caseDetailFor, type Case } from '../domain/case.ts';
+import type { CaseCardRecord } from '../domain/chat.ts';
+import type { StorageTx } from '../domain/ports.ts';
 import { notFound } from '../domain/errors.ts';
 import { protocolsFor, type Protocol } from '../domain/incident-types.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -11,6 +13,10 @@ export interface CaseDetailView {
   /** Who did what and when, from the audit log (codes and ids only). */
   chronology: Pick<AuditEvent, 'seq' | 'at' | 'actorId' | 'action' | 'detail'>[];
   canAct: boolean;
+  /** Display names of everyone the record mentions (reporters, DSLs who acted), by person id. */
+  names: Record<string, string>;
+  /** Where the case's cards went and whether they arrived, so "not delivered" is visible on the case. */
+  deliveries: Pick<CaseCardRecord, 'target' | 'platform' | 'state' | 'failure' | 'updatedAt'>[];
 }
 
 /**
@@ -32,6 +38,19 @@ export async function getCase(deps: AppDeps, options: { actor: Actor; caseId: st
       protocols: protocolsFor(found.types),
       chronology: events.map((e) => ({ seq: e.seq, at: e.at, actorId: e.actorId, action: e.action, detail: e.detail })),
       canAct: canActOnCase(actor, found),
+      names: await namesFor(tx, actor.schoolId, [
+        ...found.reporters.map((r) => r.personId),
+        ...events.map((e) => e.actorId),
+        found.assigneeId,
+        found.subjectPersonId,
+      ]),
+      deliveries: (await tx.chat.listCaseCards(actor.schoolId, caseId)).map(({ target, platform, state, failure, updatedAt }) => ({
+        target,
+        platform,
+        state,
+        ...(failure ? { failure } : {}),
+        updatedAt,
+      })),
     };
   });
 }
@@ -44,4 +63,13 @@ export async function findCaseIdByReference(deps: AppDeps, options: { actor: Act
     if (!id || !header || !canViewCase(options.actor, header)) throw notFound('That case');
     return id;
   });
+}
+
+async function namesFor(tx: StorageTx, schoolId: string, ids: (string | null | undefined)[]): Promise<Record<string, string>> {
+  const names: Record<string, string> = {};
+  for (const id of new Set(ids.filter((value): value is string => Boolean(value)))) {
+    const person = await tx.people.get(schoolId, id);
+    if (person) names[id] = person.displayName;
+  }
+  return names;
 }

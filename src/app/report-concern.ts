@@ -4,6 +4,7 @@ import type { CaseSource, Concern, ReportChannel } from '../domain/concern.ts';
 import { invalidInput } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import type { Actor } from '../domain/roles.ts';
+import { enqueueCardRefresh, enqueueNewCaseMessages } from './case-messages.ts';
 import { concurrentChange, nowIso, retryOnConcurrentChange, type AppDeps } from './deps.ts';
 
 export interface ReportConcernOptions {
@@ -80,7 +81,7 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       },
       now,
     );
-    await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: 'case.created', payload: { caseId }, dedupeKey: `case.created:${caseId}` }, now);
+    await enqueueNewCaseMessages(deps, tx, created, now);
     return { caseId, reference, status: created.status, receivedAt: now, duplicate: false, joinedExisting: false };
   }));
 }
@@ -94,7 +95,7 @@ async function joinCase(tx: StorageTx, options: ReportConcernOptions, caseId: st
   await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
   if (!(await tx.cases.update(next, existing.version))) throw concurrentChange();
   await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.reporter_added', caseId, detail: { reporters: next.reporters.length, channel: options.channel } }, now);
-  await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: 'case.reporter_added', payload: { caseId, reporters: next.reporters.length } }, now);
+  await enqueueCardRefresh(tx, next, now);
   return { caseId, reference: existing.reference, status: existing.status, receivedAt: now, duplicate: false, joinedExisting: true };
 }
 

@@ -80,6 +80,11 @@ export const caseSourceSchema = z.strictObject({
   kind: z.enum(SOURCE_KINDS, { message: 'Source kind must be form, email, teams_message or chat_message.' }),
   ref: z.string().trim().min(1, 'Give the id of the message being reported.').max(1000, 'The message id is too long.'),
   url: z.url({ message: 'Give a valid link to the message.' }).max(2000).optional(),
+  /** Who sent the reported message and when, as the platform showed them to the reporter. */
+  author: z.string().trim().max(300, 'Keep the sender under 300 characters.').optional(),
+  sentAt: isoDateTime.optional(),
+  /** The reported message's own text, kept encrypted with the case and never shown on a card. */
+  text: z.string().max(50000, 'The reported message is too long to keep; describe it instead.').optional(),
 });
 export type CaseSource = z.infer<typeof caseSourceSchema>;
 

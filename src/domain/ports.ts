@@ -1,5 +1,6 @@
 import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
+import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 
@@ -156,6 +157,19 @@ export interface Outbox {
   enqueue(message: OutboxMessageInput, at: string): Promise<void>;
 }
 
+export interface ChatRepository {
+  getCaseChannel(schoolId: string, platform: ChatPlatform): Promise<CaseChannel | undefined>;
+  /** Replaces the school's case channel on that platform. */
+  setCaseChannel(channel: CaseChannel): Promise<void>;
+  getUser(schoolId: string, personId: string, platform: ChatPlatform): Promise<ChatUser | undefined>;
+  listUsers(schoolId: string, personIds: string[], platform: ChatPlatform): Promise<ChatUser[]>;
+  /** Inserts or replaces the person's platform identity and, when given, their personal conversation. */
+  saveUser(user: ChatUser): Promise<void>;
+  getCaseCard(schoolId: string, caseId: string, target: string): Promise<CaseCardRecord | undefined>;
+  listCaseCards(schoolId: string, caseId: string): Promise<CaseCardRecord[]>;
+  saveCaseCard(card: CaseCardRecord): Promise<void>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
@@ -165,6 +179,7 @@ export interface StorageTx {
   caseSources: CaseSourceRepository;
   audit: AuditLog;
   outbox: Outbox;
+  chat: ChatRepository;
 }
 
 export interface OutboxClaimOptions {

@@ -17,6 +17,9 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
+/** After this many failed attempts a message is given up; handlers use it to record "not delivered" in time. */
+export const DEFAULT_MAX_ATTEMPTS = 10;
+
 export type OutboxHandler = (message: OutboxMessage) => Promise<void>;
 
 export interface DispatcherOptions {
@@ -50,7 +53,7 @@ export class OutboxDispatcher {
       pollMs: 1000,
       batchSize: 20,
       leaseMs: 60_000,
-      maxAttempts: 10,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
       baseDelayMs: 1000,
       maxDelayMs: 10 * 60_000,
       random: Math.random,

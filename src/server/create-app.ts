@@ -21,6 +21,8 @@ export interface AppOptions {
   bodyLimit: string;
   rateLimitPerMinute: number;
   trustProxy?: string;
+  /** Other surfaces' endpoints (the Teams bot's /api/messages), mounted with their own authentication. */
+  mount?: (app: express.Express) => void;
 }
 
 /** The HTTP edge: translates requests into use-case calls and results (or errors) into JSON. */
@@ -87,6 +89,7 @@ export function createApp(options: AppOptions): express.Express {
   api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
   api.use(reportRoutes(deps), caseRoutes(deps), peopleRoutes(deps));
   app.use('/api/v1', api);
+  options.mount?.(app);
 
   app.use((_req, _res, next) => next(new AppError('not_found', 'There is nothing at this address. The API is under /api/v1; see /api/v1/openapi.json.')));
 

@@ -97,6 +97,10 @@ export const caseDetailSchema = z
     protocols: z.array(z.object({ code: z.string(), title: z.string(), steps: z.array(z.object({ code: z.string(), label: z.string() })) })),
     chronology: z.array(z.object({ seq: z.number().int(), at: z.string(), actorId: z.string().nullable(), action: z.string(), detail: z.record(z.string(), z.unknown()) })),
     canAct: z.boolean(),
+    names: z.record(z.string(), z.string()).meta({ description: 'Display names of the people the record mentions, by person id.' }),
+    deliveries: z
+      .array(z.object({ target: z.string(), platform: z.string(), state: z.enum(['posted', 'failed']), failure: z.string().optional(), updatedAt: z.string() }))
+      .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason.' }),
   })
   .meta({ id: 'CaseDetail' });
 

@@ -4,8 +4,10 @@ import { Migrator } from 'kysely/migration';
 import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEvent, type AuditEventInput, type AuditBreak } from '../domain/audit.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
+import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
 import type {
   AuditLog,
+  ChatRepository,
   AuditVerification,
   CaseFilter,
   CaseHeader,
@@ -28,7 +30,7 @@ import type {
 import type { Role } from '../domain/roles.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { migrationProvider } from './migrations.ts';
-import type { CasesTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
+import type { CasesTable, ChatCaseCardsTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -87,6 +89,7 @@ export class KyselyStorage implements Storage {
       caseSources: new KyselyCaseSources(db),
       audit: new KyselyAuditLog(db, locks),
       outbox: new KyselyOutbox(db),
+      chat: new KyselyChat(db),
     };
   }
 
@@ -584,6 +587,109 @@ class KyselyAuditLog implements AuditLog {
     const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('seq').execute();
     return rows.map(toAuditEvent);
   }
+}
+
+// ---- chat addresses -------------------------------------------------------------------------------
+
+class KyselyChat implements ChatRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async getCaseChannel(schoolId: string, platform: ChatPlatform): Promise<CaseChannel | undefined> {
+    const row = await this.#db.selectFrom('chat_case_channels').selectAll().where('school_id', '=', schoolId).where('platform', '=', platform).executeTakeFirst();
+    return row ? { schoolId: row.school_id, address: JSON.parse(row.address) as ConversationAddress, setById: row.set_by_id, setAt: row.set_at } : undefined;
+  }
+  async setCaseChannel(channel: CaseChannel): Promise<void> {
+    const values = { school_id: channel.schoolId, platform: channel.address.platform, address: JSON.stringify(channel.address), set_by_id: channel.setById, set_at: channel.setAt };
+    await this.#db
+      .insertInto('chat_case_channels')
+      .values(values)
+      .onConflict((oc) => oc.columns(['school_id', 'platform']).doUpdateSet({ address: values.address, set_by_id: values.set_by_id, set_at: values.set_at }))
+      .execute();
+  }
+  async getUser(schoolId: string, personId: string, platform: ChatPlatform): Promise<ChatUser | undefined> {
+    return (await this.listUsers(schoolId, [personId], platform))[0];
+  }
+  async listUsers(schoolId: string, personIds: string[], platform: ChatPlatform): Promise<ChatUser[]> {
+    if (personIds.length === 0) return [];
+    const rows = await this.#db.selectFrom('chat_users').selectAll().where('school_id', '=', schoolId).where('platform', '=', platform).where('person_id', 'in', personIds).execute();
+    return rows.map((row) => ({
+      schoolId: row.school_id,
+      personId: row.person_id,
+      platform: row.platform as ChatPlatform,
+      userId: row.user_id,
+      ...(row.personal_conversation ? { personalConversation: JSON.parse(row.personal_conversation) as ConversationAddress } : {}),
+      updatedAt: row.updated_at,
+    }));
+  }
+  async saveUser(user: ChatUser): Promise<void> {
+    const conversation = user.personalConversation ? JSON.stringify(user.personalConversation) : null;
+    await this.#db
+      .insertInto('chat_users')
+      .values({ school_id: user.schoolId, person_id: user.personId, platform: user.platform, user_id: user.userId, personal_conversation: conversation, updated_at: user.updatedAt })
+      .onConflict((oc) =>
+        oc.columns(['school_id', 'person_id', 'platform']).doUpdateSet((eb) => ({
+          user_id: user.userId,
+          // A message from a channel tells us who the person is but not their personal chat: keep the one we know.
+          personal_conversation: conversation ?? eb.ref('chat_users.personal_conversation'),
+          updated_at: user.updatedAt,
+        })),
+      )
+      .execute();
+  }
+  async getCaseCard(schoolId: string, caseId: string, target: string): Promise<CaseCardRecord | undefined> {
+    const row = await this.#db.selectFrom('chat_case_cards').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).where('target', '=', target).executeTakeFirst();
+    return row ? toCaseCard(row) : undefined;
+  }
+  async listCaseCards(schoolId: string, caseId: string): Promise<CaseCardRecord[]> {
+    const rows = await this.#db.selectFrom('chat_case_cards').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('target').execute();
+    return rows.map(toCaseCard);
+  }
+  async saveCaseCard(card: CaseCardRecord): Promise<void> {
+    const values = {
+      school_id: card.schoolId,
+      case_id: card.caseId,
+      target: card.target,
+      platform: card.platform,
+      conversation_id: card.conversationId,
+      activity_id: card.activityId ?? null,
+      state: card.state,
+      rendered_version: card.renderedVersion,
+      failure: card.failure ?? null,
+      updated_at: card.updatedAt,
+    };
+    await this.#db
+      .insertInto('chat_case_cards')
+      .values(values)
+      .onConflict((oc) =>
+        oc.columns(['school_id', 'case_id', 'target']).doUpdateSet({
+          platform: values.platform,
+          conversation_id: values.conversation_id,
+          activity_id: values.activity_id,
+          state: values.state,
+          rendered_version: values.rendered_version,
+          failure: values.failure,
+          updated_at: values.updated_at,
+        }),
+      )
+      .execute();
+  }
+}
+
+function toCaseCard(row: ChatCaseCardsTable): CaseCardRecord {
+  return {
+    schoolId: row.school_id,
+    caseId: row.case_id,
+    target: row.target,
+    platform: row.platform as ChatPlatform,
+    conversationId: row.conversation_id,
+    ...(row.activity_id ? { activityId: row.activity_id } : {}),
+    state: row.state as DeliveryState,
+    renderedVersion: Number(row.rendered_version),
+    ...(row.failure ? { failure: row.failure } : {}),
+    updatedAt: row.updated_at,
+  };
 }
 
 // ---- outbox -----------------------------------------------------------------------------------------

@@ -147,6 +147,45 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('outbox_ready').on('outbox').columns(['status', 'run_after']).execute();
     },
   },
+  '0002_chat': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('chat_case_channels')
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('address', 'text', (c) => c.notNull())
+        .addColumn('set_by_id', 'text', (c) => c.notNull())
+        .addColumn('set_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('chat_case_channels_pk', ['school_id', 'platform'])
+        .execute();
+
+      await db.schema
+        .createTable('chat_users')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('personal_conversation', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('chat_users_pk', ['school_id', 'person_id', 'platform'])
+        .execute();
+
+      await db.schema
+        .createTable('chat_case_cards')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull().references('cases.id'))
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('conversation_id', 'text', (c) => c.notNull())
+        .addColumn('activity_id', 'text')
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('rendered_version', 'integer', (c) => c.notNull())
+        .addColumn('failure', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('chat_case_cards_pk', ['school_id', 'case_id', 'target'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

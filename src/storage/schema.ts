@@ -115,6 +115,37 @@ export interface OutboxTable {
   done_at: string | null;
 }
 
+export interface ChatCaseChannelsTable {
+  school_id: string;
+  platform: string;
+  /** The conversation address as JSON; an address, never content. */
+  address: string;
+  set_by_id: string;
+  set_at: string;
+}
+
+export interface ChatUsersTable {
+  school_id: string;
+  person_id: string;
+  platform: string;
+  user_id: string;
+  personal_conversation: string | null;
+  updated_at: string;
+}
+
+export interface ChatCaseCardsTable {
+  school_id: string;
+  case_id: string;
+  target: string;
+  platform: string;
+  conversation_id: string;
+  activity_id: string | null;
+  state: string;
+  rendered_version: number;
+  failure: string | null;
+  updated_at: string;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -127,4 +158,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
   outbox: OutboxTable;
+  chat_case_channels: ChatCaseChannelsTable;
+  chat_users: ChatUsersTable;
+  chat_case_cards: ChatCaseCardsTable;
 }

@@ -1,0 +1,82 @@
+import type { Case } from '../domain/case.ts';
+import type { NotificationEvent } from '../domain/case-summary.ts';
+import type { StorageTx } from '../domain/ports.ts';
+import type { AppDeps } from './deps.ts';
+
+/**
+ * The outbox messages a case change leaves behind for the chat surfaces. They carry ids and codes only:
+ * the handler loads what it needs when it runs, so nothing of a concern waits in the queue.
+ */
+export const OUTBOX_KINDS = {
+  /** Post the new case's card to the school's case channel (or the restricted notice). */
+  caseCreated: 'case.created',
+  /** Edit the posted card to show the case as it is now; coalesced, see `enqueueCardRefresh`. */
+  cardRefresh: 'case.card_refresh',
+  /** A 1:1 message to one person about one case. */
+  personNotify: 'person.notify',
+  /** Has anyone acknowledged this urgent case yet? */
+  urgentCheck: 'case.urgent_check',
+} as const;
+
+/** Card edits for one case are grouped into windows of this length: a wave of reports edits the card once per window. */
+export const CARD_REFRESH_WINDOW_MS = 2000;
+
+export const DEFAULT_URGENT_ACKNOWLEDGE_MINUTES = 15;
+
+export async function enqueueCardRefresh(tx: StorageTx, current: Pick<Case, 'schoolId' | 'id'>, now: string): Promise<void> {
+  const window = Math.floor(Date.parse(now) / CARD_REFRESH_WINDOW_MS);
+  // The dedupe key makes every change inside one window share a single edit, run when the window ends;
+  // the handler renders the case as it is then, so the last change in the window is always shown.
+  await tx.outbox.enqueue(
+    {
+      schoolId: current.schoolId,
+      kind: OUTBOX_KINDS.cardRefresh,
+      payload: { caseId: current.id },
+      dedupeKey: `${OUTBOX_KINDS.cardRefresh}:${current.id}:${window}`,
+      runAfter: new Date((window + 1) * CARD_REFRESH_WINDOW_MS).toISOString(),
+    },
+    now,
+  );
+}
+
+export async function enqueueNotification(
+  tx: StorageTx,
+  options: { schoolId: string; caseId: string; personId: string; event: NotificationEvent; occasion: string },
+  now: string,
+): Promise<void> {
+  await tx.outbox.enqueue(
+    {
+      schoolId: options.schoolId,
+      kind: OUTBOX_KINDS.personNotify,
+      payload: { caseId: options.caseId, personId: options.personId, event: options.event },
+      dedupeKey: `${OUTBOX_KINDS.personNotify}:${options.event}:${options.caseId}:${options.personId}:${options.occasion}`,
+    },
+    now,
+  );
+}
+
+/** What a new case sets going: its card, the headteacher's 1:1 for a restricted case, and the urgent timer. */
+export async function enqueueNewCaseMessages(deps: AppDeps, tx: StorageTx, created: Case, now: string): Promise<void> {
+  await tx.outbox.enqueue({ schoolId: created.schoolId, kind: OUTBOX_KINDS.caseCreated, payload: { caseId: created.id }, dedupeKey: `${OUTBOX_KINDS.caseCreated}:${created.id}` }, now);
+  if (created.restricted) {
+    // The DSL may be the subject of an allegation, so restricted cases go to the headteacher in person.
+    for (const head of await tx.people.listWithRole(created.schoolId, 'head')) {
+      if (head.active && head.id !== created.subjectPersonId) {
+        await enqueueNotification(tx, { schoolId: created.schoolId, caseId: created.id, personId: head.id, event: 'restricted_case', occasion: 'created' }, now);
+      }
+    }
+  }
+  if (created.urgency === 'urgent') {
+    const minutes = deps.settings?.urgentAcknowledgeMinutes ?? DEFAULT_URGENT_ACKNOWLEDGE_MINUTES;
+    await tx.outbox.enqueue(
+      {
+        schoolId: created.schoolId,
+        kind: OUTBOX_KINDS.urgentCheck,
+        payload: { caseId: created.id, minutes },
+        dedupeKey: `${OUTBOX_KINDS.urgentCheck}:${created.id}`,
+        runAfter: new Date(Date.parse(now) + minutes * 60_000).toISOString(),
+      },
+      now,
+    );
+  }
+}

@@ -1,0 +1,69 @@
+import { summariseCase, type CaseSummary } from '../domain/case-summary.ts';
+import { CHANNEL_TARGET, type CaseCardRecord, type CaseChannel, type ChatPlatform } from '../domain/chat.ts';
+import type { PersonWithRoles } from '../domain/ports.ts';
+import { canActOnCase, canViewCase, ROLES_NOTIFIED_OF_NEW_CASES } from '../domain/case.ts';
+import type { Actor } from '../domain/roles.ts';
+import type { AppDeps } from './deps.ts';
+
+/** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
+export interface CaseHandlerContact {
+  personId: string;
+  displayName: string;
+  entraObjectId: string | null;
+  /** Their platform id, once they have used the bot. */
+  chatUserId?: string;
+}
+
+export interface CaseCardContext {
+  summary: CaseSummary;
+  channel?: CaseChannel;
+  /** The channel card already posted for this case, if any. */
+  card?: CaseCardRecord;
+  /** DSLs and deputies: mentioned on urgent cases, and shown the card with its actions. */
+  handlers: CaseHandlerContact[];
+  /** Whether the person looking (when one is given) may act on the case, decided from our records. */
+  viewerMayAct: boolean;
+  /** Whether they may see it at all; a restricted case shows others only that it exists. */
+  viewerMaySee: boolean;
+}
+
+/**
+ * What a chat surface needs to post or edit a case's channel card. DSL Desk itself reads this (no person
+ * opens the case), and the summary carries nothing of the concern, so no access event is written.
+ */
+export async function prepareCaseCard(
+  deps: AppDeps,
+  options: { schoolId: string; caseId: string; platform: ChatPlatform; viewer?: Actor },
+): Promise<CaseCardContext | undefined> {
+  const { schoolId, caseId, platform, viewer } = options;
+  return deps.storage.read(async (reader) => {
+    const found = await reader.cases.get(schoolId, caseId);
+    if (!found) return undefined;
+    const people = new Map<string, PersonWithRoles>();
+    const ids = new Set([found.reporters[0]?.personId, found.assigneeId, found.acknowledgedById].filter((id): id is string => Boolean(id)));
+    for (const id of ids) {
+      const person = await reader.people.get(schoolId, id);
+      if (person) people.set(id, person);
+    }
+    const handlers = new Map<string, PersonWithRoles>();
+    for (const role of ROLES_NOTIFIED_OF_NEW_CASES) {
+      for (const person of await reader.people.listWithRole(schoolId, role)) if (person.active) handlers.set(person.id, person);
+    }
+    const chatUsers = new Map((await reader.chat.listUsers(schoolId, [...handlers.keys()], platform)).map((user) => [user.personId, user]));
+    const channel = await reader.chat.getCaseChannel(schoolId, platform);
+    const card = await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET);
+    return {
+      viewerMayAct: viewer ? canActOnCase(viewer, found) : false,
+      viewerMaySee: viewer ? canViewCase(viewer, found) : false,
+      summary: summariseCase(found, (id) => people.get(id)?.displayName),
+      ...(channel ? { channel } : {}),
+      ...(card ? { card } : {}),
+      handlers: [...handlers.values()]
+        .filter((person) => person.id !== found.subjectPersonId)
+        .map((person) => {
+          const chatUserId = chatUsers.get(person.id)?.userId;
+          return { personId: person.id, displayName: person.displayName, entraObjectId: person.entraObjectId, ...(chatUserId ? { chatUserId } : {}) };
+        }),
+    };
+  });
+}

@@ -1,0 +1,92 @@
+import type { Case, CaseStatus } from './case.ts';
+import { protocolsFor, type IncidentTypeCode, type Urgency } from './incident-types.ts';
+
+/**
+ * What a chat card may say about a case. Channel notifications show on phones and lock screens, so this
+ * carries the reference, types, urgency, time and the people handling it, and nothing of the concern.
+ */
+export interface CaseSummary {
+  caseId: string;
+  reference: string;
+  types: IncidentTypeCode[];
+  urgency: Urgency;
+  status: CaseStatus;
+  restricted: boolean;
+  receivedAt: string;
+  reporterName: string;
+  reporterCount: number;
+  assigneeName?: string;
+  acknowledgedByName?: string;
+  protocolSteps: { key: string; label: string; done: boolean }[];
+  version: number;
+}
+
+export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined): CaseSummary {
+  const ticked = new Set(current.protocolTicks.map((tick) => tick.step));
+  const firstReporter = current.reporters[0];
+  const assigneeName = current.assigneeId ? nameOf(current.assigneeId) : undefined;
+  const acknowledgedByName = current.acknowledgedById ? nameOf(current.acknowledgedById) : undefined;
+  return {
+    caseId: current.id,
+    reference: current.reference,
+    types: [...current.types],
+    urgency: current.urgency,
+    status: current.status,
+    restricted: current.restricted,
+    receivedAt: current.createdAt,
+    reporterName: (firstReporter && nameOf(firstReporter.personId)) ?? 'A member of staff',
+    reporterCount: current.reporters.length,
+    ...(assigneeName ? { assigneeName } : {}),
+    ...(acknowledgedByName ? { acknowledgedByName } : {}),
+    protocolSteps: protocolsFor(current.types).flatMap((protocol) =>
+      protocol.steps.map((step) => {
+        const key = `${protocol.code}.${step.code}`;
+        return { key, label: step.label, done: ticked.has(key) };
+      }),
+    ),
+    version: current.version,
+  };
+}
+
+/** The 1:1 messages DSL Desk sends about a case; none of them carries concern text. */
+export const NOTIFICATION_EVENTS = ['acknowledged', 'closed', 'urgent_unacknowledged', 'restricted_case'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+
+export interface NotificationText {
+  title: string;
+  lines: string[];
+  /** True when the recipient handles the case and the message should offer "Open case". */
+  offersCase: boolean;
+}
+
+export function notificationText(event: NotificationEvent, summary: Pick<CaseSummary, 'reference' | 'receivedAt'>, minutesWaiting?: number): NotificationText {
+  switch (event) {
+    case 'acknowledged':
+      return {
+        title: `Your report ${summary.reference} has been picked up`,
+        lines: ['A safeguarding lead is looking at it. You do not need to do anything else unless they contact you.'],
+        offersCase: false,
+      };
+    case 'closed':
+      return {
+        title: `Your report ${summary.reference} has been closed`,
+        lines: ['The safeguarding lead has finished with it. Thank you for reporting it.', 'If you have a new worry, report it again: it is never a bother.'],
+        offersCase: false,
+      };
+    case 'urgent_unacknowledged':
+      return {
+        title: `Urgent case ${summary.reference} has not been picked up`,
+        lines: [
+          `Nobody has acknowledged this urgent case${minutesWaiting ? ` in ${minutesWaiting} minutes` : ''}.`,
+          'Please make sure a safeguarding lead is dealing with it now.',
+        ],
+        offersCase: true,
+      };
+    case 'restricted_case':
+      return {
+        title: `Restricted case ${summary.reference} needs the headteacher`,
+        lines: ['An allegation about a member of staff was reported. It goes to you, not to the DSL channel.', 'Consider contacting the LADO within one working day.'],
+        offersCase: true,
+      };
+  }
+}
