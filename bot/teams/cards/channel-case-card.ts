@@ -1,0 +1,215 @@
+import { ESCALATION_AGENCIES, URGENCIES } from '../../../src/domain/incident-types.ts';
+import { CASE_STATUS_LABELS, DEFAULT_TIME_ZONE, formatWhen, incidentTypeLabel, reporterSummary, URGENCY_LABELS } from './format.ts';
+import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
+import {
+  CASE_ACKNOWLEDGE,
+  CASE_ADD_NOTE,
+  CASE_ASSIGN_TO_ME,
+  CASE_CHANGE_URGENCY,
+  CASE_CLOSE,
+  CASE_ESCALATE,
+  CASE_INPUTS,
+  CASE_OPEN,
+  CASE_REFRESH,
+  CASE_TICK_STEPS,
+  stepInputId,
+} from './verbs.ts';
+import type { ChannelCaseView } from './views.ts';
+
+/** Teams refreshes a card automatically for at most 60 listed users. */
+export const MAX_REFRESH_USER_IDS = 60;
+
+interface ChannelCaseData {
+  caseId: string;
+  reference: string;
+  typeLabels: string[];
+  headerStyle: 'attention' | 'warning' | 'emphasis';
+  isUrgent: boolean;
+  facts: { title: string; value: string }[];
+  hasDeliveryWarning: boolean;
+  deliveryWarning: string;
+  showWorkingActions: boolean;
+  showAcknowledge: boolean;
+  showClosedActions: boolean;
+  hasSteps: boolean;
+  hasNoSteps: boolean;
+  steps: { id: string; label: string; value: 'true' | 'false' }[];
+  agencyChoices: { title: string; value: string }[];
+  urgency: string;
+  urgencyChoices: { title: string; value: string }[];
+  refreshUserIds: string[];
+}
+
+const caseData = { caseId: '${caseId}' };
+const saveButton = (title: string, verb: string): Record<string, unknown> => executeAction(title, verb, caseData, { style: 'positive', associatedInputs: 'auto' });
+
+const noteCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      type: 'Input.Text',
+      id: CASE_INPUTS.note,
+      label: 'Note for the case record',
+      isMultiline: true,
+      isRequired: true,
+      errorMessage: 'Write the note before saving it.',
+      maxLength: 20000,
+    },
+  ],
+  actions: [saveButton('Save note', CASE_ADD_NOTE)],
+};
+
+const stepsCard = {
+  type: 'AdaptiveCard',
+  body: [
+    { $when: '${hasSteps}', type: 'TextBlock', text: 'Turn on each step that is done, then save.', wrap: true, size: 'small', isSubtle: true },
+    { $when: '${hasNoSteps}', type: 'TextBlock', text: 'There is no checklist for this case.', wrap: true },
+    { $data: '${steps}', type: 'Input.Toggle', id: '${id}', title: '${label}', value: '${value}', valueOn: 'true', valueOff: 'false', wrap: true },
+  ],
+  actions: [{ $when: '${hasSteps}', ...saveButton('Save steps', CASE_TICK_STEPS) }],
+};
+
+const escalateCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      type: 'Input.ChoiceSet',
+      id: CASE_INPUTS.agency,
+      label: 'Escalated to',
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose who the case was escalated to.',
+      placeholder: 'Choose an agency',
+      choices: [{ $data: '${agencyChoices}', title: '${title}', value: '${value}' }],
+    },
+    { type: 'Input.Text', id: CASE_INPUTS.agencyReference, label: 'Their reference, if they gave one', maxLength: 200 },
+  ],
+  actions: [saveButton('Record escalation', CASE_ESCALATE)],
+};
+
+const urgencyCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      type: 'Input.ChoiceSet',
+      id: CASE_INPUTS.urgency,
+      label: 'New urgency',
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose the new urgency.',
+      value: '${urgency}',
+      choices: [{ $data: '${urgencyChoices}', title: '${title}', value: '${value}' }],
+    },
+    { type: 'Input.Text', id: CASE_INPUTS.urgencyReason, label: 'Why is it changing?', isRequired: true, errorMessage: 'Say why the urgency is changing.', maxLength: 500 },
+  ],
+  actions: [saveButton('Change urgency', CASE_CHANGE_URGENCY)],
+};
+
+const closeCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      type: 'Input.Text',
+      id: CASE_INPUTS.outcome,
+      label: 'Outcome: summarise the investigation and what was decided',
+      isMultiline: true,
+      isRequired: true,
+      errorMessage: 'Summarise the investigation and outcome before closing.',
+      maxLength: 5000,
+    },
+  ],
+  actions: [saveButton('Close case', CASE_CLOSE)],
+};
+
+const openCaseButton = executeAction('Open case', CASE_OPEN, caseData);
+
+const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
+  ...CARD_HEADER,
+  fallbackText: 'Case ${reference}. Open DSL Desk to see it.',
+  refresh: {
+    action: { type: 'Action.Execute', verb: CASE_REFRESH, data: caseData },
+    userIds: '${refreshUserIds}',
+  },
+  body: [
+    {
+      type: 'Container',
+      style: '${headerStyle}',
+      bleed: true,
+      items: [
+        { $when: '${isUrgent}', type: 'TextBlock', text: 'URGENT', color: 'attention', weight: 'bolder', size: 'small', wrap: true },
+        { type: 'TextBlock', text: '${reference}', size: 'large', weight: 'bolder', style: 'heading', wrap: true, spacing: 'none' },
+        { $data: '${typeLabels}', type: 'TextBlock', text: '${$data}', wrap: true, spacing: 'none' },
+      ],
+    },
+    { type: 'FactSet', facts: [{ $data: '${facts}', title: '${title}', value: '${value}' }] },
+    { $when: '${hasDeliveryWarning}', type: 'TextBlock', text: '${deliveryWarning}', color: 'warning', wrap: true, size: 'small' },
+    {
+      $when: '${showWorkingActions}',
+      type: 'ActionSet',
+      actions: [
+        { $when: '${showAcknowledge}', ...executeAction('Acknowledge', CASE_ACKNOWLEDGE, caseData, { style: 'positive' }) },
+        executeAction('Assign to me', CASE_ASSIGN_TO_ME, caseData),
+        openCaseButton,
+      ],
+    },
+    {
+      $when: '${showWorkingActions}',
+      type: 'ActionSet',
+      actions: [
+        { type: 'Action.ShowCard', title: 'Add note', card: noteCard },
+        { type: 'Action.ShowCard', title: 'Protocol steps', card: stepsCard },
+        { type: 'Action.ShowCard', title: 'Escalate', card: escalateCard },
+      ],
+    },
+    {
+      $when: '${showWorkingActions}',
+      type: 'ActionSet',
+      actions: [
+        { type: 'Action.ShowCard', title: 'Change urgency', card: urgencyCard },
+        { type: 'Action.ShowCard', title: 'Close with outcome', card: closeCard },
+      ],
+    },
+    { $when: '${showClosedActions}', type: 'ActionSet', actions: [openCaseButton] },
+  ],
+});
+
+const AGENCY_CHOICES = ESCALATION_AGENCIES.map((agency) => ({ title: agency.label, value: agency.code }));
+const URGENCY_CHOICES = URGENCIES.map((urgency) => ({ title: URGENCY_LABELS[urgency], value: urgency }));
+
+/**
+ * The DSL channel's card. It shows only what may sit in a channel: the reference, the type labels
+ * (never the reporter's "other" wording), urgency, when it came in, who reported it and who has it.
+ * Buttons appear only on a rendering for someone who may act; everyone in the channel sees the rest.
+ */
+export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
+  const timeZone = view.timeZone ?? DEFAULT_TIME_ZONE;
+  const facts = [
+    { title: 'Urgency', value: URGENCY_LABELS[view.urgency] },
+    { title: 'Received', value: formatWhen(view.receivedAt, timeZone) },
+    { title: 'Reported by', value: reporterSummary(view.reporterName, view.reporterCount) },
+    { title: 'Status', value: CASE_STATUS_LABELS[view.status] },
+    ...(view.acknowledgedByName ? [{ title: 'Picked up by', value: view.acknowledgedByName }] : []),
+    { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
+  ];
+  const working = view.forDsl && !view.closed;
+  return channelCaseTemplate({
+    caseId: view.caseId,
+    reference: view.reference,
+    typeLabels: view.types.map(incidentTypeLabel),
+    headerStyle: view.urgency === 'urgent' ? 'attention' : view.urgency === 'high' ? 'warning' : 'emphasis',
+    isUrgent: view.urgency === 'urgent',
+    facts,
+    hasDeliveryWarning: Boolean(view.deliveryWarning?.trim()),
+    deliveryWarning: view.deliveryWarning?.trim() ?? '',
+    showWorkingActions: working,
+    showAcknowledge: working && view.status === 'new' && !view.acknowledgedByName,
+    showClosedActions: view.forDsl && view.closed,
+    hasSteps: view.protocolSteps.length > 0,
+    hasNoSteps: view.protocolSteps.length === 0,
+    steps: view.protocolSteps.map((step) => ({ id: stepInputId(step.key), label: step.label, value: step.done ? 'true' : 'false' })),
+    agencyChoices: AGENCY_CHOICES,
+    urgency: view.urgency,
+    urgencyChoices: URGENCY_CHOICES,
+    refreshUserIds: [...new Set(view.refreshUserIds)].slice(0, MAX_REFRESH_USER_IDS),
+  });
+}

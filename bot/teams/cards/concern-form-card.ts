@@ -1,0 +1,189 @@
+import { INCIDENT_TYPES } from '../../../src/domain/incident-types.ts';
+import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, type ConcernFormInputId } from './concern-form.ts';
+import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
+import { CARD_HEADER, cardTemplate, executeActionWithBoundData, type CardJson } from './template.ts';
+import { REPORT_SUBMIT } from './verbs.ts';
+import type { ConcernFormView } from './views.ts';
+
+interface FieldData {
+  value: string;
+  hasError: boolean;
+  error: string;
+}
+
+interface ConcernFormData {
+  fields: Record<ConcernFormInputId, FieldData>;
+  typeChoices: { title: string; value: string }[];
+  locationChoices: { title: string; value: string }[];
+  hasFormMessage: boolean;
+  formMessage: string;
+  hasPrefill: boolean;
+  prefillText: string;
+  hasPrefillLink: boolean;
+  prefillLink: string;
+  submitData: Record<string, string>;
+  submitFallbackData: Record<string, string>;
+}
+
+/** The server's message for an input, in red right under it (the client's own checks use errorMessage). */
+function fieldError(id: ConcernFormInputId): Record<string, unknown> {
+  return { $when: `\${fields.${id}.hasError}`, type: 'TextBlock', text: `\${fields.${id}.error}`, color: 'attention', wrap: true, spacing: 'none', size: 'small' };
+}
+
+function withError(id: ConcernFormInputId, input: Record<string, unknown>): Record<string, unknown>[] {
+  return [{ ...input, id, value: `\${fields.${id}.value}` }, fieldError(id)];
+}
+
+const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
+  ...CARD_HEADER,
+  fallbackText: 'Report a concern to the DSL. Your Teams app cannot show this form: tell the DSL in person.',
+  body: [
+    { type: 'TextBlock', text: 'Report a concern to the DSL', size: 'large', weight: 'bolder', style: 'heading', wrap: true },
+    { type: 'TextBlock', text: 'Only the DSL team sees this report. Write what you saw or were told, in the words used.', wrap: true, isSubtle: true },
+    {
+      type: 'Container',
+      style: 'attention',
+      items: [{ type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first, then report here.', weight: 'bolder', wrap: true }],
+    },
+    {
+      $when: '${hasPrefill}',
+      type: 'Container',
+      style: 'emphasis',
+      items: [
+        { type: 'TextBlock', text: '${prefillText}', wrap: true },
+        { $when: '${hasPrefillLink}', type: 'ActionSet', actions: [{ type: 'Action.OpenUrl', title: 'Open the message', url: '${prefillLink}' }] },
+      ],
+    },
+    {
+      $when: '${hasFormMessage}',
+      type: 'Container',
+      style: 'attention',
+      items: [{ type: 'TextBlock', text: '${formMessage}', color: 'attention', weight: 'bolder', wrap: true }],
+    },
+    ...withError('types', {
+      type: 'Input.ChoiceSet',
+      label: 'What kind of incident? (choose all that apply)',
+      isMultiSelect: true,
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose at least one incident type.',
+      placeholder: 'Choose incident types',
+      choices: [{ $data: '${typeChoices}', title: '${title}', value: '${value}' }],
+    }),
+    ...withError('otherType', {
+      type: 'Input.Text',
+      label: 'If you chose "Other", say what kind of incident',
+      maxLength: 200,
+    }),
+    ...withError('location', {
+      type: 'Input.ChoiceSet',
+      label: 'Where did it happen?',
+      style: 'compact',
+      placeholder: 'Choose where',
+      choices: [{ $data: '${locationChoices}', title: '${title}', value: '${value}' }],
+    }),
+    ...withError('occurredDate', { type: 'Input.Date', label: 'Date it happened' }),
+    ...withError('occurredTime', { type: 'Input.Time', label: 'Time it happened (if you know)' }),
+    ...withError('ongoing', { type: 'Input.Toggle', title: 'It is still happening', valueOn: 'true', valueOff: 'false' }),
+    ...withError('involved', {
+      type: 'Input.Text',
+      label: 'People involved',
+      isMultiline: true,
+      placeholder: INVOLVED_LINE_HELP,
+    }),
+    ...withError('description', {
+      type: 'Input.Text',
+      label: 'What happened? What, when, where and how',
+      isMultiline: true,
+      isRequired: true,
+      errorMessage: 'Describe what happened: what, when, where and how.',
+      maxLength: 20000,
+    }),
+    ...withError('appsInvolved', {
+      type: 'Input.Text',
+      label: 'Apps or websites involved (separate with commas)',
+      placeholder: 'e.g. Snapchat, WhatsApp',
+    }),
+    { type: 'TextBlock', text: 'Evidence: describe it, do not attach it', weight: 'bolder', wrap: true, spacing: 'medium' },
+    { type: 'TextBlock', text: 'Say what the evidence is, where it is (device, app, account) and who has it now. Leave devices as they are.', wrap: true, isSubtle: true, spacing: 'none' },
+    {
+      type: 'Container',
+      style: 'attention',
+      items: [
+        {
+          type: 'TextBlock',
+          text: 'Nudes, semi-nudes or child-abuse images: never view, copy, print, save or forward the image, not even to the DSL. Tell the DSL at once.',
+          weight: 'bolder',
+          wrap: true,
+        },
+      ],
+    },
+    ...withError('evidence', {
+      type: 'Input.Text',
+      label: 'Evidence (a description)',
+      isMultiline: true,
+      maxLength: 5000,
+    }),
+    ...withError('url', {
+      type: 'Input.Text',
+      label: 'Web address, if a website is involved',
+      style: 'url',
+      maxLength: 2000,
+    }),
+    ...withError('childAtImmediateRisk', {
+      type: 'Input.Toggle',
+      label: 'Is a child at immediate risk? If a child is in immediate danger, call 999 first. Turning this on marks the case urgent.',
+      title: 'Yes, a child is at immediate risk',
+      valueOn: 'true',
+      valueOff: 'false',
+      wrap: true,
+    }),
+  ],
+  actions: [executeActionWithBoundData('Send to the DSL', REPORT_SUBMIT, 'submitData', 'submitFallbackData', { style: 'positive', associatedInputs: 'auto' })],
+});
+
+const TYPE_CHOICES = INCIDENT_TYPES.map((type) => ({ title: type.label, value: type.code }));
+const LOCATION_CHOICES = Object.entries(LOCATION_LABELS).map(([value, title]) => ({ title, value }));
+const TOGGLES: readonly ConcernFormInputId[] = ['ongoing', 'childAtImmediateRisk'];
+
+function prefillText(prefill: NonNullable<ConcernFormView['prefill']>, timeZone: string): string {
+  const from = prefill.senderName?.trim() ? ` from ${prefill.senderName.trim()}` : '';
+  const sent = prefill.sentAt ? ` sent ${formatWhen(prefill.sentAt, timeZone)}` : '';
+  return `Reporting a message${from}${sent}. The message goes with your report, so you do not need to copy it here.`;
+}
+
+/** Only https links are offered: the link comes from the message payload, and the card opens it. */
+function safeLink(link: string | undefined): string {
+  return link && /^https:\/\/\S+$/.test(link) ? link : '';
+}
+
+export function renderConcernForm(view: ConcernFormView): CardJson {
+  const timeZone = view.timeZone ?? DEFAULT_TIME_ZONE;
+  const fields = Object.fromEntries(
+    CONCERN_FORM_INPUT_IDS.map((id) => {
+      const raw = view.values[id] ?? '';
+      const value = TOGGLES.includes(id) ? (raw === 'true' ? 'true' : 'false') : raw;
+      const error = view.errors[id] ?? '';
+      return [id, { value, hasError: error.length > 0, error }];
+    }),
+  ) as Record<ConcernFormInputId, FieldData>;
+  const unplaced = Object.entries(view.errors)
+    .filter(([id]) => !(CONCERN_FORM_INPUT_IDS as readonly string[]).includes(id) || id === FORM_LEVEL_ERROR)
+    .map(([, message]) => message);
+  const formMessage = [view.formMessage, ...unplaced].filter((text): text is string => Boolean(text?.trim())).join(' ');
+  const submitData: Record<string, string> = { formId: view.formId, ...(view.prefill ? { sourceToken: view.prefill.sourceToken } : {}) };
+  const link = safeLink(view.prefill?.link);
+  return concernFormTemplate({
+    fields,
+    typeChoices: TYPE_CHOICES,
+    locationChoices: LOCATION_CHOICES,
+    hasFormMessage: formMessage.length > 0,
+    formMessage,
+    hasPrefill: Boolean(view.prefill),
+    prefillText: view.prefill ? prefillText(view.prefill, timeZone) : '',
+    hasPrefillLink: link.length > 0,
+    prefillLink: link,
+    submitData,
+    submitFallbackData: { verb: REPORT_SUBMIT, ...submitData },
+  });
+}
