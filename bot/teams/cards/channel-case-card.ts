@@ -31,6 +31,7 @@ interface ChannelCaseData {
   showWorkingActions: boolean;
   showAcknowledge: boolean;
   showClosedActions: boolean;
+  showRefresh: boolean;
   hasSteps: boolean;
   hasNoSteps: boolean;
   steps: { id: string; label: string; value: 'true' | 'false' }[];
@@ -170,6 +171,13 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
       ],
     },
     { $when: '${showClosedActions}', type: 'ActionSet', actions: [openCaseButton] },
+    {
+      // For clients that do not fetch per-person views by themselves (older and some mobile clients): the
+      // button asks for this person's view, which has the DSL buttons only if our records say they may act.
+      $when: '${showRefresh}',
+      type: 'ActionSet',
+      actions: [executeAction('Show my options', CASE_REFRESH, caseData)],
+    },
   ],
 });
 
@@ -204,6 +212,7 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     showWorkingActions: working,
     showAcknowledge: working && view.status === 'new' && !view.acknowledgedByName,
     showClosedActions: view.forDsl && view.closed,
+    showRefresh: !view.forDsl,
     hasSteps: view.protocolSteps.length > 0,
     hasNoSteps: view.protocolSteps.length === 0,
     steps: view.protocolSteps.map((step) => ({ id: stepInputId(step.key), label: step.label, value: step.done ? 'true' : 'false' })),

@@ -472,11 +472,12 @@ describe('channel case card', () => {
   });
 
   describe('for someone who may not act', () => {
-    it.each(CASE_STATUSES)('has no buttons and no inputs (%s)', (status) => {
+    it.each(CASE_STATUSES)('has no DSL buttons and no inputs, only "Show my options" (%s)', (status) => {
       const card = renderChannelCaseCard(channelView({ status, forDsl: false, closed: status === 'closed' }));
-      expect(verbsOn(card)).toEqual([]);
+      // The one button asks for the clicker's own view; our records decide whether it has the DSL buttons.
+      expect(verbsOn(card)).toEqual([CASE_REFRESH]);
       expect(inputsOn(card)).toEqual([]);
-      expect(allNodes(card).some((node) => node.type === 'ActionSet' || node.type === 'Action.ShowCard')).toBe(false);
+      expect(allNodes(card).some((node) => node.type === 'Action.ShowCard')).toBe(false);
       expect(card.actions).toBeUndefined();
     });
   });
