@@ -1,0 +1,59 @@
+import type { CaseDetailView as CaseRecord } from '../../src/app/get-case.ts';
+import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
+import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
+import {
+  CASE_ACKNOWLEDGE,
+  caseDetailViewFrom,
+  renderCaseDetailCard,
+  renderChannelCaseCard,
+  renderNotificationCard,
+  renderRestrictedNoticeCard,
+  type CardJson,
+} from './cards/index.ts';
+
+export type { CardJson };
+
+/**
+ * The case card for the channel, or for one person's own view of it (Action.Execute answers and
+ * refreshes). Built from the case summary, which holds nothing of the concern; a restricted case shows
+ * the channel only that it exists.
+ */
+export function channelCardFor(context: CaseCardContext, options: { forDsl: boolean; inChannel: boolean }): CardJson {
+  const { summary } = context;
+  if (summary.restricted && (options.inChannel || !options.forDsl)) {
+    return renderRestrictedNoticeCard({ reference: summary.reference, receivedAt: summary.receivedAt });
+  }
+  return renderChannelCaseCard({
+    caseId: summary.caseId,
+    reference: summary.reference,
+    types: summary.types,
+    urgency: summary.urgency,
+    status: summary.status,
+    receivedAt: summary.receivedAt,
+    reporterName: summary.reporterName,
+    reporterCount: summary.reporterCount,
+    ...(summary.assigneeName ? { assigneeName: summary.assigneeName } : {}),
+    ...(summary.acknowledgedByName ? { acknowledgedByName: summary.acknowledgedByName } : {}),
+    closed: summary.status === 'closed',
+    forDsl: options.forDsl,
+    protocolSteps: summary.protocolSteps,
+    // The DSLs' clients fetch their own view (with the buttons) when they look at the card.
+    refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
+    ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
+  });
+}
+
+/** "Open case": the whole record, for the person who asked and may see it (getCase has checked and audited). */
+export function caseDetailCardFor(record: CaseRecord): CardJson {
+  return renderCaseDetailCard(caseDetailViewFrom(record.case, record.names));
+}
+
+export function notificationCardFor(prepared: PreparedNotification): CardJson {
+  const { text } = prepared;
+  return renderNotificationCard({
+    title: text.title,
+    lines: text.lines,
+    reference: prepared.reference,
+    ...(text.offersCase ? { openCaseId: prepared.caseId, caseActions: [{ title: 'Acknowledge', verb: CASE_ACKNOWLEDGE }] } : {}),
+  });
+}

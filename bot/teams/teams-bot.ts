@@ -1,0 +1,377 @@
+import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
+import { z } from 'zod';
+import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
+import { addCaseNote } from '../../src/app/add-case-note.ts';
+import { assignCase } from '../../src/app/assign-case.ts';
+import { changeCaseUrgency } from '../../src/app/change-case-urgency.ts';
+import { closeCase } from '../../src/app/close-case.ts';
+import type { AppDeps } from '../../src/app/deps.ts';
+import { escalateCase } from '../../src/app/escalate-case.ts';
+import { getCase } from '../../src/app/get-case.ts';
+import { listMyReports } from '../../src/app/list-my-reports.ts';
+import { prepareCaseCard } from '../../src/app/prepare-case-card.ts';
+import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
+import { reportConcern } from '../../src/app/report-concern.ts';
+import { tickProtocolStep } from '../../src/app/tick-protocol-step.ts';
+import { useChannelForCases } from '../../src/app/use-channel-for-cases.ts';
+import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
+import { AppError, isAppError } from '../../src/domain/errors.ts';
+import { ESCALATION_AGENCY_CODES, URGENCIES } from '../../src/domain/incident-types.ts';
+import type { Actor } from '../../src/domain/roles.ts';
+import type { Logger } from '../../src/logger.ts';
+import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
+import {
+  renderChannelSetupCard,
+  renderConcernForm,
+  renderErrorCard,
+  renderMyReportsCard,
+  renderReceiptCard,
+  renderWelcomeCard,
+} from './cards/index.ts';
+import { formErrors, readConcernForm } from './cards/concern-form.ts';
+import { actorFromActivity, addressOf, isPersonalChat } from './teams-identity.ts';
+
+const CARD = 'application/vnd.microsoft.card.adaptive';
+const MESSAGE = 'application/vnd.microsoft.activity.message';
+/** UK schools: the form's date and time are read in this zone unless the school says otherwise. */
+const SCHOOL_TIME_ZONE = 'Europe/London';
+
+export interface TeamsBotOptions {
+  deps: AppDeps;
+  logger: Logger;
+  newFormId: () => string;
+}
+
+type InvokeBody = Record<string, unknown>;
+
+/**
+ * Turns Teams activities into use-case calls and the results back into cards. Every decision about
+ * who may do what is made by the use cases against our own records; this file only translates.
+ */
+export class TeamsBot {
+  readonly #deps: AppDeps;
+  readonly #logger: Logger;
+  readonly #newFormId: () => string;
+
+  constructor(options: TeamsBotOptions) {
+    this.#deps = options.deps;
+    this.#logger = options.logger;
+    this.#newFormId = options.newFormId;
+  }
+
+  async run(context: TurnContext): Promise<void> {
+    const { activity } = context;
+    if (activity.type === ActivityTypes.Invoke) {
+      const body = await this.#invoke(context).catch((error: unknown) => this.#invokeFailure(context, error));
+      await context.sendActivity({ type: ActivityTypes.InvokeResponse, value: { status: 200, body } });
+      return;
+    }
+    try {
+      if (activity.type === ActivityTypes.Message) await this.#message(context);
+      else if (activity.type === ActivityTypes.ConversationUpdate || activity.type === ActivityTypes.InstallationUpdate) await this.#installed(context);
+    } catch (error) {
+      this.#log(context, error);
+      await context.sendActivity({ attachments: [attachment(renderErrorCard(userMessageOf(error)))] });
+    }
+  }
+
+  // ---- personal chat and channel messages ---------------------------------------------------------
+
+  async #installed(context: TurnContext): Promise<void> {
+    const { activity } = context;
+    const addedBot = activity.type === ActivityTypes.InstallationUpdate ? activity.action !== 'remove' : (activity.membersAdded ?? []).some((m) => m.id === activity.recipient.id);
+    if (!addedBot || !isPersonalChat(context)) return;
+    const actor = await this.#actor(context);
+    // Teams (and the Agents Playground) repeat install events: only the first one gets a welcome.
+    if (actor.firstPersonalContact) await context.sendActivity({ attachments: [attachment(renderWelcomeCard())] });
+  }
+
+  async #message(context: TurnContext): Promise<void> {
+    const { activity } = context;
+    const submitted = activity.value as Record<string, unknown> | undefined;
+    if (submitted && typeof submitted.verb === 'string') {
+      // Older clients send Action.Submit (the fallback of every Action.Execute) as a message with a value.
+      const { verb, ...data } = submitted;
+      const body = await this.#action(context, verb, data).catch((error: unknown) => this.#invokeFailure(context, error));
+      await context.sendActivity(body.type === CARD ? { attachments: [attachment(body.value as CardJson)] } : { text: String(body.value) });
+      return;
+    }
+    const actor = await this.#actor(context);
+    const command = normaliseCommand(context);
+    if (/^use this channel( for cases)?$/.test(command)) {
+      const channel = await useChannelForCases(this.#deps, { actor, address: addressOf(context) }).then(
+        () => ({ ok: true, message: 'Done. New cases will be posted in this channel, with no names or details on the card. Use "Open case" to see a case.' }),
+        (error: unknown) => ({ ok: false, message: userMessageOf(error) }),
+      );
+      await context.sendActivity({ attachments: [attachment(renderChannelSetupCard(channel))] });
+      return;
+    }
+    if (!isPersonalChat(context)) {
+      await context.sendActivity('To report a concern, open a chat with DSL Desk. DSLs: type "use this channel for cases" here to receive cases in this channel.');
+      return;
+    }
+    if (/^(report|report a concern|new report|concern|raise a concern)\b/.test(command)) {
+      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {} }))] });
+    } else if (/^(my reports|my cases|reports|status)$/.test(command)) {
+      await context.sendActivity({ attachments: [attachment(await this.#myReports(actor))] });
+    } else {
+      await context.sendActivity({ attachments: [attachment(renderWelcomeCard())] });
+    }
+  }
+
+  // ---- invokes: card actions and the message action -----------------------------------------------
+
+  async #invoke(context: TurnContext): Promise<InvokeBody> {
+    const { activity } = context;
+    const value = (activity.value ?? {}) as Record<string, any>;
+    switch (activity.name) {
+      case 'adaptiveCard/action': {
+        const action = (value.action ?? {}) as { verb?: string; data?: Record<string, unknown> };
+        return this.#action(context, action.verb ?? '', action.data ?? {});
+      }
+      case 'composeExtension/fetchTask':
+        await this.#actor(context);
+        return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload) })));
+      case 'composeExtension/submitAction':
+        return this.#submitReportedMessage(context, value);
+      default:
+        return { statusCode: 200, type: MESSAGE, value: 'DSL Desk does not handle that yet.' };
+    }
+  }
+
+  async #action(context: TurnContext, verb: string, data: Record<string, unknown>): Promise<InvokeBody & { type?: string; value?: unknown }> {
+    const actor = await this.#actor(context);
+    const caseId = typeof data.caseId === 'string' ? data.caseId : undefined;
+    switch (verb) {
+      case 'report.start':
+        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {} }));
+      case 'report.submit':
+        return this.#submitForm(actor, data);
+      case 'reports.mine':
+        return cardBody(await this.#myReports(actor));
+      case 'channel.use_for_cases':
+        await useChannelForCases(this.#deps, { actor, address: addressOf(context) });
+        return cardBody(renderChannelSetupCard({ ok: true, message: 'New cases will be posted in this channel.' }));
+    }
+    if (!caseId) throw new AppError('invalid_input', 'This button is out of date. Type "report" to start again.');
+    const target = { actor, caseId };
+    switch (verb) {
+      case 'case.refresh':
+        break;
+      case 'case.open': {
+        const view = await getCase(this.#deps, target);
+        return cardBody(caseDetailCardFor(view));
+      }
+      case 'case.acknowledge':
+        await acknowledgeCase(this.#deps, target);
+        break;
+      case 'case.assign_to_me':
+        await assignCase(this.#deps, { ...target, assigneeId: actor.personId });
+        break;
+      case 'case.add_note':
+        await addCaseNote(this.#deps, { ...target, text: requiredText(data.note, 'note', 'Write the note before saving it.') });
+        break;
+      case 'case.tick_steps':
+        for (const [key, ticked] of Object.entries(data)) {
+          if (key.startsWith('step:') && ticked === 'true') {
+            await tickProtocolStep(this.#deps, { ...target, step: key.slice('step:'.length) }).catch((error: unknown) => {
+              // Ticking a step someone already ticked is not an error for the person who ticks it again.
+              if (!isAppError(error) || error.code !== 'invalid_transition') throw error;
+            });
+          }
+        }
+        break;
+      case 'case.escalate': {
+        const agency = z.enum(ESCALATION_AGENCY_CODES).safeParse(data.agency);
+        if (!agency.success) throw new AppError('invalid_input', 'Choose who the case was escalated to.');
+        const reference = typeof data.agencyReference === 'string' && data.agencyReference.trim() ? data.agencyReference.trim() : undefined;
+        await escalateCase(this.#deps, { ...target, agency: agency.data, ...(reference ? { reference } : {}) });
+        break;
+      }
+      case 'case.change_urgency': {
+        const urgency = z.enum(URGENCIES).safeParse(data.urgency);
+        if (!urgency.success) throw new AppError('invalid_input', 'Choose the new urgency.');
+        await changeCaseUrgency(this.#deps, { ...target, urgency: urgency.data, reason: requiredText(data.urgencyReason, 'urgencyReason', 'Say why the urgency is changing.') });
+        break;
+      }
+      case 'case.close':
+        await closeCase(this.#deps, { ...target, outcome: requiredText(data.outcome, 'outcome', 'Summarise the investigation and outcome before closing.') });
+        break;
+      default:
+        throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
+    }
+    return cardBody(await this.#caseCardFor(actor, caseId));
+  }
+
+  /** The channel card as this person should see it: with the actions only if our records say they may act. */
+  async #caseCardFor(actor: Actor, caseId: string): Promise<CardJson> {
+    const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor });
+    if (!context) throw new AppError('not_found', 'That case was not found.');
+    return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: false });
+  }
+
+  async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<InvokeBody & { type: string; value: unknown }> {
+    const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
+    const { values, concern } = readConcernForm(data, SCHOOL_TIME_ZONE);
+    const parsed = concernSchema.safeParse(concern);
+    if (!parsed.success) {
+      // The form comes back with everything the reporter typed and a message by each field to fix.
+      return cardBody(
+        renderConcernForm({
+          formId,
+          values,
+          errors: formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
+          formMessage: 'Some answers need another look. What you typed is still here.',
+          ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
+        }),
+      );
+    }
+    const receipt = await reportConcern(this.#deps, { actor, concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
+    return cardBody(renderReceiptCard({ reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting }));
+  }
+
+  async #submitReportedMessage(context: TurnContext, value: Record<string, any>): Promise<InvokeBody> {
+    const actor = await this.#actor(context);
+    const source = sourceFromPayload(value.messagePayload, context);
+    if (!source) return taskMessage('Open "Report to DSL" again from the message you want to report.');
+    const result = await this.#submitForm(actor, (value.data ?? {}) as Record<string, unknown>, source);
+    const card = result.value as CardJson;
+    if (isConcernForm(card)) return taskContinue(asTaskForm(card));
+    const reference = findReference(card);
+    return taskMessage(`Thank you. Your report ${reference ?? ''} has gone to the DSL. You will get a message when it is picked up.`.replace('  ', ' '));
+  }
+
+  async #myReports(actor: Actor): Promise<CardJson> {
+    const reports = await listMyReports(this.#deps, { actor, limit: 20 });
+    return renderMyReportsCard({ reports: reports.map((r) => ({ reference: r.reference, status: r.status, reportedAt: r.reportedAt, updatedAt: r.updatedAt })) });
+  }
+
+  async #actor(context: TurnContext): Promise<Actor & { firstPersonalContact: boolean }> {
+    const actor = await actorFromActivity(this.#deps, context);
+    const { activity } = context;
+    const remembered = await rememberChatUser(this.#deps, {
+      actor,
+      platform: 'teams',
+      userId: activity.from.id,
+      ...(isPersonalChat(context) ? { personalConversation: addressOf(context) } : {}),
+    });
+    return { ...actor, firstPersonalContact: remembered.firstPersonalContact };
+  }
+
+  #invokeFailure(context: TurnContext, error: unknown): { statusCode: number; type: string; value: unknown } {
+    this.#log(context, error);
+    // A card action answered with a message shows it to the person who clicked, and leaves the card as it was.
+    return { statusCode: 200, type: MESSAGE, value: userMessageOf(error) };
+  }
+
+  #log(context: TurnContext, error: unknown): void {
+    const { activity } = context;
+    const known = isAppError(error);
+    // Never the activity's text or value: they may hold concern details.
+    this.#logger[known ? 'info' : 'error'](
+      { activityType: activity.type, activityName: activity.name, conversationType: activity.conversation?.conversationType, code: known ? error.code : 'internal', err: known ? undefined : { message: (error as Error)?.message } },
+      'teams activity not completed',
+    );
+  }
+}
+
+function attachment(card: CardJson) {
+  return { contentType: CARD, content: card };
+}
+
+function cardBody(card: CardJson) {
+  return { statusCode: 200, type: CARD, value: card };
+}
+
+function taskContinue(card: CardJson): InvokeBody {
+  return { task: { type: 'continue', value: { title: 'Report to DSL', height: 'large', width: 'medium', card: attachment(card) } } };
+}
+
+function taskMessage(text: string): InvokeBody {
+  return { task: { type: 'message', value: text } };
+}
+
+/** Task modules (the message action's dialog) take Action.Submit, not Action.Execute. */
+function asTaskForm(card: CardJson): CardJson {
+  const convert = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(convert);
+    if (!node || typeof node !== 'object') return node;
+    const entries = Object.entries(node as Record<string, unknown>).filter(([key]) => key !== 'fallback' && key !== 'refresh');
+    const object = Object.fromEntries(entries.map(([key, value]) => [key, convert(value)]));
+    if (object.type === 'Action.Execute') {
+      const { verb, data, ...rest } = object as { verb?: string; data?: Record<string, unknown> };
+      return { ...rest, type: 'Action.Submit', data: { ...(data ?? {}), verb } };
+    }
+    return object;
+  };
+  return convert(card) as CardJson;
+}
+
+function isConcernForm(card: CardJson): boolean {
+  return JSON.stringify(card).includes('"report.submit"');
+}
+
+function findReference(card: CardJson): string | undefined {
+  return /CASE-\d{4}-\d{4,}/.exec(JSON.stringify(card))?.[0];
+}
+
+interface MessagePayload {
+  id?: string;
+  createdDateTime?: string;
+  linkToMessage?: string;
+  body?: { content?: string; contentType?: string };
+  from?: { user?: { displayName?: string; id?: string } };
+}
+
+function prefillFrom(payload: MessagePayload | undefined): { prefill?: { sourceToken: string; senderName?: string; sentAt?: string; link?: string } } {
+  if (!payload?.id) return {};
+  return {
+    prefill: {
+      sourceToken: payload.id,
+      ...(payload.from?.user?.displayName ? { senderName: payload.from.user.displayName } : {}),
+      ...(payload.createdDateTime ? { sentAt: payload.createdDateTime } : {}),
+      ...(payload.linkToMessage ? { link: payload.linkToMessage } : {}),
+    },
+  };
+}
+
+function sourceAsPayload(source: CaseSource): MessagePayload {
+  return { id: source.ref, ...(source.sentAt ? { createdDateTime: source.sentAt } : {}), ...(source.url ? { linkToMessage: source.url } : {}), ...(source.author ? { from: { user: { displayName: source.author } } } : {}) };
+}
+
+/** The reported message as a case source: its id joins repeated reports; its text is kept only inside the encrypted case. */
+function sourceFromPayload(payload: MessagePayload | undefined, context: TurnContext): CaseSource | undefined {
+  if (!payload?.id) return undefined;
+  const link = payload.linkToMessage && /^https:\/\//.test(payload.linkToMessage) ? payload.linkToMessage : undefined;
+  const text = payload.body?.content ? stripHtml(payload.body.content).slice(0, 50_000) : undefined;
+  const sentAt = payload.createdDateTime && !Number.isNaN(Date.parse(payload.createdDateTime)) ? new Date(payload.createdDateTime).toISOString() : undefined;
+  return {
+    kind: 'teams_message',
+    // The message id alone is unique only within its conversation; the link names both when Teams gives it.
+    ref: link ?? `${context.activity.conversation?.id ?? ''}/${payload.id}`,
+    ...(link ? { url: link } : {}),
+    ...(payload.from?.user?.displayName ? { author: payload.from.user.displayName.slice(0, 300) } : {}),
+    ...(sentAt ? { sentAt } : {}),
+    ...(text ? { text } : {}),
+  };
+}
+
+function stripHtml(html: string): string {
+  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
+}
+
+function normaliseCommand(context: TurnContext): string {
+  const activity = context.activity as Activity;
+  const text = (activity.text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ');
+  return text.replace(/\s+/g, ' ').trim().toLowerCase().replace(/[.!?]+$/, '');
+}
+
+function requiredText(value: unknown, field: string, message: string): string {
+  if (typeof value === 'string' && value.trim()) return value.trim();
+  throw new AppError('invalid_input', message, { fields: [{ path: field, message }] });
+}
+
+function userMessageOf(error: unknown): string {
+  if (isAppError(error)) return error.userMessage;
+  return 'Something went wrong on our side and nothing was changed. Please try again in a minute.';
+}

@@ -1,0 +1,326 @@
+import { addPerson } from '../../src/app/add-person.ts';
+import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
+import { getCase } from '../../src/app/get-case.ts';
+import { enginesUnderTest } from '../support/test-storage.ts';
+import { BOT_APP_ID, OUTBOUND_TOKEN, startTeamsTestService, type TeamsTestService } from '../support/teams-test-service.ts';
+
+const CARD = 'application/vnd.microsoft.card.adaptive';
+const SECRET = 'Ottoline Brackenridge was sent a threatening voice note';
+
+/** Every Action.Execute verb on a card. */
+function verbsOf(card: unknown): string[] {
+  const verbs: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.type === 'Action.Execute' && typeof record.verb === 'string') verbs.push(record.verb);
+    for (const [key, value] of Object.entries(record)) if (key !== 'refresh' && key !== 'fallback') walk(value);
+  };
+  walk(card);
+  return verbs;
+}
+
+const cardOf = (answer: { body: any }) => {
+  expect(answer.body?.type).toBe(CARD);
+  return answer.body.value as Record<string, unknown>;
+};
+
+const validForm = (formId: string, overrides: Record<string, string> = {}) => ({
+  formId,
+  types: 'online_bullying',
+  location: 'outside_school',
+  description: SECRET,
+  involved: 'child: Ottoline Brackenridge',
+  appsInvolved: 'Snapchat',
+  childAtImmediateRisk: 'false',
+  ...overrides,
+});
+
+describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
+  let t: TeamsTestService;
+
+  beforeEach(async () => {
+    t = await startTeamsTestService(engine);
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const setUpChannel = async () => {
+    const answer = await t.send('dsl', {
+      text: '<at>DSL Desk</at> use this channel for cases',
+      entities: [{ type: 'mention', text: '<at>DSL Desk</at>', mentioned: { id: `28:${BOT_APP_ID}`, name: 'DSL Desk' } }],
+      conversation: { id: `${t.channelConversation};messageid=100`, conversationType: 'channel', isGroup: true, tenantId: t.tenantId },
+      channelData: { tenant: { id: t.tenantId }, team: { id: '19:team@thread.tacv2' }, channel: { id: t.channelConversation } },
+    });
+    expect(answer.status).toBe(200);
+  };
+
+  const channelCards = () => t.connector.stored(t.channelConversation);
+  const personalMessages = (person: Parameters<TeamsTestService['personalConversationOf']>[0]) => t.connector.activities(t.personalConversationOf(person));
+
+  test('the mounted endpoint refuses forged, expired, wrong-audience and wrong-serviceurl tokens with 401', async () => {
+    const cases = [
+      { options: { signWith: 'untrusted' as const } },
+      { options: { expiresInSeconds: -600 } },
+      { options: { omitExp: true } },
+      { claims: { aud: 'some-other-bot' } },
+      { claims: { serviceurl: 'http://127.0.0.1:1/elsewhere/' } },
+      { none: true },
+    ];
+    for (const token of cases) {
+      const answer = await t.send('staff', { text: 'report' }, token);
+      expect(answer.status).toBe(401);
+    }
+    expect(t.connector.calls).toHaveLength(0);
+    const rows = await t.db.raw('select count(*) as n from chat_users');
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  test('install says hello once, and "report" opens the concern form', async () => {
+    const install = { type: 'installationUpdate', action: 'add' };
+    expect((await t.send('staff', install)).status).toBe(200);
+    expect((await t.send('staff', install)).status).toBe(200);
+    const welcomes = personalMessages('staff');
+    expect(welcomes).toHaveLength(1);
+    expect(JSON.stringify(welcomes[0])).toContain('report.start');
+    expect(JSON.stringify(welcomes[0])).toMatch(/DSL/);
+
+    await t.send('staff', { text: 'Report' });
+    const form = personalMessages('staff').at(-1) as any;
+    expect(form.attachments[0].contentType).toBe(CARD);
+    expect(verbsOf(form.attachments[0].content)).toContain('report.submit');
+    // The replies carried the bot's own token.
+    expect(t.connector.calls.filter((c) => c.route === 'send').every((c) => c.authorization === `Bearer ${OUTBOUND_TOKEN}`)).toBe(true);
+  });
+
+  test('a bad form comes back with what was typed and a message by the field; a double submit files one case', async () => {
+    const missing = cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-1', { description: '', types: '' })));
+    const text = JSON.stringify(missing);
+    expect(text).toContain('Describe what happened');
+    expect(text).toContain('Choose at least one incident type');
+    expect(text).toContain('Snapchat');
+    expect(verbsOf(missing)).toContain('report.submit');
+
+    const [first, second] = await Promise.all([
+      t.press('staff', 'personal', 'report.submit', validForm('form-1')),
+      t.press('staff', 'personal', 'report.submit', validForm('form-1')),
+    ]);
+    const references = [first, second].map((answer) => /CASE-\d{4}-\d{4}/.exec(JSON.stringify(cardOf(answer)))?.[0]);
+    expect(references[0]).toBeDefined();
+    expect(references[1]).toBe(references[0]);
+    const rows = await t.db.raw('select count(*) as n from cases');
+    expect(Number(rows[0]!.n)).toBe(1);
+  });
+
+  test('only a DSL can choose the case channel', async () => {
+    await t.send('staff', {
+      text: '<at>DSL Desk</at> use this channel for cases',
+      conversation: { id: `${t.channelConversation};messageid=5`, conversationType: 'channel', isGroup: true, tenantId: t.tenantId },
+      channelData: { tenant: { id: t.tenantId }, team: { id: '19:team@thread.tacv2' }, channel: { id: t.channelConversation } },
+    });
+    const refusal = JSON.stringify(t.connector.activities(`${t.channelConversation};messageid=5`));
+    expect(refusal).toContain('Only the DSL or a deputy DSL');
+    expect(await t.service.deps.storage.read((r) => r.chat.getCaseChannel(t.school.school.id, 'teams'))).toBeUndefined();
+    await setUpChannel();
+    expect(await t.service.deps.storage.read((r) => r.chat.getCaseChannel(t.school.school.id, 'teams'))).toMatchObject({ address: { conversationId: t.channelConversation } });
+  });
+
+  test('a case posts a card with no concern text; a DSL acknowledges; the card is edited in place and the reporter told', async () => {
+    await setUpChannel();
+    await t.send('dsl', { type: 'installationUpdate', action: 'add' });
+    await t.send('staff', { type: 'installationUpdate', action: 'add' });
+    const receipt = cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-2', { childAtImmediateRisk: 'true' })));
+    const reference = /CASE-\d{4}-\d{4}/.exec(JSON.stringify(receipt))![0];
+    expect(JSON.stringify(receipt)).toContain('999');
+
+    const [posted] = await t.waitFor(() => channelCards().length > 0 && channelCards());
+    const postedText = JSON.stringify(posted!.activity);
+    expect(postedText).toContain(reference);
+    expect(postedText).not.toContain('Ottoline');
+    expect(postedText).not.toContain('voice note');
+    expect(postedText).not.toContain('Snapchat');
+    // Urgent: the DSLs are mentioned, and the base card has no DSL buttons, only a refresh for them.
+    expect((posted!.activity.entities as { mentioned: { id: string } }[]).map((e) => e.mentioned.id)).toContain(t.teamsIdOf('dsl'));
+    expect(verbsOf((posted!.activity.attachments as any[])[0].content)).not.toContain('case.acknowledge');
+    expect((posted!.activity.attachments as any[])[0].content.refresh.userIds).toContain(t.teamsIdOf('dsl'));
+
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    // Everyone else, pressing refresh, sees no DSL buttons; a DSL sees them.
+    expect(verbsOf(cardOf(await t.press('staff2', 'channel', 'case.refresh', { caseId })))).not.toContain('case.acknowledge');
+    expect(verbsOf(cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId })))).toEqual(expect.arrayContaining(['case.acknowledge', 'case.assign_to_me', 'case.open']));
+
+    // A member of staff cannot act, whatever the card data says.
+    const refused = await t.press('staff2', 'channel', 'case.acknowledge', { caseId, roles: ['dsl'] });
+    expect(refused.body.type).toBe('application/vnd.microsoft.activity.message');
+    const acknowledged = cardOf(await t.press('dsl', 'channel', 'case.acknowledge', { caseId }));
+    expect(JSON.stringify(acknowledged)).toContain('Person dsl'.replace('Person dsl', 'Dana Lead'));
+    expect(verbsOf(acknowledged)).not.toContain('case.acknowledge');
+
+    const edited = await t.waitFor(() => channelCards()[0]!.edits > 0 && channelCards()[0]);
+    expect(edited.id).toBe(posted!.id);
+    expect(JSON.stringify(edited.activity)).toContain('Dana Lead');
+    const told = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('picked up')));
+    expect(JSON.stringify(told)).toContain(reference);
+    expect(JSON.stringify(told)).not.toContain('Ottoline');
+  });
+
+  test('"Open case" shows the record to a DSL and writes an access event; others get nothing', async () => {
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-3')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const detail = cardOf(await t.press('dsl', 'channel', 'case.open', { caseId }));
+    expect(JSON.stringify(detail)).toContain('Ottoline Brackenridge');
+    const refused = await t.press('staff2', 'channel', 'case.open', { caseId });
+    expect(refused.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
+    expect(JSON.stringify(refused.body)).not.toContain('Ottoline');
+    const view = await getCase(t.service.deps, { actor: t.school.head, caseId });
+    expect(view.chronology.filter((e) => e.action === 'case.viewed').map((e) => e.actorId)).toContain(t.school.dsl.personId);
+  });
+
+  test('DSL actions from the card: note, steps, escalate, urgency, close', async () => {
+    await t.send('staff', { type: 'installationUpdate', action: 'add' });
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-4')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const noted = await t.press('dsl', 'channel', 'case.add_note', { caseId, note: 'Spoke to the class teacher.' });
+    expect(noted.body).toMatchObject({ type: CARD });
+    const empty = await t.press('dsl', 'channel', 'case.add_note', { caseId, note: '  ' });
+    expect(JSON.stringify(empty.body)).toContain('Write the note');
+    const current = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    const firstStep = current.protocols[0]!;
+    cardOf(await t.press('dsl', 'channel', 'case.tick_steps', { caseId, [`step:${firstStep.code}.${firstStep.steps[0]!.code}`]: 'true', [`step:${firstStep.code}.${firstStep.steps[1]!.code}`]: 'false' }));
+    const escalated = await t.press('dsl', 'channel', 'case.escalate', { caseId, agency: 'platform', agencyReference: 'SC-12345' });
+    expect(escalated.body.value).toBeInstanceOf(Object);
+    const badAgency = await t.press('dsl', 'channel', 'case.escalate', { caseId, agency: 'the-moon' });
+    expect(JSON.stringify(badAgency.body)).toContain('Choose who');
+    cardOf(await t.press('dsl', 'channel', 'case.change_urgency', { caseId, urgency: 'normal', urgencyReason: 'One message, no repeat' }));
+    const closed = cardOf(await t.press('dsl', 'channel', 'case.close', { caseId, outcome: 'Platform removed the account; parents informed.' }));
+    expect(verbsOf(closed)).toEqual(['case.open']);
+    const after = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    expect(after.case).toMatchObject({ status: 'closed', urgency: 'normal' });
+    expect(after.case.notes.map((n) => n.text)).toEqual(['Spoke to the class teacher.']);
+    expect(after.case.protocolTicks.map((tick) => tick.step)).toEqual([`${firstStep.code}.${firstStep.steps[0]!.code}`]);
+    expect(after.case.escalations[0]).toMatchObject({ agency: 'platform', reference: 'SC-12345' });
+    await t.waitFor(() => personalMessages('staff').some((a) => JSON.stringify(a).includes('has been closed')));
+  });
+
+  test('"My reports" lists the reporter\'s own cases with status only', async () => {
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-5')));
+    cardOf(await t.press('staff2', 'personal', 'report.submit', validForm('form-6')));
+    const mine = JSON.stringify(cardOf(await t.press('staff', 'personal', 'reports.mine', {})));
+    expect(mine).toContain('CASE-');
+    expect(mine).not.toContain('Ottoline');
+    expect(mine.match(/CASE-\d{4}-\d{4}/g)).toHaveLength(1);
+  });
+
+  test('reporting a Teams message: the form is prefilled, reports of one message join one case, the text is kept encrypted', async () => {
+    await setUpChannel();
+    const messagePayload = {
+      id: '1700000000001',
+      createdDateTime: '2026-11-23T07:45:00.000Z',
+      linkToMessage: 'https://teams.microsoft.com/l/message/19:chat@thread.v2/1700000000001',
+      body: { contentType: 'html', content: `<p>${SECRET}</p>` },
+      from: { user: { displayName: 'Unknown Sender', id: 'x' } },
+    };
+    const fetched = await t.send('staff', { type: 'invoke', name: 'composeExtension/fetchTask', value: { commandId: 'reportMessage', commandContext: 'message', messagePayload } });
+    expect(fetched.body.task.type).toBe('continue');
+    const dialog = JSON.stringify(fetched.body.task.value.card.content);
+    expect(dialog).toContain('Unknown Sender');
+    expect(dialog).not.toContain('Ottoline');
+    expect(dialog).not.toContain('Action.Execute');
+
+    const submit = (who: 'staff' | 'staff2' | 'it', formId: string) =>
+      t.send(who, { type: 'invoke', name: 'composeExtension/submitAction', value: { commandId: 'reportMessage', commandContext: 'message', messagePayload, data: { ...validForm(formId, { description: 'This message in the Year 6 chat' }), verb: 'report.submit' } } });
+    const one = await submit('staff', 'm-1');
+    expect(one.body.task.type).toBe('message');
+    const reference = /CASE-\d{4}-\d{4}/.exec(one.body.task.value)![0];
+    const two = await submit('staff2', 'm-2');
+    expect(two.body.task.value).toContain(reference);
+    const three = await submit('it', 'm-3');
+    expect(three.body.task.value).toContain(reference);
+
+    const cases = await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 }));
+    expect(cases).toHaveLength(1);
+    expect(cases[0]!.reporterCount).toBe(3);
+    const stored = await getCase(t.service.deps, { actor: t.school.dsl, caseId: cases[0]!.id });
+    expect(stored.case.source).toMatchObject({ kind: 'teams_message', url: messagePayload.linkToMessage, author: 'Unknown Sender', text: SECRET });
+    expect(await t.db.dump('cases')).not.toContain('Ottoline');
+    const final = await t.waitFor(() => channelCards()[0] && JSON.stringify(channelCards()[0]!.activity).includes('2 others') && channelCards()[0]);
+    expect(JSON.stringify(final.activity)).not.toContain('Ottoline');
+  });
+
+  test('a restricted case goes to the headteacher 1:1; the channel only learns that it exists', async () => {
+    await setUpChannel();
+    await t.send('head', { type: 'installationUpdate', action: 'add' });
+    const receipt = cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-7', { types: 'staff_allegation' })));
+    const reference = /CASE-\d{4}-\d{4}/.exec(JSON.stringify(receipt))![0];
+    const [notice] = await t.waitFor(() => channelCards().length > 0 && channelCards());
+    const noticeText = JSON.stringify(notice!.activity);
+    expect(noticeText).toContain(reference);
+    expect(noticeText).toMatch(/restricted/i);
+    expect(verbsOf((notice!.activity.attachments as any[])[0].content)).toEqual([]);
+    const toHead = await t.waitFor(() => personalMessages('head').find((a) => JSON.stringify(a).includes(reference)));
+    expect(verbsOf((toHead as any).attachments[0].content)).toEqual(expect.arrayContaining(['case.open', 'case.acknowledge']));
+    expect(JSON.stringify(toHead)).not.toContain('Ottoline');
+  });
+
+  test('an urgent case nobody acknowledges is escalated 1:1 to the deputy and the head after the configured time', async () => {
+    await setUpChannel();
+    for (const who of ['deputy', 'head'] as const) await t.send(who, { type: 'installationUpdate', action: 'add' });
+    const receipt = cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-8', { types: 'grooming' })));
+    const reference = /CASE-\d{4}-\d{4}/.exec(JSON.stringify(receipt))![0];
+    await t.waitFor(() => channelCards().length > 0);
+    expect(personalMessages('deputy').some((a) => JSON.stringify(a).includes('not been picked up'))).toBe(false);
+    t.clock.offsetMs = 16 * 60_000;
+    for (const who of ['deputy', 'head'] as const) {
+      const message = await t.waitFor(() => personalMessages(who).find((a) => JSON.stringify(a).includes('not been picked up')));
+      expect(JSON.stringify(message)).toContain(reference);
+    }
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    const actions = view.chronology.map((e) => e.action);
+    expect(actions).toContain('case.urgent_unacknowledged');
+    expect(actions.filter((a) => a === 'case.notification_sent').length).toBeGreaterThanOrEqual(2);
+  });
+
+  test('Teams refusing with 403 is recorded on the case as not delivered and not retried; a 429 is retried', async () => {
+    await setUpChannel();
+    t.connector.failWith(t.channelConversation, 403);
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-9')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const failed = await t.waitFor(async () => {
+      const view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+      return view.deliveries.find((d) => d.state === 'failed');
+    });
+    expect(failed.failure).toContain('no longer in that team');
+    const attempts = t.connector.calls.filter((c) => c.conversationId === t.channelConversation && c.method === 'POST').length;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(t.connector.calls.filter((c) => c.conversationId === t.channelConversation && c.method === 'POST').length).toBe(attempts);
+    const outbox = await t.db.raw(`select status, last_error from outbox where kind = '${OUTBOX_KINDS.caseCreated}'`);
+    expect(outbox[0]).toMatchObject({ status: 'failed' });
+
+    t.connector.clearFailures();
+    t.connector.failWith(t.channelConversation, 429, undefined, { times: 1, retryAfterSeconds: 1 });
+    cardOf(await t.press('staff2', 'personal', 'report.submit', validForm('form-10')));
+    await t.waitFor(() => channelCards().length > 0, 15_000);
+    expect(t.connector.stats().byConversation[t.channelConversation]!.throttled + t.connector.stats().failed).toBeGreaterThanOrEqual(1);
+  });
+
+  test('a first-time sender is linked to the imported person through Teams member details', async () => {
+    // Someone imported by email, never seen in Teams: the bot asks the connector who they are.
+    
+    const added = await addPerson(t.service.deps, { actor: t.school.admin, schoolId: t.school.school.id, person: { displayName: 'Nina Newstarter', email: 'nina@oakfield.example.org', roles: ['staff'] } });
+    const objectId = '0f0f0f0f-0000-4000-8000-00000000abcd';
+    t.connector.setMembers('a:personal-nina', [{ id: '29:nina', name: 'Nina Newstarter', aadObjectId: objectId, email: 'Nina@oakfield.example.org', userPrincipalName: 'nina@oakfield.example.org', tenantId: t.tenantId }]);
+    const answer = await t.send('staff', {
+      text: 'my reports',
+      from: { id: '29:nina', name: 'Nina Newstarter', aadObjectId: objectId },
+      conversation: { id: 'a:personal-nina', conversationType: 'personal', tenantId: t.tenantId },
+    });
+    expect(answer.status).toBe(200);
+    expect(JSON.stringify(t.connector.activities('a:personal-nina'))).toContain('You have not reported any concerns yet.');
+    const linked = await t.service.deps.storage.read((r) => r.people.get(t.school.school.id, added.person.id));
+    expect(linked?.entraObjectId).toBe(objectId);
+    expect(t.connector.calls.some((c) => c.route === 'member')).toBe(true);
+  });
+});
