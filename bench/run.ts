@@ -1,4 +1,5 @@
 import { ingestBenchmarks } from './ingest.ts';
+import { teamsWaveBenchmarks } from './teams-wave.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { Benchmark, BenchContext } from './lib/types.ts';
  *   BENCH_ONLY=ingest    comma-separated names; a name also selects its variants (ingest → ingest-postgres)
  *   TEST_DATABASE_URL    also runs the PostgreSQL variants
  */
-const BENCHMARKS: Benchmark[] = [...ingestBenchmarks];
+const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks];
 
 function selected(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));

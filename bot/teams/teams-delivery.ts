@@ -1,5 +1,5 @@
 import type { Activity, CloudAdapter, ConversationParameters, ConversationReference } from 'botbuilder';
-import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
+import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/case-messages.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/prepare-notification.ts';
@@ -87,6 +87,9 @@ export class TeamsDelivery {
     const { card } = context;
     if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
     if (!card.activityId || card.renderedVersion >= context.summary.version) return;
+    // One edit per card per window, however the queue's timing falls: come back when the window has passed.
+    const sinceLastEdit = this.#options.deps.clock.now().getTime() - Date.parse(card.updatedAt);
+    if (sinceLastEdit < CARD_REFRESH_WINDOW_MS) throw new RetryableDeliveryError('the card was edited moments ago', CARD_REFRESH_WINDOW_MS - sinceLastEdit);
     const address = { ...context.channel.address, conversationId: card.conversationId };
     const activity = { ...cardActivity(channelCardFor(context, { forDsl: false, inChannel: true })), id: card.activityId };
     await this.#call(message, { caseId, target: CHANNEL_TARGET, address, version: context.summary.version }, (ctx) => ctx.update(activity));
