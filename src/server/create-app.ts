@@ -10,6 +10,7 @@ import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenti
 import type { Logger } from '../logger.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
+import { infoPages } from './routes/info-pages.ts';
 import { peopleRoutes } from './routes/people-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { actorOf } from './request-context.ts';
@@ -56,6 +57,7 @@ export function createApp(options: AppOptions): express.Express {
       res.status(503).json({ status: 'unavailable', database: deps.storage.engine });
     }
   });
+  app.use(infoPages());
   const openApi = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);

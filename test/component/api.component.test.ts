@@ -21,6 +21,16 @@ describe.each(enginesUnderTest())('REST API over HTTP on %s', (engine) => {
     expect(() => net.connect(443, 'example.org')).toThrow(/Outbound network blocked/);
   });
 
+  test('the privacy and terms pages the Teams app links to answer without a token', async () => {
+    for (const [path, heading] of [['/privacy', 'Privacy notice'], ['/terms', 'Terms of use']] as const) {
+      const page = await t.request(path);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/text\/html/);
+      expect(String(page.body)).toContain(`<h1>${heading}</h1>`);
+      expect(String(page.body)).toContain('lang="en-GB"');
+    }
+  });
+
   test('health and readiness answer without a token; the API does not', async () => {
     expect((await t.request('/healthz')).body).toEqual({ status: 'ok' });
     expect((await t.request('/readyz')).body).toMatchObject({ status: 'ready', database: engine });
