@@ -99,8 +99,9 @@ class GuardedCloudAdapter extends CloudAdapter {
 /**
  * The Bot Framework HTTP edge. It does not use CloudAdapter.process because that answers 500 for several
  * forged tokens (its JWT library's errors are not AuthenticationErrors), accepts tokens without `exp`,
- * and writes `err.message` into responses and `console.error(err)` into logs. Instead: check the request
- * shape and the token's header ourselves, authenticate with botbuilder, then run the turn.
+ * writes `err.message` into responses, and cannot tell a bad token from a failed turn. Instead: check
+ * the request shape and the token's header ourselves, authenticate with botbuilder, then run the turn.
+ * (botbuilder's token validation still prints rejected tokens' errors with console.error.)
  */
 export function createBotTransport(options: BotTransportOptions): BotTransport {
   const { settings, sandbox, logger } = options;
