@@ -59,14 +59,15 @@ export class TeamsDelivery {
 
   async postCaseCard(message: OutboxMessage): Promise<void> {
     const caseId = String(message.payload.caseId);
-    const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams' });
-    if (!context) return;
-    if (context.card?.state === 'posted') return this.refreshCaseCard(message);
-    const channel = context.channel;
-    if (!channel) {
-      await this.#fail(message, { caseId, target: CHANNEL_TARGET, conversationId: '', version: context.summary.version }, 'no_channel', 'No Teams channel is set up for cases yet. A DSL should type "use this channel for cases" in the DSL team channel.');
+    const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
+    if (!context) {
+      // No case channel yet (or no Teams): the school sees its cases in the case list; nothing to post.
+      this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: card not posted');
       return;
     }
+    if (context.card?.state === 'posted') return this.refreshCaseCard(message);
+    const channel = context.channel;
+    if (!channel) return;
     const activity = newCaseActivity(context);
     const activityId = await this.#call(message, { caseId, target: CHANNEL_TARGET, address: channel.address, version: context.summary.version }, (ctx) => ctx.send(activity));
     await recordCaseCardPosted(this.#options.deps, {
@@ -82,7 +83,7 @@ export class TeamsDelivery {
 
   async refreshCaseCard(message: OutboxMessage): Promise<void> {
     const caseId = String(message.payload.caseId);
-    const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams' });
+    const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context?.channel) return;
     const { card } = context;
     if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
@@ -212,7 +213,7 @@ export class TeamsDelivery {
       code,
     });
     this.#options.logger.warn({ outboxId: message.id, kind: message.kind, caseId: target.caseId, target: target.target.split(':')[0], code }, 'teams card not delivered');
-    if (code === 'no_channel' || code === 'no_chat') throw new PermanentDeliveryError(code);
+    if (code === 'no_chat') throw new PermanentDeliveryError(code);
   }
 }
 

@@ -33,10 +33,12 @@ export interface CaseCardContext {
  */
 export async function prepareCaseCard(
   deps: AppDeps,
-  options: { schoolId: string; caseId: string; platform: ChatPlatform; viewer?: Actor },
+  options: { schoolId: string; caseId: string; platform: ChatPlatform; viewer?: Actor; onlyWithChannel?: boolean },
 ): Promise<CaseCardContext | undefined> {
   const { schoolId, caseId, platform, viewer } = options;
   return deps.storage.read(async (reader) => {
+    // Delivery asks first whether there is a channel at all, so a school without one costs one small read.
+    if (options.onlyWithChannel && !(await reader.chat.getCaseChannel(schoolId, platform))) return undefined;
     const found = await reader.cases.get(schoolId, caseId);
     if (!found) return undefined;
     const people = new Map<string, PersonWithRoles>();
