@@ -29,6 +29,7 @@ import {
   renderWelcomeCard,
 } from './cards/index.ts';
 import { formErrors, readConcernForm } from './cards/concern-form.ts';
+import { CASE_OPEN } from './cards/verbs.ts';
 import { actorFromActivity, addressOf, isPersonalChat } from './teams-identity.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
@@ -92,6 +93,17 @@ export class TeamsBot {
     if (submitted && typeof submitted.verb === 'string') {
       // Older clients send Action.Submit (the fallback of every Action.Execute) as a message with a value.
       const { verb, ...data } = submitted;
+      if (!isPersonalChat(context)) {
+        // A reply in a channel or group chat is seen by everyone in it: the action takes effect, the
+        // channel card updates through the outbox, and nothing but a short status is posted here.
+        if (verb === CASE_OPEN) {
+          await context.sendActivity('Case details open only in your own view. Update Teams to use "Open case" here, or open the case from your chat with DSL Desk.');
+          return;
+        }
+        const outcome = await this.#action(context, verb, data).catch((error: unknown) => this.#invokeFailure(context, error));
+        if (outcome.type !== CARD) await context.sendActivity({ text: String(outcome.value) });
+        return;
+      }
       const body = await this.#action(context, verb, data).catch((error: unknown) => this.#invokeFailure(context, error));
       await context.sendActivity(body.type === CARD ? { attachments: [attachment(body.value as CardJson)] } : { text: String(body.value) });
       return;
@@ -130,12 +142,27 @@ export class TeamsBot {
         return this.#action(context, action.verb ?? '', action.data ?? {});
       }
       case 'composeExtension/fetchTask':
-        await this.#actor(context);
-        return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload) })));
+        try {
+          await this.#actor(context);
+          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload) })));
+        } catch (error) {
+          this.#log(context, error);
+          return taskMessage(userMessageOf(error));
+        }
       case 'composeExtension/submitAction':
-        return this.#submitReportedMessage(context, value);
+        try {
+          return await this.#submitReportedMessage(context, value);
+        } catch (error) {
+          // The dialog stays open with everything they typed, and says what went wrong.
+          this.#log(context, error);
+          const data = (value.data ?? {}) as Record<string, unknown>;
+          const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
+          const { values } = readConcernForm(data, SCHOOL_TIME_ZONE);
+          return taskContinue(asTaskForm(renderConcernForm({ formId, values, errors: {}, formMessage: `${userMessageOf(error)} What you typed is still here.`, ...prefillFrom(value.messagePayload) })));
+        }
       default:
-        return { statusCode: 200, type: MESSAGE, value: 'DSL Desk does not handle that yet.' };
+        // Invokes DSL Desk does not use (for example link unfurling) get an empty success.
+        return {};
     }
   }
 
@@ -200,14 +227,19 @@ export class TeamsBot {
       default:
         throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
     }
-    return cardBody(await this.#caseCardFor(actor, caseId));
+    return cardBody(await this.#caseCardFor(actor, caseId, context));
   }
 
-  /** The channel card as this person should see it: with the actions only if our records say they may act. */
-  async #caseCardFor(actor: Actor, caseId: string): Promise<CardJson> {
+  /**
+   * The channel card as this person should see it: with the actions only if our records say they may act.
+   * Someone who may not see the case gets the channel's own card only when they are in the case channel,
+   * where that card already sits; anywhere else the case is "not found".
+   */
+  async #caseCardFor(actor: Actor, caseId: string, turn: TurnContext): Promise<CardJson> {
     const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor });
-    if (!context) throw new AppError('not_found', 'That case was not found.');
-    return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: false });
+    const inCaseChannel = context?.channel?.address.conversationId === addressOf(turn).conversationId;
+    if (!context || (!context.viewerMaySee && !inCaseChannel)) throw new AppError('not_found', 'That case was not found.');
+    return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: !context.viewerMaySee });
   }
 
   async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<InvokeBody & { type: string; value: unknown }> {

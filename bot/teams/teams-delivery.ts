@@ -20,6 +20,9 @@ const CONVERSATION_WINDOWS = [
   { limit: 1800, perMs: 3_600_000 },
 ] as const;
 
+/** Longest a handler waits for a pacing slot inside its outbox lease (60 s) before handing back to the queue. */
+const MAX_PACING_WAIT_MS = 10_000;
+
 const RETRYABLE_STATUSES = new Set([408, 412, 429, 500, 502, 503, 504]);
 const CARD = 'application/vnd.microsoft.card.adaptive';
 
@@ -44,6 +47,7 @@ export interface TeamsDeliveryOptions {
  */
 export class TeamsDelivery {
   readonly #options: TeamsDeliveryOptions;
+  readonly #caseQueues = new Map<string, Promise<void>>();
 
   constructor(options: TeamsDeliveryOptions) {
     this.#options = options;
@@ -57,7 +61,30 @@ export class TeamsDelivery {
     };
   }
 
-  async postCaseCard(message: OutboxMessage): Promise<void> {
+  /**
+   * Posts and edits of one case's card run one at a time in this process, so two edits never race and
+   * land out of order (each renders the case as it is when its turn comes).
+   */
+  #oneAtATime(caseId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.#caseQueues.get(caseId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    const settled = run.catch(() => undefined);
+    this.#caseQueues.set(caseId, settled);
+    void settled.then(() => {
+      if (this.#caseQueues.get(caseId) === settled) this.#caseQueues.delete(caseId);
+    });
+    return run;
+  }
+
+  postCaseCard(message: OutboxMessage): Promise<void> {
+    return this.#oneAtATime(String(message.payload.caseId), () => this.#postCaseCard(message));
+  }
+
+  refreshCaseCard(message: OutboxMessage): Promise<void> {
+    return this.#oneAtATime(String(message.payload.caseId), () => this.#refreshCaseCard(message));
+  }
+
+  async #postCaseCard(message: OutboxMessage): Promise<void> {
     const caseId = String(message.payload.caseId);
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context) {
@@ -65,7 +92,7 @@ export class TeamsDelivery {
       this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: card not posted');
       return;
     }
-    if (context.card?.state === 'posted') return this.refreshCaseCard(message);
+    if (context.card?.state === 'posted') return this.#refreshCaseCard(message);
     const channel = context.channel;
     if (!channel) return;
     const activity = newCaseActivity(context);
@@ -81,7 +108,7 @@ export class TeamsDelivery {
     });
   }
 
-  async refreshCaseCard(message: OutboxMessage): Promise<void> {
+  async #refreshCaseCard(message: OutboxMessage): Promise<void> {
     const caseId = String(message.payload.caseId);
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context?.channel) return;
@@ -184,7 +211,9 @@ export class TeamsDelivery {
       { key: conversationKey, windows: CONVERSATION_WINDOWS },
       { key: `teams:tenant:${target.address.tenantId ?? 'unknown'}`, windows: [{ limit: tenantRequestsPerSecond, perMs: 1000 }] },
     ];
-    await pacer.acquire(keys);
+    // Never sleep past the outbox lease: a long wait (a full 30-second window, a Retry-After) goes back to the queue.
+    const slot = await pacer.tryAcquire(keys, MAX_PACING_WAIT_MS);
+    if (!slot.ok) throw new RetryableDeliveryError('paced under the Teams limits', slot.retryInMs);
     try {
       return await call();
     } catch (error) {

@@ -59,24 +59,28 @@ export async function enqueueNotification(
 export async function enqueueNewCaseMessages(deps: AppDeps, tx: StorageTx, created: Case, now: string): Promise<void> {
   await tx.outbox.enqueue({ schoolId: created.schoolId, kind: OUTBOX_KINDS.caseCreated, payload: { caseId: created.id }, dedupeKey: `${OUTBOX_KINDS.caseCreated}:${created.id}` }, now);
   if (created.restricted) {
-    // The DSL may be the subject of an allegation, so restricted cases go to the headteacher in person.
-    for (const head of await tx.people.listWithRole(created.schoolId, 'head')) {
-      if (head.active && head.id !== created.subjectPersonId) {
-        await enqueueNotification(tx, { schoolId: created.schoolId, caseId: created.id, personId: head.id, event: 'restricted_case', occasion: 'created' }, now);
-      }
+    // The DSL may be the subject of an allegation, so restricted cases go to the headteacher in person;
+    // when the head is the subject (or there is none), to the DSLs who are not.
+    const eligible = async (role: 'head' | 'dsl') => (await tx.people.listWithRole(created.schoolId, role)).filter((p) => p.active && p.id !== created.subjectPersonId);
+    const heads = await eligible('head');
+    for (const person of heads.length ? heads : await eligible('dsl')) {
+      await enqueueNotification(tx, { schoolId: created.schoolId, caseId: created.id, personId: person.id, event: 'restricted_case', occasion: 'created' }, now);
     }
   }
-  if (created.urgency === 'urgent') {
-    const minutes = deps.settings?.urgentAcknowledgeMinutes ?? DEFAULT_URGENT_ACKNOWLEDGE_MINUTES;
-    await tx.outbox.enqueue(
-      {
-        schoolId: created.schoolId,
-        kind: OUTBOX_KINDS.urgentCheck,
-        payload: { caseId: created.id, minutes },
-        dedupeKey: `${OUTBOX_KINDS.urgentCheck}:${created.id}`,
-        runAfter: new Date(Date.parse(now) + minutes * 60_000).toISOString(),
-      },
-      now,
-    );
-  }
+  if (created.urgency === 'urgent') await enqueueUrgentCheck(deps, tx, created, now);
+}
+
+/** Starts the clock on an urgent case: if nobody acknowledges it in time, the deputies and head are told. */
+export async function enqueueUrgentCheck(deps: AppDeps, tx: StorageTx, current: Pick<Case, 'schoolId' | 'id'>, now: string): Promise<void> {
+  const minutes = deps.settings?.urgentAcknowledgeMinutes ?? DEFAULT_URGENT_ACKNOWLEDGE_MINUTES;
+  await tx.outbox.enqueue(
+    {
+      schoolId: current.schoolId,
+      kind: OUTBOX_KINDS.urgentCheck,
+      payload: { caseId: current.id, minutes },
+      dedupeKey: `${OUTBOX_KINDS.urgentCheck}:${current.id}`,
+      runAfter: new Date(Date.parse(now) + minutes * 60_000).toISOString(),
+    },
+    now,
+  );
 }

@@ -4,7 +4,7 @@ import type { CaseSource, Concern, ReportChannel } from '../domain/concern.ts';
 import { invalidInput } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import type { Actor } from '../domain/roles.ts';
-import { enqueueCardRefresh, enqueueNewCaseMessages } from './case-messages.ts';
+import { enqueueCardRefresh, enqueueNewCaseMessages, enqueueUrgentCheck } from './case-messages.ts';
 import { concurrentChange, nowIso, retryOnConcurrentChange, type AppDeps } from './deps.ts';
 
 export interface ReportConcernOptions {
@@ -50,14 +50,24 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
     let caseId = deps.ids.newId();
     let joinedCaseId: string | undefined;
     if (options.source) {
-      joinedCaseId = await tx.caseSources.claim(actor.schoolId, sourceFingerprint(options.source), caseId, now);
+      const fingerprint = sourceFingerprint(options.source);
+      joinedCaseId = await tx.caseSources.claim(actor.schoolId, fingerprint, caseId, now);
+      const joined = joinedCaseId ? await tx.cases.getHeader(actor.schoolId, joinedCaseId) : undefined;
+      if (joined?.subjectPersonId === actor.personId) {
+        // The person an allegation is about must not learn of it by reporting the same message: theirs is a case of its own.
+        joinedCaseId = undefined;
+      } else if (joined?.status === 'closed') {
+        // A closed case is not watched: a new report of the same message opens a new case, which later reports join.
+        await tx.caseSources.reassign(actor.schoolId, fingerprint, caseId);
+        joinedCaseId = undefined;
+      }
       if (joinedCaseId) caseId = joinedCaseId;
     }
     if (options.idempotencyKey) {
       const earlier = await tx.idempotency.claim(actor.schoolId, actor.personId, options.idempotencyKey, caseId, now);
       if (earlier) return receiptFor(tx, actor, earlier, { duplicate: true, joinedExisting: false });
     }
-    if (joinedCaseId) return joinCase(tx, options, joinedCaseId, now);
+    if (joinedCaseId) return joinCase(deps, tx, options, joinedCaseId, now);
 
     const year = Number(now.slice(0, 4));
     const reference = formatCaseReference(year, await tx.cases.nextSequence(actor.schoolId, year));
@@ -86,17 +96,27 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
   }));
 }
 
-async function joinCase(tx: StorageTx, options: ReportConcernOptions, caseId: string, now: string): Promise<ReportReceipt> {
+async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOptions, caseId: string, now: string): Promise<ReportReceipt> {
   const { actor } = options;
   const existing = await tx.cases.get(actor.schoolId, caseId, { lock: true });
   if (!existing) throw new Error('A case source points at a missing case.');
-  const { next, added } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel });
+  const { next, added, urgencyRaised } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel }, options.concern);
   if (!added) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
   await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
   if (!(await tx.cases.update(next, existing.version))) throw concurrentChange();
-  await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.reporter_added', caseId, detail: { reporters: next.reporters.length, channel: options.channel } }, now);
+  await tx.audit.append(
+    {
+      schoolId: actor.schoolId,
+      actorId: actor.personId,
+      action: 'case.reporter_added',
+      caseId,
+      detail: { reporters: next.reporters.length, channel: options.channel, furtherReport: next.furtherReports.length > existing.furtherReports.length, urgency: next.urgency },
+    },
+    now,
+  );
   await enqueueCardRefresh(tx, next, now);
-  return { caseId, reference: existing.reference, status: existing.status, receivedAt: now, duplicate: false, joinedExisting: true };
+  if (urgencyRaised && next.urgency === 'urgent') await enqueueUrgentCheck(deps, tx, next, now);
+  return { caseId, reference: existing.reference, status: next.status, receivedAt: now, duplicate: false, joinedExisting: true };
 }
 
 async function receiptFor(tx: StorageTx, actor: Actor, caseId: string, flags: Pick<ReportReceipt, 'duplicate' | 'joinedExisting'>): Promise<ReportReceipt> {

@@ -84,8 +84,11 @@ export function notificationText(event: NotificationEvent, summary: Pick<CaseSum
       };
     case 'restricted_case':
       return {
-        title: `Restricted case ${summary.reference} needs the headteacher`,
-        lines: ['An allegation about a member of staff was reported. It goes to you, not to the DSL channel.', 'Consider contacting the LADO within one working day.'],
+        title: `Restricted case ${summary.reference}: an allegation about a member of staff`,
+        lines: [
+          'It comes to you in person. The DSL channel shows only that a restricted case exists, with its reference.',
+          'Consider contacting the LADO within one working day.',
+        ],
         offersCase: true,
       };
   }

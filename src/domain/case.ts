@@ -55,6 +55,13 @@ export interface Reopening {
   byId: string;
   at: string;
 }
+/** What a later reporter of the same message said, when it adds to what the case already holds. */
+export interface FurtherReport {
+  personId: string;
+  reportedAt: string;
+  concern: Concern;
+}
+
 export interface Outcome {
   summary: string;
   byId: string;
@@ -82,6 +89,8 @@ export interface Case {
   actionsTaken: RecordedAction[];
   urgencyChanges: UrgencyChange[];
   reopenings: Reopening[];
+  /** Reports that joined this case and said something the case did not already hold. */
+  furtherReports: FurtherReport[];
   outcome?: Outcome;
   acknowledgedAt?: string;
   acknowledgedById?: string;
@@ -165,16 +174,41 @@ export function openCase(input: NewCaseInput): Case {
     actionsTaken: [],
     urgencyChanges: [],
     reopenings: [],
+    furtherReports: [],
     createdAt: input.now,
     updatedAt: input.now,
     version: 1,
   };
 }
 
-/** Adds another reporter of the same source; a person already listed is not added twice. */
-export function addReporter(current: Case, reporter: Reporter): { next: Case; added: boolean } {
-  if (current.reporters.some((r) => r.personId === reporter.personId)) return { next: current, added: false };
-  return { next: { ...current, reporters: [...current.reporters, reporter], updatedAt: reporter.reportedAt, version: current.version + 1 }, added: true };
+/**
+ * Adds another reporter of the same source; a person already listed is not added twice. What they said is
+ * kept when it differs from everything the case holds, and if it calls for a higher urgency (a child at
+ * immediate risk, a more serious type) the case's urgency rises with the reason recorded. It never falls.
+ */
+export function addReporter(current: Case, reporter: Reporter, concern?: Concern): { next: Case; added: boolean; urgencyRaised: boolean } {
+  if (current.reporters.some((r) => r.personId === reporter.personId)) return { next: current, added: false, urgencyRaised: false };
+  const known = [current.concern, ...current.furtherReports.map((report) => report.concern)].map(canonicalConcern);
+  const addsSomething = concern !== undefined && !known.includes(canonicalConcern(concern));
+  const furtherReports = addsSomething ? [...current.furtherReports, { personId: reporter.personId, reportedAt: reporter.reportedAt, concern }] : current.furtherReports;
+  const theirs = concern ? deriveUrgency(concern.types, concern.childAtImmediateRisk) : undefined;
+  const urgencyRaised = theirs !== undefined && URGENCY_RANK[theirs.urgency] > URGENCY_RANK[current.urgency];
+  const urgencyChange = urgencyRaised
+    ? {
+        urgency: theirs.urgency,
+        urgencyReason: `A further report: ${theirs.reason}`,
+        urgencyChanges: [...current.urgencyChanges, { from: current.urgency, to: theirs.urgency, reason: `A further report: ${theirs.reason}`, byId: reporter.personId, at: reporter.reportedAt }],
+      }
+    : {};
+  return {
+    next: { ...current, ...urgencyChange, reporters: [...current.reporters, reporter], furtherReports, updatedAt: reporter.reportedAt, version: current.version + 1 },
+    added: true,
+    urgencyRaised,
+  };
+}
+
+function canonicalConcern(concern: Concern): string {
+  return JSON.stringify(concern, Object.keys(concern).sort());
 }
 
 // ---- who may see and act -------------------------------------------------------------------------
@@ -367,7 +401,8 @@ export function reporterView(current: Pick<Case, 'reference' | 'status' | 'updat
 /** The case as one actor may see it; IT never gets the names of people involved. */
 export function caseDetailFor(actor: Actor, current: Case): Case {
   if (seesInvolvedPeople(actor)) return current;
-  return { ...current, concern: { ...current.concern, involved: current.concern.involved.map((p) => ({ group: p.group, name: '(hidden)' })) } };
+  const hideNames = (concern: Concern): Concern => ({ ...concern, involved: concern.involved.map((p) => ({ group: p.group, name: '(hidden)' })) });
+  return { ...current, concern: hideNames(current.concern), furtherReports: current.furtherReports.map((report) => ({ ...report, concern: hideNames(report.concern) })) };
 }
 
 export const ROLES_NOTIFIED_OF_NEW_CASES: readonly Role[] = ['dsl', 'deputy_dsl'];

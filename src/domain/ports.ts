@@ -146,6 +146,8 @@ export interface IdempotencyRepository {
 export interface CaseSourceRepository {
   /** Same idea for a reported message: the first report of a source owns it, later ones join that case. */
   claim(schoolId: string, fingerprint: string, caseId: string, at: string): Promise<string | undefined>;
+  /** Points the source at another case, so later reports join that one. */
+  reassign(schoolId: string, fingerprint: string, caseId: string): Promise<void>;
 }
 
 export interface AuditLog {

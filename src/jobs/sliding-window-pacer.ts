@@ -36,8 +36,28 @@ export class SlidingWindowPacer {
     return wait;
   }
 
+  /**
+   * Like acquire, but refuses to wait longer than `maxWaitMs` (a queue's lease would run out meanwhile):
+   * then nothing is reserved and the caller is told how long to come back after.
+   */
+  async tryAcquire(keys: readonly PacedKey[], maxWaitMs: number): Promise<{ ok: true; waitedMs: number } | { ok: false; retryInMs: number }> {
+    const now = this.#now();
+    const at = this.#earliestSlot(keys, now);
+    if (at - now > maxWaitMs) return { ok: false, retryInMs: at - now };
+    this.#take(keys, at);
+    const wait = at - now;
+    if (wait > 0) await this.#sleep(wait);
+    return { ok: true, waitedMs: wait };
+  }
+
   /** The slot a call would get, recorded as taken. Exposed for tests that check the arithmetic. */
   reserve(keys: readonly PacedKey[], now: number): number {
+    const at = this.#earliestSlot(keys, now);
+    this.#take(keys, at);
+    return at;
+  }
+
+  #earliestSlot(keys: readonly PacedKey[], now: number): number {
     let at = now;
     for (const { key } of keys) {
       this.#prune(key, now, keys);
@@ -60,12 +80,15 @@ export class SlidingWindowPacer {
         }
       }
     }
+    return at;
+  }
+
+  #take(keys: readonly PacedKey[], at: number): void {
     for (const { key } of keys) {
       const history = this.#reservations.get(key) ?? [];
       history.push(at);
       this.#reservations.set(key, history);
     }
-    return at;
   }
 
   /** Holds every call on this key until the given time (the other side answered 429 with Retry-After). */

@@ -37,7 +37,7 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** The parts of a case that are sealed together in `cases.details`. */
 type CaseDetails = Pick<
   Case,
-  'concern' | 'source' | 'notes' | 'protocolTicks' | 'escalations' | 'actionsTaken' | 'urgencyChanges' | 'reopenings' | 'outcome' | 'urgencyReason' | 'acknowledgedAt' | 'acknowledgedById'
+  'concern' | 'source' | 'notes' | 'protocolTicks' | 'escalations' | 'actionsTaken' | 'urgencyChanges' | 'reopenings' | 'furtherReports' | 'outcome' | 'urgencyReason' | 'acknowledgedAt' | 'acknowledgedById'
 >;
 
 export interface KyselyStorageOptions {
@@ -322,6 +322,7 @@ class KyselyCases implements CaseRepository {
       actionsTaken: value.actionsTaken,
       urgencyChanges: value.urgencyChanges,
       reopenings: value.reopenings,
+      furtherReports: value.furtherReports,
       outcome: value.outcome,
       urgencyReason: value.urgencyReason,
       acknowledgedAt: value.acknowledgedAt,
@@ -369,6 +370,8 @@ class KyselyCases implements CaseRepository {
     const value: Case = {
       ...rest,
       ...stripUndefined(details),
+      // Cases stored before further reports were kept have none.
+      furtherReports: details.furtherReports ?? [],
       reporters: reporters.map((r) => ({ personId: r.person_id, reportedAt: r.reported_at, channel: r.channel as Case['reporters'][number]['channel'] })),
       ...(row.closed_at ? { closedAt: row.closed_at } : {}),
     };
@@ -490,6 +493,9 @@ class KyselyIdempotency implements IdempotencyRepository {
       .executeTakeFirstOrThrow();
     return row.case_id;
   }
+  async reassign(schoolId: string, fingerprint: string, caseId: string): Promise<void> {
+    await this.#db.updateTable('case_sources').set({ case_id: caseId }).where('school_id', '=', schoolId).where('fingerprint', '=', fingerprint).execute();
+  }
 }
 
 class KyselyCaseSources implements CaseSourceRepository {
@@ -511,6 +517,9 @@ class KyselyCaseSources implements CaseSourceRepository {
       .where('fingerprint', '=', fingerprint)
       .executeTakeFirstOrThrow();
     return row.case_id;
+  }
+  async reassign(schoolId: string, fingerprint: string, caseId: string): Promise<void> {
+    await this.#db.updateTable('case_sources').set({ case_id: caseId }).where('school_id', '=', schoolId).where('fingerprint', '=', fingerprint).execute();
   }
 }
 

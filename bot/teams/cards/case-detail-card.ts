@@ -103,6 +103,10 @@ export function renderCaseDetailCard(view: CaseDetailView): CardJson {
       'Reported by',
       view.reporters.map((reporter) => entry(reporter.name, `${reporter.at} via ${reporter.channel}`)),
     ),
+    ...section(
+      'What later reporters added',
+      view.furtherReports.map((report) => entry(report.summary, `${report.reporter}, ${report.at}`)),
+    ),
     ...section('Notes', view.notes.map((note) => entry(note.text, `${note.author}, ${note.at}`)), 'No notes yet.'),
     ...section(
       'Protocol steps',

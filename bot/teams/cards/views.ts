@@ -108,6 +108,8 @@ export interface CaseDetailView {
   /** e.g. "A Teams message" and its link. */
   source?: { kind: string; link?: string };
   reporters: { name: string; at: string; channel: string }[];
+  /** Later reports of the same message that said something new, each in one paragraph. */
+  furtherReports: { reporter: string; at: string; summary: string }[];
   notes: { author: string; at: string; text: string }[];
   protocolSteps: { label: string; done: boolean; by?: string; at?: string }[];
   escalations: { agency: string; reference?: string; by: string; at: string }[];
@@ -241,6 +243,19 @@ export function caseDetailViewFrom(current: Case, names: PersonNames, timeZone: 
     ...(concern.url ? { url: concern.url } : {}),
     ...(current.source ? { source: { kind: SOURCE_KIND_LABELS[current.source.kind], ...(current.source.url ? { link: current.source.url } : {}) } } : {}),
     reporters: current.reporters.map((reporter) => ({ name: who(reporter.personId), at: when(reporter.reportedAt), channel: REPORT_CHANNEL_LABELS[reporter.channel] })),
+    furtherReports: current.furtherReports.map((report) => ({
+      reporter: who(report.personId),
+      at: when(report.reportedAt),
+      summary: [
+        report.concern.childAtImmediateRisk ? 'Said a child is at immediate risk.' : '',
+        `${report.concern.types.map(incidentTypeLabel).join('; ')}.`,
+        report.concern.description,
+        report.concern.involved.length ? `People: ${report.concern.involved.map((p) => `${INVOLVED_GROUP_LABELS[p.group]}: ${p.name}`).join('; ')}.` : '',
+        report.concern.evidence ? `Evidence: ${report.concern.evidence}` : '',
+      ]
+        .filter(Boolean)
+        .join(' '),
+    })),
     notes: current.notes.map((note) => ({ author: who(note.authorId), at: when(note.at), text: note.text })),
     protocolSteps: protocolStepsOf(current).map((step) => {
       const tick = ticks.get(step.key);

@@ -63,6 +63,7 @@ describe('openCase', () => {
       actionsTaken: [],
       urgencyChanges: [],
       reopenings: [],
+      furtherReports: [],
       createdAt: at(0),
       updatedAt: at(0),
       version: 1,

@@ -60,4 +60,14 @@ describe('sliding-window pacer', () => {
     now = 10_000;
     expect(await pacer.acquire([{ key: 'c', windows: [{ limit: 4, perMs: 1000 }] }])).toBe(0);
   });
+
+  test('tryAcquire refuses a slot further away than the caller can wait, and reserves nothing then', async () => {
+    const pacer = new SlidingWindowPacer({ now: () => 0, sleep: async () => undefined });
+    const keys = [{ key: 'c', windows: [{ limit: 2, perMs: 10_000 }] }];
+    expect(await pacer.tryAcquire(keys, 1000)).toEqual({ ok: true, waitedMs: 0 });
+    expect(await pacer.tryAcquire(keys, 1000)).toEqual({ ok: true, waitedMs: 0 });
+    expect(await pacer.tryAcquire(keys, 1000)).toEqual({ ok: false, retryInMs: 10_000 });
+    // The refusal took no slot: the next call with patience gets the same one.
+    expect(pacer.reserve(keys, 0)).toBe(10_000);
+  });
 });
