@@ -88,7 +88,7 @@ DSL Desk demo is running (local only, made-up people and data).
   Open ${staff.url}  — you are ${PLAYGROUND_PEOPLE.teacher.name}, a member of staff.
       Personal Chat: type "report", fill in the form and send it. "my reports" lists your reports.
   Open ${dsl.url}  — you are ${PLAYGROUND_PEOPLE.dsl.name}, the DSL.
-      ${PLAYGROUND_NAMES.team} > ${PLAYGROUND_NAMES.casesChannel}: new cases arrive here; acknowledge them on the card.
+      ${PLAYGROUND_NAMES.team} > ${PLAYGROUND_NAMES.casesChannel}: new cases arrive here; press "Show my options" on a card (this client does not fetch per-person views by itself), then Acknowledge.
 ${setup === undefined ? `      First post "@${PLAYGROUND_BOT.name} use this channel for cases" in ${PLAYGROUND_NAMES.casesChannel}.` : `      ${PLAYGROUND_NAMES.casesChannel} was set up for cases as ${PLAYGROUND_PEOPLE.dsl.name}: ${setup}`}
 
   Open both pages before you start: a page only shows what arrives while it is open, and reloading clears it.
