@@ -1,0 +1,114 @@
+import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';
+import { artifactsDir, launchBrowser, type E2EBrowser } from './support/browser.ts';
+import { ConversationStream, PlaygroundUi, cardActions, startTestPlayground, type CardAction, type RunningPlayground } from './support/playground.ts';
+import { PLAYGROUND_CONVERSATIONS } from '../../scripts/playground/identities.ts';
+
+// The DSL's side, all through the web client: two Agents Playground pages, one for the teacher and one
+// for the DSL (a page always acts as one person, as Teams does). The DSL sets up the channel by @mentioning
+// DSL Desk, the teacher reports, the DSL presses "Show my options" on the case card and then Acknowledge,
+// and sees the card change; the teacher is told. Screenshots go to test/e2e/artifacts/dsl-triage-*.png.
+
+const CONCERN_TEXT = 'E2E triage: an older pupil keeps messaging a Year 4 child on a game chat.';
+
+let dslDesk: RunningDslDesk;
+let teacherPlayground: RunningPlayground;
+let dslPlayground: RunningPlayground;
+let teacherBrowser: E2EBrowser;
+let dslBrowser: E2EBrowser;
+let teacher: PlaygroundUi;
+let dsl: PlaygroundUi;
+let teacherStream: ConversationStream;
+let reference: string | undefined;
+
+beforeAll(async () => {
+  dslDesk = await startDslDeskSandbox({ port: 0, logLevel: 'info', env: { OUTBOX_POLL_MS: '100' } });
+  teacherPlayground = await startTestPlayground(dslDesk.botEndpoint, { currentUser: 'teacher' });
+  dslPlayground = await startTestPlayground(dslDesk.botEndpoint, { currentUser: 'dsl' });
+  teacherStream = await ConversationStream.connect(teacherPlayground.url);
+  teacherBrowser = await launchBrowser({ prefix: 'dsl-triage-teacher' });
+  dslBrowser = await launchBrowser({ prefix: 'dsl-triage-dsl' });
+  teacher = new PlaygroundUi(teacherBrowser.page, teacherPlayground.url);
+  dsl = new PlaygroundUi(dslBrowser.page, dslPlayground.url);
+  await teacherBrowser.step('page-open', () => teacher.open());
+  await dslBrowser.step('page-open', () => dsl.open());
+});
+
+afterAll(async () => {
+  const dir = artifactsDir();
+  if (dslDesk) writeFileSync(join(dir, 'dsl-triage-dsl-desk.log'), dslDesk.output());
+  if (dslPlayground && existsSync(dslPlayground.logFile)) copyFileSync(dslPlayground.logFile, join(dir, 'dsl-triage-playground.log'));
+  teacherStream?.close();
+  await teacherBrowser?.close();
+  await dslBrowser?.close();
+  await teacherPlayground?.close();
+  await dslPlayground?.close();
+  await dslDesk?.close();
+});
+
+test('the DSL sets up DSL Cases by @mentioning DSL Desk in the channel', async () => {
+  await dslBrowser.step('channel-set-up', async () => {
+    await dsl.openChannel();
+    await dsl.postInChannel('use this channel for cases', { mentionBot: true });
+    await dsl.waitForBotText(/now receives cases/i, 20000);
+  });
+});
+
+test('the teacher reports a concern from the personal chat', async () => {
+  await teacher.openPersonalChat();
+  const after = teacherStream.events.length;
+  await teacher.sendInChat('report');
+  const formMessage = await teacherStream.waitFor(
+    (e) => e.conversationId === PLAYGROUND_CONVERSATIONS.personalChat && cardActions(ConversationStream.cardOf(e)).some((a) => a.verb === 'report.submit'),
+    'the concern form',
+    { after },
+  );
+  const form = ConversationStream.cardOf(formMessage);
+  const card = teacher.latestCard();
+  await teacherBrowser.step('form-filled', () => teacher.fillCard(card, form, { types: ['grooming'], description: CONCERN_TEXT, location: 'outside_school', childAtImmediateRisk: false }));
+  const submit = cardActions(form).find((a) => a.verb === 'report.submit') as CardAction;
+  const receipt = await teacherBrowser.step('receipt', async () => {
+    await teacher.clickCardButton(card, submit.title as string);
+    const shown = teacher.card(/CASE-\d{4}-\d{4,}/);
+    await shown.waitFor({ timeout: 15000 });
+    return shown.innerText();
+  });
+  reference = /CASE-\d{4}-\d{4,}/.exec(receipt)?.[0];
+  expect(reference).toBeDefined();
+});
+
+test('the DSL sees the case card without the concern, presses "Show my options", then Acknowledge, and the card changes', async () => {
+  const ref = reference!;
+  const caseCard = dsl.card(ref);
+  await dslBrowser.step('case-card-arrived', () => caseCard.waitFor({ timeout: 20000 }));
+  const shown = await caseCard.innerText();
+  expect(shown).toContain('Grooming');
+  expect(shown).toMatch(/urgent/i);
+  expect(shown).not.toContain('Year 4 child');
+  expect(await caseCard.getByRole('button', { name: 'Acknowledge', exact: true }).count()).toBe(0);
+
+  await dslBrowser.step('dsl-options', async () => {
+    await dsl.clickCardButton(caseCard, 'Show my options');
+    await dsl.card(ref).getByRole('button', { name: 'Acknowledge', exact: true }).waitFor({ timeout: 15000 });
+  });
+  await dslBrowser.step('acknowledged', async () => {
+    await dsl.clickCardButton(dsl.card(ref), 'Acknowledge');
+    await dsl.cards().filter({ hasText: ref }).filter({ hasText: 'Dina Safeguarding' }).last().waitFor({ timeout: 15000 });
+  });
+  const after = await dsl.card(ref).innerText();
+  expect(after).toMatch(/acknowledged/i);
+  expect(after).not.toContain('Year 4 child');
+  expect(await dsl.card(ref).getByRole('button', { name: 'Acknowledge', exact: true }).count()).toBe(0);
+});
+
+test('the teacher is told the report was picked up, without any detail', async () => {
+  const ref = reference!;
+  await teacherBrowser.step('teacher-told', async () => {
+    await teacher.openPersonalChat();
+    const notice = await teacher.waitForBotText(/picked up/i, 20000);
+    const text = await notice.innerText();
+    expect(text).toContain(ref);
+    expect(text).not.toContain('Year 4 child');
+  });
+});
