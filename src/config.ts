@@ -48,6 +48,8 @@ export const configSchema = z.object({
   BOT_CALLER_ID: z.string().default('urn:botframework:azure'),
   TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  EMAIL_REPORT_MAX_MB: z.coerce.number().int().min(1).max(150, 'Exchange Online itself stops at 150 MB').default(35),
+  EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 
   GOOGLE_AUDIENCES: list,
   GOOGLE_CERTS_URL: url('https://www.googleapis.com/oauth2/v1/certs'),
@@ -85,6 +87,7 @@ export interface Config {
     tenantRequestsPerSecond: number;
   };
   urgentAcknowledgeMinutes: number;
+  emailReports: { maxBytes: number; retentionDays: number };
   google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
 }
 
@@ -164,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
+    emailReports: { maxBytes: raw.EMAIL_REPORT_MAX_MB * 1024 * 1024, retentionDays: raw.EMAIL_RETENTION_DAYS },
     google: {
       audiences: raw.GOOGLE_AUDIENCES,
       certsUrl: raw.GOOGLE_CERTS_URL,

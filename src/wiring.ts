@@ -3,7 +3,12 @@ import type { Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
 import { OUTBOX_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
+import { dropExpiredEmails } from './app/drop-expired-emails.ts';
 import type { AppDeps } from './app/deps.ts';
+import type { INetworkModule } from '@azure/msal-node';
+import type { MailboxReader } from './domain/ports.ts';
+import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
+import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
 import { SANDBOX_SCHOOL_SLUG, seedSandboxSchool } from './app/seed-sandbox-school.ts';
 import type { Config } from './config.ts';
 import { createAuthenticator } from './identity/authenticate-request.ts';
@@ -29,6 +34,20 @@ export interface ServiceOverrides extends Partial<Pick<AppDeps, 'clock' | 'ids'>
   storage?: KyselyStorage;
   /** The Teams bot's outbound token source (tests: a local fake connector cannot be reached through MSAL). */
   botCredentialsFactory?: BotCredentialsFactory;
+  /** MSAL's HTTP client (tests: to reach a local identity provider over plain http). */
+  msalNetworkClient?: INetworkModule;
+}
+
+/** Graph, read as the reporter through the on-behalf-of flow. */
+function graphMailboxReader(config: Config, networkClient?: INetworkModule): MailboxReader {
+  const tokens = createOnBehalfOfTokens({
+    clientId: config.entra.clientId!,
+    clientSecret: config.entra.clientSecret!,
+    loginUrl: config.entra.loginUrl,
+    scope: `${config.entra.graphUrl.replace(/\/$/, '')}/.default`,
+    ...(networkClient ? { networkClient } : {}),
+  });
+  return { fetchMessage: (request) => fetchMessageMime({ graphUrl: config.entra.graphUrl, tokens }, request) };
 }
 
 export async function startService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<RunningService> {
@@ -38,6 +57,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
     settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes },
+    ...(config.entra.clientId && config.entra.clientSecret ? { mailbox: graphMailboxReader(config, overrides.msalNetworkClient) } : {}),
   };
   if (config.mode === 'sandbox') await seedSandboxSchool(deps);
 
@@ -77,6 +97,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     logger,
     bodyLimit: config.bodyLimit,
     rateLimitPerMinute: config.rateLimitPerMinute,
+    emailReports: config.emailReports,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(teams ? { mount: (express) => teams.mount(express) } : {}),
   });
@@ -87,6 +108,15 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   });
   for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) dispatcher.register(kind, handler);
   dispatcher.start();
+  // Retention of reported emails: checked hourly, and once at start.
+  const dropExpired = () =>
+    dropExpiredEmails(deps).then(
+      (dropped) => dropped && logger.info({ dropped }, 'reported emails past retention: message bodies removed'),
+      (error: unknown) => logger.error({ err: { message: (error as Error).message } }, 'email retention check failed'),
+    );
+  void dropExpired();
+  const retentionTimer = setInterval(dropExpired, 60 * 60_000);
+  retentionTimer.unref();
 
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
@@ -101,6 +131,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
+      clearInterval(retentionTimer);
       await dispatcher.stop();
       await storage.close();
     },

@@ -1,6 +1,7 @@
 import type { CaseDetailView as CaseRecord } from '../../src/app/get-case.ts';
 import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
+import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -40,6 +41,7 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     // The DSLs' clients fetch their own view (with the buttons) when they look at the card.
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
+    ...(summary.email ? { email: { verdictLabel: EMAIL_VERDICT_LABELS[summary.email.verdict], signals: summary.email.topSignals } } : {}),
   });
 }
 

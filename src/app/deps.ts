@@ -1,4 +1,4 @@
-import type { Clock, IdGenerator, Storage } from '../domain/ports.ts';
+import type { Clock, IdGenerator, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
 
@@ -8,6 +8,8 @@ export interface AppDeps {
   clock: Clock;
   ids: IdGenerator;
   settings?: CaseSettings;
+  /** Present when Microsoft 365 mailbox access is configured (ENTRA_CLIENT_ID/SECRET). */
+  mailbox?: MailboxReader;
 }
 
 /** School-wide timings the use cases need; defaults apply when a deployment leaves them out. */

@@ -57,7 +57,7 @@ export async function prepareCaseCard(
     return {
       viewerMayAct: viewer ? canActOnCase(viewer, found) : false,
       viewerMaySee: viewer ? canViewCase(viewer, found) : false,
-      summary: summariseCase(found, (id) => people.get(id)?.displayName),
+      summary: summariseCase(found, (id) => people.get(id)?.displayName, (await reader.emails.listForCase(schoolId, caseId))[0]?.analysis),
       ...(channel ? { channel } : {}),
       ...(card ? { card } : {}),
       handlers: [...handlers.values()]

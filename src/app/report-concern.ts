@@ -14,6 +14,11 @@ export interface ReportConcernOptions {
   channel: ReportChannel;
   /** Sent by the client so that a retry or a double click never files a second case. */
   idempotencyKey?: string;
+  /**
+   * More to store with the report in the same transaction (a reported email), so the reporter is never
+   * told "received" for a report that was only half saved. Not called for a repeated request.
+   */
+  alsoStore?: (tx: StorageTx, report: { caseId: string; joinedExisting: boolean; now: string }) => Promise<void>;
 }
 
 /** What the reporter is told: enough to follow their report, nothing more. */
@@ -92,6 +97,7 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       now,
     );
     await enqueueNewCaseMessages(deps, tx, created, now);
+    await options.alsoStore?.(tx, { caseId, joinedExisting: false, now });
     return { caseId, reference, status: created.status, receivedAt: now, duplicate: false, joinedExisting: false };
   }));
 }
@@ -116,6 +122,7 @@ async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOpti
   );
   await enqueueCardRefresh(tx, next, now);
   if (urgencyRaised && next.urgency === 'urgent') await enqueueUrgentCheck(deps, tx, next, now);
+  await options.alsoStore?.(tx, { caseId, joinedExisting: true, now });
   return { caseId, reference: existing.reference, status: next.status, receivedAt: now, duplicate: false, joinedExisting: true };
 }
 

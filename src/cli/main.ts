@@ -1,7 +1,9 @@
 import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse';
 import { SingleBar, Presets } from 'cli-progress';
+import { analyseEmail, schoolDomainsOf, type AnalysisContext } from '../analysis/index.ts';
 import { addSchool } from '../app/add-school.ts';
 import { OPERATOR, type AppDeps } from '../app/deps.ts';
 import { findPeople } from '../app/find-people.ts';
@@ -148,6 +150,56 @@ people
       const target = await schoolBySlug(deps, options.school);
       for (const p of await findPeople(deps, { actor: OPERATOR, schoolId: target.id })) console.log(`${p.email.padEnd(36)} ${p.displayName.padEnd(28)} ${p.roles.join(', ')}`);
     });
+  });
+
+// `analyse`: the email analysis the report endpoint runs, for IT staff and for tuning. Needs no database
+// unless --school is given. Prints one JSON object; exit 2 when the file cannot be read or is not an email.
+const repeatable = (value: string, previous: string[]) => [...previous, value];
+program
+  .command('analyse <file>')
+  .alias('analyze')
+  .description('analyse a reported email (.eml): prints one JSON object with the verdict, signals and their evidence')
+  .option('--school-domain <domain>', 'a mail domain of the school (repeatable)', repeatable, [])
+  .option('--staff-name <name>', 'a staff member’s display name (repeatable)', repeatable, [])
+  .option('--school-name <name>', 'the school’s name, e.g. "Oakfield Primary School"')
+  .option('--school <slug>', 'take the school’s name, staff names and mail domains from the configured database')
+  .option('--own-address <address>', 'the reporter’s or a recipient’s address, never used as evidence (repeatable)', repeatable, [])
+  .option('--simulation-sender <value>', 'the school’s phishing simulation: a domain, a header name, or "Header: value" (repeatable)', repeatable, [])
+  .option('--authserv-id <id>', 'recognise our own Authentication-Results by this authserv-id, or "compauth=" (repeatable)', repeatable, [])
+  .action(async (file: string, options: { schoolDomain: string[]; staffName: string[]; schoolName?: string; school?: string; ownAddress: string[]; simulationSender: string[]; authservId: string[] }) => {
+    let raw: Buffer;
+    try {
+      raw = await readFile(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      console.error(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`);
+      process.exitCode = 2;
+      return;
+    }
+    const context: AnalysisContext = {
+      schoolDomains: [...options.schoolDomain],
+      staffNames: [...options.staffName],
+      ...(options.schoolName ? { schoolName: options.schoolName } : {}),
+      ...(options.ownAddress.length ? { ownAddresses: options.ownAddress } : {}),
+      ...(options.simulationSender.length ? { simulationSenders: options.simulationSender } : {}),
+      ...(options.authservId.length ? { tenantAuthservIds: options.authservId } : {}),
+    };
+    if (options.school) {
+      await withDeps(async (deps) => {
+        const target = await schoolBySlug(deps, options.school!);
+        const staff = (await findPeople(deps, { actor: OPERATOR, schoolId: target.id })).filter((p) => p.active);
+        context.schoolName ??= target.name;
+        context.staffNames.push(...staff.map((p) => p.displayName));
+        context.schoolDomains.push(...schoolDomainsOf([...staff.map((p) => p.email), ...(target.googleDomain ? [`x@${target.googleDomain}`] : [])]));
+      });
+    }
+    try {
+      console.log(JSON.stringify(await analyseEmail(raw, context), null, 2));
+    } catch (error) {
+      if (!isAppError(error) || error.code !== 'invalid_input') throw error;
+      console.error(`${file}: ${error.userMessage}`);
+      process.exitCode = 2;
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

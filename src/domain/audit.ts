@@ -11,6 +11,7 @@ export type AuditAction =
   | 'case.reporter_added'
   | 'case.viewed'
   | 'case.card_posted'
+  | 'case.email_downloaded'
   | 'case.delivery_failed'
   | 'case.notification_sent'
   | 'case.urgent_unacknowledged'

@@ -1,4 +1,5 @@
 import type { Case, CaseStatus } from './case.ts';
+import type { EmailAnalysisSummary, EmailVerdict } from './email-report.ts';
 import { protocolsFor, type IncidentTypeCode, type Urgency } from './incident-types.ts';
 
 /**
@@ -18,10 +19,21 @@ export interface CaseSummary {
   assigneeName?: string;
   acknowledgedByName?: string;
   protocolSteps: { key: string; label: string; done: boolean }[];
+  /** For a reported email: the suggested verdict and its strongest signals, as short labels (no evidence). */
+  email?: { verdict: EmailVerdict; topSignals: string[] };
   version: number;
 }
 
-export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined): CaseSummary {
+/** How many signals a card shows: the strongest, one line each; "Open case" shows them all with evidence. */
+export const CARD_SIGNAL_COUNT = 3;
+
+/** A signal code as a card shows it: "reply_to_free_mail" → "Reply to free mail". */
+export function signalLabel(code: string): string {
+  const words = code.replace(/[_.-]+/g, ' ').trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined, email?: EmailAnalysisSummary): CaseSummary {
   const ticked = new Set(current.protocolTicks.map((tick) => tick.step));
   const firstReporter = current.reporters[0];
   const assigneeName = current.assigneeId ? nameOf(current.assigneeId) : undefined;
@@ -44,6 +56,7 @@ export function summariseCase(current: Case, nameOf: (personId: string) => strin
         return { key, label: step.label, done: ticked.has(key) };
       }),
     ),
+    ...(email ? { email: { verdict: email.verdict, topSignals: email.signals.filter((signal) => signal.severity !== 'info').slice(0, CARD_SIGNAL_COUNT).map((signal) => signalLabel(signal.code)) } } : {}),
     version: current.version,
   };
 }

@@ -1,6 +1,7 @@
 import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
+import type { StoredEmail } from './email-report.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 
@@ -172,6 +173,20 @@ export interface ChatRepository {
   saveCaseCard(card: CaseCardRecord): Promise<void>;
 }
 
+export interface EmailRepository {
+  /** Stores a reported email's analysis and, when given, the sealed message itself. */
+  insert(email: StoredEmail, content?: Uint8Array): Promise<void>;
+  listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]>;
+  getContent(schoolId: string, emailId: string): Promise<Buffer | undefined>;
+  /** Drops the message bodies whose retention has ended (the analysis stays with the case); returns how many. */
+  dropExpiredContent(now: string): Promise<number>;
+}
+
+/** Reads a reported message from the reporter's mailbox as the reporter (Graph on-behalf-of). */
+export interface MailboxReader {
+  fetchMessage(request: { userAssertion: string; tenantId: string; mailbox?: string; messageId: string; maxBytes: number }): Promise<Uint8Array>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
@@ -182,6 +197,7 @@ export interface StorageTx {
   audit: AuditLog;
   outbox: Outbox;
   chat: ChatRepository;
+  emails: EmailRepository;
 }
 
 export interface OutboxClaimOptions {

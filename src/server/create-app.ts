@@ -10,6 +10,7 @@ import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenti
 import type { Logger } from '../logger.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
+import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
 import { peopleRoutes } from './routes/people-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
@@ -22,6 +23,7 @@ export interface AppOptions {
   bodyLimit: string;
   rateLimitPerMinute: number;
   trustProxy?: string;
+  emailReports: { maxBytes: number; retentionDays: number };
   /** Other surfaces' endpoints (the Teams bot's /api/messages), mounted with their own authentication. */
   mount?: (app: express.Express) => void;
 }
@@ -70,6 +72,7 @@ export function createApp(options: AppOptions): express.Express {
       ...(req.get(SANDBOX_SCHOOL_HEADER) !== undefined ? { sandboxSchool: req.get(SANDBOX_SCHOOL_HEADER) } : {}),
       ...(req.socket.remoteAddress ? { remoteAddress: req.socket.remoteAddress } : {}),
     });
+    res.locals.identity = identity;
     res.locals.actor = await resolveActor(deps, identity);
     next();
   };
@@ -89,7 +92,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const api = express.Router();
   api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), caseRoutes(deps), peopleRoutes(deps));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps));
   app.use('/api/v1', api);
   options.mount?.(app);
 

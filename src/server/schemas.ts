@@ -98,6 +98,7 @@ export const caseDetailSchema = z
     chronology: z.array(z.object({ seq: z.number().int(), at: z.string(), actorId: z.string().nullable(), action: z.string(), detail: z.record(z.string(), z.unknown()) })),
     canAct: z.boolean(),
     names: z.record(z.string(), z.string()).meta({ description: 'Display names of the people the record mentions, by person id.' }),
+    emails: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Reported emails: analysis (verdict, signals, attachments by name and SHA-256); download the .eml from /cases/{caseId}/emails/{emailId}/eml.' }),
     deliveries: z
       .array(z.object({ target: z.string(), platform: z.string(), state: z.enum(['posted', 'failed']), failure: z.string().optional(), updatedAt: z.string() }))
       .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason.' }),

@@ -5,9 +5,11 @@ import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEv
 import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
+import type { StoredEmail } from '../domain/email-report.ts';
 import type {
   AuditLog,
   ChatRepository,
+  EmailRepository,
   AuditVerification,
   CaseFilter,
   CaseHeader,
@@ -90,6 +92,7 @@ export class KyselyStorage implements Storage {
       audit: new KyselyAuditLog(db, locks),
       outbox: new KyselyOutbox(db),
       chat: new KyselyChat(db),
+      emails: new KyselyEmails(db, this.#cipher),
     };
   }
 
@@ -699,6 +702,68 @@ function toCaseCard(row: ChatCaseCardsTable): CaseCardRecord {
     ...(row.failure ? { failure: row.failure } : {}),
     updatedAt: row.updated_at,
   };
+}
+
+// ---- reported emails ----------------------------------------------------------------------------
+
+class KyselyEmails implements EmailRepository {
+  readonly #db: Db;
+  readonly #cipher: FieldCipher;
+  constructor(db: Db, cipher: FieldCipher) {
+    this.#db = db;
+    this.#cipher = cipher;
+  }
+  #context(schoolId: string, emailId: string, part: 'analysis' | 'content'): string {
+    return `email_messages.${part}:${schoolId}:${emailId}`;
+  }
+  async insert(email: StoredEmail, content?: Uint8Array): Promise<void> {
+    await this.#db
+      .insertInto('email_messages')
+      .values({
+        id: email.id,
+        school_id: email.schoolId,
+        case_id: email.caseId,
+        reporter_id: email.reporterId,
+        sha256: email.sha256,
+        size: email.size,
+        analysis: this.#cipher.encrypt(JSON.stringify(email.analysis), this.#context(email.schoolId, email.id, 'analysis')),
+        content: content ? this.#cipher.encryptBytes(content, this.#context(email.schoolId, email.id, 'content')) : null,
+        attachments_withheld: email.attachmentsWithheld ? 1 : 0,
+        created_at: email.createdAt,
+        expires_at: email.expiresAt,
+      })
+      .execute();
+  }
+  async listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]> {
+    const rows = await this.#db
+      .selectFrom('email_messages')
+      .select(['id', 'school_id', 'case_id', 'reporter_id', 'sha256', 'size', 'analysis', 'attachments_withheld', 'created_at', 'expires_at', sql<number>`case when content is null then 0 else 1 end`.as('kept')])
+      .where('school_id', '=', schoolId)
+      .where('case_id', '=', caseId)
+      .orderBy('created_at')
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      schoolId: row.school_id,
+      caseId: row.case_id,
+      reporterId: row.reporter_id,
+      sha256: row.sha256,
+      size: Number(row.size),
+      contentKept: Number(row.kept) === 1,
+      attachmentsWithheld: Number(row.attachments_withheld) === 1,
+      analysis: JSON.parse(this.#cipher.decrypt(row.analysis, this.#context(row.school_id, row.id, 'analysis'))) as StoredEmail['analysis'],
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    }));
+  }
+  async getContent(schoolId: string, emailId: string): Promise<Buffer | undefined> {
+    const row = await this.#db.selectFrom('email_messages').select(['content']).where('school_id', '=', schoolId).where('id', '=', emailId).executeTakeFirst();
+    return row?.content ? this.#cipher.decryptBytes(row.content, this.#context(schoolId, emailId, 'content')) : undefined;
+  }
+  async dropExpiredContent(now: string): Promise<number> {
+    const result = await this.#db.updateTable('email_messages').set({ content: null }).where('expires_at', '<=', now).where('content', 'is not', null).executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0);
+  }
 }
 
 // ---- outbox -----------------------------------------------------------------------------------------

@@ -186,6 +186,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0003_email': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('email_messages')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull().references('cases.id'))
+        .addColumn('reporter_id', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('size', 'integer', (c) => c.notNull())
+        .addColumn('analysis', 'text', (c) => c.notNull())
+        // bytea on PostgreSQL; SQLite keeps any blob as it is.
+        .addColumn('content', 'bytea')
+        .addColumn('attachments_withheld', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('email_messages_case').on('email_messages').columns(['school_id', 'case_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -146,6 +146,22 @@ export interface ChatCaseCardsTable {
   updated_at: string;
 }
 
+export interface EmailMessagesTable {
+  id: string;
+  school_id: string;
+  case_id: string;
+  reporter_id: string;
+  sha256: string;
+  size: number;
+  /** The analysis summary, sealed like case details. */
+  analysis: string;
+  /** The sealed .eml, or null when it was not kept or has expired. */
+  content: Uint8Array | null;
+  attachments_withheld: number;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -161,4 +177,5 @@ export interface Database {
   chat_case_channels: ChatCaseChannelsTable;
   chat_users: ChatUsersTable;
   chat_case_cards: ChatCaseCardsTable;
+  email_messages: EmailMessagesTable;
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportJWK, exportSPKI, generateKeyPair, jwtVerify, SignJWT } from 'jose';
 import type { CryptoKey, JWTPayload } from 'jose';
 
 /** How a minted token should be built; the defaults give a valid, trusted token. */
@@ -44,6 +44,12 @@ export interface FakeIdentityProvider {
   /** Makes an endpoint answer 500 ('fail') or never answer ('hang') until set back to 'ok'. */
   setBehaviour(endpoint: FakeEndpoint, behaviour: EndpointBehaviour): void;
   mintEntraToken(claims: EntraClaims, options?: MintOptions): Promise<string>;
+  /** A confidential client (our API) allowed to exchange users' tokens on their behalf; `audience` is its API's aud. */
+  registerClient(client: { id: string; secret: string; audience: string; consented?: boolean }): void;
+  /** Every on-behalf-of exchange answered, in order. */
+  readonly oboExchanges: readonly { tenant: string; oid: string; scope: string }[];
+  /** Checks a token this fake issued (e.g. the Graph token a fake API receives) and returns its claims. */
+  verifyIssuedToken(token: string): Promise<JWTPayload>;
   mintGoogleToken(claims: GoogleClaims, options?: MintOptions): Promise<string>;
   close(): Promise<void>;
 }
@@ -52,6 +58,7 @@ const METADATA_PATH = '/common/v2.0/.well-known/openid-configuration';
 const JWKS_PATH = '/common/discovery/v2.0/keys';
 const GOOGLE_CERTS_PATH = '/oauth2/v1/certs';
 const TENANT_METADATA_PATH = /^\/([\w-]+)\/v2\.0\/\.well-known\/openid-configuration$/;
+const TOKEN_PATH = /^\/([\w-]+)\/oauth2\/v2\.0\/token$/;
 const ENDPOINT_PATHS: Record<FakeEndpoint, string> = { entraMetadata: METADATA_PATH, entraJwks: JWKS_PATH, googleCerts: GOOGLE_CERTS_PATH };
 
 /** Starts the fake on 127.0.0.1 with fresh RSA keys; call close() when done. */
@@ -66,6 +73,8 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
   const publicPem = await exportSPKI(trusted.publicKey);
 
   const requests: string[] = [];
+  const clients = new Map<string, { id: string; secret: string; audience: string; consented: boolean }>();
+  const oboExchanges: { tenant: string; oid: string; scope: string }[] = [];
   const behaviours = new Map<string, EndpointBehaviour>();
   let baseUrl = '';
 
@@ -78,6 +87,12 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
       response.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
       response.end(JSON.stringify(body));
     };
+    const tokenTenant = TOKEN_PATH.exec(path)?.[1];
+    if (request.method === 'POST' && tokenTenant) {
+      if (behaviour === 'fail') return sendJson(500, { error: 'server_error' });
+      void answerTokenRequest(request, tokenTenant).then(({ status, body }) => sendJson(status, body));
+      return;
+    }
     if (request.method !== 'GET') return sendJson(405, { error: 'method_not_allowed' });
     if (behaviour === 'fail') return sendJson(500, { error: 'server_error' });
 
@@ -99,6 +114,37 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
       }
     }
   });
+
+  /**
+   * The on-behalf-of grant as Entra answers it: the confidential client proves itself with its secret and
+   * hands in the user's token; the answer is a token for the downstream API carrying the same user.
+   */
+  async function answerTokenRequest(request: IncomingMessage, tenant: string): Promise<{ status: number; body: unknown }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const client = clients.get(form.get('client_id') ?? '');
+    if (!client || client.secret !== form.get('client_secret')) return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } };
+    if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || form.get('requested_token_use') !== 'on_behalf_of') {
+      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'AADSTS70003: only on-behalf-of is served here.' } };
+    }
+    let user: JWTPayload;
+    try {
+      ({ payload: user } = await jwtVerify(form.get('assertion') ?? '', trusted.publicKey, { algorithms: ['RS256'] }));
+    } catch {
+      return { status: 400, body: { error: 'invalid_grant', error_description: 'AADSTS50013: Assertion failed signature validation.' } };
+    }
+    if (user.tid !== tenant || user.aud !== client.audience) return { status: 400, body: { error: 'invalid_grant', error_description: 'AADSTS50013: Assertion audience or tenant does not match.' } };
+    if (!client.consented) return { status: 400, body: { error: 'invalid_grant', error_description: 'AADSTS65001: The user or administrator has not consented to use the application.', suberror: 'consent_required' } };
+    const scope = form.get('scope') ?? '';
+    const now = Math.floor(Date.now() / 1000);
+    const accessToken = await new SignJWT({ aud: 'https://graph.microsoft.com', tid: tenant, oid: user.oid, scp: 'Mail.Read.Shared', azp: client.id, iat: now, exp: now + 3600 })
+      .setProtectedHeader({ alg: 'RS256', kid: entraKid, typ: 'JWT' })
+      .sign(trusted.privateKey);
+    oboExchanges.push({ tenant, oid: String(user.oid), scope });
+    const clientInfo = Buffer.from(JSON.stringify({ uid: String(user.oid), utid: tenant })).toString('base64url');
+    return { status: 200, body: { token_type: 'Bearer', scope, expires_in: 3600, ext_expires_in: 3600, access_token: accessToken, client_info: clientInfo } };
+  }
 
   function entraMetadata(tenantSegment: string, issuer: string) {
     return {
@@ -157,6 +203,14 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
     requests,
     setBehaviour(endpoint, behaviour) {
       behaviours.set(ENDPOINT_PATHS[endpoint], behaviour);
+    },
+    registerClient(client) {
+      clients.set(client.id, { consented: true, ...client });
+    },
+    oboExchanges,
+    async verifyIssuedToken(token) {
+      const { payload } = await jwtVerify(token, trusted.publicKey, { algorithms: ['RS256'] });
+      return payload;
     },
     mintEntraToken(claims, options = {}) {
       const now = Math.floor(Date.now() / 1000);

@@ -18,7 +18,7 @@ export interface TestService {
   schoolB: SeededSchool & { tenantId: string };
   /** A valid Entra token for a seeded person (their object id is linked on first use by email). */
   tokenFor(person: { personId: string }, school: SeededSchool & { tenantId: string }, extra?: Record<string, unknown>): Promise<string>;
-  request(path: string, init?: { method?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  request(path: string, init?: { method?: string; token?: string; body?: unknown; rawBody?: string | Uint8Array; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 
@@ -64,7 +64,7 @@ export async function startTestService(engine: Engine, env: Record<string, strin
     async request(path, init = {}) {
       const headers: Record<string, string> = { ...(init.headers ?? {}) };
       if (init.token) headers.authorization = `Bearer ${init.token}`;
-      let body: string | undefined = init.rawBody;
+      let body: string | Uint8Array | undefined = init.rawBody;
       if (init.body !== undefined) {
         body = JSON.stringify(init.body);
         headers['content-type'] ??= 'application/json';

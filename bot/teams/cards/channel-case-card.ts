@@ -32,6 +32,8 @@ interface ChannelCaseData {
   showAcknowledge: boolean;
   showClosedActions: boolean;
   showRefresh: boolean;
+  hasEmailSignals: boolean;
+  emailSignals: string[];
   hasSteps: boolean;
   hasNoSteps: boolean;
   steps: { id: string; label: string; value: 'true' | 'false' }[];
@@ -143,6 +145,8 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
       ],
     },
     { type: 'FactSet', facts: [{ $data: '${facts}', title: '${title}', value: '${value}' }] },
+    { $when: '${hasEmailSignals}', type: 'TextBlock', text: 'Strongest signs', weight: 'bolder', size: 'small', wrap: true },
+    { $data: '${emailSignals}', type: 'TextBlock', text: '• ${$data}', size: 'small', wrap: true, spacing: 'none' },
     { $when: '${hasDeliveryWarning}', type: 'TextBlock', text: '${deliveryWarning}', color: 'warning', wrap: true, size: 'small' },
     {
       $when: '${showWorkingActions}',
@@ -196,6 +200,7 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     { title: 'Received', value: formatWhen(view.receivedAt, timeZone) },
     { title: 'Reported by', value: reporterSummary(view.reporterName, view.reporterCount) },
     { title: 'Status', value: CASE_STATUS_LABELS[view.status] },
+    ...(view.email ? [{ title: 'Email verdict', value: view.email.verdictLabel }] : []),
     ...(view.acknowledgedByName ? [{ title: 'Picked up by', value: view.acknowledgedByName }] : []),
     { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
   ];
@@ -207,6 +212,8 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     headerStyle: view.urgency === 'urgent' ? 'attention' : view.urgency === 'high' ? 'warning' : 'emphasis',
     isUrgent: view.urgency === 'urgent',
     facts,
+    hasEmailSignals: Boolean(view.email?.signals.length),
+    emailSignals: view.email?.signals ?? [],
     hasDeliveryWarning: Boolean(view.deliveryWarning?.trim()),
     deliveryWarning: view.deliveryWarning?.trim() ?? '',
     showWorkingActions: working,

@@ -75,6 +75,8 @@ export interface ChannelCaseView {
   refreshUserIds: string[];
   /** Shown when part of the delivery failed, e.g. a deputy could not be messaged. */
   deliveryWarning?: string;
+  /** A reported email's suggested verdict and strongest signals, one short line each (no evidence). */
+  email?: { verdictLabel: string; signals: string[] };
   timeZone?: string;
 }
 

@@ -1,0 +1,142 @@
+import express, { Router } from 'express';
+import type { AppDeps } from '../../app/deps.ts';
+import { downloadReportedEmail } from '../../app/download-reported-email.ts';
+import { reportEmail } from '../../app/report-email.ts';
+import { reportEmailFromMailbox } from '../../app/report-email-from-mailbox.ts';
+import { EMAIL_REPORT_CHOICES } from '../../domain/email-report.ts';
+import { AppError, invalidInput } from '../../domain/errors.ts';
+import { z } from 'zod';
+import { idempotencyKeySchema } from '../schemas.ts';
+import { validate } from '../validate.ts';
+import { actorOf, identityOf } from '../request-context.ts';
+
+const choiceSchema = z.enum(EMAIL_REPORT_CHOICES, { message: `choice must be one of: ${EMAIL_REPORT_CHOICES.join(', ')}` });
+const NOTE_MAX = 2000;
+
+const graphReportSchema = z.strictObject({
+  itemId: z.string({ message: 'Give the message id (itemId, as Office.js convertToRestId gives it).' }).trim().min(1, 'Give the message id.').max(1000),
+  internetMessageId: z.string().trim().max(1000).optional(),
+  mailbox: z.email({ message: 'mailbox must be an email address, such as office@your-school.sch.uk.' }).optional(),
+  choice: choiceSchema.default('phishing'),
+  note: z.string().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional(),
+});
+const EML_TYPES = ['message/rfc822', 'application/octet-stream'];
+
+export interface EmailReportRouteOptions {
+  /** Largest .eml accepted, in bytes (413 above it). */
+  maxBytes: number;
+  retentionDays: number;
+}
+
+/**
+ * "Report to DSL" from a mail client: the whole message as message/rfc822, the reporter's choice in the
+ * query and their note in a header (so the body is the .eml, unchanged). Read into memory up to the limit.
+ */
+export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOptions): Router {
+  const router = Router();
+  const readEml = express.raw({ type: EML_TYPES, limit: options.maxBytes });
+
+  router.post(
+    '/email-reports',
+    (req, _res, next) => {
+      // Checked before reading a byte, so a wrong upload is refused at once with what to send instead.
+      if (!req.is(EML_TYPES)) {
+        next(invalidInput('Send the email itself as the body, with Content-Type: message/rfc822 (an .eml file).', [{ path: 'Content-Type', message: 'Use message/rfc822.' }]));
+        return;
+      }
+      next();
+    },
+    (req, res, next) => {
+      readEml(req, res, (error?: unknown) => {
+        if ((error as { type?: string } | undefined)?.type === 'entity.too.large') {
+          const megabytes = Math.round(options.maxBytes / (1024 * 1024));
+          next(new AppError('payload_too_large', `This email is larger than the ${megabytes} MB DSL Desk accepts. Tell your DSL or IT team about it directly, or describe it in a report.`));
+          return;
+        }
+        next(error);
+      });
+    },
+    async (req, res) => {
+      const actor = actorOf(res);
+      const choice = validate(choiceSchema, req.query.choice ?? 'phishing', 'query.choice');
+      const header = req.get('Idempotency-Key');
+      const idempotencyKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
+      const note = decodeNote(req.get('X-Report-Note'));
+      const raw = req.body instanceof Buffer ? req.body : undefined;
+      if (!raw || raw.byteLength === 0) throw invalidInput('The body was empty: send the email as an .eml file.');
+      const receipt = await reportEmail(deps, {
+        actor,
+        raw,
+        choice,
+        channel: 'outlook',
+        retentionDays: options.retentionDays,
+        ...(note ? { note } : {}),
+        ...(idempotencyKey ? { idempotencyKey } : {}),
+      });
+      res.status(receipt.duplicate ? 200 : 201).json({
+        caseId: receipt.caseId,
+        reference: receipt.reference,
+        receivedAt: receipt.receivedAt,
+        joinedExisting: receipt.joinedExisting,
+        duplicate: receipt.duplicate,
+      });
+    },
+  );
+
+  router.post('/email-reports/graph', async (req, res) => {
+    const actor = actorOf(res);
+    const identity = identityOf(res);
+    const body = validate(graphReportSchema, req.body, 'body');
+    const header = req.get('Idempotency-Key');
+    const idempotencyKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
+    const assertion = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    if (identity.provider !== 'entra' || !assertion) {
+      throw new AppError('invalid_input', 'DSL Desk can only fetch the email from your mailbox when you are signed in with your school Microsoft 365 account. Use the Report button on the email instead, or tell your DSL.', {
+        internal: 'graph report without an Entra sign-in',
+      });
+    }
+    const receipt = await reportEmailFromMailbox(deps, {
+      actor,
+      userAssertion: assertion,
+      tenantId: identity.tenantId,
+      messageId: body.itemId,
+      choice: body.choice,
+      maxBytes: options.maxBytes,
+      retentionDays: options.retentionDays,
+      ...(body.mailbox ? { mailbox: body.mailbox } : {}),
+      ...(body.note ? { note: body.note } : {}),
+      ...(idempotencyKey ? { idempotencyKey } : {}),
+    });
+    res.status(receipt.duplicate ? 200 : 201).json({
+      caseId: receipt.caseId,
+      reference: receipt.reference,
+      receivedAt: receipt.receivedAt,
+      joinedExisting: receipt.joinedExisting,
+      duplicate: receipt.duplicate,
+    });
+  });
+
+  router.get('/cases/:caseId/emails/:emailId/eml', async (req, res) => {
+    const actor = actorOf(res);
+    const { content, reference } = await downloadReportedEmail(deps, { actor, caseId: String(req.params.caseId).toLowerCase(), emailId: String(req.params.emailId) });
+    res
+      .set('Cache-Control', 'no-store')
+      .set('Content-Type', 'message/rfc822')
+      .set('Content-Disposition', `attachment; filename="${reference}-reported-email.eml"`)
+      .send(content);
+  });
+
+  return router;
+}
+
+function decodeNote(value: string | undefined): string | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  let note: string;
+  try {
+    note = decodeURIComponent(value);
+  } catch {
+    throw new AppError('invalid_input', 'The note could not be read: send it percent-encoded (encodeURIComponent).', { fields: [{ path: 'X-Report-Note', message: 'Percent-encode the note.' }] });
+  }
+  if (note.length > NOTE_MAX) throw invalidInput(`Keep the note under ${NOTE_MAX} characters.`, [{ path: 'X-Report-Note', message: `At most ${NOTE_MAX} characters.` }]);
+  return note;
+}

@@ -1,0 +1,130 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { enginesUnderTest } from '../support/test-storage.ts';
+import { startTestService, type TestService } from '../support/test-service.ts';
+
+const SAMPLE = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
+const NOTE = 'Looks like Harriet but the address is wrong';
+
+/** A small message of our own, with an image attachment, to check what a safeguarding report keeps. */
+function messageWithImage(messageId: string): Buffer {
+  const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201e2e0d1ea0000000049454e44ae426082', 'hex');
+  return Buffer.from(
+    [
+      'From: "Unknown" <someone@elsewhere.example.net>',
+      'To: staff@oakfield.example.org',
+      'Subject: look at this',
+      `Message-ID: <${messageId}>`,
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="b1"',
+      '',
+      '--b1',
+      'Content-Type: text/plain; charset=utf-8',
+      '',
+      'see attached',
+      '--b1',
+      'Content-Type: image/png; name="photo.png"',
+      'Content-Disposition: attachment; filename="photo.png"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      png.toString('base64'),
+      '--b1--',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+describe.each(enginesUnderTest())('email reports on %s', (engine) => {
+  let t: TestService;
+  beforeEach(async () => {
+    t = await startTestService(engine, { EMAIL_REPORT_MAX_MB: '1' });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const post = async (token: string | undefined, body: Buffer | string, options: { choice?: string; note?: string; type?: string; key?: string } = {}) =>
+    t.request(`/api/v1/email-reports${options.choice ? `?choice=${options.choice}` : ''}`, {
+      method: 'POST',
+      ...(token ? { token } : {}),
+      rawBody: body,
+      headers: {
+        'content-type': options.type ?? 'message/rfc822',
+        ...(options.note ? { 'x-report-note': encodeURIComponent(options.note) } : {}),
+        ...(options.key ? { 'idempotency-key': options.key } : {}),
+      },
+    });
+
+  test('a reported email becomes a case with its analysis; a repeat and a second reporter join it', async () => {
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const first = await post(staff, SAMPLE, { choice: 'phishing', note: NOTE, key: 'report-0001' });
+    expect(first.status).toBe(201);
+    expect(first.body.reference).toMatch(/^CASE-\d{4}-0001$/);
+    const again = await post(staff, SAMPLE, { choice: 'phishing', note: NOTE, key: 'report-0001' });
+    expect(again.status).toBe(200);
+    expect(again.body.caseId).toBe(first.body.caseId);
+    const other = await post(await t.tokenFor(t.schoolA.staff2, t.schoolA), SAMPLE, { choice: 'phishing' });
+    expect(other.body).toMatchObject({ caseId: first.body.caseId, joinedExisting: true });
+
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const view = await t.request(`/api/v1/cases/${first.body.caseId}`, { token: dsl });
+    expect(view.body.case.reporters).toHaveLength(2);
+    expect(view.body.case.concern.description).toBe(NOTE);
+    expect(view.body.emails).toHaveLength(1);
+    expect(view.body.emails[0].analysis.verdict).toBe('likely_phishing');
+    expect(view.body.emails[0].analysis.signals.length).toBeGreaterThan(2);
+    expect(view.body.emails[0].contentKept).toBe(true);
+    // Stored sealed: neither the body nor the note is readable in the database.
+    const dump = await t.db.dump('email_messages');
+    expect(dump).not.toContain('gift cards');
+    expect(await t.db.dump('cases')).not.toContain('Harriet');
+
+    // IT may download it (the download is audited); a member of staff may not.
+    const it = await t.tokenFor(t.schoolA.it, t.schoolA);
+    const download = await t.request(`/api/v1/cases/${first.body.caseId}/emails/${view.body.emails[0].id}/eml`, { token: it });
+    expect(download.status).toBe(200);
+    expect(download.headers.get('content-type')).toMatch(/message\/rfc822/);
+    expect(String(download.body)).toContain('Quick favour before assembly');
+    const refused = await t.request(`/api/v1/cases/${first.body.caseId}/emails/${view.body.emails[0].id}/eml`, { token: staff });
+    expect(refused.status).toBe(403);
+    const chronology = (await t.request(`/api/v1/cases/${first.body.caseId}`, { token: dsl })).body.chronology.map((e: { action: string }) => e.action);
+    expect(chronology).toContain('case.email_downloaded');
+  });
+
+  test('a safeguarding report keeps no attachment, only its name, type, size and hash', async () => {
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const reported = await post(staff, messageWithImage('img-1@elsewhere.example.net'), { choice: 'safeguarding', note: 'A pupil sent this to a teacher' });
+    expect(reported.status).toBe(201);
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const view = await t.request(`/api/v1/cases/${reported.body.caseId}`, { token: dsl });
+    const [email] = view.body.emails;
+    expect(email).toMatchObject({ contentKept: false, attachmentsWithheld: true });
+    expect(email.analysis.attachments).toEqual([expect.objectContaining({ filename: 'photo.png', size: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/) })]);
+    const rows = await t.db.raw('select content from email_messages');
+    expect(rows[0]!.content).toBeNull();
+    const download = await t.request(`/api/v1/cases/${reported.body.caseId}/emails/${email.id}/eml`, { token: dsl });
+    expect(download.status).toBe(404);
+    expect(download.body.error.message).toContain('safeguarding concern');
+  });
+
+  test('bad uploads get 401, 400 or 413 with a message saying what to send, and never a 500', async () => {
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    expect((await post(undefined, SAMPLE)).status).toBe(401);
+    const wrongType = await post(staff, '{"a":1}', { type: 'application/json' });
+    expect(wrongType.status).toBe(400);
+    expect(wrongType.body.error.message).toContain('message/rfc822');
+    const empty = await post(staff, '');
+    expect(empty.status).toBe(400);
+    const notMail = await post(staff, Buffer.from([0, 1, 2, 3, 255, 254, 0, 0]));
+    expect(notMail.status).toBe(400);
+    expect(notMail.body.error.message).toMatch(/email message/);
+    const badChoice = await post(staff, SAMPLE, { choice: 'spam' });
+    expect(badChoice.status).toBe(400);
+    const tooLarge = await post(staff, Buffer.concat([SAMPLE, Buffer.alloc(1_200_000, 0x41)]));
+    expect(tooLarge.status).toBe(413);
+    expect(tooLarge.body.error.message).toContain('1 MB');
+    expect((await t.request('/healthz')).status).toBe(200);
+    const rows = await t.db.raw('select count(*) as n from cases');
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+});
