@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { resolve } from 'node:path';
 import type { Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
 import { OUTBOX_KINDS } from './app/case-messages.ts';
@@ -98,6 +99,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     bodyLimit: config.bodyLimit,
     rateLimitPerMinute: config.rateLimitPerMinute,
     emailReports: config.emailReports,
+    addinBuildDir: resolve('build/addon/outlook'),
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(teams ? { mount: (express) => teams.mount(express) } : {}),
   });

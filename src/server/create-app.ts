@@ -12,6 +12,7 @@ import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
 import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
+import { addinPages } from './routes/addin-pages.ts';
 import { peopleRoutes } from './routes/people-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { actorOf } from './request-context.ts';
@@ -24,6 +25,8 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   trustProxy?: string;
   emailReports: { maxBytes: number; retentionDays: number };
+  /** The built Outlook add-in, served at /addin/outlook/ when present. */
+  addinBuildDir?: string;
   /** Other surfaces' endpoints (the Teams bot's /api/messages), mounted with their own authentication. */
   mount?: (app: express.Express) => void;
 }
@@ -60,6 +63,7 @@ export function createApp(options: AppOptions): express.Express {
     }
   });
   app.use(infoPages());
+  if (options.addinBuildDir) app.use(addinPages(options.addinBuildDir));
   const openApi = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
