@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';
 import { artifactsDir, launchBrowser, type E2EBrowser } from './support/browser.ts';
@@ -112,3 +112,25 @@ test('the teacher is told the report was picked up, without any detail', async (
     expect(text).not.toContain('Year 4 child');
   });
 });
+
+test('a reported email (the README\'s sample) arrives in DSL Cases with its suggested verdict and strongest signs', async () => {
+  const eml = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
+  const response = await fetch(`${dslDesk.url}/api/v1/email-reports?choice=phishing`, {
+    method: 'POST',
+    headers: { 'content-type': 'message/rfc822', 'x-dsl-desk-sandbox-user': 'teacher@demo-school.test', 'x-report-note': encodeURIComponent('Says it is from Harriet but the address is odd') },
+    body: eml,
+  });
+  expect(response.status).toBe(201);
+  const { reference: emailCase } = (await response.json()) as { reference: string };
+  await dslBrowser.step('email-case-card', async () => {
+    const card = dsl.card(emailCase);
+    await card.waitFor({ timeout: 20000 });
+    const text = await card.innerText();
+    expect(text).toContain('Likely phishing');
+    expect(text).toMatch(/Strongest signs/i);
+    // The card names the signs, never the message or the note.
+    expect(text).not.toContain('gift cards');
+    expect(text).not.toContain('address is odd');
+  });
+});
+
