@@ -50,6 +50,9 @@ export const configSchema = z.object({
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   EMAIL_REPORT_MAX_MB: z.coerce.number().int().min(1).max(150, 'Exchange Online itself stops at 150 MB').default(35),
   EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  REPORT_SENDER_MAILBOX: z.email({ message: 'must be the address of the mailbox DSL Desk sends reports from' }).optional(),
+  SECURITY_REPORT_MAILBOX: z.email({ message: 'must be an email address' }).optional(),
+  NCSC_REPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('report@phishing.gov.uk'),
 
   GOOGLE_AUDIENCES: list,
   GOOGLE_CERTS_URL: url('https://www.googleapis.com/oauth2/v1/certs'),
@@ -88,6 +91,7 @@ export interface Config {
   };
   urgentAcknowledgeMinutes: number;
   emailReports: { maxBytes: number; retentionDays: number };
+  emailForwarding: { from?: string; securityMailbox?: string; ncscAddress: string };
   google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
 }
 
@@ -168,6 +172,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
     emailReports: { maxBytes: raw.EMAIL_REPORT_MAX_MB * 1024 * 1024, retentionDays: raw.EMAIL_RETENTION_DAYS },
+    emailForwarding: {
+      ...(raw.REPORT_SENDER_MAILBOX ? { from: raw.REPORT_SENDER_MAILBOX } : {}),
+      ...(raw.SECURITY_REPORT_MAILBOX ? { securityMailbox: raw.SECURITY_REPORT_MAILBOX } : {}),
+      ncscAddress: raw.NCSC_REPORT_ADDRESS,
+    },
     google: {
       audiences: raw.GOOGLE_AUDIENCES,
       certsUrl: raw.GOOGLE_CERTS_URL,

@@ -10,6 +10,8 @@ import type { INetworkModule } from '@azure/msal-node';
 import type { MailboxReader } from './domain/ports.ts';
 import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
 import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
+import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
+import { REMOVE_EMAIL_KIND, removeEmailCopies } from './app/remove-reported-email.ts';
 import { SANDBOX_SCHOOL_SLUG, seedSandboxSchool } from './app/seed-sandbox-school.ts';
 import type { Config } from './config.ts';
 import { createAuthenticator } from './identity/authenticate-request.ts';
@@ -57,8 +59,19 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     storage,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
-    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes },
-    ...(config.entra.clientId && config.entra.clientSecret ? { mailbox: graphMailboxReader(config, overrides.msalNetworkClient) } : {}),
+    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding },
+    ...(config.entra.clientId && config.entra.clientSecret
+      ? {
+          mailbox: graphMailboxReader(config, overrides.msalNetworkClient),
+          mailboxAdmin: createGraphMailboxAdmin({
+            clientId: config.entra.clientId,
+            clientSecret: config.entra.clientSecret,
+            loginUrl: config.entra.loginUrl,
+            graphUrl: config.entra.graphUrl,
+            ...(overrides.msalNetworkClient ? { networkClient: overrides.msalNetworkClient } : {}),
+          }),
+        }
+      : {}),
   };
   if (config.mode === 'sandbox') await seedSandboxSchool(deps);
 
@@ -107,6 +120,9 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   const dispatcher = new OutboxDispatcher({ store: storage.outbox, clock: deps.clock, logger, pollMs: config.outboxPollMs });
   dispatcher.register(OUTBOX_KINDS.urgentCheck, async (message) => {
     await checkUrgentAcknowledgement(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), minutes: Number(message.payload.minutes) });
+  });
+  dispatcher.register(REMOVE_EMAIL_KIND, async (message) => {
+    await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
   });
   for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) dispatcher.register(kind, handler);
   dispatcher.start();

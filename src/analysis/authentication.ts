@@ -4,13 +4,17 @@
  * school's own mail service. Everything below it is history the school cannot check.
  */
 
-export interface AuthenticationSummary {
+/** The results of the one header we believe, as reported to callers. */
+export interface AuthenticationResults {
   authservId: string;
   spf?: string;
   dkim?: string;
   dmarc?: string;
   compauth?: string;
   arc?: string;
+}
+
+export interface AuthenticationSummary extends AuthenticationResults {
   /** Microsoft's reason code for compauth (e.g. "000" explicit DMARC failure); kept for the evidence line. */
   compauthReason?: string;
   /** header.from as the stamping server saw it. */

@@ -3,7 +3,7 @@ import PostalMime from 'postal-mime';
 import type { Address, Attachment, Email, Mailbox } from 'postal-mime';
 import { AppError } from '../domain/errors.ts';
 import { attachmentSignals, type AttachmentInfo } from './attachments.ts';
-import { DEFAULT_TENANT_AUTHSERV_IDS, tenantAuthentication, type AuthenticationSummary } from './authentication.ts';
+import { DEFAULT_TENANT_AUTHSERV_IDS, tenantAuthentication, type AuthenticationResults, type AuthenticationSummary } from './authentication.ts';
 import { DEFAULT_BRANDS, type Brand } from './brands.ts';
 import { domainOf, FORM_HOSTS, hostInfo, hostIsUnder, hostUnderAny, IPFS_HOSTS, IPFS_PATH, isFreemail, SAAS_HOSTS, SENDER_PLATFORMS, SHORTENERS, type HostInfo } from './hosts.ts';
 import { replaceLargeParts } from './large-parts.ts';
@@ -14,6 +14,8 @@ import { sniff, type SniffResult } from './sniff.ts';
 import { deepSkeleton, describeLookalikeChar, findCombiningMarks, findInvisible, findMixedScripts, hasNonAscii, nameKey } from './unicode.ts';
 
 export type { AttachmentInfo } from './attachments.ts';
+export type { AuthenticationResults } from './authentication.ts';
+export type { Link } from './links.ts';
 export type { Brand } from './brands.ts';
 export type { Severity, Signal, Verdict } from './signals.ts';
 
@@ -52,7 +54,7 @@ export interface EmailAnalysis {
   /** Most severe first. */
   signals: Signal[];
   message: { messageId?: string; subject?: string; from?: { name?: string; address?: string }; replyTo?: string[]; returnPath?: string; date?: string; size: number };
-  authentication?: AuthenticationSummary;
+  authentication?: AuthenticationResults;
   links: Link[];
   attachments: AttachmentInfo[];
   /** sha256 of normalised sender address + subject + text body, to join reports of the same email without a message id */
@@ -71,6 +73,10 @@ const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir'
 const SCHOOL_WORDS = new Set(['the', 'school', 'schools', 'primary', 'secondary', 'academy', 'college', 'infant', 'infants', 'junior', 'juniors', 'nursery', 'of', 'and', 'c', 'e', 'ce', 'church', 'england', 'federation', 'trust', 'high', 'community', 'st', 'saint', 'catholic', 'rc', 'voluntary', 'aided', 'va', 'free', 'grammar', 'sixth', 'form', 'upper', 'lower', 'middle', 'mat']);
 /** Words that turn a school or brand name into a department: "Oakfield Office", "PayPal Security Team". */
 const ROLE_WORDS = new Set(['office', 'admin', 'administration', 'reception', 'finance', 'headteacher', 'head', 'headmaster', 'headmistress', 'principal', 'bursar', 'business', 'manager', 'it', 'ict', 'support', 'accounts', 'payroll', 'hr', 'team', 'staff', 'governors', 'pta', 'parents', 'info', 'enquiries', 'noreply', 'no', 'reply', 'security', 'account', 'service', 'services', 'customer', 'care', 'notification', 'notifications', 'alert', 'alerts', 'online', 'help', 'helpdesk', 'desk', 'verification', 'verify', 'id', 'mail', 'message', 'messages', 'center', 'centre', 'via', 'from', 'uk', 'co', 'com', 'net', 'org', 'delivery', 'deliveries', 'parcel', 'parcels', 'payments', 'payment', 'refunds', 'refund', 'tax', 'official', 'update', 'updates', 'document', 'documents', 'shared', 'share', 'file', 'files', 'sign', 'signature', 'invoice', 'invoices', 'billing', 'department', 'dept', 'team', 'group', 'portal', 'inbox', 'storage', 'cloud', 'drive', 'teams']);
+
+/** Display names made only of these read as a school role rather than a person or a company. */
+const ROLE_TITLE_WORDS = new Set(['the', 'school', 'head', 'headteacher', 'headmaster', 'headmistress', 'teacher', 'principal', 'executive', 'deputy', 'assistant', 'acting', 'interim', 'bursar', 'business', 'manager', 'finance', 'office', 'officer', 'payroll', 'hr', 'it', 'ict', 'support', 'services', 'team', 'admin', 'administrator', 'chair', 'of', 'governors', 'governor', 'designated', 'safeguarding', 'lead', 'dsl', 'senco', 'ceo', 'trust', 'accounts']);
+const AUTHORITY_WORDS = new Set(['head', 'headteacher', 'headmaster', 'headmistress', 'principal', 'bursar', 'business', 'payroll', 'finance', 'governors', 'safeguarding', 'dsl', 'ceo', 'hr', 'it', 'ict', 'office', 'accounts']);
 
 const GIFT_CARDS = /\b(gift ?cards?|(i ?tunes|google play|steam|apple|amazon|love2shop|one4all) (gift )?(cards?|vouchers?)|e-?vouchers?|scratch (off|the back))\b/i;
 const BANK_CHANGE = /\b(change[sd]?|chang(ing)|update[sd]?|updating|new)\b[^.\n]{0,40}\b(bank|banking|account|payroll|payment|sort code)\b[^.\n]{0,20}\b(details|information|info|account)\b/i;
@@ -299,6 +305,13 @@ function impersonationChecks(scope: Scope): void {
     if (from.name.toLowerCase().includes(domain)) signals.add('impersonates_school', 'high', `display name ${quote(from.name)} shows the school's domain ${domain}, but ${where}`);
   }
 
+  // A school role and nothing else ("Headteacher", "School Business Manager") from outside the school: nobody
+  // outside calls themselves that. From a free-mail account it is the textbook request for gift cards or a payment.
+  if (!signals.has('impersonates_school') && !staffMatch && meaningful.length > 0 && meaningful.length <= 4 && meaningful.every((t) => ROLE_TITLE_WORDS.has(t)) && meaningful.some((t) => AUTHORITY_WORDS.has(t))) {
+    const freemail = !!from.host && isFreemail(from.host);
+    signals.add('impersonates_role', freemail ? 'high' : 'medium', `display name ${quote(from.name)} is a school role${tricks}, but ${where}`);
+  }
+
   // Brands: the brand's name with at most one other word that is not a department word ("PayPal Security Team"),
   // compared after look-alike folding so "Pаypal" and "Micr0soft" count. "Apple Tree Nursery" does not.
   const deep = tokens(deepSkeleton(from.name).replace(/[^\p{L}\p{N}]+/gu, ' ').trim());
@@ -370,8 +383,11 @@ function linkChecks(scope: Scope, links: Link[]): void {
     if (!scope.fromIsSchool && hostUnderAny(info.host, FORM_HOSTS)) signals.add('link_form_host', 'low', `link to a form or shared file on ${info.host} from outside the school`);
     const shownHost = hostShownIn(link.text);
     if (shownHost && hostInfo(shownHost).organisation !== info.organisation) {
-      const claimsTrusted = hostUnderAny(shownHost, scope.schoolDomains) || scope.brands.some((b) => b.domains.some((d) => hostIsUnder(shownHost, d)));
-      signals.add('link_text_mismatch', claimsTrusted ? 'high' : 'medium', `link text shows ${shownHost} but goes to ${info.host}`);
+      const shownBrand = scope.brands.find((b) => b.domains.some((d) => hostIsUnder(shownHost, d)));
+      // paypal.co.uk shown, paypal.com linked: one owner, no deception.
+      const sameOwner = !!shownBrand && shownBrand.domains.some((d) => hostIsUnder(info.host, d));
+      const claimsTrusted = !!hostUnderAny(shownHost, scope.schoolDomains) || !!shownBrand;
+      if (!sameOwner) signals.add('link_text_mismatch', claimsTrusted ? 'high' : 'medium', `link text shows ${shownHost} but goes to ${info.host}`);
     }
   }
 }
@@ -584,7 +600,7 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
   };
 }
 
-function withoutInternals(auth: AuthenticationSummary): AuthenticationSummary {
+function withoutInternals(auth: AuthenticationSummary): AuthenticationResults {
   const { authservId, spf, dkim, dmarc, compauth, arc } = auth;
   return { authservId, ...(spf ? { spf } : {}), ...(dkim ? { dkim } : {}), ...(dmarc ? { dmarc } : {}), ...(compauth ? { compauth } : {}), ...(arc ? { arc } : {}) };
 }

@@ -1,4 +1,4 @@
-import { domainToUnicode } from 'node:url';
+import { domainToASCII, domainToUnicode } from 'node:url';
 import { parse as parseHost } from 'tldts';
 
 /**
@@ -11,6 +11,9 @@ export interface HostInfo {
   host: string;
   /** The form a reader sees (punycode decoded). */
   unicode: string;
+  /** label and organisation as the reader sees them (equal to the ASCII ones for ASCII hosts). */
+  unicodeLabel: string;
+  unicodeOrganisation: string;
   /** The organisation's domain. For SaaS tenants (foo.web.app) this keeps the tenant, so two tenants differ. */
   organisation: string;
   /** The organisation's own label, e.g. "paypal" for paypal.co.uk, "oakfield" for oakfield.herts.sch.uk. */
@@ -28,8 +31,19 @@ export function hostInfo(rawHost: string): HostInfo {
   let host = rawHost.trim().toLowerCase().replace(/\.$/, '');
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   const isIp = IPV4.test(host) || (host.includes(':') && /^[0-9a-f:.]+$/.test(host));
-  if (isIp) return { host, unicode: host, organisation: host, label: host, suffix: '', isIp: true, registrable: false };
+  if (isIp) return { host, unicode: host, unicodeLabel: host, unicodeOrganisation: host, organisation: host, label: host, suffix: '', isIp: true, registrable: false };
+  // Addresses may carry a Unicode domain as it is (SMTPUTF8) and links carry punycode: compare both ways.
+  if (NON_ASCII.test(host)) host = domainToASCII(host) || host;
   const unicode = host.includes('xn--') ? domainToUnicode(host) || host : host;
+  const base = describe(host);
+  if (unicode === host) return { ...base, host, unicode, unicodeLabel: base.label, unicodeOrganisation: base.organisation, isIp: false };
+  const shown = describe(unicode);
+  return { ...base, host, unicode, unicodeLabel: shown.label, unicodeOrganisation: shown.organisation, isIp: false };
+}
+
+const NON_ASCII = /[\u0080-\u{10FFFF}]/u;
+
+function describe(host: string): { organisation: string; label: string; suffix: string; registrable: boolean } {
   // Private suffixes (github.io, web.app, blob.core.windows.net) count as public here so that each tenant is
   // its own organisation: a.github.io and b.github.io are different senders.
   const parsed = parseHost(host, { allowPrivateDomains: true });
@@ -41,14 +55,14 @@ export function hostInfo(rawHost: string): HostInfo {
     organisation = host;
     label = host.split('.')[0] ?? host;
     suffix = host.split('.').slice(1).join('.');
-  } else if (suffix.split('.').length === 2 && suffix.endsWith('.sch.uk') && !KNOWN_SCH_UK_AREAS.has(suffix.split('.')[0]!)) {
+  } else if (suffix.split('.').length === 3 && suffix.endsWith('.sch.uk') && !KNOWN_SCH_UK_AREAS.has(suffix.split('.')[0]!)) {
     // Same list entry, seen from below: for mail.oakfield.sch.uk the list says the organisation is
     // "mail.oakfield.sch.uk". When the middle label is not a local-authority area it is the school.
     organisation = suffix;
     label = suffix.split('.')[0]!;
     suffix = 'sch.uk';
   }
-  return { host, unicode, organisation, label, suffix, isIp: false, registrable: parsed.domain !== null };
+  return { organisation, label, suffix, registrable: parsed.domain !== null };
 }
 
 /** Local-authority areas under sch.uk seen in school domains (e.g. oakfield.herts.sch.uk): the school is one label further left. */

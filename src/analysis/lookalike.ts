@@ -79,7 +79,7 @@ function explainSwap(host: HostInfo): string {
   const char = describeLookalikeChar(host.unicode);
   if (char) return `uses ${char}`;
   if (hasNonAscii(host.unicode)) return 'uses look-alike Unicode letters';
-  const digits = /[0-9]/.exec(host.label);
+  const digits = /[0-9]/.exec(host.unicodeLabel);
   if (digits) return `uses the digit ${digits[0]} for a letter`;
   return 'swaps letters that look alike';
 }
@@ -90,18 +90,17 @@ export function findLookalike(rawHost: string, protectedList: readonly Protected
   if (host.isIp) return undefined;
   for (const p of protectedList) if (p.ownerDomains.some((d) => hostIsUnder(host.host, d))) return undefined;
   // Compare what the reader sees: the Unicode form of a punycode host.
-  const shown = host.unicode !== host.host ? hostInfo(host.unicode) : host;
-  const label = deepSkeleton(shown.label);
-  const organisation = deepSkeleton(shown.organisation);
+  const label = deepSkeleton(host.unicodeLabel);
+  const organisation = deepSkeleton(host.unicodeOrganisation);
   let weaker: LookalikeFinding | undefined;
   for (const p of protectedList) {
     const plain = p.info.label;
     if (!plain) continue;
     // Same look once homoglyphs, accents, digits and letter pairs are normalised, but different characters.
-    const sameLookOrganisation = organisation === p.organisationSkeleton && shown.organisation !== p.info.organisation;
-    const sameLookLabel = label === p.labelSkeleton && shown.label !== plain && plain.length >= 4;
+    const sameLookOrganisation = organisation === p.organisationSkeleton && host.unicodeOrganisation !== p.info.organisation;
+    const sameLookLabel = label === p.labelSkeleton && host.unicodeLabel !== plain && plain.length >= 4;
     if (sameLookOrganisation || sameLookLabel) {
-      return { kind: hasNonAscii(shown.unicode) ? 'homoglyph' : 'digit-swap', target: p, how: explainSwap(shown) };
+      return { kind: hasNonAscii(host.unicode) ? 'homoglyph' : 'digit-swap', target: p, how: explainSwap(host) };
     }
     // The real domain written into the subdomain: paypal.com.account-check.xyz
     if (host.host.startsWith(`${p.info.organisation}.`) || host.host.includes(`.${p.info.organisation}.`) || host.host.includes(`${p.info.organisation.replace(/\./g, '-')}.`)) {

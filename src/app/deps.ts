@@ -1,4 +1,4 @@
-import type { Clock, IdGenerator, MailboxReader, Storage } from '../domain/ports.ts';
+import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
 
@@ -10,12 +10,15 @@ export interface AppDeps {
   settings?: CaseSettings;
   /** Present when Microsoft 365 mailbox access is configured (ENTRA_CLIENT_ID/SECRET). */
   mailbox?: MailboxReader;
+  mailboxAdmin?: MailboxAdmin;
 }
 
 /** School-wide timings the use cases need; defaults apply when a deployment leaves them out. */
 export interface CaseSettings {
   /** An urgent case nobody has acknowledged after this many minutes goes to the deputies and the headteacher. */
   urgentAcknowledgeMinutes: number;
+  /** Where "forward as phishing" sends a reported email, and from which mailbox. */
+  emailForwarding?: { from?: string; securityMailbox?: string; ncscAddress?: string };
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

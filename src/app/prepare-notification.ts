@@ -26,7 +26,8 @@ export async function prepareNotification(
     const found = await reader.cases.get(schoolId, caseId);
     const person = await reader.people.get(schoolId, personId);
     if (!found || !person || !person.active) return undefined;
-    const text = notificationText(event, summariseCase(found, () => undefined), minutesSince(found.createdAt, nowIso(deps)));
+    const email = event === 'email_verdict' ? (await reader.emails.listForCase(schoolId, caseId))[0]?.analysis : undefined;
+    const text = notificationText(event, summariseCase(found, () => undefined, email), minutesSince(found.createdAt, nowIso(deps)));
     if (text.offersCase && !canViewCase({ schoolId, personId, displayName: person.displayName, roles: person.roles }, found)) return undefined;
     const chatUser = await reader.chat.getUser(schoolId, personId, platform);
     return {

@@ -62,7 +62,7 @@ export function summariseCase(current: Case, nameOf: (personId: string) => strin
 }
 
 /** The 1:1 messages DSL Desk sends about a case; none of them carries concern text. */
-export const NOTIFICATION_EVENTS = ['acknowledged', 'closed', 'urgent_unacknowledged', 'restricted_case'] as const;
+export const NOTIFICATION_EVENTS = ['acknowledged', 'closed', 'urgent_unacknowledged', 'restricted_case', 'email_verdict'] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
 
 export interface NotificationText {
@@ -72,8 +72,10 @@ export interface NotificationText {
   offersCase: boolean;
 }
 
-export function notificationText(event: NotificationEvent, summary: Pick<CaseSummary, 'reference' | 'receivedAt'>, minutesWaiting?: number): NotificationText {
+export function notificationText(event: NotificationEvent, summary: Pick<CaseSummary, 'reference' | 'receivedAt' | 'email'>, minutesWaiting?: number): NotificationText {
   switch (event) {
+    case 'email_verdict':
+      return emailVerdictText(summary.reference, summary.email?.verdict ?? 'suspicious');
     case 'acknowledged':
       return {
         title: `Your report ${summary.reference} has been picked up`,
@@ -103,6 +105,36 @@ export function notificationText(event: NotificationEvent, summary: Pick<CaseSum
           'Consider contacting the LADO within one working day.',
         ],
         offersCase: true,
+      };
+  }
+}
+
+/** What a reporter is told about the email they reported: short, kind, and what to do if they clicked. */
+function emailVerdictText(reference: string, verdict: EmailVerdict): NotificationText {
+  switch (verdict) {
+    case 'likely_phishing':
+      return {
+        title: `The email you reported (${reference}) was phishing`,
+        lines: ['Thank you: you did exactly the right thing.', 'Do not open its links or attachments. If you clicked a link or typed your password, tell IT now and change your password.'],
+        offersCase: false,
+      };
+    case 'suspicious':
+      return {
+        title: `The email you reported (${reference}) looks suspicious`,
+        lines: ['Thank you for reporting it. Treat it with care: do not click its links or open its attachments; IT is looking into it.'],
+        offersCase: false,
+      };
+    case 'no_threat_found':
+      return {
+        title: `The email you reported (${reference}) looks safe`,
+        lines: ['We found no sign of a threat in it. Thank you for checking: it is always right to ask.'],
+        offersCase: false,
+      };
+    case 'simulation':
+      return {
+        title: `Well spotted: ${reference} was a practice phishing email`,
+        lines: ['It was one of the school’s own phishing tests. Reporting it was exactly right.'],
+        offersCase: false,
       };
   }
 }

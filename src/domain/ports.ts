@@ -187,6 +187,19 @@ export interface MailboxReader {
   fetchMessage(request: { userAssertion: string; tenantId: string; mailbox?: string; messageId: string; maxBytes: number }): Promise<Uint8Array>;
 }
 
+/** A copy of a reported message in one mailbox of the school. */
+export interface MessageCopy {
+  mailbox: string;
+  messageId: string;
+}
+
+/** DSL Desk's own (app-only) access to the school's mailboxes, for the DSL's tenant-wide actions. */
+export interface MailboxAdmin {
+  findCopies(tenantId: string, internetMessageId: string): Promise<{ copies: MessageCopy[]; mailboxesSearched: number }>;
+  moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
+  sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;

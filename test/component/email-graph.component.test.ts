@@ -42,16 +42,21 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
       // MSAL only accepts an https authority; the test network client carries it to the local provider.
       MICROSOFT_LOGIN_URL: idp.baseUrl.replace('http://', 'https://'),
       MICROSOFT_GRAPH_URL: graph.url,
+      REPORT_SENDER_MAILBOX: 'dsl-desk@oakfield.example.org',
+      SECURITY_REPORT_MAILBOX: 'phish-reports@trust-it.example.org',
       OUTBOX_POLL_MS: '60000',
     });
     service = await startService(config, createLogger('silent'), { storage: db.storage, msalNetworkClient: plainHttpNetworkClient() });
     school = await seedSchool(service.deps, 'oakfield', { entraTenantId: tenantId });
     graph.setOwner('staff@oakfield.example.org', objectIds.staff);
     graph.setOwner('staff2@oakfield.example.org', objectIds.staff2);
+    graph.setOwner('head@oakfield.example.org', randomUUID());
+    graph.setOwner('office@oakfield.example.org', randomUUID());
     // The school office's shared mailbox: the first teacher has access to it, the second does not.
     graph.grantAccess('office@oakfield.example.org', objectIds.staff);
     graph.addMessage({ mailbox: 'office@oakfield.example.org', id: 'AAMkAGI2-office-1', mime: SAMPLE });
     graph.addMessage({ mailbox: 'staff2@oakfield.example.org', id: 'AAMkAGI2-own-1', mime: SAMPLE });
+    graph.addMessage({ mailbox: 'head@oakfield.example.org', id: 'AAMkAGI2-head-1', mime: SAMPLE });
   });
   afterEach(async () => {
     await service.close();
@@ -108,5 +113,51 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
     expect(JSON.stringify(missing.body)).toContain('itemId');
     const badMailbox = await report('staff', { itemId: 'x', mailbox: 'the office' });
     expect(badMailbox.status).toBe(400);
+  });
+
+  test('the DSL removes every copy, forwards it to the security mailbox as phishing, and tells the reporters', async () => {
+    const filed = await report('staff', { itemId: 'AAMkAGI2-office-1', mailbox: 'office@oakfield.example.org', choice: 'phishing' });
+    await report('staff2', { itemId: 'AAMkAGI2-own-1', choice: 'phishing' });
+    const [email] = await service.deps.storage.read((r) => r.emails.listForCase(school.school.id, filed.body.caseId));
+    const dslToken = await idp.mintEntraToken({ tid: tenantId, oid: randomUUID(), aud: API_AUDIENCE, preferred_username: 'dsl@oakfield.example.org', name: 'dsl' });
+    const act = async (path: string, body?: unknown, token = dslToken) => {
+      const response = await fetch(`${service.url}/api/v1/cases/${filed.body.caseId}/emails/${email!.id}/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+      return { status: response.status, body: (await response.json()) as any };
+    };
+
+    // A member of staff cannot.
+    expect((await act('remove', undefined, await tokenFor('staff'))).status).toBe(403);
+
+    const removal = await act('remove');
+    expect(removal.status).toBe(202);
+    await service.dispatcher.runOnce();
+    // Three mailboxes held a copy (office@, staff2, head); each went to Deleted Items, found by Message-ID across pages of users.
+    expect(graph.moved.map((m) => m.mailbox).sort()).toEqual(['head@oakfield.example.org', 'office@oakfield.example.org', 'staff2@oakfield.example.org']);
+    expect(graph.moved.every((m) => m.destination === 'deleteditems')).toBe(true);
+
+    const forwarded = await act('forward', { to: ['security'] });
+    expect(forwarded).toMatchObject({ status: 200, body: { sentTo: ['security'] } });
+    const sent = graph.sent[0]!.body as any;
+    expect(graph.sent[0]!.from).toBe('dsl-desk@oakfield.example.org');
+    expect(sent.message.subject).toBe('Phishing: Quick favour before assembly');
+    expect(sent.message.toRecipients).toEqual([{ emailAddress: { address: 'phish-reports@trust-it.example.org' } }]);
+    expect(sent.message.attachments).toHaveLength(1);
+    // Unmodified: the attachment is byte for byte the message that was reported.
+    expect(Buffer.from(sent.message.attachments[0].contentBytes, 'base64').equals(SAMPLE)).toBe(true);
+    expect((await act('forward', { to: ['nowhere'] })).status).toBe(400);
+
+    const told = await act('tell-reporters');
+    expect(told.body).toMatchObject({ told: 2, verdict: 'Likely phishing' });
+    const notices = await db.raw(`select payload from outbox where kind = 'person.notify'`);
+    expect(notices.map((n) => JSON.parse(String(n.payload)).event)).toEqual(['email_verdict', 'email_verdict']);
+
+    const view = await fetch(`${service.url}/api/v1/cases/${filed.body.caseId}`, { headers: { authorization: `Bearer ${dslToken}` } }).then((r) => r.json() as Promise<any>);
+    const removed = view.chronology.find((e: { action: string }) => e.action === 'case.email_removed');
+    expect(removed.detail).toMatchObject({ found: 3, moved: 3, failed: 0, mailboxesSearched: 4 });
+    expect(view.chronology.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case.email_removal_requested', 'case.email_forwarded', 'case.reporters_told_verdict']));
   });
 });

@@ -17,7 +17,20 @@ export interface FakeGraph {
   grantAccess(mailbox: string, objectId: string): void;
   setOwner(mailbox: string, objectId: string): void;
   readonly calls: readonly { path: string; status: number; oid?: string }[];
+  /** Messages moved through the app-only API, and mails sent with sendMail (the request body as Graph received it). */
+  readonly moved: readonly { mailbox: string; id: string; destination: string }[];
+  readonly sent: readonly { from: string; body: unknown }[];
   close(): Promise<void>;
+}
+
+function messageIdOf(mime: Buffer): string | undefined {
+  return /^Message-ID:\s*(<[^>\r\n]+>)/im.exec(mime.subarray(0, 16_384).toString('latin1'))?.[1];
+}
+
+async function readJson(request: import('node:http').IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
 }
 
 /**
@@ -30,6 +43,8 @@ export async function startFakeGraph(idp: FakeIdentityProvider): Promise<FakeGra
   const access = new Map<string, Set<string>>();
   const owners = new Map<string, string>();
   const calls: { path: string; status: number; oid?: string }[] = [];
+  const moved: { mailbox: string; id: string; destination: string }[] = [];
+  const sent: { from: string; body: unknown }[] = [];
   const server = createServer(async (request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
     const answer = (status: number, body: unknown, oid?: string) => {
@@ -39,13 +54,16 @@ export async function startFakeGraph(idp: FakeIdentityProvider): Promise<FakeGra
     };
     const token = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
     let oid: string;
+    let appRoles: string[] = [];
     try {
       const claims = await idp.verifyIssuedToken(token ?? '');
       if (claims.aud !== 'https://graph.microsoft.com') throw new Error('audience');
       oid = String(claims.oid);
+      appRoles = Array.isArray(claims.roles) ? (claims.roles as string[]) : [];
     } catch {
       return answer(401, { error: { code: 'InvalidAuthenticationToken', message: 'Access token validation failure.' } });
     }
+    if (appRoles.length > 0) return answerApp(request, response, path, appRoles, answer);
     const match = /^\/v1\.0\/(?:users\/([^/]+)|me)\/messages\/([^/]+)\/\$value$/.exec(path);
     if (request.method !== 'GET' || !match) return answer(404, { error: { code: 'ResourceNotFound', message: 'Resource not found.' } }, oid);
     const mailbox = match[1] ? match[1].toLowerCase() : [...owners.entries()].find(([, owner]) => owner === oid)?.[0];
@@ -58,9 +76,58 @@ export async function startFakeGraph(idp: FakeIdentityProvider): Promise<FakeGra
     response.writeHead(200, { 'content-type': 'message/rfc822', 'content-length': String(message.mime.byteLength) });
     response.end(message.mime);
   });
+  /** Application-permission calls: list users, search a mailbox by Message-ID, move, send. */
+  async function answerApp(
+    request: import('node:http').IncomingMessage,
+    response: import('node:http').ServerResponse,
+    path: string,
+    roles: string[],
+    answer: (status: number, body: unknown) => void,
+  ): Promise<void> {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const users = [...owners.entries()].map(([mail, id]) => ({ id, mail }));
+    if (request.method === 'GET' && path === '/v1.0/users') {
+      if (!roles.includes('User.Read.All')) return answer(403, { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges.' } });
+      // Two users per page, so callers must follow @odata.nextLink as they would for a real school.
+      const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
+      const page = users.slice(skip, skip + 2);
+      const nextLink = skip + 2 < users.length ? `${baseUrl}/v1.0/users?$skiptoken=${skip + 2}` : undefined;
+      return answer(200, { value: page, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) });
+    }
+    const search = /^\/v1\.0\/users\/([^/]+)\/messages$/.exec(path);
+    if (request.method === 'GET' && search) {
+      const mailbox = users.find((u) => u.id === search[1] || u.mail === search[1])?.mail;
+      if (!mailbox) return answer(404, { error: { code: 'ResourceNotFound', message: 'User not found.' } });
+      const wanted = /internetMessageId eq '(.+)'$/.exec(url.searchParams.get('$filter') ?? '')?.[1]?.replaceAll("''", "'");
+      const found = [...messages.values()].filter((m) => m.mailbox.toLowerCase() === mailbox && messageIdOf(m.mime) === wanted);
+      return answer(200, { value: found.map((m) => ({ id: m.id })) });
+    }
+    const move = /^\/v1\.0\/users\/([^/]+)\/messages\/([^/]+)\/move$/.exec(path);
+    if (request.method === 'POST' && move) {
+      const mailbox = users.find((u) => u.id === move[1] || u.mail === move[1])?.mail;
+      const key = `${mailbox}|${move[2]}`;
+      if (!mailbox || !messages.has(key)) return answer(404, { error: { code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' } });
+      moved.push({ mailbox, id: move[2]!, destination: String(((await readJson(request)) as { destinationId?: string }).destinationId) });
+      messages.delete(key);
+      return answer(201, { id: `${move[2]}-moved` });
+    }
+    const send = /^\/v1\.0\/users\/([^/]+)\/sendMail$/.exec(path);
+    if (request.method === 'POST' && send) {
+      if (!roles.includes('Mail.Send')) return answer(403, { error: { code: 'ErrorAccessDenied', message: 'Access is denied.' } });
+      sent.push({ from: decodeURIComponent(send[1]!), body: await readJson(request) });
+      response.writeHead(202);
+      response.end();
+      return;
+    }
+    return answer(404, { error: { code: 'ResourceNotFound', message: 'Resource not found.' } });
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: baseUrl,
+    moved,
+    sent,
     addMessage(message) {
       messages.set(`${message.mailbox.toLowerCase()}|${message.id}`, message);
     },

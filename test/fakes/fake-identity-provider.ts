@@ -125,6 +125,14 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
     const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
     const client = clients.get(form.get('client_id') ?? '');
     if (!client || client.secret !== form.get('client_secret')) return { status: 401, body: { error: 'invalid_client', error_description: 'AADSTS7000215: Invalid client secret provided.' } };
+    if (form.get('grant_type') === 'client_credentials') {
+      if (!client.consented) return { status: 400, body: { error: 'invalid_grant', error_description: 'AADSTS65001: The administrator has not consented to the application permissions.' } };
+      const issuedAt = Math.floor(Date.now() / 1000);
+      const appToken = await new SignJWT({ aud: 'https://graph.microsoft.com', tid: tenant, roles: ['Mail.ReadWrite', 'Mail.Send', 'User.Read.All'], azp: client.id, idtyp: 'app', iat: issuedAt, exp: issuedAt + 3600 })
+        .setProtectedHeader({ alg: 'RS256', kid: entraKid, typ: 'JWT' })
+        .sign(trusted.privateKey);
+      return { status: 200, body: { token_type: 'Bearer', expires_in: 3600, ext_expires_in: 3600, access_token: appToken } };
+    }
     if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer' || form.get('requested_token_use') !== 'on_behalf_of') {
       return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'AADSTS70003: only on-behalf-of is served here.' } };
     }

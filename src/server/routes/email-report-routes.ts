@@ -3,6 +3,9 @@ import type { AppDeps } from '../../app/deps.ts';
 import { downloadReportedEmail } from '../../app/download-reported-email.ts';
 import { reportEmail } from '../../app/report-email.ts';
 import { reportEmailFromMailbox } from '../../app/report-email-from-mailbox.ts';
+import { FORWARD_TARGETS, forwardReportedEmail } from '../../app/forward-reported-email.ts';
+import { requestEmailRemoval } from '../../app/remove-reported-email.ts';
+import { tellReportersVerdict } from '../../app/tell-reporters-verdict.ts';
 import { EMAIL_REPORT_CHOICES } from '../../domain/email-report.ts';
 import { AppError, invalidInput } from '../../domain/errors.ts';
 import { z } from 'zod';
@@ -12,6 +15,10 @@ import { actorOf, identityOf } from '../request-context.ts';
 
 const choiceSchema = z.enum(EMAIL_REPORT_CHOICES, { message: `choice must be one of: ${EMAIL_REPORT_CHOICES.join(', ')}` });
 const NOTE_MAX = 2000;
+
+const forwardSchema = z.strictObject({
+  to: z.array(z.enum(FORWARD_TARGETS, { message: `to must list some of: ${FORWARD_TARGETS.join(', ')}` })).min(1, 'Say where to forward it: security, ncsc, or both.'),
+});
 
 const graphReportSchema = z.strictObject({
   itemId: z.string({ message: 'Give the message id (itemId, as Office.js convertToRestId gives it).' }).trim().min(1, 'Give the message id.').max(1000),
@@ -114,6 +121,22 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       joinedExisting: receipt.joinedExisting,
       duplicate: receipt.duplicate,
     });
+  });
+
+  const emailTarget = (req: express.Request, res: express.Response) => ({ actor: actorOf(res), caseId: String(req.params.caseId).toLowerCase(), emailId: String(req.params.emailId) });
+
+  router.post('/cases/:caseId/emails/:emailId/remove', async (req, res) => {
+    await requestEmailRemoval(deps, emailTarget(req, res));
+    res.status(202).json({ queued: true, message: 'DSL Desk is searching every mailbox for this email and moving each copy to Deleted Items. The case chronology shows how many were found and moved.' });
+  });
+
+  router.post('/cases/:caseId/emails/:emailId/forward', async (req, res) => {
+    const body = validate(forwardSchema, req.body, 'body');
+    res.json(await forwardReportedEmail(deps, { ...emailTarget(req, res), to: body.to }));
+  });
+
+  router.post('/cases/:caseId/emails/:emailId/tell-reporters', async (req, res) => {
+    res.json(await tellReportersVerdict(deps, emailTarget(req, res)));
   });
 
   router.get('/cases/:caseId/emails/:emailId/eml', async (req, res) => {

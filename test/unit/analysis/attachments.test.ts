@@ -87,8 +87,17 @@ describe('attachments are judged by their content', () => {
     expect(signal(risky, 'attachment_archive')!.evidence).toContain('contains Invoice.pdf.exe');
     const plain = await withAttachment({ filename: 'photos.zip', content: zip([{ name: 'a.jpg', content: 'x' }]) });
     expect(signal(plain, 'attachment_archive')).toMatchObject({ severity: 'low' });
+    expect(codes(plain)).not.toContain('attachment_encrypted_archive');
     const locked = await withAttachment({ filename: 'records.zip', content: zip([{ name: 'pupils.csv', content: 'x', encrypted: true }]) });
     expect(signal(locked, 'attachment_encrypted_archive')).toMatchObject({ severity: 'medium' });
+  });
+
+  test('an RTF document with an embedded object is medium; plain RTF is nothing', async () => {
+    const result = await withAttachment({ filename: 'Order.doc', content: '{\\rtf1\\ansi{\\object\\objemb{\\*\\objdata 0105000002000000}}}' });
+    expect(result.attachments[0]!.detectedType).toBe('rtf');
+    expect(signal(result, 'attachment_rtf_object')).toMatchObject({ severity: 'medium' });
+    const plain = await withAttachment({ filename: 'Order.rtf', content: '{\\rtf1\\ansi Hello}' });
+    expect(codes(plain).filter((c) => c.startsWith('attachment_'))).toEqual([]);
   });
 
   test('a OneNote file and a scripted SVG', async () => {

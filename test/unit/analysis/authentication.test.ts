@@ -66,6 +66,23 @@ describe('authentication: only the top-most header of our own tenant counts', ()
     expect(codes(result)).not.toContain('spoofed_sender_domain');
   });
 
+  test.each([
+    ['dmarc', 'none', 'low'],
+    ['dmarc', 'permerror', 'low'],
+    ['compauth', 'softfail', 'low'],
+    ['compauth', 'none', 'low'],
+    ['spf', 'none', 'low'],
+    ['spf', 'permerror', 'low'],
+    ['dkim', 'fail', 'low'],
+    ['arc', 'fail', 'low'],
+  ])('%s=%s is auth_%s_%s at %s severity; =pass is nothing', async (method, result, severity) => {
+    const header = (r: string) => `Authentication-Results: ${method === 'compauth' ? '' : 'compauth=pass reason=100; '}${method}=${r} (detail) x.y=z`;
+    const failing = await analyseEmail(eml({ top: [header(result)] }), school());
+    expect(signal(failing, `auth_${method}_${result}`)).toMatchObject({ severity });
+    const passing = await analyseEmail(eml({ top: [header('pass')] }), school());
+    expect(codes(passing).filter((c) => c.startsWith('auth_'))).toEqual([]);
+  });
+
   test('comments with semicolons and a version after the authserv-id parse correctly', () => {
     expect(stripComments('spf=pass (a; (nested) b) smtp.mailfrom="x;(y)"')).toBe('spf=pass  smtp.mailfrom="x;(y)"');
     const parsed = parseAuthenticationResults('mx.example.org 1; spf=fail (why; because) smtp.mailfrom=a.example; dkim=pass header.d=a.example');

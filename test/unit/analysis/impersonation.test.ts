@@ -61,6 +61,21 @@ describe('display names imitating staff, the school or a brand', () => {
     expect(codes(result)).not.toContain('impersonates_school');
   });
 
+  test('a bare school role from a free-mail account is high ("Headteacher" on Gmail)', async () => {
+    const result = await analyseEmail(eml({ from: mailbox('Headteacher', 'head.oakfield.school@gmail.com'), text: 'Are you free? I need a quick favour.' }), school());
+    expect(signal(result, 'impersonates_role')).toMatchObject({ severity: 'high' });
+    expect(result.verdict).toBe('likely_phishing');
+  });
+
+  test('a school role from a company domain is medium; a person’s name is no role', async () => {
+    const msp = await analyseEmail(eml({ from: mailbox('IT Support', 'helpdesk@school-it-partner.co.uk') }), school());
+    expect(signal(msp, 'impersonates_role')).toMatchObject({ severity: 'medium' });
+    const parent = await analyseEmail(eml({ from: mailbox('Sam Head', 'sam.head@gmail.com') }), school());
+    expect(codes(parent)).not.toContain('impersonates_role');
+    const colleague = await analyseEmail(eml({ from: mailbox('Headteacher', 'head@oakfield.sch.uk') }), school());
+    expect(codes(colleague)).not.toContain('impersonates_role');
+  });
+
   test('a brand name from another domain is high, also with department words', async () => {
     const result = await analyseEmail(eml({ from: mailbox('Microsoft 365 Security Team', 'alerts@secure-notify.example') }), school());
     expect(signal(result, 'impersonates_brand')).toMatchObject({ severity: 'high' });

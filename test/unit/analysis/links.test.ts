@@ -23,6 +23,11 @@ describe('links', () => {
     expect(result.links).toEqual([{ text: 'www.acme.co.uk/news', href: 'https://www.acme.co.uk/news', host: 'www.acme.co.uk' }]);
   });
 
+  test('visible text and target on two domains of the same brand is fine', async () => {
+    const result = await analyseEmail(withLink('https://www.paypal.com/uk/signin', 'www.paypal.co.uk'), school());
+    expect(codes(result)).not.toContain('link_text_mismatch');
+  });
+
   test('punycode host', async () => {
     const result = await analyseEmail(withLink('https://xn--pypal-4ve.com/'), school());
     expect(signal(result, 'link_punycode')!.evidence).toContain('pаypal.com');
@@ -91,6 +96,16 @@ describe('links', () => {
     ]);
     expect(hostShownIn('Click here')).toBeUndefined();
     expect(hostShownIn('https://www.paypal.com/signin')).toBe('www.paypal.com');
+  });
+
+  test('an HTML body over 2 MB is read for links only as far as 2 MB, and says so', async () => {
+    const big = `<a href="https://bit.ly/early">a</a>${'<p>filler text for the newsletter</p>'.repeat(60_000)}<a href="http://192.0.2.9/late">b</a>`;
+    const result = await analyseEmail(eml({ from, html: big }), school());
+    expect(signal(result, 'body_truncated')).toMatchObject({ severity: 'info' });
+    expect(codes(result)).toContain('link_shortener');
+    expect(codes(result)).not.toContain('link_ip_address');
+    const small = await analyseEmail(withLink('https://bit.ly/early'), school());
+    expect(codes(small)).not.toContain('body_truncated');
   });
 
   test('hostile HTML (thousands of unclosed tags) is read quickly', () => {

@@ -84,6 +84,13 @@ describe('look-alike domains', () => {
     expect(signal(result, 'lookalike_domain')!.evidence).toContain('digit 1');
   });
 
+  test('a Unicode sender domain written as it is (SMTPUTF8) is compared as the reader sees it', async () => {
+    const result = await analyseEmail(eml({ from: '"Service" <service@pаypal.com>' }), school());
+    expect(signal(result, 'lookalike_domain')).toMatchObject({ severity: 'high' });
+    expect(signal(result, 'lookalike_domain')!.evidence).toContain('xn--pypal-4ve.com');
+    expect(signal(result, 'mixed_scripts')!.evidence).toContain('sender domain');
+  });
+
   test('an added-words domain is medium', async () => {
     const result = await analyseEmail(eml({ from: mailbox('IT', 'it@oakfield-sch-uk-login.com') }), school());
     expect(signal(result, 'lookalike_domain')).toMatchObject({ severity: 'medium' });

@@ -98,6 +98,31 @@ describe('robustness', () => {
     expect(error).toMatchObject({ code: 'invalid_input' });
   });
 
+  test('mangled messages (cut, spliced, bytes flipped) give a result or an invalid-input error, never anything else', async () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const bases = [
+      eml({ from: mailbox('Jane Smith', 'js@gmail.com'), html: '<a href="https://bit.ly/x">https://www.paypal.com</a>', attachments: [{ filename: 'a.zip', content: Buffer.from('PK\x03\x04rest', 'latin1') }] }),
+      eml({ top: [microsoftResults({ dmarc: 'fail' })], subject: 'Yоur аccount', text: 'gift cards please' }),
+    ].map((m) => Buffer.from(m));
+    const splices = ['\r\n', '--', '--mix-1\r\n', 'Content-Type: multipart/mixed; boundary="x"\r\n\r\n', '=?UTF-8?B?', '<a href="', '\u202e', 'xn--', '\x00'];
+    for (let i = 0; i < 300; i++) {
+      let bytes = bases[i % bases.length]!;
+      for (let k = 0; k < 4; k++) {
+        const at = Math.floor(random() * bytes.length);
+        const choice = random();
+        if (choice < 0.3) bytes = Buffer.concat([bytes.subarray(0, at), bytes.subarray(Math.min(bytes.length, at + Math.floor(random() * 120)))]);
+        else if (choice < 0.6) bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from(splices[Math.floor(random() * splices.length)]!), bytes.subarray(at)]);
+        else bytes = Buffer.concat([bytes.subarray(0, at), Buffer.from([Math.floor(random() * 256)]), bytes.subarray(at + 1)]);
+      }
+      const outcome = await analyseEmail(bytes, school()).then(
+        (result) => result.verdict,
+        (error: unknown) => (isAppError(error) && error.code === 'invalid_input' ? 'rejected' : error),
+      );
+      expect(['likely_phishing', 'suspicious', 'no_threat_found', 'rejected']).toContain(outcome);
+    }
+  });
+
   test('input as string, Uint8Array, Buffer and ArrayBuffer gives the same result', async () => {
     const text = eml({ from: mailbox('Jane Smith', 'js@gmail.com') });
     const buffer = Buffer.from(text);

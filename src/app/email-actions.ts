@@ -1,0 +1,26 @@
+import { canViewCase } from '../domain/case.ts';
+import type { StoredEmail } from '../domain/email-report.ts';
+import { AppError, forbidden, notFound } from '../domain/errors.ts';
+import type { StorageTx } from '../domain/ports.ts';
+import { hasAnyRole, type Actor } from '../domain/roles.ts';
+import type { AppDeps } from './deps.ts';
+
+/** The DSLs, deputies, head and IT act on reported emails; IT only on the security cases it may see. */
+export const EMAIL_ACTION_ROLES = ['dsl', 'deputy_dsl', 'head', 'it'] as const;
+
+/** Loads a reported email of a case the actor may act on, inside the caller's transaction. */
+export async function emailForAction(tx: StorageTx, actor: Actor, caseId: string, emailId: string): Promise<{ email: StoredEmail; reference: string }> {
+  if (!hasAnyRole(actor, EMAIL_ACTION_ROLES)) throw forbidden('Only the DSLs and IT can act on reported emails.');
+  const header = await tx.cases.getHeader(actor.schoolId, caseId);
+  if (!header || !canViewCase(actor, header)) throw notFound('That case');
+  const email = (await tx.emails.listForCase(actor.schoolId, caseId)).find((e) => e.id === emailId);
+  if (!email) throw notFound('That email');
+  return { email, reference: header.reference };
+}
+
+export function requireMailboxAdmin(deps: AppDeps): NonNullable<AppDeps['mailboxAdmin']> {
+  if (!deps.mailboxAdmin) {
+    throw new AppError('unavailable', 'This DSL Desk is not connected to the school’s mailboxes (ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET with the Mail.ReadWrite and Mail.Send application permissions). Ask IT to connect it.');
+  }
+  return deps.mailboxAdmin;
+}

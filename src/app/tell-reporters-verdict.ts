@@ -1,0 +1,22 @@
+import { EMAIL_VERDICT_LABELS } from '../domain/email-report.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
+import { enqueueNotification } from './case-messages.ts';
+import { nowIso, type AppDeps } from './deps.ts';
+import { emailForAction } from './email-actions.ts';
+
+/** Tells everyone who reported the email what it turned out to be, in a short, kind 1:1 message. */
+export async function tellReportersVerdict(deps: AppDeps, options: { actor: Actor; caseId: string; emailId: string }): Promise<{ told: number; verdict: string }> {
+  const { actor, caseId, emailId } = options;
+  return deps.storage.transaction(async (tx) => {
+    const { email } = await emailForAction(tx, actor, caseId, emailId);
+    const found = await tx.cases.get(actor.schoolId, caseId);
+    if (!found) throw new AppError('not_found', 'That case was not found.');
+    const now = nowIso(deps);
+    for (const reporter of found.reporters) {
+      await enqueueNotification(tx, { schoolId: actor.schoolId, caseId, personId: reporter.personId, event: 'email_verdict', occasion: `${email.analysis.verdict}` }, now);
+    }
+    await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.reporters_told_verdict', caseId, detail: { emailId, verdict: email.analysis.verdict, reporters: found.reporters.length } }, now);
+    return { told: found.reporters.length, verdict: EMAIL_VERDICT_LABELS[email.analysis.verdict] };
+  });
+}

@@ -1,0 +1,98 @@
+import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import { AppError } from '../../domain/errors.ts';
+import type { MailboxAdmin, MessageCopy } from '../../domain/ports.ts';
+
+export interface GraphMailboxAdminOptions {
+  clientId: string;
+  clientSecret: string;
+  loginUrl: string;
+  graphUrl: string;
+  networkClient?: INetworkModule;
+  timeoutMs?: number;
+}
+
+/**
+ * DSL Desk's own access to a school's mailboxes (application permissions Mail.ReadWrite, Mail.Send,
+ * User.Read.All, granted by the school's admin), used only for the DSL's tenant-wide actions on a
+ * reported email: find its copies, move them to Deleted Items, and forward it for analysis.
+ */
+export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): MailboxAdmin {
+  const graph = options.graphUrl.replace(/\/$/, '');
+  const clients = new Map<string, ConfidentialClientApplication>();
+  const tokenFor = async (tenantId: string): Promise<string> => {
+    let client = clients.get(tenantId);
+    if (!client) {
+      client = new ConfidentialClientApplication({
+        auth: { clientId: options.clientId, clientSecret: options.clientSecret, authority: `${options.loginUrl.replace(/\/$/, '')}/${encodeURIComponent(tenantId)}`, knownAuthorities: [new URL(options.loginUrl).host] },
+        ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
+      });
+      clients.set(tenantId, client);
+    }
+    try {
+      const result = await client.acquireTokenByClientCredential({ scopes: [`${graph}/.default`] });
+      if (!result?.accessToken) throw new Error('no access token');
+      return result.accessToken;
+    } catch (error) {
+      throw new AppError('forbidden', 'DSL Desk is not allowed to act on the school’s mailboxes yet. Ask IT to grant admin consent for its mail permissions.', { cause: error, internal: 'client credentials refused' });
+    }
+  };
+  const call = async (tenantId: string, path: string, init: RequestInit = {}): Promise<Response> => {
+    const token = await tokenFor(tenantId);
+    const response = await fetch(path.startsWith('http') ? path : `${graph}${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) },
+      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    });
+    return response;
+  };
+  const failed = (what: string, response: Response) =>
+    new AppError(response.status === 403 ? 'forbidden' : 'unavailable', `Microsoft 365 refused to ${what} (${response.status}). Ask IT to check DSL Desk's mail permissions.`, { internal: `graph ${response.status} on ${what}` });
+
+  return {
+    async findCopies(tenantId, internetMessageId) {
+      const copies: MessageCopy[] = [];
+      let mailboxesSearched = 0;
+      let next: string | undefined = '/v1.0/users?$select=id,mail,userPrincipalName&$top=999';
+      while (next) {
+        const page = await call(tenantId, next);
+        if (!page.ok) throw failed('list the school’s mailboxes', page);
+        const body = (await page.json()) as { value: { id: string; mail?: string | null }[]; '@odata.nextLink'?: string };
+        for (const user of body.value) {
+          if (!user.mail) continue;
+          mailboxesSearched += 1;
+          // OData string literals escape a quote by doubling it.
+          const filter = encodeURIComponent(`internetMessageId eq '${internetMessageId.replaceAll("'", "''")}'`);
+          const found = await call(tenantId, `/v1.0/users/${encodeURIComponent(user.id)}/messages?$filter=${filter}&$select=id`);
+          // A user without an Exchange mailbox answers 404: nothing to find there.
+          if (found.status === 404) continue;
+          if (!found.ok) throw failed('search a mailbox', found);
+          for (const message of ((await found.json()) as { value: { id: string }[] }).value) copies.push({ mailbox: user.id, messageId: message.id });
+        }
+        next = body['@odata.nextLink'];
+      }
+      return { copies, mailboxesSearched };
+    },
+    async moveToDeletedItems(tenantId, copy) {
+      const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(copy.mailbox)}/messages/${encodeURIComponent(copy.messageId)}/move`, {
+        method: 'POST',
+        body: JSON.stringify({ destinationId: 'deleteditems' }),
+      });
+      if (!response.ok) throw failed('move a copy to Deleted Items', response);
+    },
+    async sendWithAttachment(tenantId, message) {
+      const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(message.from)}/sendMail`, {
+        method: 'POST',
+        body: JSON.stringify({
+          message: {
+            subject: message.subject,
+            body: { contentType: 'Text', content: message.body },
+            toRecipients: message.to.map((address) => ({ emailAddress: { address } })),
+            attachments: [{ '@odata.type': '#microsoft.graph.fileAttachment', name: message.attachmentName, contentType: 'message/rfc822', contentBytes: Buffer.from(message.eml).toString('base64') }],
+          },
+          saveToSentItems: true,
+        }),
+      });
+      if (response.status !== 202 && !response.ok) throw failed('send the report', response);
+    },
+  };
+}
