@@ -29,7 +29,11 @@ import {
   renderWelcomeCard,
 } from './cards/index.ts';
 import { formErrors, readConcernForm } from './cards/concern-form.ts';
-import { CASE_OPEN } from './cards/verbs.ts';
+import { CASE_OPEN, EMAIL_FORWARD, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
+import { firstEmailId } from '../../src/app/email-actions.ts';
+import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
+import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
+import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
 import { actorFromActivity, addressOf, isPersonalChat } from './teams-identity.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
@@ -224,6 +228,16 @@ export class TeamsBot {
       case 'case.close':
         await closeCase(this.#deps, { ...target, outcome: requiredText(data.outcome, 'outcome', 'Summarise the investigation and outcome before closing.') });
         break;
+      case EMAIL_REMOVE:
+        await requestEmailRemoval(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target) });
+        return { statusCode: 200, type: MESSAGE, value: 'Searching every mailbox for this email; each copy goes to Deleted Items. The case shows how many were found.' };
+      case EMAIL_FORWARD:
+        await forwardReportedEmail(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target), to: ['security'] });
+        return { statusCode: 200, type: MESSAGE, value: 'Forwarded, unmodified, to the school’s security reporting mailbox.' };
+      case EMAIL_TELL_REPORTERS: {
+        const told = await tellReportersVerdict(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target) });
+        return { statusCode: 200, type: MESSAGE, value: `Told ${told.told} reporter(s): ${told.verdict}.` };
+      }
       default:
         throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
     }

@@ -202,9 +202,11 @@ export class ContentSniffer {
   private headLength = 0;
   private head: Buffer | undefined;
   private type: DetectedType | undefined;
-  /** The last bytes seen, at the end of a fixed buffer that is shifted rather than reallocated. */
-  private readonly tailBuffer: Buffer = Buffer.alloc(TAIL_SIZE);
+  /** Streaming: the last bytes seen, at the end of a fixed buffer (allocated on first use) that is shifted, not reallocated. */
+  private tailBuffer: Buffer | undefined;
   private tailLength = 0;
+  /** One-shot: the caller's whole content, which stays valid until finish(). */
+  private whole: Buffer | undefined;
   private carry: Buffer = Buffer.alloc(0);
   private total = 0;
   private readonly found = new Set<string>();
@@ -225,6 +227,21 @@ export class ContentSniffer {
       return;
     }
     this.search(buf);
+  }
+
+  /**
+   * Takes the whole content at once (it must stay unchanged until finish()): nothing is copied, which matters for
+   * the many small images and documents of ordinary mail. update() copies what it keeps, since streamed chunks are
+   * reused by the caller.
+   */
+  updateWhole(content: Uint8Array): void {
+    const buf = Buffer.from(content.buffer, content.byteOffset, content.byteLength);
+    this.whole = buf;
+    this.hash.update(buf);
+    this.total = buf.length;
+    this.headParts = [buf.subarray(0, HEAD_SIZE)];
+    this.decide();
+    this.search(buf.subarray(HEAD_SIZE));
   }
 
   finish(): SniffResult {
@@ -258,10 +275,12 @@ export class ContentSniffer {
   }
 
   private get tail(): Buffer {
-    return this.tailBuffer.subarray(TAIL_SIZE - this.tailLength);
+    if (this.whole) return this.whole.subarray(Math.max(0, this.whole.length - TAIL_SIZE));
+    return this.tailBuffer ? this.tailBuffer.subarray(TAIL_SIZE - this.tailLength) : Buffer.alloc(0);
   }
 
   private keepTail(buf: Buffer): void {
+    this.tailBuffer ??= Buffer.allocUnsafe(TAIL_SIZE);
     if (buf.length >= TAIL_SIZE) {
       buf.copy(this.tailBuffer, 0, buf.length - TAIL_SIZE);
       this.tailLength = TAIL_SIZE;
@@ -290,6 +309,6 @@ export class ContentSniffer {
 /** Classifies and hashes a whole buffer in one go. */
 export function sniff(content: Uint8Array): SniffResult {
   const sniffer = new ContentSniffer();
-  sniffer.update(content);
+  sniffer.updateWhole(content);
   return sniffer.finish();
 }

@@ -24,3 +24,14 @@ export function requireMailboxAdmin(deps: AppDeps): NonNullable<AppDeps['mailbox
   }
   return deps.mailboxAdmin;
 }
+
+/** The case's reported email a card button means (a case holds one message, reported by many). */
+export async function firstEmailId(deps: AppDeps, options: { actor: Actor; caseId: string }): Promise<string> {
+  const email = await deps.storage.read(async (reader) => {
+    const header = await reader.cases.getHeader(options.actor.schoolId, options.caseId);
+    if (!header || !canViewCase(options.actor, header)) return undefined;
+    return (await reader.emails.listForCase(options.actor.schoolId, options.caseId))[0];
+  });
+  if (!email) throw notFound('A reported email on that case');
+  return email.id;
+}

@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { addPerson } from '../../src/app/add-person.ts';
+import { reportEmail } from '../../src/app/report-email.ts';
 import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
 import { getCase } from '../../src/app/get-case.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
@@ -350,6 +353,27 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     const form = JSON.stringify(submitted.body.task.value.card.content);
     expect(form).toContain('Typed in a hurry');
     expect(form).toContain('not set up in DSL Desk');
+  });
+
+  test('a reported email\'s card shows its verdict and signs; its buttons act for DSLs and explain what is missing', async () => {
+    await setUpChannel();
+    await t.send('staff', { type: 'installationUpdate', action: 'add' });
+    const eml = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
+    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook', retentionDays: 30 });
+    const [posted] = await t.waitFor(() => channelCards().length > 0 && channelCards());
+    const text = JSON.stringify(posted!.activity);
+    expect(text).toContain('Likely phishing');
+    expect(text).not.toContain('gift cards');
+    const dslView = cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId: receipt.caseId }));
+    expect(verbsOf(dslView)).toEqual(expect.arrayContaining(['email.remove', 'email.forward', 'email.tell_reporters']));
+    expect(verbsOf(cardOf(await t.press('staff2', 'channel', 'case.refresh', { caseId: receipt.caseId })))).not.toContain('email.remove');
+    const told = await t.press('dsl', 'channel', 'email.tell_reporters', { caseId: receipt.caseId });
+    expect(told.body.value).toBe('Told 1 reporter(s): Likely phishing.');
+    const verdict = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('was phishing')));
+    expect(JSON.stringify(verdict)).toContain(receipt.reference);
+    // This deployment is not connected to the mailboxes: the DSL is told what IT must do, nothing breaks.
+    const removal = await t.press('dsl', 'channel', 'email.remove', { caseId: receipt.caseId });
+    expect(removal.body.value).toContain('not connected');
   });
 
   test('a first-time sender is linked to the imported person through Teams member details', async () => {

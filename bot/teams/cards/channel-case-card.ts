@@ -12,6 +12,9 @@ import {
   CASE_OPEN,
   CASE_REFRESH,
   CASE_TICK_STEPS,
+  EMAIL_FORWARD,
+  EMAIL_REMOVE,
+  EMAIL_TELL_REPORTERS,
   stepInputId,
 } from './verbs.ts';
 import type { ChannelCaseView } from './views.ts';
@@ -32,6 +35,7 @@ interface ChannelCaseData {
   showAcknowledge: boolean;
   showClosedActions: boolean;
   showRefresh: boolean;
+  showEmailActions: boolean;
   hasEmailSignals: boolean;
   emailSignals: string[];
   hasSteps: boolean;
@@ -174,6 +178,15 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
         { type: 'Action.ShowCard', title: 'Close with outcome', card: closeCard },
       ],
     },
+    {
+      $when: '${showEmailActions}',
+      type: 'ActionSet',
+      actions: [
+        executeAction('Remove from all mailboxes', EMAIL_REMOVE, caseData),
+        executeAction('Forward to IT security', EMAIL_FORWARD, caseData),
+        executeAction('Tell reporters', EMAIL_TELL_REPORTERS, caseData),
+      ],
+    },
     { $when: '${showClosedActions}', type: 'ActionSet', actions: [openCaseButton] },
     {
       // For clients that do not fetch per-person views by themselves (older and some mobile clients): the
@@ -212,6 +225,7 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     headerStyle: view.urgency === 'urgent' ? 'attention' : view.urgency === 'high' ? 'warning' : 'emphasis',
     isUrgent: view.urgency === 'urgent',
     facts,
+    showEmailActions: Boolean(view.forDsl && view.email),
     hasEmailSignals: Boolean(view.email?.signals.length),
     emailSignals: view.email?.signals ?? [],
     hasDeliveryWarning: Boolean(view.deliveryWarning?.trim()),

@@ -19,6 +19,12 @@ export const CASE_REFRESH = 'case.refresh';
 
 export const CHANNEL_USE_FOR_CASES = 'channel.use_for_cases';
 
+/** Actions on a reported email (the case's first email), for the DSLs and IT. */
+export const EMAIL_REMOVE = 'email.remove';
+export const EMAIL_FORWARD = 'email.forward';
+export const EMAIL_TELL_REPORTERS = 'email.tell_reporters';
+export const EMAIL_VERBS = [EMAIL_REMOVE, EMAIL_FORWARD, EMAIL_TELL_REPORTERS] as const;
+
 export const CASE_VERBS = [
   CASE_OPEN,
   CASE_ACKNOWLEDGE,
@@ -32,7 +38,7 @@ export const CASE_VERBS = [
 ] as const;
 export type CaseVerb = (typeof CASE_VERBS)[number];
 
-export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES] as const;
+export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES, ...EMAIL_VERBS] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 
 export function isCardVerb(value: unknown): value is CardVerb {

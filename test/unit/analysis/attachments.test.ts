@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { analyseEmail, attachmentMetadataOnly } from '../../../src/analysis/index.ts';
-import { sniff } from '../../../src/analysis/sniff.ts';
+import { ContentSniffer, sniff } from '../../../src/analysis/sniff.ts';
 import { codes, eml, school, samples, signal, zip, type TestAttachment } from './eml.ts';
 
 async function withAttachment(attachment: TestAttachment) {
@@ -123,6 +123,15 @@ describe('attachments are judged by their content', () => {
     const result = await withAttachment({ filename: 'docs.zip', content: zip([{ name: 'run.exe', content: samples.exe() }]) });
     const kept = attachmentMetadataOnly(result).attachments[0]!;
     expect(Object.keys(kept).sort()).toEqual(['declaredType', 'detectedType', 'filename', 'inline', 'risky', 'sha256', 'size']);
+  });
+
+  test('streaming in small chunks finds the same as reading whole (needles split across chunks, ZIP directory at the end)', () => {
+    const padding = Buffer.alloc(70_000, 0x20);
+    for (const content of [Buffer.concat([Buffer.from(samples.pdf(true).replace('%%EOF', '')), padding, Buffer.from('/S /JavaScript')]), Buffer.concat([samples.docx(true)]), samples.ole2(true), samples.iso()]) {
+      const streamed = new ContentSniffer();
+      for (let at = 0; at < content.length; at += 7) streamed.update(content.subarray(at, at + 7));
+      expect(streamed.finish()).toEqual(sniff(content));
+    }
   });
 
   test('sniffing recognises signatures directly', () => {
