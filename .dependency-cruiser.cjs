@@ -47,8 +47,15 @@ module.exports = {
     {
       name: 'browser-code-imports-pure-domain-only',
       severity: 'error',
-      from: { path: ['^web/', '^addon/[^/]+/web/'] },
+      from: { path: ['^web/', '^addon/[^/]+/(web|src)/'] },
       to: { path: '^src/', pathNot: '^src/domain/' },
+    },
+    {
+      name: 'analysis-is-pure',
+      comment: 'Email analysis reads a message and the school context it is given: no storage, network or surfaces.',
+      severity: 'error',
+      from: { path: '^src/analysis/' },
+      to: { path: ['^src/(app|storage|server|identity|integrations|jobs|cli)/', '^src/(config|main|wiring|logger)\\.ts$', '^bot/', '^addon/', '^node_modules/(pg|kysely|express|botbuilder|@azure)/'] },
     },
     {
       name: 'only-main-wires',
