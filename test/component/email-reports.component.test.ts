@@ -128,3 +128,53 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
     expect(Number(rows[0]!.n)).toBe(0);
   });
 });
+
+describe('a 35 MB email through the endpoint', () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService('sqlite');
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('is accepted, analysed and sealed; one byte over the limit is refused', async () => {
+    const attachment = Buffer.alloc(24 * 1024 * 1024, 7);
+    const head = [
+      'From: "Trips Office" <trips@travel-bookings.example.net>',
+      'To: staff@oakfield.example.org',
+      'Subject: Residential trip photos',
+      'Message-ID: <big-1@travel-bookings.example.net>',
+      'MIME-Version: 1.0',
+      'Content-Type: multipart/mixed; boundary="big"',
+      '',
+      '--big',
+      'Content-Type: text/plain',
+      '',
+      'All the photos from the trip are attached.',
+      '--big',
+      'Content-Type: application/octet-stream; name="photos.bin"',
+      'Content-Disposition: attachment; filename="photos.bin"',
+      'Content-Transfer-Encoding: base64',
+      '',
+      '',
+    ].join('\r\n');
+    const body = Buffer.concat([Buffer.from(head), Buffer.from(attachment.toString('base64').replace(/.{76}/g, '$&\r\n')), Buffer.from('\r\n--big--\r\n')]);
+    expect(body.byteLength).toBeGreaterThan(32 * 1024 * 1024);
+    expect(body.byteLength).toBeLessThan(35 * 1024 * 1024);
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const response = await t.request('/api/v1/email-reports?choice=phishing', { method: 'POST', token: staff, rawBody: body, headers: { 'content-type': 'message/rfc822' } });
+    expect(response.status).toBe(201);
+    const [email] = await t.service.deps.storage.read((r) => r.emails.listForCase(t.schoolA.school.id, response.body.caseId));
+    expect(email).toMatchObject({ size: body.byteLength, contentKept: true });
+    expect(email!.analysis.attachments[0]).toMatchObject({ filename: 'photos.bin', size: attachment.byteLength });
+    const content = await t.service.deps.storage.read((r) => r.emails.getContent(t.schoolA.school.id, email!.id));
+    expect(content?.equals(body)).toBe(true);
+
+    const over = Buffer.concat([body, Buffer.alloc(35 * 1024 * 1024 - body.byteLength + 1, 0x41)]);
+    const refused = await t.request('/api/v1/email-reports', { method: 'POST', token: staff, rawBody: over, headers: { 'content-type': 'message/rfc822' } });
+    expect(refused.status).toBe(413);
+    expect(refused.body.error.message).toContain('35 MB');
+  }, 60_000);
+});
+
