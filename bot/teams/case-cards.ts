@@ -2,6 +2,7 @@ import type { CaseDetailView as CaseRecord } from '../../src/app/get-case.ts';
 import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
+import { signalLabel } from '../../src/domain/case-summary.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -47,7 +48,20 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
 
 /** "Open case": the whole record, for the person who asked and may see it (getCase has checked and audited). */
 export function caseDetailCardFor(record: CaseRecord): CardJson {
-  return renderCaseDetailCard(caseDetailViewFrom(record.case, record.names));
+  return renderCaseDetailCard({
+    ...caseDetailViewFrom(record.case, record.names),
+    emails: record.emails.map(({ analysis, attachmentsWithheld }) => ({
+      verdict: EMAIL_VERDICT_LABELS[analysis.verdict],
+      ...(analysis.subject ? { subject: analysis.subject } : {}),
+      ...(analysis.fromAddress || analysis.fromName ? { from: [analysis.fromName, analysis.fromAddress && `<${analysis.fromAddress}>`].filter(Boolean).join(' ') } : {}),
+      signals: analysis.signals.map((signal) => ({ severity: `${signalLabel(signal.code)} (${signal.severity})`, text: signal.evidence })),
+      attachments: analysis.attachments.map((attachment) => ({
+        name: attachment.filename || '(no name)',
+        detail: `${attachment.detectedType}, ${attachment.size.toLocaleString('en-GB')} bytes${attachment.risky ? ', risky' : ''}, SHA-256 ${attachment.sha256.slice(0, 16)}…`,
+      })),
+      withheld: attachmentsWithheld,
+    })),
+  });
 }
 
 export function notificationCardFor(prepared: PreparedNotification): CardJson {

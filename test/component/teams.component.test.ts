@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addPerson } from '../../src/app/add-person.ts';
 import { reportEmail } from '../../src/app/report-email.ts';
+import { libraryProblems, schemaProblems, structuralProblems } from '../unit/bot/fixtures/card-checks.ts';
 import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
 import { getCase } from '../../src/app/get-case.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
@@ -371,6 +372,13 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     expect(told.body.value).toBe('Told 1 reporter(s): Likely phishing.');
     const verdict = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('was phishing')));
     expect(JSON.stringify(verdict)).toContain(receipt.reference);
+    // "Open case" shows every signal with its evidence, checked like every other card.
+    const detail = cardOf(await t.press('dsl', 'channel', 'case.open', { caseId: receipt.caseId }));
+    const detailText = JSON.stringify(detail);
+    expect(detailText).toContain('Reported email: Likely phishing');
+    expect(detailText).toContain('gift cards');
+    expect(detailText).toContain('203.0.113.45');
+    expect([...libraryProblems(detail), ...schemaProblems(detail), ...structuralProblems(detail)]).toEqual([]);
     // This deployment is not connected to the mailboxes: the DSL is told what IT must do, nothing breaks.
     const removal = await t.press('dsl', 'channel', 'email.remove', { caseId: receipt.caseId });
     expect(removal.body.value).toContain('not connected');

@@ -103,6 +103,14 @@ export function renderCaseDetailCard(view: CaseDetailView): CardJson {
       'Reported by',
       view.reporters.map((reporter) => entry(reporter.name, `${reporter.at} via ${reporter.channel}`)),
     ),
+    ...(view.emails ?? []).flatMap((email) => [
+      ...section(`Reported email: ${email.verdict}`, [
+        ...(email.subject || email.from ? [entry(email.subject ?? '(no subject)', email.from ? `From ${email.from}` : '')] : []),
+        ...(email.withheld ? [entry('Reported as a safeguarding concern: the message and its attachments were not kept. Do not look for it, view, copy or forward it; tell the DSL if you see it again.')] : []),
+        ...email.signals.map((signal) => entry(signal.text, signal.severity)),
+      ]),
+      ...section('Attachments (not opened; names and fingerprints only)', email.attachments.map((attachment) => entry(attachment.name, attachment.detail))),
+    ]),
     ...section(
       'What later reporters added',
       view.furtherReports.map((report) => entry(report.summary, `${report.reporter}, ${report.at}`)),

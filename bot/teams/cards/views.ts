@@ -110,6 +110,16 @@ export interface CaseDetailView {
   /** e.g. "A Teams message" and its link. */
   source?: { kind: string; link?: string };
   reporters: { name: string; at: string; channel: string }[];
+  /** Reported emails: every signal with its evidence, and attachments by name and hash only. */
+  emails?: {
+    verdict: string;
+    subject?: string;
+    from?: string;
+    signals: { severity: string; text: string }[];
+    attachments: { name: string; detail: string }[];
+    /** A safeguarding report: nothing of the message was kept, and nobody should look for it. */
+    withheld: boolean;
+  }[];
   /** Later reports of the same message that said something new, each in one paragraph. */
   furtherReports: { reporter: string; at: string; summary: string }[];
   notes: { author: string; at: string; text: string }[];
