@@ -13,6 +13,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { AppManifestUtils } from '@microsoft/app-manifest';
 import { ZipFile } from 'yazl';
+import { convertWithOfficeReader, fillManifest, resolveManifestValues, templatePath } from '../manifest/outlook/outlook-manifest.ts';
 
 export const ZIP_NAME = 'dsl-desk-teams.zip';
 /** The files at the root of the zip, in this order. */
@@ -218,6 +219,12 @@ export interface PackageOptions {
   appPackageDir?: string;
   /** Where the zip goes; default <rootDir>/build/appPackage. */
   outDir?: string;
+  /**
+   * Also carry the Outlook add-in (report button and integrated spam reporting) in the same app, as the
+   * unified manifest allows: its `extensions` and `authorization`, converted from manifest/outlook by
+   * Office's own manifest reader, then the whole manifest is validated against the Teams schema again.
+   */
+  withOutlook?: boolean;
 }
 
 export interface PackageResult {
@@ -237,7 +244,8 @@ export async function packageTeamsApp(options: PackageOptions): Promise<PackageR
   const appPackageDir = options.appPackageDir ?? join(options.rootDir, 'appPackage');
   const template = JSON.parse(readFileSync(join(appPackageDir, 'manifest.json'), 'utf8')) as unknown;
   const { values, examples } = resolvePlaceholderValues(options.env, { sandbox });
-  const manifest = fillPlaceholders(template, values) as Record<string, unknown>;
+  let manifest = fillPlaceholders(template, values) as Record<string, unknown>;
+  if (options.withOutlook) manifest = { ...manifest, ...(await outlookExtension(options.rootDir, options.env, sandbox)) };
   const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
   if (manifestText.includes('${{')) throw new PackageError('A ${{…}} placeholder is still in the manifest after filling; nothing was written.');
   const problems = await validateManifest(manifest, options.rootDir);
@@ -254,17 +262,33 @@ export async function packageTeamsApp(options: PackageOptions): Promise<PackageR
   return { zipPath, sandbox, values, examples, manifest };
 }
 
-const USAGE = `Usage: node scripts/package-teams.ts [--sandbox] [--out <dir>]
+/** The Outlook add-in's part of a unified manifest, from the XML manifest filled with the same settings. */
+async function outlookExtension(rootDir: string, env: Record<string, string | undefined>, sandbox: boolean): Promise<Record<string, unknown>> {
+  let values;
+  try {
+    ({ values } = resolveManifestValues(env, { sandbox }));
+  } catch (error) {
+    throw new PackageError(`The Outlook add-in cannot be included: ${(error as Error).message}`);
+  }
+  const xml = fillManifest(readFileSync(templatePath(rootDir), 'utf8'), values);
+  const { unified, problems } = await convertWithOfficeReader(xml);
+  if (!unified || problems.length) throw new PackageError(`The Outlook add-in manifest could not be converted for the Teams package:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  return { extensions: unified.extensions, authorization: unified.authorization };
+}
+
+const USAGE = `Usage: node scripts/package-teams.ts [--sandbox] [--with-outlook] [--out <dir>]
 
 Reads TEAMS_APP_ID, BOT_APP_ID and PUBLIC_BASE_URL from the environment, fills appPackage/manifest.json,
 checks it against the official Teams manifest schema and writes <dir>/${ZIP_NAME}
-(default build/appPackage). --sandbox (or DSL_DESK_MODE=sandbox) fills example ids for any not set.`;
+(default build/appPackage). --sandbox (or DSL_DESK_MODE=sandbox) fills example ids for any not set.
+--with-outlook also carries the Outlook add-in in the same app (needs OUTLOOK_ADDIN_ID and ENTRA_CLIENT_ID too).`;
 
-function parseArgs(args: string[]): { sandbox: boolean; outDir?: string; help: boolean } {
-  const parsed: { sandbox: boolean; outDir?: string; help: boolean } = { sandbox: false, help: false };
+function parseArgs(args: string[]): { sandbox: boolean; withOutlook: boolean; outDir?: string; help: boolean } {
+  const parsed: { sandbox: boolean; withOutlook: boolean; outDir?: string; help: boolean } = { sandbox: false, withOutlook: false, help: false };
   for (let i = 0; i < args.length; i += 1) {
     const arg = args[i]!;
     if (arg === '--sandbox') parsed.sandbox = true;
+    else if (arg === '--with-outlook') parsed.withOutlook = true;
     else if (arg === '--help' || arg === '-h') parsed.help = true;
     else if (arg === '--out' && args[i + 1]) parsed.outDir = resolve(args[(i += 1)]!);
     else if (arg.startsWith('--out=')) parsed.outDir = resolve(arg.slice('--out='.length));
@@ -279,7 +303,7 @@ async function main(rootDir: string): Promise<void> {
     console.log(USAGE);
     return;
   }
-  const result = await packageTeamsApp({ rootDir, env: process.env, sandbox: args.sandbox, ...(args.outDir ? { outDir: args.outDir } : {}) });
+  const result = await packageTeamsApp({ rootDir, env: process.env, sandbox: args.sandbox, withOutlook: args.withOutlook, ...(args.outDir ? { outDir: args.outDir } : {}) });
   const shown = relative(process.cwd(), result.zipPath);
   const mark = (name: string): string => (result.examples.includes(name) ? '  (sandbox example)' : '');
   console.log(`Teams app package written: ${shown.startsWith('..') ? result.zipPath : shown}`);
@@ -288,6 +312,7 @@ async function main(rootDir: string): Promise<void> {
   console.log(`  BOT_APP_ID        ${result.values.BOT_APP_ID}${mark('BOT_APP_ID')}`);
   console.log(`  PUBLIC_BASE_URL   ${result.values.PUBLIC_BASE_URL}${mark('PUBLIC_BASE_URL')}`);
   console.log(`  PUBLIC_HOSTNAME   ${result.values.PUBLIC_HOSTNAME}`);
+  if (args.withOutlook) console.log('  Outlook add-in    included (report button and integrated spam reporting)');
   if (result.sandbox) {
     console.log(
       result.examples.length

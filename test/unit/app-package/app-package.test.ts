@@ -212,6 +212,20 @@ describe('package script', () => {
     expect(entries.get('outline.png')!.equals(readFileSync(join(ROOT, 'appPackage', 'outline.png')))).toBe(true);
   });
 
+  test('with the Outlook add-in: the same app carries the report button and integrated spam reporting, and still validates', async () => {
+    const outDir = tempDir('teams-package-outlook');
+    const env = { ...REAL, OUTLOOK_ADDIN_ID: '6b0c7c1e-2f5a-4d8e-9a41-3c2b1d0e9f88', ENTRA_CLIENT_ID: '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b' };
+    const result = await packageTeamsApp({ rootDir: ROOT, env, outDir, withOutlook: true });
+    const manifest = JSON.parse(readZip(result.zipPath).get('manifest.json')!.toString('utf8')) as Json;
+    expect(manifest.manifestVersion).toBe('1.30');
+    const contexts = (manifest.extensions as Json[]).flatMap((extension: Json) => (extension.ribbons as Json[]).flatMap((ribbon: Json) => ribbon.contexts as string[]));
+    expect(contexts).toEqual(expect.arrayContaining(['mailRead', 'spamReportingOverride']));
+    expect(JSON.stringify(manifest.extensions)).toContain(`${REAL.PUBLIC_BASE_URL.replace(/\/$/, '')}/addin/outlook/spam-report.js`);
+    expect(manifest.bots[0].botId).toBe(REAL.BOT_APP_ID);
+    await expect(validateManifest(manifest, ROOT)).resolves.toEqual([]);
+    await expect(packageTeamsApp({ rootDir: ROOT, env: REAL, outDir, withOutlook: true })).rejects.toThrow(/Outlook add-in cannot be included/);
+  }, 30_000);
+
   test('writes nothing when the manifest fails the schema, and lists the schema errors', async () => {
     const appPackageDir = tempDir('teams-broken');
     const broken = template();
