@@ -5,6 +5,8 @@ import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/tea
 import { OUTBOX_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
+import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
+import { NOTIFICATION_EVENTS, type NotificationEvent } from './domain/case-summary.ts';
 import type { AppDeps } from './app/deps.ts';
 import type { INetworkModule } from '@azure/msal-node';
 import type { MailboxReader } from './domain/ports.ts';
@@ -125,6 +127,14 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
   });
   for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) dispatcher.register(kind, handler);
+  if (!teams && canNotifyByEmail(deps)) {
+    // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
+    dispatcher.register(OUTBOX_KINDS.personNotify, async (message) => {
+      const event = String(message.payload.event);
+      if (!(NOTIFICATION_EVENTS as readonly string[]).includes(event)) return;
+      await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), personId: String(message.payload.personId), event: event as NotificationEvent });
+    });
+  }
   dispatcher.start();
   // Retention of reported emails: checked hourly, and once at start.
   const dropExpired = () =>

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/record-case-card.ts';
+import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/send-notification-email.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/case-summary.ts';
 import { CHANNEL_TARGET, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
@@ -148,10 +149,22 @@ export class TeamsDelivery {
       const channelAddress = (await prepareCaseCard(deps, { schoolId: message.schoolId, caseId, platform: 'teams' }))?.channel?.address;
       const memberId = prepared.chatUser?.userId ?? prepared.entraObjectId;
       if (!channelAddress || !memberId) {
+        // Not reachable in Teams: email, where the school's mailboxes are connected.
+        if (canNotifyByEmail(deps)) {
+          await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId, personId, event });
+          return;
+        }
         await this.#fail(message, { caseId, target, conversationId: '', version: 0 }, 'no_chat', `${prepared.displayName} has not used DSL Desk in Teams yet, so they could not be messaged. Tell them another way.`);
         return;
       }
-      address = await this.#openPersonalChat(message, { caseId, target, address: channelAddress, version: 0 }, memberId);
+      try {
+        address = await this.#openPersonalChat(message, { caseId, target, address: channelAddress, version: 0 }, memberId);
+      } catch (error) {
+        // Teams refused the 1:1 chat for good (the app is not installed for them): email instead, if we can.
+        if (!(error instanceof PermanentDeliveryError) || !canNotifyByEmail(deps)) throw error;
+        await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId, personId, event });
+        return;
+      }
     }
     await this.#call(message, { caseId, target, address, version: 0 }, (ctx) => ctx.send({ ...cardActivity(card), summary: prepared.text.title }));
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });

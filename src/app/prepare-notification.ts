@@ -47,7 +47,7 @@ function minutesSince(from: string, to: string): number {
 }
 
 /** Every 1:1 message about a case is part of its chronology: who was told, and why. */
-export async function recordNotificationSent(deps: AppDeps, options: { schoolId: string; caseId: string; personId: string; event: NotificationEvent; platform: ChatPlatform }): Promise<void> {
+export async function recordNotificationSent(deps: AppDeps, options: { schoolId: string; caseId: string; personId: string; event: NotificationEvent; platform: ChatPlatform | 'email' }): Promise<void> {
   await deps.storage.transaction(async (tx) => {
     await tx.audit.append(
       { schoolId: options.schoolId, actorId: null, action: 'case.notification_sent', caseId: options.caseId, detail: { event: options.event, recipientId: options.personId, platform: options.platform } },

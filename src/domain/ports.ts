@@ -198,6 +198,8 @@ export interface MailboxAdmin {
   findCopies(tenantId: string, internetMessageId: string): Promise<{ copies: MessageCopy[]; mailboxesSearched: number }>;
   moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
   sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
+  /** A plain message (a 1:1 notice for someone DSL Desk cannot reach in chat). */
+  sendMessage(tenantId: string, message: { from: string; to: string[]; subject: string; body: string }): Promise<void>;
 }
 
 /** Everything a use case can touch inside one transaction. */

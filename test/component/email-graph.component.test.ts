@@ -154,6 +154,13 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
     expect(told.body).toMatchObject({ told: 2, verdict: 'Likely phishing' });
     const notices = await db.raw(`select payload from outbox where kind = 'person.notify'`);
     expect(notices.map((n) => JSON.parse(String(n.payload)).event)).toEqual(['email_verdict', 'email_verdict']);
+    // This school has no Teams bot: the reporters are told by email, with the reference and no detail.
+    await service.dispatcher.runOnce();
+    const verdictMails = graph.sent.slice(1).map((mail) => mail.body as any);
+    expect(verdictMails.map((mail) => mail.message.toRecipients[0].emailAddress.address).sort()).toEqual(['staff2@oakfield.example.org', 'staff@oakfield.example.org']);
+    expect(verdictMails[0].message.subject).toBe(`The email you reported (${filed.body.reference}) was phishing`);
+    expect(verdictMails[0].message.attachments).toBeUndefined();
+    expect(JSON.stringify(verdictMails)).not.toContain('gift cards');
 
     const view = await fetch(`${service.url}/api/v1/cases/${filed.body.caseId}`, { headers: { authorization: `Bearer ${dslToken}` } }).then((r) => r.json() as Promise<any>);
     const removed = view.chronology.find((e: { action: string }) => e.action === 'case.email_removed');

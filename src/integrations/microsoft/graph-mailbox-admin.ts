@@ -79,6 +79,16 @@ export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): Mail
       });
       if (!response.ok) throw failed('move a copy to Deleted Items', response);
     },
+    async sendMessage(tenantId, message) {
+      const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(message.from)}/sendMail`, {
+        method: 'POST',
+        body: JSON.stringify({
+          message: { subject: message.subject, body: { contentType: 'Text', content: message.body }, toRecipients: message.to.map((address) => ({ emailAddress: { address } })) },
+          saveToSentItems: false,
+        }),
+      });
+      if (response.status !== 202 && !response.ok) throw failed('send a notice', response);
+    },
     async sendWithAttachment(tenantId, message) {
       const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(message.from)}/sendMail`, {
         method: 'POST',
