@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
 import { OUTBOX_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
@@ -147,7 +147,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   retentionTimer.unref();
 
   const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) => (error ? reject(error) : resolve(listening)));
+    // 64 KiB of headers: an email report's note (up to 2,000 characters, percent-encoded) can pass 16 KiB.
+    const listening = createServer({ maxHeaderSize: 64 * 1024 }, app);
+    listening.once('error', reject);
+    listening.listen(config.port, config.host, () => resolve(listening));
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -1,4 +1,5 @@
 import { canViewCase } from '../domain/case.ts';
+import { isSecurityOnly } from '../domain/incident-types.ts';
 import type { StoredEmail } from '../domain/email-report.ts';
 import { AppError, forbidden, notFound } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
@@ -9,13 +10,13 @@ import type { AppDeps } from './deps.ts';
 export const EMAIL_ACTION_ROLES = ['dsl', 'deputy_dsl', 'head', 'it'] as const;
 
 /** Loads a reported email of a case the actor may act on, inside the caller's transaction. */
-export async function emailForAction(tx: StorageTx, actor: Actor, caseId: string, emailId: string): Promise<{ email: StoredEmail; reference: string }> {
+export async function emailForAction(tx: StorageTx, actor: Actor, caseId: string, emailId: string): Promise<{ email: StoredEmail; reference: string; securityCase: boolean }> {
   if (!hasAnyRole(actor, EMAIL_ACTION_ROLES)) throw forbidden('Only the DSLs and IT can act on reported emails.');
   const header = await tx.cases.getHeader(actor.schoolId, caseId);
   if (!header || !canViewCase(actor, header)) throw notFound('That case');
   const email = (await tx.emails.listForCase(actor.schoolId, caseId)).find((e) => e.id === emailId);
   if (!email) throw notFound('That email');
-  return { email, reference: header.reference };
+  return { email, reference: header.reference, securityCase: isSecurityOnly(header.types) };
 }
 
 export function requireMailboxAdmin(deps: AppDeps): NonNullable<AppDeps['mailboxAdmin']> {

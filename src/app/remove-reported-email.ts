@@ -18,8 +18,9 @@ export async function requestEmailRemoval(deps: AppDeps, options: { actor: Actor
     const school = await tx.schools.get(actor.schoolId);
     if (!school?.entraTenantId) throw new AppError('invalid_input', 'This school is not linked to a Microsoft 365 tenant, so its mailboxes cannot be searched.');
     const now = nowIso(deps);
+    // A double click (or a second DSL within the hour) queues one search, not two.
     await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.email_removal_requested', caseId, detail: { emailId } }, now);
-    await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: REMOVE_EMAIL_KIND, payload: { caseId, emailId, requestedBy: actor.personId }, dedupeKey: `${REMOVE_EMAIL_KIND}:${emailId}:${now}` }, now);
+    await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: REMOVE_EMAIL_KIND, payload: { caseId, emailId, requestedBy: actor.personId }, dedupeKey: `${REMOVE_EMAIL_KIND}:${emailId}:${now.slice(0, 13)}` }, now);
     return { queued: true };
   });
 }
@@ -28,13 +29,16 @@ export async function requestEmailRemoval(deps: AppDeps, options: { actor: Actor
 export async function removeEmailCopies(deps: AppDeps, options: { schoolId: string; caseId: string; emailId: string; requestedBy: string }): Promise<{ found: number; moved: number; failed: number }> {
   const admin = requireMailboxAdmin(deps);
   const { schoolId, caseId, emailId } = options;
-  const { tenantId, messageId } = await deps.storage.read(async (reader) => {
+  const { tenantId, messageId, domains } = await deps.storage.read(async (reader) => {
     const school = await reader.schools.get(schoolId);
     const email = (await reader.emails.listForCase(schoolId, caseId)).find((e) => e.id === emailId);
-    return { tenantId: school?.entraTenantId ?? undefined, messageId: email?.analysis.messageId };
+    const people = await reader.people.list(schoolId);
+    // The school's own mail domains, from its people: a trust's other schools in the same tenant are left alone.
+    const schoolDomains = new Set(people.map((person) => person.email.split('@')[1]?.toLowerCase()).filter((domain): domain is string => Boolean(domain)));
+    return { tenantId: school?.entraTenantId ?? undefined, messageId: email?.analysis.messageId, domains: [...schoolDomains] };
   });
   if (!tenantId || !messageId) return { found: 0, moved: 0, failed: 0 };
-  const { copies, mailboxesSearched } = await admin.findCopies(tenantId, messageId);
+  const { copies, mailboxesSearched, mailboxesFailed } = await admin.findCopies(tenantId, messageId, { domains });
   let moved = 0;
   let failed = 0;
   for (const copy of copies) {
@@ -46,7 +50,7 @@ export async function removeEmailCopies(deps: AppDeps, options: { schoolId: stri
     }
   }
   await deps.storage.transaction((tx) =>
-    tx.audit.append({ schoolId, actorId: options.requestedBy, action: 'case.email_removed', caseId, detail: { emailId, mailboxesSearched, found: copies.length, moved, failed } }, nowIso(deps)),
+    tx.audit.append({ schoolId, actorId: options.requestedBy, action: 'case.email_removed', caseId, detail: { emailId, mailboxesSearched, mailboxesFailed, found: copies.length, moved, failed } }, nowIso(deps)),
   );
   return { found: copies.length, moved, failed };
 }

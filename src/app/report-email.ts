@@ -51,20 +51,25 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
     throw invalidInput('That does not look like an email message: it has no sender, subject or Message-ID. Report it again from the email itself.');
   }
   const { types, otherType } = concernTypeForChoice(choice);
+  const withheld = withholdsAttachments(choice, types);
   const note = options.note?.trim();
   const concern = concernSchema.parse({
     types,
     ...(otherType ? { otherType } : {}),
     location: 'unknown',
     description: note || `${EMAIL_REPORT_CHOICE_LABELS[choice]}: an email reported with no note.`,
-    evidence: 'The reported email is kept with this case (its attachments are not kept for a safeguarding report).',
+    evidence: withheld
+      ? 'Reported as a safeguarding concern: the email and its attachments were not kept (only their names, sizes and fingerprints). Do not look for it, view, copy or forward it.'
+      : 'The reported email is kept with this case, sealed, for the retention period.',
   });
-  const withheld = withholdsAttachments(choice, concern.types);
   const now = deps.clock.now();
   const messageId = analysis.message.messageId?.trim().toLowerCase();
+  // Safeguarding reports of a message never join its phishing case (which IT may open), nor the reverse:
+  // the same email reported for both reasons becomes two cases, each seen by the right people.
+  const reportClass = withheld ? 'safeguarding' : choice === 'phishing' ? 'security' : 'content';
   const source: CaseSource = {
     kind: 'email',
-    ref: messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`,
+    ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,
     ...(analysis.message.from?.name || analysis.message.from?.address ? { author: [analysis.message.from?.name, analysis.message.from?.address].filter(Boolean).join(' ').slice(0, 300) } : {}),
     ...(analysis.message.date && !Number.isNaN(Date.parse(analysis.message.date)) ? { sentAt: new Date(analysis.message.date).toISOString() } : {}),
   };

@@ -9,7 +9,9 @@ import { emailForAction } from './email-actions.ts';
 export async function tellReportersVerdict(deps: AppDeps, options: { actor: Actor; caseId: string; emailId: string }): Promise<{ told: number; verdict: string }> {
   const { actor, caseId, emailId } = options;
   return deps.storage.transaction(async (tx) => {
-    const { email } = await emailForAction(tx, actor, caseId, emailId);
+    const { email, securityCase } = await emailForAction(tx, actor, caseId, emailId);
+    // The verdict is about phishing; a reporter of a safeguarding or upsetting email must never hear "looks safe".
+    if (!securityCase) throw new AppError('invalid_input', 'Telling reporters the verdict is only for suspicious-email cases. Tell the reporter of a safeguarding concern yourself.');
     const found = await tx.cases.get(actor.schoolId, caseId);
     if (!found) throw new AppError('not_found', 'That case was not found.');
     const now = nowIso(deps);

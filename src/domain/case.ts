@@ -402,7 +402,12 @@ export function reporterView(current: Pick<Case, 'reference' | 'status' | 'updat
 export function caseDetailFor(actor: Actor, current: Case): Case {
   if (seesInvolvedPeople(actor)) return current;
   const hideNames = (concern: Concern): Concern => ({ ...concern, involved: concern.involved.map((p) => ({ group: p.group, name: '(hidden)' })) });
-  return { ...current, concern: hideNames(current.concern), furtherReports: current.furtherReports.map((report) => ({ ...report, concern: hideNames(report.concern) })) };
+  return {
+    ...current,
+    concern: hideNames(current.concern),
+    // A later report that is not about security (it may be safeguarding) is not IT's to read.
+    furtherReports: current.furtherReports.filter((report) => isSecurityOnly(report.concern.types)).map((report) => ({ ...report, concern: hideNames(report.concern) })),
+  };
 }
 
 export const ROLES_NOTIFIED_OF_NEW_CASES: readonly Role[] = ['dsl', 'deputy_dsl'];

@@ -195,7 +195,11 @@ export interface MessageCopy {
 
 /** DSL Desk's own (app-only) access to the school's mailboxes, for the DSL's tenant-wide actions. */
 export interface MailboxAdmin {
-  findCopies(tenantId: string, internetMessageId: string): Promise<{ copies: MessageCopy[]; mailboxesSearched: number }>;
+  /**
+   * Copies of a message in the school's mailboxes: only addresses in the school's own domains are searched,
+   * because one tenant often serves a whole trust. Mailboxes that could not be searched are counted.
+   */
+  findCopies(tenantId: string, internetMessageId: string, scope: { domains: string[] }): Promise<{ copies: MessageCopy[]; mailboxesSearched: number; mailboxesFailed: number }>;
   moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
   sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
   /** A plain message (a 1:1 notice for someone DSL Desk cannot reach in chat). */

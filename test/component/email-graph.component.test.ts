@@ -52,11 +52,14 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
     graph.setOwner('staff2@oakfield.example.org', objectIds.staff2);
     graph.setOwner('head@oakfield.example.org', randomUUID());
     graph.setOwner('office@oakfield.example.org', randomUUID());
+    // Another school of the same trust, in the same tenant: its mailboxes are not this school's to clean.
+    graph.setOwner('office@elmwood.example.org', randomUUID());
     // The school office's shared mailbox: the first teacher has access to it, the second does not.
     graph.grantAccess('office@oakfield.example.org', objectIds.staff);
     graph.addMessage({ mailbox: 'office@oakfield.example.org', id: 'AAMkAGI2-office-1', mime: SAMPLE });
     graph.addMessage({ mailbox: 'staff2@oakfield.example.org', id: 'AAMkAGI2-own-1', mime: SAMPLE });
     graph.addMessage({ mailbox: 'head@oakfield.example.org', id: 'AAMkAGI2-head-1', mime: SAMPLE });
+    graph.addMessage({ mailbox: 'office@elmwood.example.org', id: 'AAMkAGI2-elmwood-1', mime: SAMPLE });
   });
   afterEach(async () => {
     await service.close();
@@ -164,7 +167,7 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
 
     const view = await fetch(`${service.url}/api/v1/cases/${filed.body.caseId}`, { headers: { authorization: `Bearer ${dslToken}` } }).then((r) => r.json() as Promise<any>);
     const removed = view.chronology.find((e: { action: string }) => e.action === 'case.email_removed');
-    expect(removed.detail).toMatchObject({ found: 3, moved: 3, failed: 0, mailboxesSearched: 4 });
+    expect(removed.detail).toMatchObject({ found: 3, moved: 3, failed: 0, mailboxesSearched: 4, mailboxesFailed: 0 });
     expect(view.chronology.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case.email_removal_requested', 'case.email_forwarded', 'case.reporters_told_verdict']));
   });
 });

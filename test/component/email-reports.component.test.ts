@@ -74,10 +74,15 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
     expect(view.body.emails[0].analysis.verdict).toBe('likely_phishing');
     expect(view.body.emails[0].analysis.signals.length).toBeGreaterThan(2);
     expect(view.body.emails[0].contentKept).toBe(true);
-    // Stored sealed: neither the body nor the note is readable in the database.
-    const dump = await t.db.dump('email_messages');
-    expect(dump).not.toContain('gift cards');
-    expect(await t.db.dump('cases')).not.toContain('Harriet');
+    // Stored sealed: the stored bytes are not the message, and neither the analysis (subject, sender) nor the note is readable.
+    const rows = await t.db.raw('select content, analysis from email_messages');
+    const stored = Buffer.from(rows[0]!.content as Uint8Array);
+    expect(stored.byteLength).toBeGreaterThan(SAMPLE.byteLength);
+    expect(stored.includes(Buffer.from('Quick favour'))).toBe(false);
+    expect(stored.includes(Buffer.from('gift cards'))).toBe(false);
+    expect(String(rows[0]!.analysis)).not.toContain('Quick favour');
+    expect(String(rows[0]!.analysis)).not.toContain('harriet');
+    expect(await t.db.dump('cases')).not.toContain('Looks like Harriet');
 
     // IT may download it (the download is audited); a member of staff may not.
     const it = await t.tokenFor(t.schoolA.it, t.schoolA);
@@ -105,6 +110,30 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
     const download = await t.request(`/api/v1/cases/${reported.body.caseId}/emails/${email.id}/eml`, { token: dsl });
     expect(download.status).toBe(404);
     expect(download.body.error.message).toContain('safeguarding concern');
+  });
+
+  test('the same email reported as phishing and as a safeguarding concern makes two cases; IT sees only the phishing one', async () => {
+    const eml = messageWithImage('same-1@elsewhere.example.net');
+    const phishing = await post(await t.tokenFor(t.schoolA.staff, t.schoolA), eml, { choice: 'phishing' });
+    const safeguarding = await post(await t.tokenFor(t.schoolA.staff2, t.schoolA), eml, { choice: 'safeguarding', note: 'The photo is of a pupil' });
+    expect(safeguarding.body.caseId).not.toBe(phishing.body.caseId);
+    const it = await t.tokenFor(t.schoolA.it, t.schoolA);
+    expect((await t.request(`/api/v1/cases/${phishing.body.caseId}`, { token: it })).status).toBe(200);
+    const hidden = await t.request(`/api/v1/cases/${safeguarding.body.caseId}`, { token: it });
+    expect(hidden.status).toBe(404);
+    // And the safeguarding case keeps no message, whatever the other case kept.
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const view = await t.request(`/api/v1/cases/${safeguarding.body.caseId}`, { token: dsl });
+    expect(view.body.emails[0]).toMatchObject({ contentKept: false, attachmentsWithheld: true });
+    expect(view.body.case.concern.evidence).toMatch(/not kept/);
+  });
+
+  test('a long note in any language arrives whole', async () => {
+    const note = 'Ученик получил это сообщение. 生徒がこのメッセージを受け取りました。'.repeat(40).slice(0, 2000);
+    const reported = await post(await t.tokenFor(t.schoolA.staff, t.schoolA), SAMPLE, { choice: 'phishing', note });
+    expect(reported.status).toBe(201);
+    const view = await t.request(`/api/v1/cases/${reported.body.caseId}`, { token: await t.tokenFor(t.schoolA.dsl, t.schoolA) });
+    expect(view.body.case.concern.description).toBe(note);
   });
 
   test('bad uploads get 401, 400 or 413 with a message saying what to send, and never a 500', async () => {

@@ -44,10 +44,15 @@ export async function fetchMessageMime(options: GraphMailOptions, request: Fetch
   if (declared > request.maxBytes) throw tooLarge(request.maxBytes);
   const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of response.body) {
-    size += chunk.byteLength;
-    if (size > request.maxBytes) throw tooLarge(request.maxBytes);
-    chunks.push(chunk);
+  try {
+    for await (const chunk of response.body) {
+      size += chunk.byteLength;
+      if (size > request.maxBytes) throw tooLarge(request.maxBytes);
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw new AppError('unavailable', 'Microsoft 365 stopped sending the email part way. Try again in a minute; your note is kept.', { cause: error, internal: 'graph body interrupted' });
   }
   return Buffer.concat(chunks, size);
 }

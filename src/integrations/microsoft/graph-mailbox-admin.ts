@@ -49,28 +49,35 @@ export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): Mail
     new AppError(response.status === 403 ? 'forbidden' : 'unavailable', `Microsoft 365 refused to ${what} (${response.status}). Ask IT to check DSL Desk's mail permissions.`, { internal: `graph ${response.status} on ${what}` });
 
   return {
-    async findCopies(tenantId, internetMessageId) {
+    async findCopies(tenantId, internetMessageId, scope) {
       const copies: MessageCopy[] = [];
+      const domains = new Set(scope.domains.map((domain) => domain.toLowerCase()));
       let mailboxesSearched = 0;
+      let mailboxesFailed = 0;
       let next: string | undefined = '/v1.0/users?$select=id,mail,userPrincipalName&$top=999';
       while (next) {
         const page = await call(tenantId, next);
         if (!page.ok) throw failed('list the school’s mailboxes', page);
         const body = (await page.json()) as { value: { id: string; mail?: string | null }[]; '@odata.nextLink'?: string };
         for (const user of body.value) {
-          if (!user.mail) continue;
+          if (!user.mail || !domains.has(user.mail.split('@')[1]?.toLowerCase() ?? '')) continue;
           mailboxesSearched += 1;
           // OData string literals escape a quote by doubling it.
           const filter = encodeURIComponent(`internetMessageId eq '${internetMessageId.replaceAll("'", "''")}'`);
-          const found = await call(tenantId, `/v1.0/users/${encodeURIComponent(user.id)}/messages?$filter=${filter}&$select=id`);
-          // A user without an Exchange mailbox answers 404: nothing to find there.
-          if (found.status === 404) continue;
-          if (!found.ok) throw failed('search a mailbox', found);
-          for (const message of ((await found.json()) as { value: { id: string }[] }).value) copies.push({ mailbox: user.id, messageId: message.id });
+          try {
+            const found = await call(tenantId, `/v1.0/users/${encodeURIComponent(user.id)}/messages?$filter=${filter}&$select=id`);
+            // A user without an Exchange mailbox answers 404: nothing to find there.
+            if (found.status === 404) continue;
+            if (!found.ok) throw failed('search a mailbox', found);
+            for (const message of ((await found.json()) as { value: { id: string }[] }).value) copies.push({ mailbox: user.id, messageId: message.id });
+          } catch {
+            // One mailbox that cannot be searched must not stop the others; it is counted and reported.
+            mailboxesFailed += 1;
+          }
         }
         next = body['@odata.nextLink'];
       }
-      return { copies, mailboxesSearched };
+      return { copies, mailboxesSearched, mailboxesFailed };
     },
     async moveToDeletedItems(tenantId, copy) {
       const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(copy.mailbox)}/messages/${encodeURIComponent(copy.messageId)}/move`, {
