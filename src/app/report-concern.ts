@@ -106,9 +106,9 @@ async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOpti
   const { actor } = options;
   const existing = await tx.cases.get(actor.schoolId, caseId, { lock: true });
   if (!existing) throw new Error('A case source points at a missing case.');
-  const { next, added, urgencyRaised } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel }, options.concern);
-  if (!added) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
-  await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
+  const { next, added, changed, urgencyRaised } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel }, options.concern);
+  if (!changed) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
+  if (added) await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
   if (!(await tx.cases.update(next, existing.version))) throw concurrentChange();
   await tx.audit.append(
     {
@@ -116,7 +116,7 @@ async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOpti
       actorId: actor.personId,
       action: 'case.reporter_added',
       caseId,
-      detail: { reporters: next.reporters.length, channel: options.channel, furtherReport: next.furtherReports.length > existing.furtherReports.length, urgency: next.urgency },
+      detail: { reporters: next.reporters.length, channel: options.channel, furtherReport: next.furtherReports.length > existing.furtherReports.length, againBySameReporter: !added, urgency: next.urgency },
     },
     now,
   );

@@ -186,10 +186,12 @@ export function openCase(input: NewCaseInput): Case {
  * kept when it differs from everything the case holds, and if it calls for a higher urgency (a child at
  * immediate risk, a more serious type) the case's urgency rises with the reason recorded. It never falls.
  */
-export function addReporter(current: Case, reporter: Reporter, concern?: Concern): { next: Case; added: boolean; urgencyRaised: boolean } {
-  if (current.reporters.some((r) => r.personId === reporter.personId)) return { next: current, added: false, urgencyRaised: false };
+export function addReporter(current: Case, reporter: Reporter, concern?: Concern): { next: Case; added: boolean; changed: boolean; urgencyRaised: boolean } {
+  const alreadyReporter = current.reporters.some((r) => r.personId === reporter.personId);
   const known = [current.concern, ...current.furtherReports.map((report) => report.concern)].map(canonicalConcern);
   const addsSomething = concern !== undefined && !known.includes(canonicalConcern(concern));
+  // Someone already on the case reporting again with something new (a fuller note): what they said is kept.
+  if (alreadyReporter && !addsSomething) return { next: current, added: false, changed: false, urgencyRaised: false };
   const furtherReports = addsSomething ? [...current.furtherReports, { personId: reporter.personId, reportedAt: reporter.reportedAt, concern }] : current.furtherReports;
   const theirs = concern ? deriveUrgency(concern.types, concern.childAtImmediateRisk) : undefined;
   const urgencyRaised = theirs !== undefined && URGENCY_RANK[theirs.urgency] > URGENCY_RANK[current.urgency];
@@ -201,8 +203,16 @@ export function addReporter(current: Case, reporter: Reporter, concern?: Concern
       }
     : {};
   return {
-    next: { ...current, ...urgencyChange, reporters: [...current.reporters, reporter], furtherReports, updatedAt: reporter.reportedAt, version: current.version + 1 },
-    added: true,
+    next: {
+      ...current,
+      ...urgencyChange,
+      reporters: alreadyReporter ? current.reporters : [...current.reporters, reporter],
+      furtherReports,
+      updatedAt: reporter.reportedAt,
+      version: current.version + 1,
+    },
+    added: !alreadyReporter,
+    changed: true,
     urgencyRaised,
   };
 }

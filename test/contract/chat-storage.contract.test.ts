@@ -183,6 +183,18 @@ describe.each(enginesUnderTest())('chat storage and case messages on %s', (engin
     expect(JSON.stringify(seenByIt.case)).not.toContain('Whisperfield');
   });
 
+  test('the same reporter reporting the same message again with more to say: it is kept, they are not listed twice', async () => {
+    const source = { kind: 'teams_message' as const, ref: 'msg-again' };
+    const first = await reportConcern(deps, { actor: a.staff, concern: concern(), channel: 'teams', source });
+    const again = await reportConcern(deps, { actor: a.staff, concern: concern({ description: 'Also: it happened again this morning at 7:40.' }), channel: 'teams', source });
+    expect(again).toMatchObject({ caseId: first.caseId, duplicate: false, joinedExisting: true });
+    const repeat = await reportConcern(deps, { actor: a.staff, concern: concern({ description: 'Also: it happened again this morning at 7:40.' }), channel: 'teams', source });
+    expect(repeat.duplicate).toBe(true);
+    const view = await getCase(deps, { actor: a.dsl, caseId: first.caseId });
+    expect(view.case.reporters).toHaveLength(1);
+    expect(view.case.furtherReports.map((r) => r.concern.description)).toEqual(['Also: it happened again this morning at 7:40.']);
+  });
+
   test('the subject of an allegation reporting the same message gets a case of their own; a closed case is not joined', async () => {
     const source = { kind: 'teams_message' as const, ref: 'msg-allegation' };
     const allegation = await reportConcern(deps, { actor: a.staff, concern: concern({ types: ['staff_allegation'], subjectPersonId: a.staff2.personId }), channel: 'teams', source });
