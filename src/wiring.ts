@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
 import { OUTBOX_KINDS } from './app/case-messages.ts';
@@ -75,7 +76,11 @@ export async function startService(config: Config, logger: Logger, overrides: Se
         }
       : {}),
   };
-  if (config.mode === 'sandbox') await seedSandboxSchool(deps);
+  if (config.mode === 'sandbox') {
+    // The sandbox ships a sample staff AUP written for DSL Desk.
+    const sample = resolve('samples/aup/staff-aup.md');
+    await seedSandboxSchool(deps, existsSync(sample) ? { staffAupMarkdown: readFileSync(sample, 'utf8') } : {});
+  }
 
   const authenticate = createAuthenticator({
     ...(config.entra.audiences.length ? { entra: createEntraTokenVerifier({ openIdMetadataUrl: config.entra.openIdMetadataUrl, audiences: config.entra.audiences }) } : {}),

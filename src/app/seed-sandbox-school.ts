@@ -1,5 +1,6 @@
 import type { AppDeps } from './deps.ts';
-import { OPERATOR } from './deps.ts';
+import { nowIso, OPERATOR } from './deps.ts';
+import { publishAup } from './publish-aup.ts';
 import { addPerson } from './add-person.ts';
 import { addSchool } from './add-school.ts';
 import type { Role } from '../domain/roles.ts';
@@ -27,10 +28,25 @@ export const SANDBOX_PEOPLE: { email: string; displayName: string; roles: Role[]
 ];
 
 /** Creates the sandbox's demo school and people once; later starts leave them as they are. */
-export async function seedSandboxSchool(deps: AppDeps): Promise<School> {
+export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdown?: string } = {}): Promise<School> {
   const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_SCHOOL_SLUG));
   if (existing) return existing;
   const school = await addSchool(deps, { name: 'Demo Primary School (sandbox)', slug: SANDBOX_SCHOOL_SLUG, entraTenantId: SANDBOX_TENANT_ID });
   for (const person of SANDBOX_PEOPLE) await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person });
+  if (options.staffAupMarkdown) {
+    const today = nowIso(deps).slice(0, 10);
+    await publishAup(deps, {
+      actor: OPERATOR,
+      schoolId: school.id,
+      policy: {
+        audience: 'staff',
+        title: 'Staff Acceptable Use Policy',
+        markdown: options.staffAupMarkdown,
+        acknowledgementWording: 'I have read and agree to follow this policy',
+        effectiveDate: today,
+        reviewDate: `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`,
+      },
+    });
+  }
   return school;
 }

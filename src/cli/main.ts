@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse';
@@ -6,6 +6,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { analyseEmail, schoolDomainsOf, type AnalysisContext } from '../analysis/index.ts';
 import { addSchool } from '../app/add-school.ts';
 import { OPERATOR, type AppDeps } from '../app/deps.ts';
+import { publishAup } from '../app/publish-aup.ts';
+import { AUP_AUDIENCES } from '../domain/aup.ts';
 import { findPeople } from '../app/find-people.ts';
 import { grantRole } from '../app/grant-role.ts';
 import { importPeople, type PersonRow } from '../app/import-people.ts';
@@ -200,6 +202,43 @@ program
       console.error(`${file}: ${error.userMessage}`);
       process.exitCode = 2;
     }
+  });
+
+// `aup`: the school's acceptable use policies, one versioned policy per audience.
+const aup = program.command('aup').description('acceptable use policies');
+aup
+  .command('publish <audience> <file>')
+  .description(`publish a new version of the policy for one audience (${AUP_AUDIENCES.join(', ')}) from a markdown file`)
+  .requiredOption('--school <slug>', 'the school')
+  .option('--title <title>', 'the policy title (default: the first "# " heading of the file)')
+  .option('--wording <text>', 'what people agree to', 'I have read and agree to follow this policy')
+  .option('--effective <date>', 'when it takes effect, YYYY-MM-DD (default: today)')
+  .option('--review <date>', 'when it is next reviewed, YYYY-MM-DD (default: a year after it takes effect)')
+  .action(async (audience: string, file: string, options: { school: string; title?: string; wording: string; effective?: string; review?: string }) => {
+    let markdown: string;
+    try {
+      markdown = readFileSync(file, 'utf8');
+    } catch {
+      throw new CliError(`Cannot read ${file}: give the path of the policy's markdown file.`);
+    }
+    const effective = options.effective ?? new Date().toISOString().slice(0, 10);
+    const review = options.review ?? `${Number(effective.slice(0, 4)) + 1}${effective.slice(4)}`;
+    const title = options.title ?? /^#\s+(.+)$/m.exec(markdown)?.[1]?.trim();
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      try {
+        const published = await publishAup(deps, {
+          actor: OPERATOR,
+          schoolId: target.id,
+          policy: { audience, title, markdown, acknowledgementWording: options.wording, effectiveDate: effective, reviewDate: review },
+        });
+        console.log(`Published "${published.title}" for ${published.audience}: version ${published.version}, effective ${published.effectiveDate}, review ${published.reviewDate}.`);
+        console.log(`SHA-256 ${published.sha256}`);
+      } catch (error) {
+        if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${error.fields.map((f) => `  ${f.path}: ${f.message}`).join('\n')}`);
+        throw error;
+      }
+    });
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

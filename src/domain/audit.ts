@@ -20,6 +20,7 @@ export type AuditAction =
   | 'case.notification_sent'
   | 'case.urgent_unacknowledged'
   | 'school.case_channel_set'
+  | 'aup.published'
   | 'school.created'
   | 'person.created'
   | 'person.updated'

@@ -2,6 +2,7 @@ import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { StoredEmail } from './email-report.ts';
+import type { AupAudience, AupPolicyVersion } from './aup.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 
@@ -206,6 +207,15 @@ export interface MailboxAdmin {
   sendMessage(tenantId: string, message: { from: string; to: string[]; subject: string; body: string }): Promise<void>;
 }
 
+export interface AupPolicyRepository {
+  /** The newest version for the audience (the one people sign), if any. */
+  current(schoolId: string, audience: AupAudience): Promise<AupPolicyVersion | undefined>;
+  get(schoolId: string, policyId: string): Promise<AupPolicyVersion | undefined>;
+  list(schoolId: string): Promise<AupPolicyVersion[]>;
+  /** Adds a version; a second version with the same number for the audience is refused by the store. */
+  insert(policy: AupPolicyVersion): Promise<void>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
@@ -217,6 +227,7 @@ export interface StorageTx {
   outbox: Outbox;
   chat: ChatRepository;
   emails: EmailRepository;
+  aupPolicies: AupPolicyRepository;
 }
 
 export interface OutboxClaimOptions {

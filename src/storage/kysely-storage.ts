@@ -6,10 +6,12 @@ import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
 import type { StoredEmail } from '../domain/email-report.ts';
+import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
   AuditLog,
   ChatRepository,
   EmailRepository,
+  AupPolicyRepository,
   AuditVerification,
   CaseFilter,
   CaseHeader,
@@ -32,7 +34,7 @@ import type {
 import type { Role } from '../domain/roles.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { migrationProvider } from './migrations.ts';
-import type { CasesTable, ChatCaseCardsTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
+import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -93,6 +95,7 @@ export class KyselyStorage implements Storage {
       outbox: new KyselyOutbox(db),
       chat: new KyselyChat(db),
       emails: new KyselyEmails(db, this.#cipher),
+      aupPolicies: new KyselyAupPolicies(db),
     };
   }
 
@@ -702,6 +705,63 @@ function toCaseCard(row: ChatCaseCardsTable): CaseCardRecord {
     ...(row.failure ? { failure: row.failure } : {}),
     updatedAt: row.updated_at,
   };
+}
+
+// ---- acceptable use policies ----------------------------------------------------------------------
+
+function toPolicy(row: AupPoliciesTable): AupPolicyVersion {
+  return {
+    id: row.id,
+    schoolId: row.school_id,
+    audience: row.audience as AupAudience,
+    version: Number(row.version),
+    title: row.title,
+    markdown: row.markdown,
+    acknowledgementWording: row.acknowledgement_wording,
+    effectiveDate: row.effective_date,
+    reviewDate: row.review_date,
+    sha256: row.sha256,
+    publishedAt: row.published_at,
+    publishedById: row.published_by_id,
+  };
+}
+
+class KyselyAupPolicies implements AupPolicyRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async current(schoolId: string, audience: AupAudience): Promise<AupPolicyVersion | undefined> {
+    const row = await this.#db.selectFrom('aup_policies').selectAll().where('school_id', '=', schoolId).where('audience', '=', audience).orderBy('version', 'desc').limit(1).executeTakeFirst();
+    return row ? toPolicy(row) : undefined;
+  }
+  async get(schoolId: string, policyId: string): Promise<AupPolicyVersion | undefined> {
+    const row = await this.#db.selectFrom('aup_policies').selectAll().where('school_id', '=', schoolId).where('id', '=', policyId).executeTakeFirst();
+    return row ? toPolicy(row) : undefined;
+  }
+  async list(schoolId: string): Promise<AupPolicyVersion[]> {
+    const rows = await this.#db.selectFrom('aup_policies').selectAll().where('school_id', '=', schoolId).orderBy('audience').orderBy('version').execute();
+    return rows.map(toPolicy);
+  }
+  async insert(policy: AupPolicyVersion): Promise<void> {
+    await this.#db
+      .insertInto('aup_policies')
+      .values({
+        id: policy.id,
+        school_id: policy.schoolId,
+        audience: policy.audience,
+        version: policy.version,
+        title: policy.title,
+        markdown: policy.markdown,
+        acknowledgement_wording: policy.acknowledgementWording,
+        effective_date: policy.effectiveDate,
+        review_date: policy.reviewDate,
+        sha256: policy.sha256,
+        published_at: policy.publishedAt,
+        published_by_id: policy.publishedById,
+      })
+      .execute();
+  }
 }
 
 // ---- reported emails ----------------------------------------------------------------------------

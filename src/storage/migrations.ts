@@ -206,6 +206,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('email_messages_case').on('email_messages').columns(['school_id', 'case_id']).execute();
     },
   },
+  '0004_aup_policies': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('aup_policies')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('markdown', 'text', (c) => c.notNull())
+        .addColumn('acknowledgement_wording', 'text', (c) => c.notNull())
+        .addColumn('effective_date', 'text', (c) => c.notNull())
+        .addColumn('review_date', 'text', (c) => c.notNull())
+        .addColumn('sha256', 'text', (c) => c.notNull())
+        .addColumn('published_at', 'text', (c) => c.notNull())
+        .addColumn('published_by_id', 'text')
+        .addUniqueConstraint('aup_policies_version', ['school_id', 'audience', 'version'])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -162,6 +162,22 @@ export interface EmailMessagesTable {
   expires_at: string;
 }
 
+export interface AupPoliciesTable {
+  id: string;
+  school_id: string;
+  audience: string;
+  version: number;
+  title: string;
+  /** Policies are published documents, not special-category data: stored as written (canonical form). */
+  markdown: string;
+  acknowledgement_wording: string;
+  effective_date: string;
+  review_date: string;
+  sha256: string;
+  published_at: string;
+  published_by_id: string | null;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -178,4 +194,5 @@ export interface Database {
   chat_users: ChatUsersTable;
   chat_case_cards: ChatCaseCardsTable;
   email_messages: EmailMessagesTable;
+  aup_policies: AupPoliciesTable;
 }

@@ -22,6 +22,24 @@ async function cli(dataDir: string, ...args: string[]): Promise<{ code: number; 
 describe('dsl-desk CLI', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-'));
 
+  test('aup publish: versions with their SHA-256, and a clear refusal of bad input', async () => {
+    const aupDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-aup-'));
+    await cli(aupDir, 'school', 'add', '--name', 'Aup Primary', '--slug', 'aup-primary');
+    const sample = resolve(__dirname, '../../samples/aup/staff-aup.md');
+    const first = await cli(aupDir, 'aup', 'publish', 'staff', sample, '--school', 'aup-primary', '--effective', '2026-09-01');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/Published "Staff Acceptable Use Policy" for staff: version 1, effective 2026-09-01, review 2027-09-01/);
+    expect(first.stdout).toMatch(/SHA-256 [0-9a-f]{64}/);
+    const same = await cli(aupDir, 'aup', 'publish', 'staff', sample, '--school', 'aup-primary');
+    expect(same.code).toBe(1);
+    expect(same.stderr).toMatch(/same as version 1/);
+    const bad = await cli(aupDir, 'aup', 'publish', 'pupils', sample, '--school', 'aup-primary');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/audience: audience must be one of: staff, supply/);
+    const missing = await cli(aupDir, 'aup', 'publish', 'staff', join(aupDir, 'nope.md'), '--school', 'aup-primary');
+    expect(missing.stderr).toMatch(/Cannot read/);
+  });
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');

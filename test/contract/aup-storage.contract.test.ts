@@ -1,0 +1,64 @@
+import type { AppDeps } from '../../src/app/deps.ts';
+import { OPERATOR } from '../../src/app/deps.ts';
+import { publishAup } from '../../src/app/publish-aup.ts';
+import { policySha256 } from '../../src/domain/aup.ts';
+import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
+import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
+
+const policy = (markdown: string, audience = 'staff') => ({
+  audience,
+  title: 'Staff Acceptable Use Policy',
+  markdown,
+  acknowledgementWording: 'I have read and agree to follow this policy',
+  effectiveDate: '2026-09-01',
+  reviewDate: '2027-09-01',
+});
+
+describe.each(enginesUnderTest())('acceptable use policies on %s', (engine) => {
+  let db: TestStorage;
+  let deps: AppDeps;
+  let a: SeededSchool;
+  let b: SeededSchool;
+  beforeEach(async () => {
+    db = await createTestStorage(engine);
+    deps = depsFor(db.storage);
+    a = await seedSchool(deps, 'oakfield');
+    b = await seedSchool(deps, 'elmwood');
+  });
+  afterEach(async () => {
+    await db.cleanup();
+  });
+
+  test('versions count up per school and audience; old versions never change; each publication is audited', async () => {
+    const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const v2 = await publishAup(deps, { actor: a.dsl, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\nLock your screen.\n') });
+    const visitors = await publishAup(deps, { actor: OPERATOR, schoolId: a.school.id, policy: policy('# Visitors\n\nWi-Fi is for school business.\n', 'visitor') });
+    const other = await publishAup(deps, { actor: b.head, schoolId: b.school.id, policy: policy('# AUP\n\nElmwood rules.\n') });
+    expect([v1.version, v2.version, visitors.version, other.version]).toEqual([1, 2, 1, 1]);
+    const stored = await db.storage.read((r) => r.aupPolicies.get(a.school.id, v1.id));
+    expect(stored).toEqual(v1);
+    expect(stored!.sha256).toBe(policySha256('# AUP\n\nKeep passwords private.\n'));
+    expect((await db.storage.read((r) => r.aupPolicies.current(a.school.id, 'staff')))!.id).toBe(v2.id);
+    expect(await db.storage.read((r) => r.aupPolicies.get(b.school.id, v1.id))).toBeUndefined();
+    const audit = await db.raw(`select action, policy_id from audit_events where action = 'aup.published' order by seq`);
+    expect(audit.map((row) => row.policy_id)).toEqual(expect.arrayContaining([v1.id, v2.id, visitors.id]));
+    const verification = await db.storage.verifyAudit();
+    expect(verification.firstBreak).toBeUndefined();
+  });
+
+  test('only admins, the head and the DSL publish; bad input lists what to fix; the same text twice is refused', async () => {
+    await expect(publishAup(deps, { actor: a.staff, schoolId: a.school.id, policy: policy('# AUP\n') })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(publishAup(deps, { actor: a.admin, schoolId: b.school.id, policy: policy('# AUP\n') })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: { ...policy('# AUP\n'), audience: 'pupils', title: '' } })).rejects.toMatchObject({
+      code: 'invalid_input',
+      fields: expect.arrayContaining([expect.objectContaining({ path: 'audience' }), expect.objectContaining({ path: 'title' })]),
+    });
+    await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nOne rule.\n') });
+    await expect(publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\r\n\r\nOne rule.   \r\n') })).rejects.toMatchObject({ code: 'conflict' });
+  });
+
+  test('two publishers at once get consecutive versions', async () => {
+    const results = await Promise.all([1, 2, 3].map((n) => publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy(`# AUP\n\nRule ${n}.\n`) })));
+    expect(results.map((r) => r.version).sort()).toEqual([1, 2, 3]);
+  });
+});
