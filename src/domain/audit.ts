@@ -21,6 +21,7 @@ export type AuditAction =
   | 'case.urgent_unacknowledged'
   | 'school.case_channel_set'
   | 'aup.published'
+  | 'aup.acknowledged'
   | 'school.created'
   | 'person.created'
   | 'person.updated'

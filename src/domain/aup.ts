@@ -113,3 +113,41 @@ export function audienceFor(facts: DirectoryFacts, rules: AudienceRules, overrid
   }
   return rules.defaultAudience;
 }
+
+/** Where a signature was given. */
+export const SIGNING_SURFACES = ['teams', 'google_chat', 'web_link'] as const;
+export type SigningSurface = (typeof SIGNING_SURFACES)[number];
+
+/**
+ * A signature: who (the directory identity, and the name they typed), what (the exact version, its hash
+ * and the wording they agreed to), when (server UTC) and how (the surface; for a web page, IP and browser).
+ */
+export interface AupAcknowledgement {
+  id: string;
+  schoolId: string;
+  /** The person in our records; null for someone signing through a one-time link without an account. */
+  personId: string | null;
+  policyId: string;
+  policyVersion: number;
+  audience: AupAudience;
+  sha256: string;
+  wording: string;
+  typedName: string;
+  typedEmail?: string;
+  surface: SigningSurface;
+  directoryIdentity?: { provider: 'entra' | 'google'; tenantId: string; objectId: string; userPrincipalName?: string };
+  ipAddress?: string;
+  userAgent?: string;
+  signedAt: string;
+}
+
+export const signatureInputSchema = z.strictObject({
+  agreed: z.literal(true, { message: 'Tick "I have read and agree to follow this policy" to sign.' }),
+  typedName: z
+    .string({ message: 'Type your full name to sign.' })
+    .trim()
+    .min(2, 'Type your full name to sign.')
+    .max(200, 'Keep your name under 200 characters.'),
+  typedEmail: z.email({ message: 'Give a valid email address.' }).optional(),
+});
+export type SignatureInput = z.infer<typeof signatureInputSchema>;

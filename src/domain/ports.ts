@@ -2,7 +2,7 @@ import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { StoredEmail } from './email-report.ts';
-import type { AupAudience, AupPolicyVersion } from './aup.ts';
+import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 
@@ -216,6 +216,13 @@ export interface AupPolicyRepository {
   insert(policy: AupPolicyVersion): Promise<void>;
 }
 
+export interface AupAcknowledgementRepository {
+  /** Records a signature; a person's second signature of the same version returns the first instead. */
+  insert(acknowledgement: AupAcknowledgement): Promise<AupAcknowledgement>;
+  forPerson(schoolId: string, personId: string): Promise<AupAcknowledgement[]>;
+  forPolicy(schoolId: string, policyId: string): Promise<AupAcknowledgement[]>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
@@ -228,6 +235,7 @@ export interface StorageTx {
   chat: ChatRepository;
   emails: EmailRepository;
   aupPolicies: AupPolicyRepository;
+  aupAcknowledgements: AupAcknowledgementRepository;
 }
 
 export interface OutboxClaimOptions {

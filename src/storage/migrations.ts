@@ -226,6 +226,21 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005_aup_acknowledgements': {
+    async up(db: Kysely<any>) {
+      await db.schema
+        .createTable('aup_acknowledgements')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text')
+        .addColumn('policy_id', 'text', (c) => c.notNull().references('aup_policies.id'))
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addColumn('signed_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('aup_acknowledgements_once', ['school_id', 'person_id', 'policy_id'])
+        .execute();
+      await db.schema.createIndex('aup_acknowledgements_policy').on('aup_acknowledgements').columns(['school_id', 'policy_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -178,6 +178,16 @@ export interface AupPoliciesTable {
   published_by_id: string | null;
 }
 
+export interface AupAcknowledgementsTable {
+  id: string;
+  school_id: string;
+  person_id: string | null;
+  policy_id: string;
+  /** The whole signature record as JSON (names, identity, IP): sealed like case details. */
+  record: string;
+  signed_at: string;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -195,4 +205,5 @@ export interface Database {
   chat_case_cards: ChatCaseCardsTable;
   email_messages: EmailMessagesTable;
   aup_policies: AupPoliciesTable;
+  aup_acknowledgements: AupAcknowledgementsTable;
 }

@@ -1,6 +1,7 @@
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
+import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
 import { policySha256 } from '../../src/domain/aup.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
@@ -60,5 +61,30 @@ describe.each(enginesUnderTest())('acceptable use policies on %s', (engine) => {
   test('two publishers at once get consecutive versions', async () => {
     const results = await Promise.all([1, 2, 3].map((n) => publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy(`# AUP\n\nRule ${n}.\n`) })));
     expect(results.map((r) => r.version).sort()).toEqual([1, 2, 3]);
+  });
+
+  test('a signature records who, what, when and how, sealed; signing twice keeps the first; an old version is refused', async () => {
+    const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const identity = { provider: 'entra' as const, tenantId: 'tenant-oak', objectId: 'oid-staff', userPrincipalName: 'staff@oakfield.example.org' };
+    const first = await acknowledgeAup(deps, { actor: a.staff, policyId: v1.id, signature: { agreed: true, typedName: 'Sam Teacher' }, surface: 'teams', directoryIdentity: identity });
+    expect(first.alreadySigned).toBe(false);
+    expect(first.acknowledgement).toMatchObject({ personId: a.staff.personId, policyVersion: 1, sha256: v1.sha256, wording: 'I have read and agree to follow this policy', typedName: 'Sam Teacher', surface: 'teams', directoryIdentity: identity });
+    const again = await acknowledgeAup(deps, { actor: a.staff, policyId: v1.id, signature: { agreed: true, typedName: 'Samuel Teacher' }, surface: 'teams' });
+    expect(again).toMatchObject({ alreadySigned: true, acknowledgement: { id: first.acknowledgement.id, typedName: 'Sam Teacher' } });
+    expect(await db.dump('aup_acknowledgements')).not.toContain('Sam Teacher');
+
+    await expect(acknowledgeAup(deps, { actor: a.staff2, policyId: v1.id, signature: { agreed: false, typedName: '' }, surface: 'web_link' })).rejects.toMatchObject({
+      code: 'invalid_input',
+      fields: expect.arrayContaining([expect.objectContaining({ path: 'agreed' }), expect.objectContaining({ path: 'typedName' })]),
+    });
+    const v2 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\nLock your screen.\n') });
+    await expect(acknowledgeAup(deps, { actor: a.staff2, policyId: v1.id, signature: { agreed: true, typedName: 'Alex Teacher' }, surface: 'teams' })).rejects.toMatchObject({ code: 'conflict', userMessage: expect.stringContaining('version 2') });
+    await acknowledgeAup(deps, { actor: a.staff2, policyId: v2.id, signature: { agreed: true, typedName: 'Alex Teacher' }, surface: 'web_link', ipAddress: '192.0.2.10', userAgent: 'Mozilla/5.0' });
+    expect((await db.storage.read((r) => r.aupAcknowledgements.forPolicy(a.school.id, v2.id))).map((ack) => ack.typedName)).toEqual(['Alex Teacher']);
+    expect((await db.storage.read((r) => r.aupAcknowledgements.forPerson(a.school.id, a.staff.personId))).map((ack) => ack.policyVersion)).toEqual([1]);
+    const audit = await db.raw(`select policy_id from audit_events where action = 'aup.acknowledged' order by seq`);
+    expect(audit.map((row) => row.policy_id)).toEqual([v1.id, v2.id]);
+    // Another school cannot sign this school's policy.
+    await expect(acknowledgeAup(deps, { actor: b.staff, policyId: v2.id, signature: { agreed: true, typedName: 'Sam Other' }, surface: 'teams' })).rejects.toMatchObject({ code: 'not_found' });
   });
 });
