@@ -2,6 +2,7 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
 import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
+import { getSignatureForCertificate } from '../../src/app/get-signature-certificate.ts';
 import { policySha256 } from '../../src/domain/aup.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
@@ -84,6 +85,12 @@ describe.each(enginesUnderTest())('acceptable use policies on %s', (engine) => {
     expect((await db.storage.read((r) => r.aupAcknowledgements.forPerson(a.school.id, a.staff.personId))).map((ack) => ack.policyVersion)).toEqual([1]);
     const audit = await db.raw(`select policy_id from audit_events where action = 'aup.acknowledged' order by seq`);
     expect(audit.map((row) => row.policy_id)).toEqual([v1.id, v2.id]);
+    // The certificate's facts: for the signer and the school's admins, nobody else.
+    const forSigner = await getSignatureForCertificate(deps, { actor: a.staff, acknowledgementId: first.acknowledgement.id, policyId: v1.id });
+    expect(forSigner).toMatchObject({ schoolName: 'oakfield Primary', signerName: 'Sam Teacher', policy: { version: 1 } });
+    await expect(getSignatureForCertificate(deps, { actor: a.admin, acknowledgementId: first.acknowledgement.id, policyId: v1.id })).resolves.toBeDefined();
+    await expect(getSignatureForCertificate(deps, { actor: a.staff2, acknowledgementId: first.acknowledgement.id, policyId: v1.id })).rejects.toMatchObject({ code: 'forbidden' });
+    await expect(getSignatureForCertificate(deps, { actor: b.admin, acknowledgementId: first.acknowledgement.id, policyId: v1.id })).rejects.toMatchObject({ code: 'not_found' });
     // Another school cannot sign this school's policy.
     await expect(acknowledgeAup(deps, { actor: b.staff, policyId: v2.id, signature: { agreed: true, typedName: 'Sam Other' }, surface: 'teams' })).rejects.toMatchObject({ code: 'not_found' });
   });
