@@ -5,6 +5,7 @@ import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
 const SURFACE_LABELS: Record<AupAcknowledgement['surface'], string> = {
   teams: 'Microsoft Teams (DSL Desk card)',
   google_chat: 'Google Chat (DSL Desk card)',
+  web: 'DSL Desk signing page (signed in with the school account)',
   web_link: 'DSL Desk signing page (one-time link)',
 };
 

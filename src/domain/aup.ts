@@ -115,7 +115,7 @@ export function audienceFor(facts: DirectoryFacts, rules: AudienceRules, overrid
 }
 
 /** Where a signature was given. */
-export const SIGNING_SURFACES = ['teams', 'google_chat', 'web_link'] as const;
+export const SIGNING_SURFACES = ['teams', 'google_chat', 'web', 'web_link'] as const;
 export type SigningSurface = (typeof SIGNING_SURFACES)[number];
 
 /**

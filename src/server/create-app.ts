@@ -10,6 +10,7 @@ import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenti
 import type { Logger } from '../logger.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
+import { aupRoutes } from './routes/aup-routes.ts';
 import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
 import { addinPages } from './routes/addin-pages.ts';
@@ -96,7 +97,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const api = express.Router();
   api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps), aupRoutes(deps));
   app.use('/api/v1', api);
   options.mount?.(app);
 
