@@ -14,6 +14,8 @@ import {
   reportRequestSchema,
   roleParamsSchema,
 } from './schemas.ts';
+import { EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
+import { aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const errors = {
@@ -22,6 +24,8 @@ const errors = {
   '404': { description: 'Not found, or not yours to see.', ...json(errorSchema) },
   '429': { description: 'Too many requests; retry after the Retry-After header.', ...json(errorSchema) },
 };
+const emailParams = z.strictObject({ caseId: z.string(), emailId: z.string() });
+const emailReceiptSchema = z.object({ caseId: z.string(), reference: z.string(), receivedAt: z.string(), joinedExisting: z.boolean(), duplicate: z.boolean() });
 const caseIdParam = z.strictObject({ caseId: z.string().meta({ description: 'The case id, or its reference such as CASE-2026-0042.' }) });
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -67,6 +71,79 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           requestParams: { path: caseIdParam },
           requestBody: json(caseActionSchema),
           responses: { '200': { description: 'The case after the action.', ...json(caseDetailSchema) }, '409': { description: 'Not allowed in the case’s current state.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/email-reports': {
+        post: {
+          summary: 'Report an email (the whole message as message/rfc822)',
+          requestParams: {
+            query: z.object({ choice: z.enum(EMAIL_REPORT_CHOICES).optional().meta({ description: 'What the reporter chose; phishing when absent.' }) }),
+            header: z.object({
+              'X-Report-Note': z.string().optional().meta({ description: 'The reporter’s note, percent-encoded (at most 2,000 characters).' }),
+              'Idempotency-Key': z.string().optional().meta({ description: 'Repeats with the same key return the first receipt.' }),
+            }),
+          },
+          requestBody: { content: { 'message/rfc822': { schema: z.string().meta({ format: 'binary', description: 'The .eml, unchanged.' }) } } },
+          responses: {
+            '201': { description: 'Filed (or joined the case of the same message).', ...json(emailReceiptSchema) },
+            '200': { description: 'A repeat of an earlier request.', ...json(emailReceiptSchema) },
+            '413': { description: 'Larger than EMAIL_REPORT_MAX_MB.', ...json(errorSchema) },
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/email-reports/graph': {
+        post: {
+          summary: 'Report an email by its id: DSL Desk fetches it from Microsoft 365 as the reporter (on-behalf-of)',
+          requestBody: json(
+            z.object({
+              itemId: z.string(),
+              internetMessageId: z.string().optional(),
+              mailbox: z.string().optional().meta({ description: 'A shared mailbox such as office@; the reporter’s own when absent.' }),
+              choice: z.enum(EMAIL_REPORT_CHOICES).optional(),
+              note: z.string().optional(),
+            }),
+          ),
+          responses: { '201': { description: 'Filed.', ...json(emailReceiptSchema) }, '403': { description: 'Microsoft 365 says the reporter cannot read that mailbox.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/cases/{caseId}/emails/{emailId}/eml': {
+        get: { summary: 'Download a reported email (DSL roles and IT; audited)', requestParams: { path: emailParams }, responses: { '200': { description: 'The .eml.', content: { 'message/rfc822': { schema: z.string().meta({ format: 'binary' }) } } }, ...errors } },
+      },
+      '/api/v1/cases/{caseId}/emails/{emailId}/remove': {
+        post: { summary: 'Remove every copy from the school’s mailboxes (queued; audited)', requestParams: { path: emailParams }, responses: { '202': { description: 'Queued; the chronology shows the counts.' }, ...errors } },
+      },
+      '/api/v1/cases/{caseId}/emails/{emailId}/forward': {
+        post: {
+          summary: 'Forward unmodified as "Phishing: …" to the security mailbox and/or the NCSC',
+          requestParams: { path: emailParams },
+          requestBody: json(z.object({ to: z.array(z.enum(['security', 'ncsc'])) })),
+          responses: { '200': { description: 'Sent.' }, ...errors },
+        },
+      },
+      '/api/v1/cases/{caseId}/emails/{emailId}/tell-reporters': {
+        post: { summary: 'Tell everyone who reported it the verdict (suspicious-email cases)', requestParams: { path: emailParams }, responses: { '200': { description: 'Queued 1:1 messages.' }, ...errors } },
+      },
+      '/api/v1/aup/policies': {
+        get: { summary: 'The school’s acceptable use policies, every version (without text)', responses: { '200': { description: 'Policies.' }, ...errors } },
+        post: { summary: 'Publish a new version for an audience (admins, head, DSL)', requestBody: json(aupPolicyInputSchema), responses: { '201': { description: 'Published.' }, '409': { description: 'Same text as the current version.', ...json(errorSchema) }, ...errors } },
+      },
+      '/api/v1/aup/policies/{policyId}': {
+        get: { summary: 'One version with its text and SHA-256', requestParams: { path: z.object({ policyId: z.string() }) }, responses: { '200': { description: 'The policy.' }, ...errors } },
+      },
+      '/api/v1/aup/policies/{policyId}/acknowledgements': {
+        post: {
+          summary: 'Sign the current version',
+          requestParams: { path: z.object({ policyId: z.string() }) },
+          requestBody: json(signatureInputSchema),
+          responses: { '201': { description: 'Signed.' }, '200': { description: 'Already signed: the first signature.' }, '409': { description: 'A newer version has replaced this one.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/aup/policies/{policyId}/acknowledgements/{acknowledgementId}/certificate.pdf': {
+        get: {
+          summary: 'A signature’s certificate (the signer and admins)',
+          requestParams: { path: z.object({ policyId: z.string(), acknowledgementId: z.string() }) },
+          responses: { '200': { description: 'The PDF.', content: { 'application/pdf': { schema: z.string().meta({ format: 'binary' }) } } }, ...errors },
         },
       },
       '/api/v1/people': {

@@ -194,6 +194,9 @@ describe.each(enginesUnderTest())('REST API over HTTP on %s', (engine) => {
     const reportRequest = doc.components.schemas.ReportRequest;
     expect(reportRequest.properties.concern.properties.types.items.enum).toContain('grooming');
     expect(reportRequest.properties.concern.additionalProperties).toBe(false);
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/v1/email-reports', '/api/v1/email-reports/graph', '/api/v1/aup/policies', '/api/v1/aup/policies/{policyId}/acknowledgements']));
+    expect(doc.paths['/api/v1/email-reports'].post.requestBody.content).toHaveProperty(['message/rfc822']);
+    expect(doc.paths['/api/v1/aup/policies'].post.requestBody.content['application/json'].schema.properties.audience.enum).toContain('supply');
   });
 
   test('security headers are set', async () => {
