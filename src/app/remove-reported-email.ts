@@ -1,3 +1,4 @@
+import { schoolDomainsOf } from '../analysis/index.ts';
 import { nowIso, type AppDeps } from './deps.ts';
 import { emailForAction, requireMailboxAdmin } from './email-actions.ts';
 import { AppError } from '../domain/errors.ts';
@@ -34,8 +35,7 @@ export async function removeEmailCopies(deps: AppDeps, options: { schoolId: stri
     const email = (await reader.emails.listForCase(schoolId, caseId)).find((e) => e.id === emailId);
     const people = await reader.people.list(schoolId);
     // The school's own mail domains, from its people: a trust's other schools in the same tenant are left alone.
-    const schoolDomains = new Set(people.map((person) => person.email.split('@')[1]?.toLowerCase()).filter((domain): domain is string => Boolean(domain)));
-    return { tenantId: school?.entraTenantId ?? undefined, messageId: email?.analysis.messageId, domains: [...schoolDomains] };
+    return { tenantId: school?.entraTenantId ?? undefined, messageId: email?.analysis.messageId, domains: schoolDomainsOf(people.map((person) => person.email)) };
   });
   if (!tenantId || !messageId) return { found: 0, moved: 0, failed: 0 };
   const { copies, mailboxesSearched, mailboxesFailed } = await admin.findCopies(tenantId, messageId, { domains });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { analyseEmail, type AnalysisContext, type EmailAnalysis } from '../analysis/index.ts';
+import { analyseEmail, schoolDomainsOf, type AnalysisContext, type EmailAnalysis } from '../analysis/index.ts';
 import { concernSchema, type CaseSource } from '../domain/concern.ts';
 import {
   concernTypeForChoice,
@@ -125,7 +125,7 @@ async function analysisContextFor(deps: AppDeps, actor: Actor): Promise<Analysis
     const school = await reader.schools.get(actor.schoolId);
     const people = await reader.people.list(actor.schoolId);
     const reporter = people.find((person) => person.id === actor.personId);
-    const domains = new Set(people.map((person) => person.email.split('@')[1]?.toLowerCase()).filter((domain): domain is string => Boolean(domain)));
+    const domains = new Set(schoolDomainsOf(people.map((person) => person.email)));
     if (school?.googleDomain) domains.add(school.googleDomain.toLowerCase());
     return {
       ...(school ? { schoolName: school.name } : {}),
