@@ -7,10 +7,10 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'src/domain imports only itself, the standard library and zod.',
+      comment: 'src/domain imports only itself, the standard library, zod and luxon (time zones and calendars).',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { pathNot: ['^src/domain/', '^node_modules/zod/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^src/domain/', '^node_modules/(zod|luxon)/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'use-cases-depend-on-domain-only',

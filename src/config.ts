@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
@@ -53,6 +53,11 @@ export const configSchema = z.object({
   REPORT_SENDER_MAILBOX: z.email({ message: 'must be the address of the mailbox DSL Desk sends reports from' }).optional(),
   SECURITY_REPORT_MAILBOX: z.email({ message: 'must be an email address' }).optional(),
   NCSC_REPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('report@phishing.gov.uk'),
+  PUBLIC_URL: z.url({ message: 'must be the address staff open DSL Desk at, such as https://dsldesk.example-school.org.uk' }).optional(),
+  TEAMS_APP_CATALOG_ID: z.string().optional(),
+  TEAMS_SERVICE_URL: url('https://smba.trafficmanager.net/teams/'),
+  AUP_CAMPAIGN_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(30),
+  DIRECTORY_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(15),
 
   GOOGLE_AUDIENCES: list,
   GOOGLE_CERTS_URL: url('https://www.googleapis.com/oauth2/v1/certs'),
@@ -70,6 +75,8 @@ export interface Config {
   dataDir: string;
   databaseUrl: string;
   keyRing: KeyRing;
+  /** Signs the links to policy pages (derived from the current data key, so there is no extra secret to manage). */
+  pageLinkKey: Buffer;
   logLevel: RawConfig['LOG_LEVEL'];
   trustProxy: string | undefined;
   bodyLimit: string;
@@ -90,6 +97,17 @@ export interface Config {
     tenantRequestsPerSecond: number;
   };
   urgentAcknowledgeMinutes: number;
+  /** Where people reach DSL Desk: signing links and "Read the full policy" point here. */
+  publicUrl: string;
+  aup: {
+    /** DSL Desk's Teams app id in the school's app catalog (for installing it for new starters through Graph). */
+    teamsAppCatalogId?: string;
+    /** Where Teams' Bot Connector is for new 1:1 chats, until the school's own is learned from an incoming message. */
+    teamsServiceUrl: string;
+    campaignRequestsPerSecond: number;
+    /** How often the school's directory is read for new starters (0 = never). */
+    directoryPollMinutes: number;
+  };
   emailReports: { maxBytes: number; retentionDays: number };
   emailForwarding: { from?: string; securityMailbox?: string; ncscAddress: string };
   google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
@@ -144,6 +162,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     dataDir,
     databaseUrl,
     keyRing,
+    pageLinkKey: Buffer.from(hkdfSync('sha256', keyRing.keys.get(keyRing.currentKeyId)!, Buffer.alloc(0), 'dsl-desk:aup-page-links', 32)),
     logLevel: raw.LOG_LEVEL,
     trustProxy: raw.TRUST_PROXY,
     bodyLimit: raw.BODY_LIMIT,
@@ -171,6 +190,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
+    publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    aup: {
+      ...(raw.TEAMS_APP_CATALOG_ID ? { teamsAppCatalogId: raw.TEAMS_APP_CATALOG_ID } : {}),
+      teamsServiceUrl: raw.TEAMS_SERVICE_URL,
+      campaignRequestsPerSecond: raw.AUP_CAMPAIGN_REQUESTS_PER_SECOND,
+      directoryPollMinutes: raw.DIRECTORY_POLL_MINUTES,
+    },
     emailReports: { maxBytes: raw.EMAIL_REPORT_MAX_MB * 1024 * 1024, retentionDays: raw.EMAIL_RETENTION_DAYS },
     emailForwarding: {
       ...(raw.REPORT_SENDER_MAILBOX ? { from: raw.REPORT_SENDER_MAILBOX } : {}),

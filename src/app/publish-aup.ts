@@ -1,6 +1,7 @@
 import { aupPolicyInputSchema, newPolicyVersion, type AupPolicyVersion } from '../domain/aup.ts';
 import { AppError, forbidden } from '../domain/errors.ts';
 import { hasAnyRole, type Actor } from '../domain/roles.ts';
+import { startCampaignInTransaction } from './start-aup-campaign.ts';
 import { concurrentChange, nowIso, OPERATOR, retryOnConcurrentChange, type AppDeps, type Operator } from './deps.ts';
 
 /** Who may publish a school's policies: its admins, the headteacher and the DSL (and operators from the CLI). */
@@ -10,7 +11,10 @@ const POLICY_ROLES = ['admin', 'head', 'dsl'] as const;
  * Publishes a new version of the school's policy for one audience. Earlier versions stay exactly as they
  * were: signatures refer to them by id and hash. Two publishers at once get consecutive versions.
  */
-export async function publishAup(deps: AppDeps, options: { actor: Actor | Operator; schoolId: string; policy: unknown }): Promise<AupPolicyVersion> {
+export async function publishAup(
+  deps: AppDeps,
+  options: { actor: Actor | Operator; schoolId: string; policy: unknown; /** Ask everyone in the audience to sign (default); off for seeding. */ startCampaign?: boolean },
+): Promise<AupPolicyVersion> {
   const { actor, schoolId } = options;
   if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, POLICY_ROLES))) {
     throw forbidden('Only the school’s admins, the headteacher and the DSL can publish its acceptable use policies.');
@@ -36,6 +40,9 @@ export async function publishAup(deps: AppDeps, options: { actor: Actor | Operat
         { schoolId, actorId: actor === OPERATOR ? null : actor.personId, action: 'aup.published', policyId: policy.id, detail: { audience: policy.audience, version: policy.version, sha256: policy.sha256 } },
         now,
       );
+      // Everyone in the audience is asked to sign the new version, in the same transaction as the publish:
+      // a version is never published without its campaign, nor a campaign started twice.
+      if (options.startCampaign !== false) await startCampaignInTransaction(deps, tx, { policy, reason: 'published', createdById: actor === OPERATOR ? null : actor.personId });
       return policy;
     }),
   );

@@ -129,6 +129,8 @@ export interface AupAcknowledgement {
   personId: string | null;
   policyId: string;
   policyVersion: number;
+  /** The yearly cycle it counts for: everyone signs again each year, so one signature per version per cycle. */
+  cycle: string;
   audience: AupAudience;
   sha256: string;
   wording: string;
@@ -138,6 +140,8 @@ export interface AupAcknowledgement {
   directoryIdentity?: { provider: 'entra' | 'google'; tenantId: string; objectId: string; userPrincipalName?: string };
   ipAddress?: string;
   userAgent?: string;
+  /** The one-time link it was given through, if any. */
+  signingLinkId?: string;
   signedAt: string;
 }
 

@@ -3,6 +3,7 @@ import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { StoredEmail } from './email-report.ts';
 import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts';
+import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSettings, AupSigningLink } from './aup-delivery.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 
@@ -217,10 +218,65 @@ export interface AupPolicyRepository {
 }
 
 export interface AupAcknowledgementRepository {
-  /** Records a signature; a person's second signature of the same version returns the first instead. */
+  /** Records a signature; a person's second signature of the same version in the same cycle returns the first instead. */
   insert(acknowledgement: AupAcknowledgement): Promise<AupAcknowledgement>;
+  get(schoolId: string, acknowledgementId: string): Promise<AupAcknowledgement | undefined>;
   forPerson(schoolId: string, personId: string): Promise<AupAcknowledgement[]>;
   forPolicy(schoolId: string, policyId: string): Promise<AupAcknowledgement[]>;
+}
+
+export interface AupSettingsRepository {
+  get(schoolId: string): Promise<AupSettings | undefined>;
+  save(schoolId: string, settings: AupSettings, at: string): Promise<void>;
+}
+
+export interface AupProfileRepository {
+  get(schoolId: string, personId: string): Promise<AupProfile | undefined>;
+  list(schoolId: string): Promise<AupProfile[]>;
+  save(profile: AupProfile): Promise<void>;
+}
+
+/** Where reading a school's directory got to: the delta link, so a restart carries on instead of starting over. */
+export interface DirectorySyncState {
+  schoolId: string;
+  provider: 'entra' | 'google';
+  deltaLink: string | null;
+  /** The first full read is a baseline: the people already there are not new starters. */
+  baselineDone: boolean;
+  lastRunAt: string | null;
+  lastError: string | null;
+}
+
+export interface DirectorySyncRepository {
+  get(schoolId: string, provider: DirectorySyncState['provider']): Promise<DirectorySyncState | undefined>;
+  save(state: DirectorySyncState): Promise<void>;
+}
+
+export interface AupDeliveryRepository {
+  get(schoolId: string, personId: string, policyId: string, cycle: string): Promise<AupDelivery | undefined>;
+  /** Adds the deliveries not already there (same person, policy and cycle); returns those added. */
+  insertMissing(deliveries: AupDelivery[]): Promise<AupDelivery[]>;
+  /** Saves a delivery's new state if it is still in `expectedState`; false when someone else moved it on. */
+  update(delivery: AupDelivery, expectedState: AupDeliveryState): Promise<boolean>;
+  listForPolicy(schoolId: string, policyId: string, cycle: string): Promise<AupDelivery[]>;
+  listForCampaign(schoolId: string, campaignId: string): Promise<AupDelivery[]>;
+  listForPerson(schoolId: string, personId: string): Promise<AupDelivery[]>;
+}
+
+export interface AupCampaignRepository {
+  /** Adds a campaign unless one for the same policy, cycle and reason exists; returns the one that stands. */
+  insertIfAbsent(campaign: AupCampaign): Promise<{ campaign: AupCampaign; created: boolean }>;
+  get(schoolId: string, campaignId: string): Promise<AupCampaign | undefined>;
+  list(schoolId: string): Promise<AupCampaign[]>;
+  setRecipients(schoolId: string, campaignId: string, recipients: number): Promise<void>;
+}
+
+export interface AupSigningLinkRepository {
+  insert(link: AupSigningLink, tokenHash: string): Promise<void>;
+  findByTokenHash(tokenHash: string): Promise<AupSigningLink | undefined>;
+  /** Marks the link used by this signature; false when it had already been used (the second of two racing submits). */
+  markUsed(schoolId: string, linkId: string, at: string, acknowledgementId: string): Promise<boolean>;
+  list(schoolId: string): Promise<AupSigningLink[]>;
 }
 
 /** Everything a use case can touch inside one transaction. */
@@ -236,6 +292,12 @@ export interface StorageTx {
   emails: EmailRepository;
   aupPolicies: AupPolicyRepository;
   aupAcknowledgements: AupAcknowledgementRepository;
+  aupSettings: AupSettingsRepository;
+  aupProfiles: AupProfileRepository;
+  aupDeliveries: AupDeliveryRepository;
+  aupCampaigns: AupCampaignRepository;
+  aupSigningLinks: AupSigningLinkRepository;
+  directorySync: DirectorySyncRepository;
 }
 
 export interface OutboxClaimOptions {

@@ -1,18 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEvent, type AuditEventInput, type AuditBreak } from '../domain/audit.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
 import type { StoredEmail } from '../domain/email-report.ts';
-import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from '../domain/aup.ts';
+import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
   AuditLog,
   ChatRepository,
   EmailRepository,
   AupPolicyRepository,
-  AupAcknowledgementRepository,
   AuditVerification,
   CaseFilter,
   CaseHeader,
@@ -34,10 +33,11 @@ import type {
 } from '../domain/ports.ts';
 import type { Role } from '../domain/roles.ts';
 import type { FieldCipher } from './field-cipher.ts';
+import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
-import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, PeopleTable, SchoolsTable } from './schema.ts';
+import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, PeopleTable, SchoolsTable } from './schema.ts';
 
-type Db = Kysely<Database> | Transaction<Database>;
+
 
 /** The parts of a case that are sealed together in `cases.details`. */
 type CaseDetails = Pick<
@@ -97,7 +97,7 @@ export class KyselyStorage implements Storage {
       chat: new KyselyChat(db),
       emails: new KyselyEmails(db, this.#cipher),
       aupPolicies: new KyselyAupPolicies(db),
-      aupAcknowledgements: new KyselyAupAcknowledgements(db, this.#cipher),
+      ...aupRepositories(db, this.#cipher),
     };
   }
 
@@ -763,52 +763,6 @@ class KyselyAupPolicies implements AupPolicyRepository {
         published_by_id: policy.publishedById,
       })
       .execute();
-  }
-}
-
-class KyselyAupAcknowledgements implements AupAcknowledgementRepository {
-  readonly #db: Db;
-  readonly #cipher: FieldCipher;
-  constructor(db: Db, cipher: FieldCipher) {
-    this.#db = db;
-    this.#cipher = cipher;
-  }
-  #context(schoolId: string, id: string): string {
-    return `aup_acknowledgements.record:${schoolId}:${id}`;
-  }
-  #open(row: { id: string; school_id: string; record: string }): AupAcknowledgement {
-    return JSON.parse(this.#cipher.decrypt(row.record, this.#context(row.school_id, row.id))) as AupAcknowledgement;
-  }
-  async insert(acknowledgement: AupAcknowledgement): Promise<AupAcknowledgement> {
-    const result = await this.#db
-      .insertInto('aup_acknowledgements')
-      .values({
-        id: acknowledgement.id,
-        school_id: acknowledgement.schoolId,
-        person_id: acknowledgement.personId,
-        policy_id: acknowledgement.policyId,
-        record: this.#cipher.encrypt(JSON.stringify(acknowledgement), this.#context(acknowledgement.schoolId, acknowledgement.id)),
-        signed_at: acknowledgement.signedAt,
-      })
-      .onConflict((oc) => oc.columns(['school_id', 'person_id', 'policy_id']).doNothing())
-      .executeTakeFirst();
-    if (Number(result.numInsertedOrUpdatedRows ?? 0) > 0 || acknowledgement.personId === null) return acknowledgement;
-    const earlier = await this.#db
-      .selectFrom('aup_acknowledgements')
-      .select(['id', 'school_id', 'record'])
-      .where('school_id', '=', acknowledgement.schoolId)
-      .where('person_id', '=', acknowledgement.personId)
-      .where('policy_id', '=', acknowledgement.policyId)
-      .executeTakeFirstOrThrow();
-    return this.#open(earlier);
-  }
-  async forPerson(schoolId: string, personId: string): Promise<AupAcknowledgement[]> {
-    const rows = await this.#db.selectFrom('aup_acknowledgements').select(['id', 'school_id', 'record']).where('school_id', '=', schoolId).where('person_id', '=', personId).orderBy('signed_at').execute();
-    return rows.map((row) => this.#open(row));
-  }
-  async forPolicy(schoolId: string, policyId: string): Promise<AupAcknowledgement[]> {
-    const rows = await this.#db.selectFrom('aup_acknowledgements').select(['id', 'school_id', 'record']).where('school_id', '=', schoolId).where('policy_id', '=', policyId).orderBy('signed_at').execute();
-    return rows.map((row) => this.#open(row));
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 /**
@@ -239,6 +239,115 @@ const migrations: Record<string, Migration> = {
         .addUniqueConstraint('aup_acknowledgements_once', ['school_id', 'person_id', 'policy_id'])
         .execute();
       await db.schema.createIndex('aup_acknowledgements_policy').on('aup_acknowledgements').columns(['school_id', 'policy_id']).execute();
+    },
+  },
+  '0006_aup_delivery': {
+    async up(db: Kysely<any>) {
+      // Signatures now count per yearly cycle (everyone signs again each year): rebuild the table with the
+      // cycle in its uniqueness. Rows signed before carry the empty cycle. Ids and sealed records are copied
+      // unchanged, so every certificate still opens.
+      await db.schema
+        .createTable('aup_signatures')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text')
+        .addColumn('policy_id', 'text', (c) => c.notNull().references('aup_policies.id'))
+        .addColumn('cycle', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addColumn('signed_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('aup_signatures_once_per_cycle', ['school_id', 'person_id', 'policy_id', 'cycle'])
+        .execute();
+      await sql`insert into aup_signatures (id, school_id, person_id, policy_id, cycle, record, signed_at)
+                select id, school_id, person_id, policy_id, '', record, signed_at from aup_acknowledgements`.execute(db);
+      await db.schema.dropTable('aup_acknowledgements').execute();
+      await db.schema.createIndex('aup_signatures_policy').on('aup_signatures').columns(['school_id', 'policy_id']).execute();
+      await db.schema.createIndex('aup_signatures_person').on('aup_signatures').columns(['school_id', 'person_id']).execute();
+
+      await db.schema
+        .createTable('aup_settings')
+        .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
+        .addColumn('settings', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('aup_profiles')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('directory', 'text', (c) => c.notNull())
+        .addColumn('audience_override', 'text')
+        .addColumn('start_date', 'text')
+        .addColumn('line_manager_id', 'text')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('aup_profiles_pk', ['school_id', 'person_id'])
+        .execute();
+
+      await db.schema
+        .createTable('directory_sync')
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('delta_link', 'text')
+        .addColumn('baseline_done', 'integer', (c) => c.notNull())
+        .addColumn('last_run_at', 'text')
+        .addColumn('last_error', 'text')
+        .addPrimaryKeyConstraint('directory_sync_pk', ['school_id', 'provider'])
+        .execute();
+
+      await db.schema
+        .createTable('aup_campaigns')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('policy_id', 'text', (c) => c.notNull().references('aup_policies.id'))
+        .addColumn('cycle', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('recipients', 'integer', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('created_by_id', 'text')
+        .addUniqueConstraint('aup_campaigns_once', ['school_id', 'policy_id', 'cycle', 'reason'])
+        .execute();
+
+      await db.schema
+        .createTable('aup_deliveries')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('person_id', 'text', (c) => c.notNull().references('people.id'))
+        .addColumn('policy_id', 'text', (c) => c.notNull().references('aup_policies.id'))
+        .addColumn('cycle', 'text', (c) => c.notNull())
+        .addColumn('campaign_id', 'text')
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('channel', 'text')
+        .addColumn('failure_code', 'text')
+        .addColumn('failure_reason', 'text')
+        .addColumn('conversation_id', 'text')
+        .addColumn('activity_id', 'text')
+        .addColumn('sent_at', 'text')
+        .addColumn('signed_at', 'text')
+        .addColumn('reminders_sent', 'integer', (c) => c.notNull())
+        .addColumn('escalated_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('aup_deliveries_pk', ['school_id', 'person_id', 'policy_id', 'cycle'])
+        .execute();
+      await db.schema.createIndex('aup_deliveries_policy').on('aup_deliveries').columns(['school_id', 'policy_id', 'cycle']).execute();
+      await db.schema.createIndex('aup_deliveries_campaign').on('aup_deliveries').columns(['school_id', 'campaign_id']).execute();
+
+      await db.schema
+        .createTable('aup_signing_links')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('audience', 'text', (c) => c.notNull())
+        .addColumn('intended_for', 'text', (c) => c.notNull())
+        .addColumn('email', 'text')
+        .addColumn('person_id', 'text')
+        .addColumn('created_by_id', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .addColumn('acknowledgement_id', 'text')
+        .execute();
+      await db.schema.createIndex('aup_signing_links_school').on('aup_signing_links').columns(['school_id', 'created_at']).execute();
     },
   },
 };

@@ -1,3 +1,5 @@
+import type { Kysely, Transaction } from 'kysely';
+
 /**
  * Table shapes shared by both engines. Timestamps are ISO-8601 UTC strings and flags are 0/1 integers
  * in both, so the one query layer behaves the same on SQLite and PostgreSQL.
@@ -178,14 +180,91 @@ export interface AupPoliciesTable {
   published_by_id: string | null;
 }
 
-export interface AupAcknowledgementsTable {
+export interface AupSignaturesTable {
   id: string;
   school_id: string;
   person_id: string | null;
   policy_id: string;
+  cycle: string;
   /** The whole signature record as JSON (names, identity, IP): sealed like case details. */
   record: string;
   signed_at: string;
+}
+
+export interface AupSettingsTable {
+  school_id: string;
+  /** The school's AUP settings as JSON (rules, reminder days, school day): configuration, not personal data. */
+  settings: string;
+  updated_at: string;
+}
+
+export interface AupProfilesTable {
+  school_id: string;
+  person_id: string;
+  /** Directory facts as JSON (department, job title, groups, UPN): staff records, not special-category data. */
+  directory: string;
+  audience_override: string | null;
+  start_date: string | null;
+  line_manager_id: string | null;
+  source: string;
+  updated_at: string;
+}
+
+export interface DirectorySyncTable {
+  school_id: string;
+  provider: string;
+  delta_link: string | null;
+  baseline_done: number;
+  last_run_at: string | null;
+  last_error: string | null;
+}
+
+export interface AupCampaignsTable {
+  id: string;
+  school_id: string;
+  policy_id: string;
+  cycle: string;
+  reason: string;
+  recipients: number;
+  created_at: string;
+  created_by_id: string | null;
+}
+
+export interface AupDeliveriesTable {
+  school_id: string;
+  person_id: string;
+  policy_id: string;
+  cycle: string;
+  campaign_id: string | null;
+  reason: string;
+  state: string;
+  channel: string | null;
+  failure_code: string | null;
+  failure_reason: string | null;
+  conversation_id: string | null;
+  activity_id: string | null;
+  sent_at: string | null;
+  signed_at: string | null;
+  reminders_sent: number;
+  escalated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AupSigningLinksTable {
+  id: string;
+  school_id: string;
+  /** SHA-256 of the link's random token: the token itself is never stored. */
+  token_hash: string;
+  audience: string;
+  intended_for: string;
+  email: string | null;
+  person_id: string | null;
+  created_by_id: string | null;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  acknowledgement_id: string | null;
 }
 
 export interface Database {
@@ -205,5 +284,14 @@ export interface Database {
   chat_case_cards: ChatCaseCardsTable;
   email_messages: EmailMessagesTable;
   aup_policies: AupPoliciesTable;
-  aup_acknowledgements: AupAcknowledgementsTable;
+  aup_signatures: AupSignaturesTable;
+  aup_settings: AupSettingsTable;
+  aup_profiles: AupProfilesTable;
+  directory_sync: DirectorySyncTable;
+  aup_campaigns: AupCampaignsTable;
+  aup_deliveries: AupDeliveriesTable;
+  aup_signing_links: AupSigningLinksTable;
 }
+
+/** The database or a transaction on it: repositories work the same on either. */
+export type Db = Kysely<Database> | Transaction<Database>;

@@ -72,7 +72,7 @@ describe.each(enginesUnderTest())('acceptable use policies on %s', (engine) => {
     expect(first.acknowledgement).toMatchObject({ personId: a.staff.personId, policyVersion: 1, sha256: v1.sha256, wording: 'I have read and agree to follow this policy', typedName: 'Sam Teacher', surface: 'teams', directoryIdentity: identity });
     const again = await acknowledgeAup(deps, { actor: a.staff, policyId: v1.id, signature: { agreed: true, typedName: 'Samuel Teacher' }, surface: 'teams' });
     expect(again).toMatchObject({ alreadySigned: true, acknowledgement: { id: first.acknowledgement.id, typedName: 'Sam Teacher' } });
-    expect(await db.dump('aup_acknowledgements')).not.toContain('Sam Teacher');
+    expect(await db.dump('aup_signatures')).not.toContain('Sam Teacher');
 
     await expect(acknowledgeAup(deps, { actor: a.staff2, policyId: v1.id, signature: { agreed: false, typedName: '' }, surface: 'web_link' })).rejects.toMatchObject({
       code: 'invalid_input',

@@ -14,6 +14,7 @@ describe('signature certificate', () => {
         personId: 'p',
         policyId: 'pol',
         policyVersion: 3,
+        cycle: '2026',
         audience: 'staff',
         sha256,
         wording: 'I have read and agree to follow this policy',

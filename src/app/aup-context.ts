@@ -1,0 +1,33 @@
+import { audienceFor, type AupAudience } from '../domain/aup.ts';
+import { DEFAULT_AUP_SETTINGS, type AupProfile, type AupSettings } from '../domain/aup-delivery.ts';
+import { DEFAULT_SERVICE_ACCOUNT_PATTERNS } from '../domain/directory.ts';
+import { acknowledgementCycle, type SchoolDay } from '../domain/school-calendar.ts';
+import type { Role } from '../domain/roles.ts';
+import type { School, StorageTx } from '../domain/ports.ts';
+
+/** Who manages a school's policies, links, settings and campaigns: its admins (the office), the head and the DSL. */
+export const AUP_MANAGER_ROLES: readonly Role[] = ['admin', 'head', 'dsl'];
+
+export function defaultAupSettings(): AupSettings {
+  return { ...structuredClone(DEFAULT_AUP_SETTINGS), serviceAccountPatterns: [...DEFAULT_SERVICE_ACCOUNT_PATTERNS] };
+}
+
+/** The school's AUP settings, or the defaults until it saves its own. */
+export async function aupSettingsFor(reader: Pick<StorageTx, 'aupSettings'>, schoolId: string): Promise<AupSettings> {
+  return (await reader.aupSettings.get(schoolId)) ?? defaultAupSettings();
+}
+
+/** The school day in the school's own time zone, for reminders and deadlines. */
+export function schoolDayOf(school: Pick<School, 'timeZone'>, settings: Pick<AupSettings, 'schoolDay'>): SchoolDay {
+  return { timeZone: school.timeZone, ...settings.schoolDay };
+}
+
+/** The yearly cycle `at` falls in, for this school. */
+export function cycleAt(at: Date, school: Pick<School, 'timeZone'>, settings: Pick<AupSettings, 'reacknowledgeOn'>): string {
+  return acknowledgementCycle(at, settings.reacknowledgeOn, school.timeZone);
+}
+
+/** Which audience a person signs for: the office's override, else the school's rules on their directory facts. */
+export function audienceOfProfile(profile: Pick<AupProfile, 'directory' | 'audienceOverride'> | undefined, settings: Pick<AupSettings, 'audienceRules'>): AupAudience {
+  return audienceFor(profile?.directory ?? {}, settings.audienceRules, profile?.audienceOverride ?? null);
+}

@@ -1,0 +1,68 @@
+import type { AupDelivery } from '../domain/aup-delivery.ts';
+import type { StorageTx } from '../domain/ports.ts';
+
+/**
+ * The outbox messages that get policies signed. Ids only: the handler loads the person and the policy when
+ * it runs. The dedupe keys are the restart guarantee: a campaign started twice, or a watcher that sees a
+ * new starter twice, leaves one message per person, version and cycle.
+ */
+export const AUP_OUTBOX_KINDS = {
+  /** Send the policy card (or, failing chat, a one-time link by email) to one person. */
+  deliver: 'aup.deliver',
+  /** Remind one person who has not signed yet. */
+  remind: 'aup.remind',
+  /** Their start date is near and they have not signed: tell the headteacher and their line manager. */
+  escalate: 'aup.escalate',
+} as const;
+
+export interface DeliveryKey {
+  schoolId: string;
+  personId: string;
+  policyId: string;
+  cycle: string;
+}
+
+export function deliveryKeyOf(message: { schoolId: string; payload: Record<string, unknown> }): DeliveryKey {
+  return { schoolId: message.schoolId, personId: String(message.payload.personId), policyId: String(message.payload.policyId), cycle: String(message.payload.cycle) };
+}
+
+export async function enqueueDeliveries(tx: StorageTx, deliveries: readonly AupDelivery[], now: string): Promise<void> {
+  for (const delivery of deliveries) {
+    await tx.outbox.enqueue(
+      {
+        schoolId: delivery.schoolId,
+        kind: AUP_OUTBOX_KINDS.deliver,
+        payload: { personId: delivery.personId, policyId: delivery.policyId, cycle: delivery.cycle },
+        dedupeKey: `${AUP_OUTBOX_KINDS.deliver}:${delivery.policyId}:${delivery.cycle}:${delivery.personId}`,
+      },
+      now,
+    );
+  }
+}
+
+export async function enqueueReminder(tx: StorageTx, key: DeliveryKey, n: number, at: Date, now: string): Promise<void> {
+  await tx.outbox.enqueue(
+    {
+      schoolId: key.schoolId,
+      kind: AUP_OUTBOX_KINDS.remind,
+      payload: { personId: key.personId, policyId: key.policyId, cycle: key.cycle, n },
+      dedupeKey: `${AUP_OUTBOX_KINDS.remind}:${key.policyId}:${key.cycle}:${key.personId}:${n}`,
+      runAfter: at.toISOString(),
+    },
+    now,
+  );
+}
+
+export async function enqueueEscalation(tx: StorageTx, key: DeliveryKey, startDate: string, at: Date, now: string): Promise<void> {
+  await tx.outbox.enqueue(
+    {
+      schoolId: key.schoolId,
+      kind: AUP_OUTBOX_KINDS.escalate,
+      payload: { personId: key.personId, policyId: key.policyId, cycle: key.cycle, startDate },
+      // A changed start date is a new escalation; the handler checks the date is still the person's.
+      dedupeKey: `${AUP_OUTBOX_KINDS.escalate}:${key.policyId}:${key.cycle}:${key.personId}:${startDate}`,
+      runAfter: at.toISOString(),
+    },
+    now,
+  );
+}
