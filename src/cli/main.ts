@@ -1,4 +1,4 @@
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse } from 'csv-parse';
@@ -7,7 +7,9 @@ import { analyseEmail, schoolDomainsOf, type AnalysisContext } from '../analysis
 import { addSchool } from '../app/add-school.ts';
 import { OPERATOR, type AppDeps } from '../app/deps.ts';
 import { publishAup } from '../app/publish-aup.ts';
-import { AUP_AUDIENCES } from '../domain/aup.ts';
+import { AUP_AUDIENCES, type AupAudience } from '../domain/aup.ts';
+import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../app/get-aup-status.ts';
+import { addNewStarter } from '../app/welcome-new-starter.ts';
 import { findPeople } from '../app/find-people.ts';
 import { grantRole } from '../app/grant-role.ts';
 import { importPeople, type PersonRow } from '../app/import-people.ts';
@@ -240,6 +242,126 @@ aup
       }
     });
   });
+
+aup
+  .command('new-starter')
+  .description('add a new starter by hand and send them the policy for their audience')
+  .requiredOption('--school <slug>', 'the school')
+  .requiredOption('--name <name>', 'their full name')
+  .requiredOption('--email <email>', 'their school email address')
+  .option('--audience <audience>', `override the audience (${AUP_AUDIENCES.join(', ')})`)
+  .option('--start-date <date>', 'first day with pupils, YYYY-MM-DD: unsigned two working days before, the head is told')
+  .option('--line-manager <email>', 'their line manager, who is told too')
+  .option('--entra-object-id <id>', 'their Microsoft 365 object id, when known')
+  .action(async (options: { school: string; name: string; email: string; audience?: string; startDate?: string; lineManager?: string; entraObjectId?: string }) => {
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const input = {
+        displayName: options.name,
+        email: options.email,
+        ...(options.audience ? { audience: options.audience } : {}),
+        ...(options.startDate ? { startDate: options.startDate } : {}),
+        ...(options.lineManager ? { lineManagerEmail: options.lineManager } : {}),
+        ...(options.entraObjectId ? { entraObjectId: options.entraObjectId } : {}),
+      };
+      const added = await withFieldErrors(() => addNewStarter(deps, { actor: OPERATOR, schoolId: target.id, input }));
+      console.log(
+        added.delivery
+          ? `${options.name} is a new starter: their policy goes out shortly (the running service sends it).`
+          : `${options.name} is recorded. No policy was sent: they already have one pending, or nothing is published for their audience yet.`,
+      );
+    });
+  });
+
+aup
+  .command('status')
+  .description('who has and has not signed the current policy for their audience, this year')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--audience <audience>', `only one audience (${AUP_AUDIENCES.join(', ')})`)
+  .option('--unsigned', 'only the people who have not signed')
+  .option('--csv [file]', 'write CSV (to the file, or to standard output)')
+  .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
+    if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
+      if (options.csv) {
+        const csv = aupStatusCsv(status);
+        if (typeof options.csv === 'string') {
+          writeFileSync(options.csv, `\uFEFF${csv}`);
+          console.log(`Wrote ${status.rows.length} rows to ${options.csv}.`);
+        } else process.stdout.write(csv);
+        return;
+      }
+      const table = status.rows.map((row) => ({
+        name: row.displayName,
+        audience: row.audienceLabel,
+        policy: row.policyVersion ? `v${row.policyVersion}` : '—',
+        status: row.status === 'no_policy' ? 'no policy' : row.status,
+        signed: row.signedAt ? row.signedAt.slice(0, 16).replace('T', ' ') : '',
+        sent: row.delivery ? `${row.delivery.channel ?? row.delivery.state}${row.delivery.remindersSent ? `, ${row.delivery.remindersSent} reminder(s)` : ''}` : '',
+        problem: row.delivery?.failureReason ?? '',
+      }));
+      printTable(table);
+      console.log(`\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`);
+    });
+  });
+
+const campaign = aup.command('campaign').description('asking everyone in an audience to sign');
+campaign
+  .command('status')
+  .description('progress of the school’s latest campaigns: sent, signed and failed (with why)')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--watch', 'keep the progress bar updating until nothing is left to send')
+  .action(async (options: { school: string; watch?: boolean }) => {
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const read = () => getCampaignProgress(deps, { actor: OPERATOR, schoolId: target.id, limit: 5 });
+      let progress = await read();
+      if (!progress.length) {
+        console.log(`${target.name} has no campaigns yet. Publishing a policy starts one.`);
+        return;
+      }
+      const latest = progress[0]!;
+      const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
+      console.log(`${latest.policyTitle} v${latest.policyVersion} (${latest.campaign.reason === 'yearly' ? 'yearly re-acknowledgement' : 'new version'}), started ${latest.campaign.createdAt.slice(0, 16).replace('T', ' ')} UTC, ${latest.campaign.recipients} people:`);
+      bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
+      while (options.watch && progress[0]!.queued > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        progress = await read();
+        bar.update(progress[0]!.sent, { signed: progress[0]!.signed, failed: progress[0]!.failed });
+      }
+      bar.stop();
+      const now = progress[0]!;
+      console.log(`Sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.queued}.`);
+      for (const failure of now.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
+      for (const earlier of progress.slice(1)) {
+        console.log(`Earlier: ${earlier.policyTitle} v${earlier.policyVersion} (${earlier.campaign.reason}) ${earlier.sent}/${earlier.campaign.recipients} sent, ${earlier.signed} signed, ${earlier.failed} failed.`);
+      }
+    });
+  });
+
+/** Runs a use case and turns its field-level problems into one readable message. */
+async function withFieldErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${error.fields.map((f) => `  ${f.path}: ${f.message}`).join('\n')}`);
+    throw error;
+  }
+}
+
+function printTable(rows: Record<string, string>[]): void {
+  if (!rows.length) {
+    console.log('Nobody to show.');
+    return;
+  }
+  const columns = Object.keys(rows[0]!);
+  const widths = columns.map((column) => Math.min(40, Math.max(column.length, ...rows.map((row) => row[column]!.length))));
+  const line = (cells: string[]) => cells.map((cell, i) => (cell.length > widths[i]! ? `${cell.slice(0, widths[i]! - 1)}…` : cell.padEnd(widths[i]!))).join('  ').trimEnd();
+  console.log(line(columns.map((c) => c.toUpperCase())));
+  for (const row of rows) console.log(line(columns.map((c) => row[c]!)));
+}
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof ConfigError || error instanceof CliError) console.error(error.message);

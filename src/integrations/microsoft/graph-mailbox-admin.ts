@@ -1,6 +1,7 @@
-import { ConfidentialClientApplication, type INetworkModule } from '@azure/msal-node';
+import type { INetworkModule } from '@azure/msal-node';
 import { AppError } from '../../domain/errors.ts';
 import type { MailboxAdmin, MessageCopy } from '../../domain/ports.ts';
+import { createGraphAppClient } from './graph-app-client.ts';
 
 export interface GraphMailboxAdminOptions {
   clientId: string;
@@ -17,34 +18,10 @@ export interface GraphMailboxAdminOptions {
  * reported email: find its copies, move them to Deleted Items, and forward it for analysis.
  */
 export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): MailboxAdmin {
-  const graph = options.graphUrl.replace(/\/$/, '');
-  const clients = new Map<string, ConfidentialClientApplication>();
-  const tokenFor = async (tenantId: string): Promise<string> => {
-    let client = clients.get(tenantId);
-    if (!client) {
-      client = new ConfidentialClientApplication({
-        auth: { clientId: options.clientId, clientSecret: options.clientSecret, authority: `${options.loginUrl.replace(/\/$/, '')}/${encodeURIComponent(tenantId)}`, knownAuthorities: [new URL(options.loginUrl).host] },
-        ...(options.networkClient ? { system: { networkClient: options.networkClient } } : {}),
-      });
-      clients.set(tenantId, client);
-    }
-    try {
-      const result = await client.acquireTokenByClientCredential({ scopes: [`${graph}/.default`] });
-      if (!result?.accessToken) throw new Error('no access token');
-      return result.accessToken;
-    } catch (error) {
-      throw new AppError('forbidden', 'DSL Desk is not allowed to act on the school’s mailboxes yet. Ask IT to grant admin consent for its mail permissions.', { cause: error, internal: 'client credentials refused' });
-    }
-  };
-  const call = async (tenantId: string, path: string, init: RequestInit = {}): Promise<Response> => {
-    const token = await tokenFor(tenantId);
-    const response = await fetch(path.startsWith('http') ? path : `${graph}${path}`, {
-      ...init,
-      headers: { authorization: `Bearer ${token}`, ...(init.body ? { 'content-type': 'application/json' } : {}), ...(init.headers as Record<string, string> | undefined) },
-      signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-    });
-    return response;
-  };
+  const { call } = createGraphAppClient({
+    ...options,
+    notConsentedMessage: 'DSL Desk is not allowed to act on the school’s mailboxes yet. Ask IT to grant admin consent for its mail permissions.',
+  });
   const failed = (what: string, response: Response) =>
     new AppError(response.status === 403 ? 'forbidden' : 'unavailable', `Microsoft 365 refused to ${what} (${response.status}). Ask IT to check DSL Desk's mail permissions.`, { internal: `graph ${response.status} on ${what}` });
 
