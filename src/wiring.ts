@@ -14,6 +14,8 @@ import type { MailboxReader } from './domain/ports.ts';
 import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
 import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
+import { createGraphDirectory } from './integrations/microsoft/graph-directory.ts';
+import { startAupSchedules } from './jobs/aup-schedules.ts';
 import { REMOVE_EMAIL_KIND, removeEmailCopies } from './app/remove-reported-email.ts';
 import { SANDBOX_SCHOOL_SLUG, seedSandboxSchool } from './app/seed-sandbox-school.ts';
 import type { Config } from './config.ts';
@@ -76,6 +78,17 @@ export async function startService(config: Config, logger: Logger, overrides: Se
         }
       : {}),
   };
+  // DSL Desk's own Graph access reads the directory (new starters) and installs the Teams app for them.
+  const directory =
+    config.entra.clientId && config.entra.clientSecret
+      ? createGraphDirectory({
+          clientId: config.entra.clientId,
+          clientSecret: config.entra.clientSecret,
+          loginUrl: config.entra.loginUrl,
+          graphUrl: config.entra.graphUrl,
+          ...(overrides.msalNetworkClient ? { networkClient: overrides.msalNetworkClient } : {}),
+        })
+      : undefined;
   if (config.mode === 'sandbox') {
     // The sandbox ships a sample staff AUP written for DSL Desk.
     const sample = resolve('samples/aup/staff-aup.md');
@@ -110,6 +123,8 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     rateLimitPerMinute: config.rateLimitPerMinute,
     emailReports: config.emailReports,
     addinBuildDir: resolve('build/addon/outlook'),
+    publicUrl: config.publicUrl,
+    pageLinkKey: config.pageLinkKey,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
     ...(teams ? { mount: (express) => teams.mount(express) } : {}),
   });
@@ -140,6 +155,12 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   void dropExpired();
   const retentionTimer = setInterval(dropExpired, 60 * 60_000);
   retentionTimer.unref();
+  const aupSchedules = startAupSchedules({
+    deps,
+    logger,
+    ...(directory ? { directory } : {}),
+    directoryPollMinutes: config.aup.directoryPollMinutes,
+  });
 
   const server: Server = await new Promise((resolve, reject) => {
     // 64 KiB of headers: an email report's note (up to 2,000 characters, percent-encoded) can pass 16 KiB.
@@ -158,6 +179,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       clearInterval(retentionTimer);
+      await aupSchedules.stop();
       await dispatcher.stop();
       await storage.close();
     },

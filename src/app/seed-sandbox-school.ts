@@ -38,6 +38,8 @@ export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdo
     await publishAup(deps, {
       actor: OPERATOR,
       schoolId: school.id,
+      // The demo people are asked to sign when the README says so (a simulated new starter), not at first start.
+      startCampaign: false,
       policy: {
         audience: 'staff',
         title: 'Staff Acceptable Use Policy',

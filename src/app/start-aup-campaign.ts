@@ -71,17 +71,19 @@ export async function startAupCampaign(deps: AppDeps, options: { actor: Actor | 
  */
 export async function startYearlyCampaigns(deps: AppDeps, options: { schoolId: string }): Promise<{ started: number }> {
   return deps.storage.transaction(async (tx) => {
-    const policies = await tx.aupPolicies.list(options.schoolId);
+    const school = await tx.schools.get(options.schoolId);
+    if (!school) return { started: 0 };
+    const settings = await aupSettingsFor(tx, options.schoolId);
+    const cycle = cycleAt(deps.clock.now(), school, settings);
     const current = new Map<string, AupPolicyVersion>();
-    for (const policy of policies) if ((current.get(policy.audience)?.version ?? 0) < policy.version) current.set(policy.audience, policy);
+    for (const policy of await tx.aupPolicies.list(options.schoolId)) if ((current.get(policy.audience)?.version ?? 0) < policy.version) current.set(policy.audience, policy);
+    const campaigns = await tx.aupCampaigns.list(options.schoolId);
     let started = 0;
     for (const policy of current.values()) {
-      const existing = (await tx.aupCampaigns.list(options.schoolId)).filter((c) => c.policyId === policy.id);
-      const school = await tx.schools.get(options.schoolId);
-      const settings = await aupSettingsFor(tx, options.schoolId);
-      const cycle = school ? cycleAt(deps.clock.now(), school, settings) : '';
-      // A version published in this cycle has its own campaign already: no second request in the same year.
-      if (existing.some((c) => c.cycle === cycle)) continue;
+      // A version published in this cycle was asked for when it was published (or deliberately not):
+      // the yearly request is for versions carried over from an earlier year.
+      if (cycleAt(new Date(policy.publishedAt), school, settings) === cycle) continue;
+      if (campaigns.some((c) => c.policyId === policy.id && c.cycle === cycle)) continue;
       const result = await startCampaignInTransaction(deps, tx, { policy, reason: 'yearly', createdById: null });
       if (result.created) started += 1;
     }

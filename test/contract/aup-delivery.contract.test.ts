@@ -113,6 +113,8 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     expect(lines).toHaveLength(9);
     expect(lines.find((line) => line.startsWith('Sam Teacher,'))).toContain(',signed,');
 
+    // Published this school year: no yearly request on top of the publication's own.
+    expect(await startYearlyCampaigns(deps, { schoolId: a.school.id })).toEqual({ started: 0 });
     // Next September: everyone signs again. The yearly check starts one campaign per current policy, once.
     now = new Date('2027-09-01T07:00:00Z');
     expect(await startYearlyCampaigns(deps, { schoolId: a.school.id })).toEqual({ started: 1 });
