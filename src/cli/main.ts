@@ -323,15 +323,26 @@ campaign
         return;
       }
       const latest = progress[0]!;
-      const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true, noTTYOutput: true, notTTYSchedule: 2000 }, Presets.shades_classic);
       console.log(`${latest.policyTitle} v${latest.policyVersion} (${latest.campaign.reason === 'yearly' ? 'yearly re-acknowledgement' : 'new version'}), started ${latest.campaign.createdAt.slice(0, 16).replace('T', ' ')} UTC, ${latest.campaign.recipients} people:`);
-      bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
-      while (options.watch && progress[0]!.queued > 0) {
-        await new Promise((resolve) => setTimeout(resolve, 1000));
-        progress = await read();
-        bar.update(progress[0]!.sent, { signed: progress[0]!.signed, failed: progress[0]!.failed });
+      if (options.watch && process.stdout.isTTY) {
+        const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, Presets.shades_classic);
+        bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
+        while (progress[0]!.queued > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          progress = await read();
+          bar.update(progress[0]!.sent, { signed: progress[0]!.signed, failed: progress[0]!.failed });
+        }
+        bar.stop();
+      } else {
+        // Not a terminal (a log, a pipe): one line per look, the same bar drawn in text.
+        for (;;) {
+          const p = progress[0]!;
+          console.log(progressLine(p.sent, p.campaign.recipients, p.signed, p.failed));
+          if (!options.watch || p.queued === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 5000));
+          progress = await read();
+        }
       }
-      bar.stop();
       const now = progress[0]!;
       console.log(`Sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.queued}.`);
       for (const failure of now.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
@@ -349,6 +360,13 @@ async function withFieldErrors<T>(work: () => Promise<T>): Promise<T> {
     if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${error.fields.map((f) => `  ${f.path}: ${f.message}`).join('\n')}`);
     throw error;
   }
+}
+
+/** A progress bar as text: 30 cells, the share sent filled in. */
+function progressLine(sent: number, total: number, signed: number, failed: number): string {
+  const share = total > 0 ? Math.min(1, sent / total) : 1;
+  const filled = Math.round(share * 30);
+  return ` ${'█'.repeat(filled)}${'░'.repeat(30 - filled)} ${Math.round(share * 100)}% | ${sent}/${total} sent | ${signed} signed | ${failed} failed`;
 }
 
 function printTable(rows: Record<string, string>[]): void {

@@ -40,6 +40,41 @@ describe('dsl-desk CLI', () => {
     expect(missing.stderr).toMatch(/Cannot read/);
   });
 
+  test('aup new-starter, status (table and CSV) and campaign status with its progress bar', async () => {
+    const aupDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-aup-status-'));
+    await cli(aupDir, 'school', 'add', '--name', 'Status Primary', '--slug', 'status-primary');
+    const csv = join(aupDir, 'people.csv');
+    writeFileSync(csv, 'display_name,email,roles\nAnn Lead,ann@status.example.org,staff;dsl\nBob Class,bob@status.example.org,staff\n');
+    await cli(aupDir, 'people', 'import', csv, '--school', 'status-primary');
+    const none = await cli(aupDir, 'aup', 'campaign', 'status', '--school', 'status-primary');
+    expect(none.stdout).toMatch(/no campaigns yet/);
+    await cli(aupDir, 'aup', 'publish', 'staff', resolve(__dirname, '../../samples/aup/staff-aup.md'), '--school', 'status-primary');
+
+    const bad = await cli(aupDir, 'aup', 'new-starter', '--school', 'status-primary', '--name', 'Nia Newstart', '--email', 'not-an-email', '--start-date', '1/9/2031');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/email: Give the new starter’s school email address/);
+    expect(bad.stderr).toMatch(/startDate: Give the start date such as 2026-09-01/);
+    const added = await cli(aupDir, 'aup', 'new-starter', '--school', 'status-primary', '--name', 'Nia Newstart', '--email', 'nia@status.example.org', '--start-date', '2031-09-01', '--line-manager', 'ann@status.example.org');
+    expect(added.code).toBe(0);
+    expect(added.stdout).toMatch(/Nia Newstart is a new starter/);
+
+    const table = await cli(aupDir, 'aup', 'status', '--school', 'status-primary');
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^NAME\s+AUDIENCE\s+POLICY\s+STATUS/m);
+    expect(table.stdout).toMatch(/Nia Newstart\s+Staff\s+v1\s+unsigned/);
+    expect(table.stdout).toMatch(/0 signed, 3 not signed/);
+    const exported = await cli(aupDir, 'aup', 'status', '--school', 'status-primary', '--csv');
+    expect(exported.stdout.split('\r\n')[0]).toBe('name,email,audience,policy,version,status,signed_at_utc,last_signed_version,sent_by,sent_at_utc,reminders,not_delivered_because,start_date');
+    expect(exported.stdout).toContain('Nia Newstart,nia@status.example.org,Staff,Staff Acceptable Use Policy,1,unsigned');
+    expect((await cli(aupDir, 'aup', 'status', '--school', 'status-primary', '--audience', 'pupils')).stderr).toMatch(/--audience must be one of/);
+
+    const progress = await cli(aupDir, 'aup', 'campaign', 'status', '--school', 'status-primary');
+    expect(progress.code).toBe(0);
+    expect(progress.stdout).toMatch(/Staff Acceptable Use Policy v1 \(new version\).*2 people/);
+    expect(progress.stdout).toMatch(/0\/2 sent \| 0 signed \| 0 failed/);
+    expect(progress.stdout).toMatch(/Sent 0, signed 0, failed 0, still to send 2\./);
+  });
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');
