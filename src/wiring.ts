@@ -16,6 +16,8 @@ import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
 import { createGraphDirectory } from './integrations/microsoft/graph-directory.ts';
 import { startAupSchedules } from './jobs/aup-schedules.ts';
+import { policyPageUrl } from './app/policy-page-links.ts';
+import { emailFromSchool, emailSigningLink } from './app/email-signing-link.ts';
 import { REMOVE_EMAIL_KIND, removeEmailCopies } from './app/remove-reported-email.ts';
 import { SANDBOX_SCHOOL_SLUG, seedSandboxSchool } from './app/seed-sandbox-school.ts';
 import type { Config } from './config.ts';
@@ -112,6 +114,14 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           tenantRequestsPerSecond: config.bot.tenantRequestsPerSecond,
           bodyLimit: config.bodyLimit,
           newFormId: () => deps.ids.newId(),
+          policyPageUrl: (schoolId: string, policyId: string) => policyPageUrl(config.publicUrl, config.pageLinkKey, schoolId, policyId),
+          teamsServiceUrl: config.aup.teamsServiceUrl,
+          campaignRequestsPerSecond: config.aup.campaignRequestsPerSecond,
+          ...(directory ? { installer: directory } : {}),
+          ...(config.aup.teamsAppCatalogId ? { teamsAppCatalogId: config.aup.teamsAppCatalogId } : {}),
+          sendSigningLinkByEmail: (context, options) =>
+            emailSigningLink(deps, { schoolId: context.school.id, person: context.person, policy: context.policy, publicUrl: config.publicUrl, ...(options?.reminder ? { reminder: options.reminder } : {}) }),
+          sendEmail: (to, subject, body, from) => emailFromSchool(deps, { schoolId: from.schoolId, to, subject, body }),
           ...(overrides.botCredentialsFactory ? { credentialsFactory: overrides.botCredentialsFactory } : {}),
         })
       : undefined;

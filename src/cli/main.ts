@@ -10,6 +10,8 @@ import { publishAup } from '../app/publish-aup.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup.ts';
 import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../app/get-aup-status.ts';
 import { addNewStarter } from '../app/welcome-new-starter.ts';
+import { createSigningLink } from '../app/create-signing-link.ts';
+import QRCode from 'qrcode';
 import { findPeople } from '../app/find-people.ts';
 import { grantRole } from '../app/grant-role.ts';
 import { importPeople, type PersonRow } from '../app/import-people.ts';
@@ -304,6 +306,35 @@ aup
       }));
       printTable(table);
       console.log(`\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`);
+    });
+  });
+
+aup
+  .command('link')
+  .description('make a one-time signing link (and QR code) for someone without an account: supply staff, a visitor')
+  .requiredOption('--school <slug>', 'the school')
+  .requiredOption('--audience <audience>', `their audience (${AUP_AUDIENCES.join(', ')})`)
+  .requiredOption('--for <name>', 'who the link is for')
+  .option('--email <email>', 'their email address, if known')
+  .option('--hours <n>', 'how long the link works (default a week, at most 30 days)', (value) => {
+    const hours = Number(value);
+    if (!Number.isInteger(hours)) throw new InvalidArgumentError('Give a whole number of hours.');
+    return hours;
+  })
+  .option('--qr <file.svg>', 'also save the QR code as an SVG file (to print for reception)')
+  .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string }) => {
+    const { publicUrl } = loadConfig(process.env);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const input = { audience: options.audience, intendedFor: options.for, ...(options.email ? { email: options.email } : {}), ...(options.hours ? { validHours: options.hours } : {}) };
+      const created = await withFieldErrors(() => createSigningLink(deps, { actor: OPERATOR, schoolId: target.id, input, publicUrl }));
+      console.log(`One-time signing link for ${created.link.intendedFor} (${created.link.audience}), works once until ${created.link.expiresAt}:`);
+      console.log(created.url);
+      if (options.qr) {
+        writeFileSync(options.qr, await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
+        console.log(`QR code saved to ${options.qr}.`);
+      }
+      if (process.stdout.isTTY) console.log(await QRCode.toString(created.url, { type: 'terminal', small: true }));
     });
   });
 

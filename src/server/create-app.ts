@@ -11,6 +11,9 @@ import type { Logger } from '../logger.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
 import { aupRoutes } from './routes/aup-routes.ts';
+import { aupLinkRoutes } from './routes/aup-link-routes.ts';
+import { aupAdminRoutes } from './routes/aup-admin-routes.ts';
+import { aupPages } from './routes/aup-pages.ts';
 import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
 import { addinPages } from './routes/addin-pages.ts';
@@ -28,6 +31,10 @@ export interface AppOptions {
   emailReports: { maxBytes: number; retentionDays: number };
   /** The built Outlook add-in, served at /addin/outlook/ when present. */
   addinBuildDir?: string;
+  /** Where people reach DSL Desk (config.publicUrl): signing links point here. */
+  publicUrl?: string;
+  /** Signs the addresses of read-only policy pages (config.pageLinkKey). */
+  pageLinkKey?: Uint8Array;
   /** Other surfaces' endpoints (the Teams bot's /api/messages), mounted with their own authentication. */
   mount?: (app: express.Express) => void;
 }
@@ -65,6 +72,8 @@ export function createApp(options: AppOptions): express.Express {
   });
   app.use(infoPages());
   if (options.addinBuildDir) app.use(addinPages(options.addinBuildDir));
+  // Pages for people without an account (signing links) and for policy links on cards: no sign-in, their own headers.
+  app.use(aupPages(deps, { logger, ...(options.pageLinkKey ? { pageLinkKey: options.pageLinkKey } : {}) }));
   const openApi = buildOpenApiDocument();
   app.get('/api/v1/openapi.json', (_req, res) => {
     res.json(openApi);
@@ -97,7 +106,7 @@ export function createApp(options: AppOptions): express.Express {
 
   const api = express.Router();
   api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps), aupRoutes(deps));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);
 

@@ -15,7 +15,10 @@ import {
   roleParamsSchema,
 } from './schemas.ts';
 import { EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
-import { aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
+import { AUP_AUDIENCES, aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
+import { aupSettingsSchema, signingLinkInputSchema } from '../domain/aup-delivery.ts';
+import { newStarterInputSchema } from '../app/welcome-new-starter.ts';
+import { aupProfileInputSchema } from '../app/manage-aup-settings.ts';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const errors = {
@@ -26,6 +29,28 @@ const errors = {
 };
 const emailParams = z.strictObject({ caseId: z.string(), emailId: z.string() });
 const emailReceiptSchema = z.object({ caseId: z.string(), reference: z.string(), receivedAt: z.string(), joinedExisting: z.boolean(), duplicate: z.boolean() });
+const createdSigningLinkSchema = z.object({
+  id: z.string(),
+  audience: z.enum(AUP_AUDIENCES),
+  intendedFor: z.string(),
+  email: z.string().nullable(),
+  url: z.string().meta({ description: 'The one-time link to hand over. Only its hash is stored: this answer is the only time it is shown.' }),
+  expiresAt: z.string(),
+  qrSvg: z.string().meta({ description: 'A QR code of the link (SVG), for reception.' }),
+});
+const signingLinkSchema = z.object({
+  id: z.string(),
+  audience: z.enum(AUP_AUDIENCES),
+  intendedFor: z.string(),
+  email: z.string().nullable(),
+  personId: z.string().nullable(),
+  createdById: z.string().nullable(),
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  usedAt: z.string().nullable(),
+  acknowledgementId: z.string().nullable(),
+  status: z.enum(['open', 'used', 'expired']),
+});
 const caseIdParam = z.strictObject({ caseId: z.string().meta({ description: 'The case id, or its reference such as CASE-2026-0042.' }) });
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -144,6 +169,56 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           summary: 'A signature’s certificate (the signer and admins)',
           requestParams: { path: z.object({ policyId: z.string(), acknowledgementId: z.string() }) },
           responses: { '200': { description: 'The PDF.', content: { 'application/pdf': { schema: z.string().meta({ format: 'binary' }) } } }, ...errors },
+        },
+      },
+      '/api/v1/aup/links': {
+        get: { summary: 'One-time signing links, newest first, without their tokens (admins, head, DSL)', responses: { '200': { description: 'Links.', ...json(z.object({ links: z.array(signingLinkSchema) })) }, ...errors } },
+        post: {
+          summary: 'Make a one-time signing link for someone without an account (admins, head, DSL)',
+          requestBody: json(signingLinkInputSchema),
+          responses: {
+            '201': { description: 'The link and its QR code.', ...json(createdSigningLinkSchema) },
+            '403': { description: 'Not one of the school’s admins, head or DSL.', ...json(errorSchema) },
+            '409': { description: 'No policy has been published for that audience yet.', ...json(errorSchema) },
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/aup/new-starters': {
+        post: {
+          summary: 'Add a new starter by hand and send them their audience’s policy (admins, head, DSL)',
+          requestBody: json(newStarterInputSchema),
+          responses: { '201': { description: 'Recorded; the delivery when one was queued.', ...json(z.object({ personId: z.string(), delivery: z.object({ state: z.string(), reason: z.string() }).optional() })) }, ...errors },
+        },
+      },
+      '/api/v1/aup/status': {
+        get: {
+          summary: 'Who has and has not signed the current policy for their audience this cycle; CSV with format=csv (admins, head, DSL)',
+          requestParams: { query: z.object({ audience: z.enum(AUP_AUDIENCES).optional(), unsigned: z.enum(['true', '1']).optional(), format: z.enum(['json', 'csv']).optional() }) },
+          responses: { '200': { description: 'Rows and totals, or the CSV export.', content: { 'application/json': { schema: z.object({ cycle: z.string(), rows: z.array(z.record(z.string(), z.unknown())), totals: z.record(z.string(), z.number()) }) }, 'text/csv': { schema: z.string() } } }, ...errors },
+        },
+      },
+      '/api/v1/aup/campaigns': {
+        get: { summary: 'Progress of the latest campaigns: sent, signed, failed with reasons (admins, head, DSL)', responses: { '200': { description: 'Campaigns.' }, ...errors } },
+        post: {
+          summary: 'Start (or top up) the campaign for the current version of a policy',
+          requestBody: json(z.object({ policyId: z.string() })),
+          responses: { '201': { description: 'Started.' }, '200': { description: 'Already running: anyone missing was added.' }, '409': { description: 'That version has been replaced.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/aup/campaigns/{campaignId}': {
+        get: { summary: 'One campaign’s progress', requestParams: { path: z.object({ campaignId: z.string() }) }, responses: { '200': { description: 'Progress.' }, ...errors } },
+      },
+      '/api/v1/aup/settings': {
+        get: { summary: 'Audience rules, reminder days, school day, yearly date, service account patterns', responses: { '200': { description: 'Settings.', ...json(aupSettingsSchema) }, ...errors } },
+        put: { summary: 'Replace the settings (admins, head, DSL)', requestBody: json(aupSettingsSchema), responses: { '200': { description: 'Saved.', ...json(aupSettingsSchema) }, ...errors } },
+      },
+      '/api/v1/aup/people/{personId}/profile': {
+        put: {
+          summary: 'Override a person’s audience, set their start date or line manager',
+          requestParams: { path: z.object({ personId: z.string() }) },
+          requestBody: json(aupProfileInputSchema),
+          responses: { '200': { description: 'The profile.' }, ...errors },
         },
       },
       '/api/v1/people': {

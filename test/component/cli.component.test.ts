@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -73,6 +73,16 @@ describe('dsl-desk CLI', () => {
     expect(progress.stdout).toMatch(/Staff Acceptable Use Policy v1 \(new version\).*2 people/);
     expect(progress.stdout).toMatch(/0\/2 sent \| 0 signed \| 0 failed/);
     expect(progress.stdout).toMatch(/Sent 0, signed 0, failed 0, still to send 2\./);
+
+    const qr = join(aupDir, 'reception.svg');
+    const link = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--hours', '8', '--qr', qr);
+    expect(link.code).toBe(0);
+    expect(link.stdout).toMatch(/One-time signing link for Sally Supply \(staff\)/);
+    expect(link.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/aup\/sign\/[A-Za-z0-9_-]{43}$/m);
+    expect(readFileSync(qr, 'utf8')).toMatch(/^<svg /);
+    const noPolicy = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'visitor', '--for', 'Val Visitor');
+    expect(noPolicy.code).toBe(1);
+    expect(noPolicy.stderr).toMatch(/no published policy for visitors|Publish one first/i);
   });
 
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {

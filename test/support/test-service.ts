@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startService, type RunningService } from '../../src/wiring.ts';
+import { startService, type RunningService, type ServiceOverrides } from '../../src/wiring.ts';
 import { startFakeIdentityProvider, type FakeIdentityProvider } from '../fakes/fake-identity-provider.ts';
 import { createTestStorage, type Engine, type TestStorage } from './test-storage.ts';
 import { seedSchool, type SeededSchool } from './seed.ts';
@@ -24,9 +24,9 @@ export interface TestService {
 
 /**
  * DSL Desk in production mode over real HTTP on port 0, with a real database, trusting a local fake
- * identity provider that speaks Entra's and Google's wire formats.
+ * identity provider that speaks Entra's and Google's wire formats. A test that moves time passes a clock.
  */
-export async function startTestService(engine: Engine, env: Record<string, string> = {}): Promise<TestService> {
+export async function startTestService(engine: Engine, env: Record<string, string> = {}, overrides: Pick<ServiceOverrides, 'clock'> = {}): Promise<TestService> {
   const idp = await startFakeIdentityProvider();
   const db = await createTestStorage(engine);
   const config = loadConfig({
@@ -43,7 +43,7 @@ export async function startTestService(engine: Engine, env: Record<string, strin
     OUTBOX_POLL_MS: '60000',
     ...env,
   });
-  const service = await startService(config, createLogger('silent'), { storage: db.storage });
+  const service = await startService(config, createLogger('silent'), { ...overrides, storage: db.storage });
   const tenantA = randomUUID();
   const tenantB = randomUUID();
   const schoolA = { ...(await seedSchool(service.deps, 'oakfield', { entraTenantId: tenantA, googleDomain: 'oakfield.example.org' })), tenantId: tenantA };

@@ -1,0 +1,87 @@
+import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
+import { DEFAULT_LINK_VALID_HOURS, linkTokenHash, newLinkToken, signingLinkInputSchema, type AupSigningLink } from '../domain/aup-delivery.ts';
+import { AppError, forbidden } from '../domain/errors.ts';
+import { hasAnyRole, type Actor } from '../domain/roles.ts';
+import { AUP_MANAGER_ROLES } from './aup-context.ts';
+import { actorIdOf, nowIso, OPERATOR, type AppDeps, type Operator } from './deps.ts';
+
+export interface CreateSigningLinkOptions {
+  actor: Actor | Operator;
+  schoolId: string;
+  /** What the office typed: audience, who it is for, their email and how long it works (signingLinkInputSchema). */
+  input: unknown;
+  /** The person DSL Desk knows the link is for, when there is one (a new starter chat could not reach). */
+  personId?: string | null;
+  /** Where people reach DSL Desk (config.publicUrl). */
+  publicUrl: string;
+}
+
+export interface CreatedSigningLink {
+  link: AupSigningLink;
+  /** The link to hand over; it carries the token, so this is the only moment it exists. */
+  url: string;
+  token: string;
+}
+
+/** The address a token opens: the signing page. */
+export function signingLinkUrl(publicUrl: string, token: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/aup/sign/${token}`;
+}
+
+/**
+ * Makes a one-time signing link for someone without an account (supply staff, a visitor at reception). Only
+ * the token's hash is stored, so the link (and a QR code of it) can only be produced now. The audit event
+ * holds ids, the audience and the expiry, never the name or email typed.
+ */
+export async function createSigningLink(deps: AppDeps, options: CreateSigningLinkOptions): Promise<CreatedSigningLink> {
+  const { actor, schoolId } = options;
+  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) {
+    throw forbidden('Only the school’s admins, the headteacher and the DSL can make signing links.');
+  }
+  const parsed = signingLinkInputSchema.safeParse(options.input);
+  if (!parsed.success) {
+    throw new AppError('invalid_input', 'The signing link needs a few fixes before it can be made.', {
+      fields: parsed.error.issues.map((issue) => ({
+        path: issue.path.join('.') || 'body',
+        message: issue.code === 'unrecognized_keys' ? `Remove the unknown field(s): ${issue.keys.join(', ')}.` : issue.message,
+      })),
+    });
+  }
+  const input = parsed.data;
+  const token = newLinkToken();
+  const link = await deps.storage.transaction(async (tx) => {
+    if (!(await tx.schools.get(schoolId))) throw new AppError('not_found', 'That school was not found.');
+    // The signer reads whatever version is current when they open the link; without one there is nothing to sign.
+    if (!(await tx.aupPolicies.current(schoolId, input.audience))) {
+      throw new AppError('conflict', `There is no published policy for ${AUP_AUDIENCE_LABELS[input.audience].toLowerCase()} yet. Publish one first.`);
+    }
+    const personId = options.personId ?? null;
+    if (personId && !(await tx.people.get(schoolId, personId))) throw new AppError('not_found', 'That person was not found in this school.');
+    const now = deps.clock.now();
+    const created: AupSigningLink = {
+      id: deps.ids.newId(),
+      schoolId,
+      audience: input.audience,
+      intendedFor: input.intendedFor,
+      email: input.email ?? null,
+      personId,
+      createdById: actorIdOf(actor),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + (input.validHours ?? DEFAULT_LINK_VALID_HOURS) * 3_600_000).toISOString(),
+      usedAt: null,
+      acknowledgementId: null,
+    };
+    await tx.aupSigningLinks.insert(created, linkTokenHash(token));
+    await tx.audit.append(
+      {
+        schoolId,
+        actorId: actorIdOf(actor),
+        action: 'aup.link_created',
+        detail: { linkId: created.id, audience: created.audience, expiresAt: created.expiresAt, personId },
+      },
+      nowIso(deps),
+    );
+    return created;
+  });
+  return { link, url: signingLinkUrl(options.publicUrl, token), token };
+}
