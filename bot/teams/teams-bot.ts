@@ -1,5 +1,6 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
 import { z } from 'zod';
+import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
 import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
 import { addCaseNote } from '../../src/app/add-case-note.ts';
 import { assignCase } from '../../src/app/assign-case.ts';
@@ -10,6 +11,7 @@ import { escalateCase } from '../../src/app/escalate-case.ts';
 import { getCase } from '../../src/app/get-case.ts';
 import { listMyReports } from '../../src/app/list-my-reports.ts';
 import { prepareCaseCard } from '../../src/app/prepare-case-card.ts';
+import { readAupForSigning } from '../../src/app/read-current-aup.ts';
 import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
 import { reportConcern } from '../../src/app/report-concern.ts';
 import { tickProtocolStep } from '../../src/app/tick-protocol-step.ts';
@@ -21,6 +23,9 @@ import type { Actor } from '../../src/domain/roles.ts';
 import type { Logger } from '../../src/logger.ts';
 import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
 import {
+  aupPolicyViewOf,
+  renderAupCard,
+  renderAupSignedCard,
   renderChannelSetupCard,
   renderConcernForm,
   renderErrorCard,
@@ -29,12 +34,12 @@ import {
   renderWelcomeCard,
 } from './cards/index.ts';
 import { formErrors, readConcernForm } from './cards/concern-form.ts';
-import { CASE_OPEN, EMAIL_FORWARD, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
+import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_FORWARD, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { firstEmailId } from '../../src/app/email-actions.ts';
 import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
 import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
-import { actorFromActivity, addressOf, isPersonalChat } from './teams-identity.ts';
+import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
@@ -45,6 +50,8 @@ export interface TeamsBotOptions {
   deps: AppDeps;
   logger: Logger;
   newFormId: () => string;
+  /** The read-only page of a policy version ("Read the full policy"). */
+  policyPageUrl: (schoolId: string, policyId: string) => string;
 }
 
 type InvokeBody = Record<string, unknown>;
@@ -57,11 +64,13 @@ export class TeamsBot {
   readonly #deps: AppDeps;
   readonly #logger: Logger;
   readonly #newFormId: () => string;
+  readonly #policyPageUrl: (schoolId: string, policyId: string) => string;
 
   constructor(options: TeamsBotOptions) {
     this.#deps = options.deps;
     this.#logger = options.logger;
     this.#newFormId = options.newFormId;
+    this.#policyPageUrl = options.policyPageUrl;
   }
 
   async run(context: TurnContext): Promise<void> {
@@ -183,6 +192,8 @@ export class TeamsBot {
       case 'channel.use_for_cases':
         await useChannelForCases(this.#deps, { actor, address: addressOf(context) });
         return cardBody(renderChannelSetupCard({ ok: true, message: 'New cases will be posted in this channel.' }));
+      case AUP_SIGN:
+        return this.#signPolicy(context, actor, data);
     }
     if (!caseId) throw new AppError('invalid_input', 'This button is out of date. Type "report" to start again.');
     const target = { actor, caseId };
@@ -254,6 +265,68 @@ export class TeamsBot {
     const inCaseChannel = context?.channel?.address.conversationId === addressOf(turn).conversationId;
     if (!context || (!context.viewerMaySee && !inCaseChannel)) throw new AppError('not_found', 'That case was not found.');
     return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: !context.viewerMaySee });
+  }
+
+  /**
+   * "Sign" on a policy card. The signature is the person who pressed it, as our records know them from
+   * their Teams identity, whoever the card was first sent to. The answer replaces the card: signed (also
+   * when they had signed already), back with their input and what to fix, or the current version to sign
+   * when a newer one has replaced the card's.
+   */
+  async #signPolicy(context: TurnContext, actor: Actor, data: Record<string, unknown>): Promise<InvokeBody & { type: string; value: unknown }> {
+    const policyId = typeof data.policyId === 'string' && data.policyId ? data.policyId : undefined;
+    if (!policyId) throw new AppError('invalid_input', 'This button is out of date. Ask the school office to send you the policy again.');
+    const rawAgreed = data[AUP_INPUTS.agreed];
+    const rawName = data[AUP_INPUTS.typedName];
+    const agreed = rawAgreed === true || rawAgreed === 'true';
+    const typedName = typeof rawName === 'string' ? rawName : '';
+    const tenantId = tenantOf(context);
+    const objectId = context.activity.from?.aadObjectId;
+    const read = () => readAupForSigning(this.#deps, { schoolId: actor.schoolId, policyId });
+    const cardOf = (policy: Parameters<typeof aupPolicyViewOf>[0]) => aupPolicyViewOf(policy, this.#policyPageUrl(actor.schoolId, policy.id));
+    try {
+      const { acknowledgement } = await acknowledgeAup(this.#deps, {
+        actor,
+        policyId,
+        signature: { agreed, typedName },
+        surface: 'teams',
+        ...(tenantId && objectId ? { directoryIdentity: { provider: 'entra' as const, tenantId, objectId } } : {}),
+      });
+      const { policy, timeZone } = await read();
+      return cardBody(
+        renderAupSignedCard({
+          title: policy.title,
+          version: acknowledgement.policyVersion,
+          sha256: acknowledgement.sha256,
+          signedAt: acknowledgement.signedAt,
+          typedName: acknowledgement.typedName,
+          wording: acknowledgement.wording,
+          policyUrl: this.#policyPageUrl(actor.schoolId, policy.id),
+          timeZone,
+        }),
+      );
+    } catch (error) {
+      if (!isAppError(error)) throw error;
+      if (error.code === 'invalid_input') {
+        const { policy } = await read();
+        const fieldError = (path: string) => error.fields.find((field) => field.path === path)?.message;
+        const agreedError = fieldError(AUP_INPUTS.agreed);
+        const nameError = fieldError(AUP_INPUTS.typedName);
+        return cardBody(
+          renderAupCard({
+            ...cardOf(policy),
+            notice: `${error.userMessage} What you typed is still here.`,
+            values: { agreed, typedName },
+            errors: { ...(agreedError ? { agreed: agreedError } : {}), ...(nameError ? { typedName: nameError } : {}) },
+          }),
+        );
+      }
+      if (error.code === 'conflict') {
+        const { current } = await read();
+        if (current) return cardBody(renderAupCard({ ...cardOf(current), notice: error.userMessage }));
+      }
+      throw error;
+    }
   }
 
   async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<InvokeBody & { type: string; value: unknown }> {

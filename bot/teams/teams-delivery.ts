@@ -1,4 +1,4 @@
-import type { Activity, CloudAdapter, ConversationParameters, ConversationReference } from 'botbuilder';
+import type { Activity, CloudAdapter } from 'botbuilder';
 import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/case-messages.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
@@ -9,23 +9,10 @@ import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/ca
 import { CHANNEL_TARGET, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
 import { DEFAULT_MAX_ATTEMPTS, PermanentDeliveryError, RetryableDeliveryError, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
-import type { PacedKey, SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
+import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
-import { channelCardFor, notificationCardFor, type CardJson } from './case-cards.ts';
-
-/** Teams' documented limits for one bot in one conversation. */
-const CONVERSATION_WINDOWS = [
-  { limit: 7, perMs: 1000 },
-  { limit: 8, perMs: 2000 },
-  { limit: 60, perMs: 30_000 },
-  { limit: 1800, perMs: 3_600_000 },
-] as const;
-
-/** Longest a handler waits for a pacing slot inside its outbox lease (60 s) before handing back to the queue. */
-const MAX_PACING_WAIT_MS = 10_000;
-
-const RETRYABLE_STATUSES = new Set([408, 412, 429, 500, 502, 503, 504]);
-const CARD = 'application/vnd.microsoft.card.adaptive';
+import { channelCardFor, notificationCardFor } from './case-cards.ts';
+import { cardActivity, PacedConnector, TeamsCallError, type ConnectorCalls } from './paced-calls.ts';
 
 export interface TeamsDeliveryOptions {
   deps: AppDeps;
@@ -48,10 +35,12 @@ export interface TeamsDeliveryOptions {
  */
 export class TeamsDelivery {
   readonly #options: TeamsDeliveryOptions;
+  readonly #connector: PacedConnector;
   readonly #caseQueues = new Map<string, Promise<void>>();
 
   constructor(options: TeamsDeliveryOptions) {
     this.#options = options;
+    this.#connector = new PacedConnector(options);
   }
 
   handlers(): Record<string, OutboxHandler> {
@@ -170,69 +159,22 @@ export class TeamsDelivery {
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
   }
 
-  async #openPersonalChat(message: OutboxMessage, target: CallTarget, memberId: string): Promise<ConversationAddress> {
-    const { adapter, botAppId, connectorAudience } = this.#options;
-    const { address } = target;
-    const parameters = {
-      isGroup: false,
-      bot: { id: address.botId ?? botAppId, name: 'DSL Desk' },
-      members: [{ id: memberId, name: '' }],
-      tenantId: address.tenantId,
-      channelData: { tenant: { id: address.tenantId } },
-      activity: undefined,
-    } as unknown as ConversationParameters;
-    let conversationId = '';
-    await this.#guard(message, target, async () => {
-      await adapter.createConversationAsync(botAppId, 'msteams', address.serviceUrl, connectorAudience, parameters, async (context) => {
-        conversationId = context.activity.conversation.id;
-      });
-      return undefined;
-    });
-    const { teamId: _team, channelId: _channel, ...personal } = address;
-    return { ...personal, conversationId };
+  #openPersonalChat(message: OutboxMessage, target: CallTarget, memberId: string): Promise<ConversationAddress> {
+    return this.#guard(message, target, () => this.#connector.openPersonalChat(target.address, memberId));
   }
 
   /** One paced Bot Connector call with Teams' error statuses mapped onto retry or "not delivered". */
-  async #call(message: OutboxMessage, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
-    const { adapter, botAppId } = this.#options;
-    const { address } = target;
-    const reference: Partial<ConversationReference> = {
-      channelId: 'msteams',
-      serviceUrl: address.serviceUrl,
-      conversation: { id: address.conversationId, isGroup: Boolean(address.channelId), conversationType: address.channelId ? 'channel' : 'personal', tenantId: address.tenantId, name: '' },
-      ...(address.botId ? { bot: { id: address.botId, name: 'DSL Desk' } } : {}),
-    };
-    return this.#guard(message, target, async () => {
-      let result: string | undefined;
-      await adapter.continueConversationAsync(botAppId, reference, async (context) => {
-        result = await work({
-          send: async (activity) => (await context.sendActivity(activity))?.id,
-          update: async (activity) => {
-            await context.updateActivity(activity);
-            return activity.id;
-          },
-        });
-      });
-      return result;
-    });
+  #call(message: OutboxMessage, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
+    return this.#guard(message, target, () => this.#connector.call(target.address, work));
   }
 
   async #guard<T>(message: OutboxMessage, target: CallTarget, call: () => Promise<T>): Promise<T> {
-    const { pacer, tenantRequestsPerSecond } = this.#options;
-    const conversationKey = `teams:conversation:${target.address.conversationId}`;
-    const keys: PacedKey[] = [
-      { key: conversationKey, windows: CONVERSATION_WINDOWS },
-      { key: `teams:tenant:${target.address.tenantId ?? 'unknown'}`, windows: [{ limit: tenantRequestsPerSecond, perMs: 1000 }] },
-    ];
-    // Never sleep past the outbox lease: a long wait (a full 30-second window, a Retry-After) goes back to the queue.
-    const slot = await pacer.tryAcquire(keys, MAX_PACING_WAIT_MS);
-    if (!slot.ok) throw new RetryableDeliveryError('paced under the Teams limits', slot.retryInMs);
     try {
       return await call();
     } catch (error) {
-      const failure = describeFailure(error);
+      if (!(error instanceof TeamsCallError)) throw error;
+      const { failure } = error;
       if (failure.retryable) {
-        if (failure.retryAfterMs) pacer.blockUntil(conversationKey, Date.now() + failure.retryAfterMs);
         if (message.attempts >= DEFAULT_MAX_ATTEMPTS) {
           await this.#fail(message, target, failure.code, 'Teams did not accept the card after many tries. It will not be tried again; open the case from DSL Desk.');
         }
@@ -266,15 +208,6 @@ interface CallTarget {
   version: number;
 }
 
-interface ConnectorCalls {
-  send(activity: Partial<Activity>): Promise<string | undefined>;
-  update(activity: Partial<Activity>): Promise<string | undefined>;
-}
-
-function cardActivity(card: CardJson): Partial<Activity> {
-  return { type: 'message', attachments: [{ contentType: CARD, content: card }] };
-}
-
 /** A new case: the card, a lock-screen-safe summary, and for urgent cases an @mention of each DSL. */
 function newCaseActivity(context: CaseCardContext): Partial<Activity> {
   const { summary } = context;
@@ -294,70 +227,4 @@ function newCaseActivity(context: CaseCardContext): Partial<Activity> {
 
 function escapeText(value: string): string {
   return value.replace(/[<>&]/g, '');
-}
-
-interface DeliveryFailure {
-  retryable: boolean;
-  retryAfterMs?: number;
-  code: string;
-  reason: string;
-}
-
-/** Teams' answers, sorted into "try again later" and "this will never work: tell the DSLs". */
-export function describeFailure(error: unknown): DeliveryFailure {
-  const e = (error ?? {}) as { statusCode?: number; status?: number; code?: string; body?: unknown; response?: { status?: number; headers?: unknown; bodyAsText?: string } };
-  const status = e.statusCode ?? e.status ?? e.response?.status;
-  const retryAfterMs = parseRetryAfter(headerOf(e.response?.headers, 'retry-after'));
-  const teamsCode = errorCodeOf(e) ?? (status ? `http_${status}` : 'network');
-  if (status === undefined || RETRYABLE_STATUSES.has(status)) {
-    return { retryable: true, code: teamsCode, reason: 'Teams was busy or unreachable.', ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-  }
-  if (status === 403) return { retryable: false, code: teamsCode, reason: reasonFor403(teamsCode) };
-  if (status === 404) return { retryable: false, code: teamsCode, reason: 'The Teams conversation no longer exists. Choose the channel for cases again.' };
-  return { retryable: false, code: teamsCode, reason: `Teams refused the card (${teamsCode}).` };
-}
-
-function reasonFor403(code: string): string {
-  switch (code) {
-    case 'BotNotInConversationRoster':
-      return 'DSL Desk is no longer in that team or chat. Add the app again, then choose the channel for cases again.';
-    case 'BotDisabledByAdmin':
-      return 'The school’s Teams administrator has blocked DSL Desk. Ask IT to allow the app.';
-    case 'MessageWritesBlocked':
-      return 'Teams is not accepting messages in that conversation.';
-    default:
-      return `Teams refused the card (${code}).`;
-  }
-}
-
-function errorCodeOf(error: { code?: string; body?: unknown; response?: { bodyAsText?: string } }): string | undefined {
-  const fromBody = (body: unknown): string | undefined => {
-    const code = (body as { error?: { code?: unknown } } | undefined)?.error?.code;
-    return typeof code === 'string' ? code : undefined;
-  };
-  const parsed = fromBody(error.body);
-  if (parsed) return parsed;
-  try {
-    const text = error.response?.bodyAsText;
-    if (text) return fromBody(JSON.parse(text));
-  } catch {
-    // Not JSON: fall back to the status.
-  }
-  return typeof error.code === 'string' && /^[A-Za-z]+$/.test(error.code) && error.code !== 'RestError' ? error.code : undefined;
-}
-
-function headerOf(headers: unknown, name: string): string | undefined {
-  if (!headers) return undefined;
-  const withGet = headers as { get?: (n: string) => string | null | undefined };
-  if (typeof withGet.get === 'function') return withGet.get(name) ?? undefined;
-  const record = headers as Record<string, string | undefined>;
-  return record[name] ?? record[name.toLowerCase()];
-}
-
-function parseRetryAfter(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }

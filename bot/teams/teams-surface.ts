@@ -1,15 +1,20 @@
 import express from 'express';
 import type { ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { AppDeps } from '../../src/app/deps.ts';
+import type { TeamsAppInstaller } from '../../src/domain/directory.ts';
 import type { OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
 import { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
+import { AupTeamsDelivery, type SendEmail, type SendSigningLinkByEmail } from './aup-delivery.ts';
 import { createBotTransport, type BotIdentitySettings } from './bot-adapter.ts';
+import { PacedConnector } from './paced-calls.ts';
 import { TeamsBot } from './teams-bot.ts';
 import { TeamsDelivery } from './teams-delivery.ts';
 
 /** Where the bot gets its outbound tokens; a type the wiring can name without importing botbuilder. */
 export type BotCredentialsFactory = ServiceClientCredentialsFactory;
+
+export type { AupRecipientContext, SendEmail, SendSigningLinkByEmail } from './aup-delivery.ts';
 
 export interface TeamsSurfaceOptions {
   deps: AppDeps;
@@ -22,16 +27,30 @@ export interface TeamsSurfaceOptions {
   newFormId: () => string;
   /** Outbound token source; tests pass one because MSAL refuses the http authority of a local fake. */
   credentialsFactory?: ServiceClientCredentialsFactory;
+  /** The read-only page of a policy version, for "Read the full policy" on the policy card. */
+  policyPageUrl: (schoolId: string, policyId: string) => string;
+  /** Installs DSL Desk's Teams app for a new starter through Graph, so the bot may message them first. */
+  installer?: TeamsAppInstaller;
+  /** DSL Desk's app id in the school's Teams app catalogue (what the installer installs). */
+  teamsAppCatalogId?: string;
+  /** The Bot Connector for a chat found through Graph, until the school's own is learned from a message. */
+  teamsServiceUrl: string;
+  /** Requests per second a policy campaign may use in one tenant, leaving the rest of Teams' 50 to cases. */
+  campaignRequestsPerSecond: number;
+  /** Emails a person a one-time signing link when Teams cannot reach them; false when no mailbox is connected. */
+  sendSigningLinkByEmail?: SendSigningLinkByEmail;
+  /** Emails the headteacher or a line manager who has no chat with the bot; false when no mailbox is connected. */
+  sendEmail?: SendEmail;
 }
 
 export interface TeamsSurface {
   /** Adds POST /api/messages to the HTTP app. */
   mount(app: express.Express): void;
-  /** Outbox handlers that post and edit cards and send 1:1 messages. */
+  /** Outbox handlers that post and edit cards, send 1:1 messages and deliver policies to sign. */
   outboxHandlers: Record<string, OutboxHandler>;
 }
 
-/** The Teams bot: its endpoint, its handlers and its delivery, sharing one Bot Framework adapter. */
+/** The Teams bot: its endpoint, its handlers and its delivery, sharing one Bot Framework adapter and one pacer. */
 export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
   const { deps, logger, settings } = options;
   const transport = createBotTransport({
@@ -40,20 +59,26 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     logger,
     ...(options.credentialsFactory ? { credentialsFactory: options.credentialsFactory } : {}),
   });
-  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId });
-  const delivery = new TeamsDelivery({
+  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl });
+  // One pacer for every Bot Connector call of the process: cases and campaigns share Teams' limits.
+  const pacer = new SlidingWindowPacer();
+  const connection = { adapter: transport.adapter, botAppId: settings.appId ?? '', connectorAudience: settings.oauthScope, pacer };
+  const delivery = new TeamsDelivery({ deps, logger, ...connection, tenantRequestsPerSecond: options.tenantRequestsPerSecond });
+  const policies = new AupTeamsDelivery({
     deps,
     logger,
-    adapter: transport.adapter,
-    botAppId: settings.appId ?? '',
-    connectorAudience: settings.oauthScope,
-    pacer: new SlidingWindowPacer(),
-    tenantRequestsPerSecond: options.tenantRequestsPerSecond,
+    connector: new PacedConnector({ ...connection, tenantRequestsPerSecond: options.campaignRequestsPerSecond }),
+    policyPageUrl: options.policyPageUrl,
+    teamsServiceUrl: options.teamsServiceUrl,
+    ...(options.installer ? { installer: options.installer } : {}),
+    ...(options.teamsAppCatalogId ? { teamsAppCatalogId: options.teamsAppCatalogId } : {}),
+    ...(options.sendSigningLinkByEmail ? { sendSigningLinkByEmail: options.sendSigningLinkByEmail } : {}),
+    ...(options.sendEmail ? { sendEmail: options.sendEmail } : {}),
   });
   return {
     mount(app) {
       app.post('/api/messages', express.json({ limit: options.bodyLimit }), (req, res) => transport.handle(req, res, (context) => bot.run(context)));
     },
-    outboxHandlers: delivery.handlers(),
+    outboxHandlers: { ...delivery.handlers(), ...policies.handlers() },
   };
 }

@@ -26,14 +26,15 @@ export function deliveryKeyOf(message: { schoolId: string; payload: Record<strin
   return { schoolId: message.schoolId, personId: String(message.payload.personId), policyId: String(message.payload.policyId), cycle: String(message.payload.cycle) };
 }
 
-export async function enqueueDeliveries(tx: StorageTx, deliveries: readonly AupDelivery[], now: string): Promise<void> {
+/** `occasion` marks a deliberate second send (after the person became reachable), which the first's key would swallow. */
+export async function enqueueDeliveries(tx: StorageTx, deliveries: readonly AupDelivery[], now: string, occasion?: string): Promise<void> {
   for (const delivery of deliveries) {
     await tx.outbox.enqueue(
       {
         schoolId: delivery.schoolId,
         kind: AUP_OUTBOX_KINDS.deliver,
         payload: { personId: delivery.personId, policyId: delivery.policyId, cycle: delivery.cycle },
-        dedupeKey: `${AUP_OUTBOX_KINDS.deliver}:${delivery.policyId}:${delivery.cycle}:${delivery.personId}`,
+        dedupeKey: `${AUP_OUTBOX_KINDS.deliver}:${delivery.policyId}:${delivery.cycle}:${delivery.personId}${occasion ? `:${occasion}` : ''}`,
       },
       now,
     );

@@ -4,7 +4,7 @@ import type { ChatPlatform, ChatUser, ConversationAddress } from '../domain/chat
 import type { StorageTx } from '../domain/ports.ts';
 import { reminderTimes } from '../domain/school-calendar.ts';
 import { aupSettingsFor, schoolDayOf } from './aup-context.ts';
-import { enqueueReminder, type DeliveryKey } from './aup-messages.ts';
+import { enqueueDeliveries, enqueueReminder, type DeliveryKey } from './aup-messages.ts';
 import { nowIso, type AppDeps } from './deps.ts';
 
 /** Everything a surface needs to put a policy in front of one person. Names and ids only: policies are not secret. */
@@ -119,7 +119,14 @@ export async function recordAupDeliveryFailed(deps: AppDeps, key: DeliveryKey, f
 export async function prepareAupReminder(deps: AppDeps, key: DeliveryKey, n: number, platform: ChatPlatform): Promise<Omit<AupDeliveryContext, 'resumed'> | undefined> {
   return deps.storage.read(async (reader) => {
     const delivery = await reader.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
-    if (!delivery || delivery.state !== 'sent' || delivery.remindersSent >= n) return undefined;
+    if (!delivery || delivery.state !== 'sent' || delivery.remindersSent >= n || !delivery.sentAt) return undefined;
+    // After downtime several reminders can be due at once: only the latest of them goes out.
+    const school = await reader.schools.get(key.schoolId);
+    if (school) {
+      const settings = await aupSettingsFor(reader, key.schoolId);
+      const later = reminderTimes(new Date(delivery.sentAt), settings.reminderDays, schoolDayOf(school, settings))[n];
+      if (later && later.getTime() <= deps.clock.now().getTime()) return undefined;
+    }
     return loadContext(reader, key, delivery, platform);
   });
 }
@@ -132,4 +139,26 @@ export async function recordAupReminderSent(deps: AppDeps, key: DeliveryKey, n: 
     await tx.aupDeliveries.update({ ...delivery, remindersSent: n, updatedAt: now }, 'sent');
     await tx.audit.append({ schoolId: key.schoolId, actorId: null, action: 'aup.reminded', policyId: key.policyId, detail: { personId: key.personId, reminder: n, cycle: key.cycle } }, now);
   });
+}
+
+/** Failures that a chat with the person would have avoided. */
+const UNREACHED_CODES = new Set(['no_chat', 'no_teams_licence', 'app_blocked', 'user_not_found']);
+
+/**
+ * When someone DSL Desk could not reach opens their chat with the bot, their unsigned current policies are
+ * queued again (once per occasion; a signed or superseded policy is left alone).
+ */
+export async function requeueUnreachedDeliveries(deps: AppDeps, tx: StorageTx, options: { schoolId: string; personId: string }): Promise<number> {
+  const now = nowIso(deps);
+  let requeued = 0;
+  for (const delivery of await tx.aupDeliveries.listForPerson(options.schoolId, options.personId)) {
+    if (delivery.state !== 'failed' || !delivery.failureCode || !UNREACHED_CODES.has(delivery.failureCode)) continue;
+    const policy = await tx.aupPolicies.get(options.schoolId, delivery.policyId);
+    const current = policy ? await tx.aupPolicies.current(options.schoolId, policy.audience) : undefined;
+    if (!policy || current?.id !== policy.id) continue;
+    if (!(await tx.aupDeliveries.update({ ...delivery, state: 'queued', failureCode: null, failureReason: null, updatedAt: now }, 'failed'))) continue;
+    await enqueueDeliveries(tx, [delivery], now, `again:${now}`);
+    requeued += 1;
+  }
+  return requeued;
 }

@@ -1,5 +1,6 @@
 import type { ChatPlatform, ConversationAddress } from '../domain/chat.ts';
 import type { Actor } from '../domain/roles.ts';
+import { requeueUnreachedDeliveries } from './deliver-aup.ts';
 import { nowIso, type AppDeps } from './deps.ts';
 
 /**
@@ -16,8 +17,11 @@ export async function rememberChatUser(
   const known = await deps.storage.read((reader) => reader.chat.getUser(actor.schoolId, actor.personId, platform));
   const sameConversation = !personalConversation || (known?.personalConversation && JSON.stringify(known.personalConversation) === JSON.stringify(personalConversation));
   if (known && known.userId === userId && sameConversation) return { firstPersonalContact: false };
-  await deps.storage.transaction((tx) =>
-    tx.chat.saveUser({ schoolId: actor.schoolId, personId: actor.personId, platform, userId, ...(personalConversation ? { personalConversation } : {}), updatedAt: nowIso(deps) }),
-  );
-  return { firstPersonalContact: Boolean(personalConversation && !known?.personalConversation) };
+  const firstPersonalContact = Boolean(personalConversation && !known?.personalConversation);
+  await deps.storage.transaction(async (tx) => {
+    await tx.chat.saveUser({ schoolId: actor.schoolId, personId: actor.personId, platform, userId, ...(personalConversation ? { personalConversation } : {}), updatedAt: nowIso(deps) });
+    // A policy that could not reach them before (no chat yet) can now: send it again, in this chat.
+    if (firstPersonalContact) await requeueUnreachedDeliveries(deps, tx, { schoolId: actor.schoolId, personId: actor.personId });
+  });
+  return { firstPersonalContact };
 }

@@ -1,7 +1,8 @@
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
 import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
-import { prepareAupDelivery, recordAupDelivered, recordAupDeliveryFailed } from '../../src/app/deliver-aup.ts';
+import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed } from '../../src/app/deliver-aup.ts';
+import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
 import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../../src/app/get-aup-status.ts';
 import { setAupProfile, updateAupSettings } from '../../src/app/manage-aup-settings.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
@@ -93,6 +94,29 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     await recordAupDeliveryFailed(deps, other, { code: 'no_teams_licence', reason: 'Microsoft 365 says this person has no Teams licence.' });
     const [progress] = await getCampaignProgress(deps, { actor: a.admin, schoolId: a.school.id });
     expect(progress).toMatchObject({ sent: 1, failed: 1, queued: 6, signed: 0, failures: [{ code: 'no_teams_licence', count: 1 }] });
+  });
+
+  test('someone unreachable is sent the policy again when they first open their chat; overdue reminders collapse into the latest', async () => {
+    const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const key = { schoolId: a.school.id, personId: a.staff.personId, policyId: v1.id, cycle: '2026' };
+    await prepareAupDelivery(deps, key, 'teams');
+    await recordAupDeliveryFailed(deps, key, { code: 'no_chat', reason: 'DSL Desk could not reach them in Teams.' });
+    const conversation = { platform: 'teams' as const, conversationId: 'a:personal', serviceUrl: 'https://smba.example/teams/', tenantId: 't' };
+    expect(await rememberChatUser(deps, { actor: a.staff, platform: 'teams', userId: '29:staff', personalConversation: conversation })).toEqual({ firstPersonalContact: true });
+    expect(await db.storage.read((r) => r.aupDeliveries.get(a.school.id, a.staff.personId, v1.id, '2026'))).toMatchObject({ state: 'queued', failureCode: null });
+    const mine = (await outbox(AUP_OUTBOX_KINDS.deliver)).filter((row) => String(row.payload).includes(a.staff.personId));
+    expect(mine).toHaveLength(2);
+    // Saying hello again changes nothing.
+    await rememberChatUser(deps, { actor: a.staff, platform: 'teams', userId: '29:staff', personalConversation: conversation });
+    expect((await outbox(AUP_OUTBOX_KINDS.deliver)).filter((row) => String(row.payload).includes(a.staff.personId))).toHaveLength(2);
+
+    // Sent Tuesday; the service was down until the Thursday after next: reminders 1, 2 and 3 are all due.
+    expect(await prepareAupDelivery(deps, key, 'teams')).toMatchObject({ resumed: false });
+    await recordAupDelivered(deps, key, { channel: 'teams', conversationId: 'a:personal' });
+    now = new Date('2026-10-15T10:00:00Z');
+    expect(await prepareAupReminder(deps, key, 1, 'teams')).toBeUndefined();
+    expect(await prepareAupReminder(deps, key, 2, 'teams')).toBeUndefined();
+    expect(await prepareAupReminder(deps, key, 3, 'teams')).toMatchObject({ person: { id: a.staff.personId } });
   });
 
   test('signing marks the delivery signed; status and CSV show who has and has not signed this cycle', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceClientCredentialsFactory, type ServiceClientCredentials } from 'botframework-connector';
 import { resolveActor } from '../../src/app/resolve-actor.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Clock } from '../../src/domain/ports.ts';
 import { startService, type RunningService } from '../../src/wiring.ts';
@@ -43,6 +43,8 @@ export type PersonKey = keyof Omit<SeededSchool, 'school'>;
 
 export interface TeamsTestService {
   service: RunningService;
+  /** The configuration the service was started with (its bot settings, to build another surface on the same identity provider). */
+  config: Config;
   db: TestStorage;
   idp: FakeBotFrameworkIdp;
   connector: FakeBotConnector;
@@ -58,6 +60,8 @@ export interface TeamsTestService {
   send(from: PersonKey, activity: Record<string, unknown>, token?: { options?: BotMintOptions; claims?: Record<string, unknown>; none?: boolean }): Promise<{ status: number; body: any }>;
   /** A card button pressed (Action.Execute) by this person in a conversation. */
   press(from: PersonKey, conversation: 'personal' | 'channel', verb: string, data: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  /** Sends later activities (send, press) to another bot endpoint on 127.0.0.1 instead of the service's own. */
+  routeActivitiesTo(botEndpoint: string): void;
   /** Lets the outbox dispatcher run until `done` holds, or fails after `timeoutMs`. */
   waitFor<T>(probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs?: number): Promise<T>;
   close(): Promise<void>;
@@ -102,6 +106,7 @@ export async function startTeamsTestService(engine: Engine, options: { connector
   const teamsIdOf = (person: PersonKey) => `29:${person}-${objectIdOf(person).slice(0, 8)}`;
   const personalConversationOf = (person: PersonKey) => `a:personal-${person}`;
 
+  let botEndpoint = `${service.url}/api/messages`;
   const send: TeamsTestService['send'] = async (from, activity, token = {}) => {
     const conversation = (activity.conversation as { id?: string } | undefined)?.id ?? personalConversationOf(from);
     const full = {
@@ -117,12 +122,13 @@ export async function startTeamsTestService(engine: Engine, options: { connector
       ...activity,
     };
     const jwt = token.none ? undefined : await idp.mintChannelToken({ aud: BOT_APP_ID, serviceurl: connector.url, ...token.claims }, token.options);
-    const answer = await sendActivity(`${service.url}/api/messages`, full, jwt);
+    const answer = await sendActivity(botEndpoint, full, jwt);
     return { status: answer.status, body: answer.body as any };
   };
 
   return {
     service,
+    config,
     db,
     idp,
     connector,
@@ -134,6 +140,9 @@ export async function startTeamsTestService(engine: Engine, options: { connector
     personalConversationOf,
     channelConversation,
     send,
+    routeActivitiesTo(endpoint) {
+      botEndpoint = endpoint;
+    },
     press(from, conversation, verb, data) {
       const inChannel = conversation === 'channel';
       return send(from, {

@@ -6,6 +6,7 @@ export { renderWelcomeCard, renderReceiptCard, renderMyReportsCard, renderRestri
 export { renderConcernForm } from './concern-form-card.ts';
 export { renderChannelCaseCard, MAX_REFRESH_USER_IDS } from './channel-case-card.ts';
 export { renderCaseDetailCard } from './case-detail-card.ts';
+export { aupPolicyViewOf, renderAupCard, renderAupSignedCard, policySummary, DEFAULT_ACKNOWLEDGEMENT_WORDING, type AupCardView, type AupPolicyView, type AupSignedView } from './aup-card.ts';
 export { CARD_SCHEMA_URL, CARD_VERSION, type CardJson } from './template.ts';
 export {
   caseDetailViewFrom,

@@ -25,6 +25,15 @@ export const EMAIL_FORWARD = 'email.forward';
 export const EMAIL_TELL_REPORTERS = 'email.tell_reporters';
 export const EMAIL_VERBS = [EMAIL_REMOVE, EMAIL_FORWARD, EMAIL_TELL_REPORTERS] as const;
 
+/** Signing an acceptable use policy; the button's data carries only {policyId}. */
+export const AUP_SIGN = 'aup.sign';
+
+/** Input ids on the policy card: the tick sends 'true' or 'false', the name what was typed. */
+export const AUP_INPUTS = {
+  agreed: 'agreed',
+  typedName: 'typedName',
+} as const;
+
 export const CASE_VERBS = [
   CASE_OPEN,
   CASE_ACKNOWLEDGE,
@@ -38,7 +47,7 @@ export const CASE_VERBS = [
 ] as const;
 export type CaseVerb = (typeof CASE_VERBS)[number];
 
-export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES, ...EMAIL_VERBS] as const;
+export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES, ...EMAIL_VERBS, AUP_SIGN] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 
 export function isCardVerb(value: unknown): value is CardVerb {
