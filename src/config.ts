@@ -53,7 +53,7 @@ export const configSchema = z.object({
   REPORT_SENDER_MAILBOX: z.email({ message: 'must be the address of the mailbox DSL Desk sends reports from' }).optional(),
   SECURITY_REPORT_MAILBOX: z.email({ message: 'must be an email address' }).optional(),
   NCSC_REPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('report@phishing.gov.uk'),
-  PUBLIC_URL: z.url({ message: 'must be the address staff open DSL Desk at, such as https://dsldesk.example-school.org.uk' }).optional(),
+  PUBLIC_BASE_URL: z.url({ message: 'must be the address staff open DSL Desk at, such as https://dsldesk.example-school.org.uk' }).optional(),
   TEAMS_APP_CATALOG_ID: z.string().optional(),
   TEAMS_SERVICE_URL: url('https://smba.trafficmanager.net/teams/'),
   AUP_CAMPAIGN_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(30),
@@ -190,7 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
-    publicUrl: (raw.PUBLIC_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    publicUrl: (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     aup: {
       ...(raw.TEAMS_APP_CATALOG_ID ? { teamsAppCatalogId: raw.TEAMS_APP_CATALOG_ID } : {}),
       teamsServiceUrl: raw.TEAMS_SERVICE_URL,

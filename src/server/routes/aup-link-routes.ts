@@ -20,7 +20,7 @@ export function aupLinkRoutes(deps: AppDeps, options: { publicUrl?: string }): R
   const router = Router();
 
   router.post('/aup/links', async (req, res) => {
-    if (!options.publicUrl) throw new AppError('unavailable', 'Signing links need the address people reach DSL Desk at. Ask your DSL Desk operator to set PUBLIC_URL.');
+    if (!options.publicUrl) throw new AppError('unavailable', 'Signing links need the address people reach DSL Desk at. Ask your DSL Desk operator to set PUBLIC_BASE_URL.');
     const actor = actorOf(res);
     const { link, url } = await createSigningLink(deps, { actor, schoolId: actor.schoolId, input: req.body, publicUrl: options.publicUrl });
     res
