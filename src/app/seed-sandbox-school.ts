@@ -1,6 +1,7 @@
 import type { AppDeps } from './deps.ts';
 import { nowIso, OPERATOR } from './deps.ts';
 import { publishAup } from './publish-aup.ts';
+import { setAupProfile } from './manage-aup-settings.ts';
 import { addPerson } from './add-person.ts';
 import { addSchool } from './add-school.ts';
 import type { Role } from '../domain/roles.ts';
@@ -32,7 +33,13 @@ export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdo
   const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_SCHOOL_SLUG));
   if (existing) return existing;
   const school = await addSchool(deps, { name: 'Demo Primary School (sandbox)', slug: SANDBOX_SCHOOL_SLUG, entraTenantId: SANDBOX_TENANT_ID });
-  for (const person of SANDBOX_PEOPLE) await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person });
+  for (const person of SANDBOX_PEOPLE) {
+    const { person: added } = await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person });
+    // Governors sign the governors' policy: the office's override, as a school would set it.
+    if (person.roles.includes('governor') && !person.roles.includes('staff')) {
+      await setAupProfile(deps, { actor: OPERATOR, schoolId: school.id, personId: added.id, changes: { audienceOverride: 'governor' } });
+    }
+  }
   if (options.staffAupMarkdown) {
     const today = nowIso(deps).slice(0, 10);
     await publishAup(deps, {
