@@ -5,10 +5,11 @@ import express from 'express';
 import { createTeamsSurface, type AupRecipientContext } from '../../bot/teams/teams-surface.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
+import { prepareAupDelivery } from '../../src/app/deliver-aup.ts';
 import { addNewStarter } from '../../src/app/welcome-new-starter.ts';
 import type { AupPolicyVersion } from '../../src/domain/aup.ts';
 import { createGraphDirectory } from '../../src/integrations/microsoft/graph-directory.ts';
-import { OutboxDispatcher } from '../../src/jobs/outbox-dispatcher.ts';
+import { OutboxDispatcher, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
 import { createLogger } from '../../src/logger.ts';
 import { plainHttpNetworkClient } from '../fakes/fake-graph.ts';
 import { startFakeGraphDirectory, type FakeGraphDirectory } from '../fakes/fake-graph-directory.ts';
@@ -51,6 +52,7 @@ describe.each(enginesUnderTest())('policies to sign in Teams on %s', (engine) =>
   let linksEmailed: { personId: string; reminder?: number }[];
   let emailsSent: { to: string; subject: string; body: string }[];
   let emailConnected: boolean;
+  let handlers: Record<string, OutboxHandler>;
 
   beforeEach(async () => {
     t = await startTeamsTestService(engine);
@@ -102,6 +104,7 @@ describe.each(enginesUnderTest())('policies to sign in Teams on %s', (engine) =>
     });
     t.routeActivitiesTo(`http://127.0.0.1:${(bot.address() as AddressInfo).port}/api/messages`);
     dispatcher = new OutboxDispatcher({ store: t.service.storage.outbox, clock: t.clock, logger, random: () => 0 });
+    handlers = surface.outboxHandlers;
     for (const [kind, handler] of Object.entries(surface.outboxHandlers)) dispatcher.register(kind, handler);
   });
 
@@ -172,6 +175,31 @@ describe.each(enginesUnderTest())('policies to sign in Teams on %s', (engine) =>
     // The card went out as the bot, under its own token.
     const sent = t.connector.calls.filter((c) => (c.route === 'send' || c.route === 'reply') && c.conversationId === t.personalConversationOf('staff')).at(-1);
     expect(sent?.authorization).toBe(`Bearer ${OUTBOUND_TOKEN}`);
+  });
+
+  test('a restart in the middle of a campaign sends nobody twice and loses nobody, even one claimed as the process died', async () => {
+    const people: PersonKey[] = ['staff', 'staff2', 'dsl', 'deputy', 'head', 'it', 'governor', 'admin'];
+    for (const person of people) await sayHello(person);
+    const policy = await publishAup(deps(), { actor: OPERATOR, schoolId: schoolId(), policy: POLICY });
+    const logger = createLogger('silent');
+    const processOne = (batchSize: number) => {
+      const one = new OutboxDispatcher({ store: t.service.storage.outbox, clock: t.clock, logger, batchSize, random: () => 0 });
+      for (const [kind, handler] of Object.entries(handlers)) one.register(kind, handler);
+      return one;
+    };
+    // The first process sends three cards, then is stopped between batches.
+    expect(await processOne(3).runOnce()).toBe(3);
+    // It had also claimed one more delivery (state "sending") when it died, before Teams saw anything.
+    const claimed = (await t.db.raw(`select payload from outbox where kind = 'aup.deliver' and status = 'pending' order by created_at`)).map((row) => JSON.parse(String(row.payload)) as Record<string, string>)[0]!;
+    expect(await prepareAupDelivery(deps(), { schoolId: schoolId(), personId: claimed.personId!, policyId: claimed.policyId!, cycle: claimed.cycle! }, 'teams')).toMatchObject({ resumed: false });
+    // The next process finishes the campaign, the claimed delivery included, and a third finds nothing to do.
+    const second = processOne(20);
+    for (let pass = 0; pass < 5 && (await second.runOnce()) > 0; pass++);
+    expect(await processOne(20).runOnce()).toBe(0);
+    for (const person of people) expect(policyCards(t.personalConversationOf(person))).toHaveLength(1);
+    const deliveries = await deps().storage.read((reader) => reader.aupDeliveries.listForPolicy(schoolId(), policy.id, claimed.cycle!));
+    expect(deliveries).toHaveLength(people.length);
+    expect(deliveries.every((d) => d.state === 'sent')).toBe(true);
   });
 
   test('a new starter without a chat: DSL Desk installs its app for them (201), finds the chat and sends the card there', async () => {
