@@ -1,13 +1,17 @@
 import { AuthError, ConfidentialClientApplication, ServerError, type INetworkModule } from '@azure/msal-node';
 import { AppError } from '../../domain/errors.ts';
 
-export interface GraphAppClientOptions {
+/** DSL Desk's app registration and where Microsoft's endpoints are: what every app-only Graph client needs. */
+export interface GraphAppCredentials {
   clientId: string;
   clientSecret: string;
   loginUrl: string;
   graphUrl: string;
   networkClient?: INetworkModule;
   timeoutMs?: number;
+}
+
+export interface GraphAppClientOptions extends GraphAppCredentials {
   /** What the school is told when Entra will not issue DSL Desk a token for its tenant (usually: no admin consent yet). */
   notConsentedMessage: string;
 }

@@ -1,4 +1,3 @@
-import type { INetworkModule } from '@azure/msal-node';
 import {
   DirectoryRefusal,
   type DirectoryReader,
@@ -8,15 +7,9 @@ import {
   type TeamsAppInstaller,
 } from '../../domain/directory.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
-import { createGraphAppClient, isTransientTokenFailure } from './graph-app-client.ts';
+import { createGraphAppClient, isTransientTokenFailure, type GraphAppCredentials } from './graph-app-client.ts';
 
-export interface GraphDirectoryOptions {
-  clientId: string;
-  clientSecret: string;
-  loginUrl: string;
-  graphUrl: string;
-  networkClient?: INetworkModule;
-  timeoutMs?: number;
+export interface GraphDirectoryOptions extends GraphAppCredentials {
   /** Retries of one request after throttling (429), a gateway or server failure (5xx) or a network error. Default 5. */
   maxRetries?: number;
   /** A Retry-After longer than this is not waited out: the read or install gives up and says when to come back. Default 2 minutes. */

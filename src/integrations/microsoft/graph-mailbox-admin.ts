@@ -1,16 +1,8 @@
-import type { INetworkModule } from '@azure/msal-node';
 import { AppError } from '../../domain/errors.ts';
 import type { MailboxAdmin, MessageCopy } from '../../domain/ports.ts';
-import { createGraphAppClient } from './graph-app-client.ts';
+import { createGraphAppClient, type GraphAppCredentials } from './graph-app-client.ts';
 
-export interface GraphMailboxAdminOptions {
-  clientId: string;
-  clientSecret: string;
-  loginUrl: string;
-  graphUrl: string;
-  networkClient?: INetworkModule;
-  timeoutMs?: number;
-}
+export type GraphMailboxAdminOptions = GraphAppCredentials;
 
 /**
  * DSL Desk's own access to a school's mailboxes (application permissions Mail.ReadWrite, Mail.Send,
