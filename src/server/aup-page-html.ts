@@ -205,13 +205,59 @@ ${acknowledgement.typedEmail ? `<div><dt>Email address</dt><dd>${escapeHtml(ackn
   return layout({ title: `Signed: ${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main });
 }
 
-/** The read-only page behind "Read the full policy", in a browser or inside Teams. */
+/**
+ * Signing from the policy page inside Teams, where Teams SSO can say who is reading: all hidden until
+ * policy-page.js has a token and has asked whether the person has signed. The API needs that token, so
+ * without the script there is nothing these controls could post: they stay hidden and the page stays
+ * read-only, and the <form> itself is only made by the script once it can sign.
+ */
+function teamsSigning(policy: AupPolicyVersion): { top: string; bottom: string } {
+  const top = `<div class="panel" id="teams-signed" tabindex="-1" data-teams-signed hidden>
+<h2 class="panel-title">You have signed</h2>
+<p class="panel-body" data-teams-signed-text></p>
+</div>
+<div class="certificate" data-teams-certificate hidden>
+<p><a data-teams-certificate-link>Download your certificate (PDF)</a></p>
+<p class="error-message" role="alert" data-teams-certificate-error hidden>Your certificate could not be downloaded. Try again, or ask the school office for a copy.</p>
+</div>`;
+  const fieldError = (id: string) => `<p class="error-message" id="${id}-error" hidden><span class="visually-hidden">Error:</span> <span data-error-text></span></p>`;
+  const bottom = `<p class="hint" data-teams-note hidden>Sign from the card in your chat with DSL Desk.</p>
+<div data-teams-sign data-policy-id="${escapeHtml(policy.id)}" hidden>
+<h2>Sign this policy</h2>
+<p>Read the policy above, then tick the box and type your full name.</p>
+<div class="form-group" data-field="agreed">
+${fieldError('agreed')}
+<div class="checkbox">
+<input class="checkbox-input" type="checkbox" id="agreed" name="agreed" value="yes" required>
+<label class="checkbox-label" for="agreed">${escapeHtml(policy.acknowledgementWording)}</label>
+</div>
+</div>
+<div class="form-group" data-field="typedName">
+<label class="label" for="typedName">Your full name</label>
+${fieldError('typedName')}
+<input class="input" type="text" id="typedName" name="typedName" autocomplete="name" spellcheck="false" maxlength="200" required>
+</div>
+<button type="submit" class="button">Sign</button>
+</div>`;
+  return { top, bottom };
+}
+
+/** The read-only page behind "Read the full policy", in a browser or inside Teams (where it can also sign, see teamsSigning). */
 export function policyPage(options: { schoolName: string; policy: AupPolicyVersion; newer?: { version: number; title: string } }): string {
   const { policy, newer } = options;
-  const main = `<h1>${escapeHtml(policy.title)}</h1>
+  const signing = teamsSigning(policy);
+  const main = `<div class="error-summary" tabindex="-1" data-error-summary hidden>
+<div role="alert">
+<h2 class="error-summary-title">There is a problem</h2>
+<ul class="error-summary-list"></ul>
+</div>
+</div>
+<h1>${escapeHtml(policy.title)}</h1>
 ${newer ? `<div class="notice"><p><strong>Version ${newer.version} has replaced this version.</strong> Open the latest message about “${escapeHtml(newer.title)}” to read and sign it.</p></div>` : ''}
+${signing.top}
 ${policyFacts(policy)}
-${policyText(policy)}`;
+${policyText(policy)}
+${signing.bottom}`;
   return layout({ title: `${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main, scripts: [AUP_ASSET_PATHS.teamsJs, AUP_ASSET_PATHS.policyPage] });
 }
 

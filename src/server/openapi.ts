@@ -51,6 +51,10 @@ const signingLinkSchema = z.object({
   acknowledgementId: z.string().nullable(),
   status: z.enum(['open', 'used', 'expired']),
 });
+const mySignatureSchema = z.object({
+  policy: z.object({ id: z.string(), version: z.number().int(), title: z.string(), current: z.boolean().meta({ description: 'Still the version in force, so it can be signed.' }) }),
+  signature: z.object({ id: z.string(), signedAt: z.string(), policyVersion: z.number().int(), cycle: z.string() }).nullable(),
+});
 const caseIdParam = z.strictObject({ caseId: z.string().meta({ description: 'The case id, or its reference such as CASE-2026-0042.' }) });
 
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
@@ -156,10 +160,22 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
       '/api/v1/aup/policies/{policyId}': {
         get: { summary: 'One version with its text and SHA-256', requestParams: { path: z.object({ policyId: z.string() }) }, responses: { '200': { description: 'The policy.' }, ...errors } },
       },
+      '/api/v1/aup/policies/{policyId}/my-signature': {
+        get: {
+          summary: 'Whether I have signed this version in the current cycle, and whether it can still be signed',
+          requestParams: { path: z.object({ policyId: z.string() }) },
+          responses: { '200': { description: 'The version, and my signature of it this cycle (null when not signed).', ...json(mySignatureSchema) }, ...errors },
+        },
+      },
       '/api/v1/aup/policies/{policyId}/acknowledgements': {
         post: {
           summary: 'Sign the current version',
-          requestParams: { path: z.object({ policyId: z.string() }) },
+          requestParams: {
+            path: z.object({ policyId: z.string() }),
+            header: z.object({
+              'X-DSL-Desk-Surface': z.literal('teams-tab').optional().meta({ description: 'Signing inside Teams (tab or stage view): recorded as surface "teams" with an Entra token, "web" otherwise.' }),
+            }),
+          },
           requestBody: json(signatureInputSchema),
           responses: { '201': { description: 'Signed.' }, '200': { description: 'Already signed: the first signature.' }, '409': { description: 'A newer version has replaced this one.', ...json(errorSchema) }, ...errors },
         },

@@ -1,15 +1,32 @@
 import { Router } from 'express';
 import { acknowledgeAup } from '../../app/acknowledge-aup.ts';
 import type { AppDeps } from '../../app/deps.ts';
+import { getMySignature } from '../../app/get-my-signature.ts';
 import { getSignatureForCertificate } from '../../app/get-signature-certificate.ts';
 import { publishAup } from '../../app/publish-aup.ts';
 import { getAupPolicy, listAupPolicies } from '../../app/read-aup-policies.ts';
 import { renderSignatureCertificate } from '../../documents/signature-certificate.ts';
+import type { SigningSurface } from '../../domain/aup.ts';
+import type { SignedInIdentity } from '../../domain/identity.ts';
 import { actorOf, identityOf } from '../request-context.ts';
+
+/** Sent by the policy page when it signs from inside Teams (a tab or stage view, with Teams SSO). */
+const SURFACE_HEADER = 'x-dsl-desk-surface';
+
+/**
+ * Where a signature given over the API was given. The header is the client's own claim, so it is only
+ * believed together with an Entra token: inside Teams the policy page signs with the token Teams SSO gave
+ * it, and Teams SSO only ever gives Entra tokens, so the header beside a Google token is not a signature
+ * given in Teams. The surface records how someone signed; who signed is proven by the token alone.
+ */
+function apiSurface(header: string | undefined, identity: SignedInIdentity): SigningSurface {
+  return header === 'teams-tab' && identity.provider === 'entra' ? 'teams' : 'web';
+}
 
 /**
  * Acceptable use policies over the API: the school's admins, head and DSL publish versions; everyone reads
- * them and signs the current one; the signer and the admins download a signature's certificate.
+ * them, sees whether they have signed one and signs the current one; the signer and the admins download a
+ * signature's certificate.
  */
 export function aupRoutes(deps: AppDeps): Router {
   const router = Router();
@@ -27,6 +44,10 @@ export function aupRoutes(deps: AppDeps): Router {
     res.json(await getAupPolicy(deps, { actor: actorOf(res), policyId: String(req.params.policyId) }));
   });
 
+  router.get('/aup/policies/:policyId/my-signature', async (req, res) => {
+    res.set('Cache-Control', 'no-store').json(await getMySignature(deps, { actor: actorOf(res), policyId: String(req.params.policyId) }));
+  });
+
   router.post('/aup/policies/:policyId/acknowledgements', async (req, res) => {
     const actor = actorOf(res);
     const identity = identityOf(res);
@@ -34,7 +55,7 @@ export function aupRoutes(deps: AppDeps): Router {
       actor,
       policyId: String(req.params.policyId),
       signature: req.body,
-      surface: 'web',
+      surface: apiSurface(req.get(SURFACE_HEADER), identity),
       ...(identity.provider !== 'sandbox'
         ? { directoryIdentity: { provider: identity.provider, tenantId: identity.tenantId, objectId: identity.subject, ...(identity.email ? { userPrincipalName: identity.email } : {}) } }
         : {}),
