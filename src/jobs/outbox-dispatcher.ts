@@ -32,6 +32,8 @@ export interface DispatcherOptions {
   maxAttempts?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
+  /** Most messages being handled at once when running continuously (default twice the batch size). */
+  maxInFlight?: number;
   random?: () => number;
 }
 
@@ -43,6 +45,7 @@ export interface DispatcherOptions {
 export class OutboxDispatcher {
   readonly owner = `dispatcher-${randomUUID()}`;
   readonly #handlers = new Map<string, OutboxHandler>();
+  readonly #inFlight = new Set<Promise<void>>();
   readonly #options: Required<Omit<DispatcherOptions, 'store' | 'clock' | 'logger'>> & Pick<DispatcherOptions, 'store' | 'clock' | 'logger'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
@@ -57,6 +60,7 @@ export class OutboxDispatcher {
       baseDelayMs: 1000,
       maxDelayMs: 10 * 60_000,
       random: Math.random,
+      maxInFlight: (options.batchSize ?? 20) * 2,
       ...options,
     };
   }
@@ -74,34 +78,63 @@ export class OutboxDispatcher {
 
   /** Claims and runs one batch; returns how many messages were handled. */
   async runOnce(): Promise<number> {
-    const { store, clock, logger } = this.#options;
-    const messages = await store.claim({ owner: this.owner, kinds: [...this.#handlers.keys()], limit: this.#options.batchSize, leaseMs: this.#options.leaseMs, now: clock.now() });
-    await Promise.all(
-      messages.map(async (message) => {
-        const handler = this.#handlers.get(message.kind)!;
-        try {
-          await handler(message);
-          await store.complete(message.id, this.owner, clock.now().toISOString());
-        } catch (error) {
-          const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-          const permanent = error instanceof PermanentDeliveryError || message.attempts >= this.#options.maxAttempts;
-          const retryAt = permanent ? null : new Date(clock.now().getTime() + this.retryDelayMs(message.attempts, error instanceof RetryableDeliveryError ? error.retryAfterMs : undefined)).toISOString();
-          await store.fail(message.id, this.owner, reason, retryAt);
-          logger.warn({ outboxId: message.id, kind: message.kind, attempts: message.attempts, permanent, reason }, 'outbox message failed');
-        }
-      }),
-    );
+    const messages = await this.#claim(this.#options.batchSize);
+    await Promise.all(messages.map((message) => this.#handle(message)));
     return messages.length;
   }
 
+  #claim(limit: number): Promise<OutboxMessage[]> {
+    const { store, clock } = this.#options;
+    return store.claim({ owner: this.owner, kinds: [...this.#handlers.keys()], limit, leaseMs: this.#options.leaseMs, now: clock.now() });
+  }
+
+  async #handle(message: OutboxMessage): Promise<void> {
+    const { store, clock, logger } = this.#options;
+    const handler = this.#handlers.get(message.kind)!;
+    try {
+      await handler(message);
+      await store.complete(message.id, this.owner, clock.now().toISOString());
+    } catch (error) {
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
+      const permanent = error instanceof PermanentDeliveryError || message.attempts >= this.#options.maxAttempts;
+      const retryAt = permanent ? null : new Date(clock.now().getTime() + this.retryDelayMs(message.attempts, error instanceof RetryableDeliveryError ? error.retryAfterMs : undefined)).toISOString();
+      try {
+        await store.fail(message.id, this.owner, reason, retryAt);
+      } catch (storeError) {
+        // The lease runs out and the message is claimed again: nothing is lost.
+        logger.error({ outboxId: message.id, err: { message: (storeError as Error).message } }, 'outbox failure could not be recorded');
+      }
+      logger.warn({ outboxId: message.id, kind: message.kind, attempts: message.attempts, permanent, reason }, 'outbox message failed');
+    }
+  }
+
+  /**
+   * Runs continuously: keeps up to `maxInFlight` messages in hand and claims more as soon as there is room,
+   * so a paced sender (Teams at 30 calls a second) never idles between batches waiting for the slowest
+   * message of the last one. When the queue is empty it sleeps `pollMs`.
+   */
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
     const tick = async () => {
       if (this.#stopped) return;
       try {
-        // A full batch means more may be waiting: go again at once instead of sleeping.
-        while (!this.#stopped && (await this.runOnce()) === this.#options.batchSize);
+        for (;;) {
+          if (this.#stopped) break;
+          const room = this.#options.maxInFlight - this.#inFlight.size;
+          if (room <= 0) {
+            await Promise.race(this.#inFlight);
+            continue;
+          }
+          const limit = Math.min(this.#options.batchSize, room);
+          const messages = await this.#claim(limit);
+          for (const message of messages) {
+            const running: Promise<void> = this.#handle(message).finally(() => this.#inFlight.delete(running));
+            this.#inFlight.add(running);
+          }
+          // Fewer than asked for: the queue is empty for now.
+          if (messages.length < limit) break;
+        }
       } catch (error) {
         this.#options.logger.error({ err: { message: (error as Error).message } }, 'outbox poll failed');
       }
@@ -110,9 +143,11 @@ export class OutboxDispatcher {
     this.#running = tick();
   }
 
+  /** Claims nothing more and waits for the messages in hand to finish: a stop never leaves a card half-sent. */
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     await this.#running;
+    await Promise.all(this.#inFlight);
   }
 }

@@ -64,4 +64,49 @@ describe('outbox dispatcher', () => {
     await dispatcher.runOnce();
     expect(claimed).toEqual([[], ['reporter.notify']]);
   });
+
+  test('running continuously, it claims more as soon as there is room, and a stop waits for the messages in hand', async () => {
+    const all = Array.from({ length: 25 }, (_, n) => message(`m${n}`));
+    const { store, completed } = memoryStore([...all]);
+    const claims: number[] = [];
+    const claim = store.claim.bind(store);
+    store.claim = async (options) => {
+      claims.push(options.limit);
+      return claim(options);
+    };
+    let running = 0;
+    let most = 0;
+    const release: (() => void)[] = [];
+    const dispatcher = new OutboxDispatcher({ store, clock, logger: createLogger('silent'), batchSize: 4, maxInFlight: 6, pollMs: 10_000 });
+    dispatcher.register('card.post', async () => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise<void>((resolve) => release.push(resolve));
+      running -= 1;
+    });
+    dispatcher.start();
+    const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+    await settle();
+    // Four, then the two that still fit: never more than six in hand, and no waiting for the first batch to end.
+    expect(claims).toEqual([4, 2]);
+    expect(running).toBe(6);
+    release.shift()!();
+    await settle();
+    expect(claims.at(-1)).toBe(1);
+    expect(running).toBe(6);
+    const stopping = dispatcher.stop();
+    let stopped = false;
+    void stopping.then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    while (release.length) {
+      release.shift()!();
+      await settle();
+    }
+    await stopping;
+    expect(stopped).toBe(true);
+    expect(most).toBe(6);
+    // Seven were handled: nothing new was claimed once the stop began.
+    expect(completed).toHaveLength(7);
+  });
 });
