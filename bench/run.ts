@@ -1,6 +1,7 @@
 import { emailAnalysisBenchmarks } from './email-analysis.ts';
 import { ingestBenchmarks } from './ingest.ts';
 import { teamsWaveBenchmarks } from './teams-wave.ts';
+import { aupCampaignBenchmarks } from './aup-campaign.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 
 /**
@@ -11,7 +12,7 @@ import type { Benchmark, BenchContext } from './lib/types.ts';
  *   BENCH_ONLY=ingest    comma-separated names; a name also selects its variants (ingest → ingest-postgres)
  *   TEST_DATABASE_URL    also runs the PostgreSQL variants
  */
-const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...emailAnalysisBenchmarks];
+const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks];
 
 function selected(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));

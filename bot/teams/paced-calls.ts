@@ -1,4 +1,4 @@
-import type { Activity, CloudAdapter, ConversationParameters, ConversationReference } from 'botbuilder';
+import type { Activity, CloudAdapter, ConversationParameters, ConversationReference, TurnContext } from 'botbuilder';
 import type { ConversationAddress } from '../../src/domain/chat.ts';
 import { RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { PacedKey, SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
@@ -77,6 +77,7 @@ export class PacedConnector {
     return this.#paced(address, async () => {
       let result: T | undefined;
       await adapter.continueConversationAsync(botAppId, reference, async (context) => {
+        withoutSdkRetries(context);
         result = await work({
           send: async (activity) => (await context.sendActivity(activity))?.id,
           update: async (activity) => {
@@ -115,7 +116,15 @@ export class PacedConnector {
     const conversationKey = `teams:conversation:${address.conversationId}`;
     const keys: PacedKey[] = [
       { key: conversationKey, windows: CONVERSATION_WINDOWS },
-      { key: `teams:tenant:${address.tenantId ?? 'unknown'}`, windows: [{ limit: tenantRequestsPerSecond, perMs: 1000 }] },
+      // The per-second share, and evenly spaced within it: a burst of 30 in the first few milliseconds of a second
+      // (after a slow start, or a pause of the event loop) would meet Teams' per-second count bunched up.
+      {
+        key: `teams:tenant:${address.tenantId ?? 'unknown'}`,
+        windows: [
+          { limit: tenantRequestsPerSecond, perMs: 1000 },
+          { limit: 1, perMs: Math.floor(1000 / tenantRequestsPerSecond) },
+        ],
+      },
     ];
     // Never sleep past the outbox lease: a long wait (a full 30-second window, a Retry-After) goes back to the queue.
     const slot = await pacer.tryAcquire(keys, MAX_PACING_WAIT_MS);
@@ -192,4 +201,15 @@ function parseRetryAfter(value: string | undefined): number | undefined {
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/**
+ * Takes the SDK's own retry policy out of this turn's Bot Connector client. It would resend a 429 (after
+ * Retry-After) or a dropped connection outside the pacer, past the tenant's share, while holding the
+ * outbox's slot; instead the failure goes back to the outbox, which waits and sends again through the
+ * pacer. The client is made per turn, so nothing else is affected.
+ */
+function withoutSdkRetries(context: TurnContext): void {
+  const connector = context.turnState.get(context.adapter.ConnectorClientKey) as { client?: { pipeline?: { removePolicy(options: { name: string }): unknown } } } | undefined;
+  connector?.client?.pipeline?.removePolicy({ name: 'defaultRetryPolicy' });
 }

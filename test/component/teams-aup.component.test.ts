@@ -410,17 +410,21 @@ describe.each(enginesUnderTest())('policies to sign in Teams on %s', (engine) =>
     await sayHello('staff');
     const policy = await publish();
     const chat = t.personalConversationOf('staff');
-    // More 429s than the Bot Framework client's own retries absorb: the outbox has to come back later.
-    t.connector.failWith(chat, 429, { error: { code: 'Throttled', message: 'Too many requests.' } }, { times: 4, retryAfterSeconds: 1 });
+    // The SDK does not retry by itself (that would resend outside the pacer): each 429 goes back to the outbox.
+    t.connector.failWith(chat, 429, { error: { code: 'Throttled', message: 'Too many requests.' } }, { times: 2, retryAfterSeconds: 1 });
     const { personId } = await newStarter({ displayName: 'Sam Teacher', email: emailOf('staff') });
     await runOutbox();
     expect(policyCards(chat)).toHaveLength(0);
-    expect(t.connector.calls.filter((c) => c.conversationId === chat && c.status === 429)).toHaveLength(4);
+    expect(t.connector.calls.filter((c) => c.conversationId === chat && c.status === 429)).toHaveLength(1);
     expect(await deliveryOf(personId, policy)).toMatchObject({ state: 'sending' });
     const [pending] = await t.db.raw(`select attempts, run_after, last_error from outbox where kind = 'aup.deliver'`);
     expect(String(pending?.last_error)).toMatch(/429|Throttled/);
     expect(new Date(String(pending?.run_after)).getTime()).toBeGreaterThanOrEqual(t.clock.now().getTime() + 900);
 
+    t.clock.offsetMs += 5_000;
+    await runOutbox();
+    expect(t.connector.calls.filter((c) => c.conversationId === chat && c.status === 429)).toHaveLength(2);
+    expect(policyCards(chat)).toHaveLength(0);
     t.clock.offsetMs += 5_000;
     await runOutbox();
     await runOutbox();
