@@ -2,11 +2,20 @@ import { audienceFor, type AupAudience } from '../domain/aup.ts';
 import { DEFAULT_AUP_SETTINGS, type AupProfile, type AupSettings } from '../domain/aup-delivery.ts';
 import { DEFAULT_SERVICE_ACCOUNT_PATTERNS } from '../domain/directory.ts';
 import { acknowledgementCycle, type SchoolDay } from '../domain/school-calendar.ts';
-import type { Role } from '../domain/roles.ts';
+import { forbidden } from '../domain/errors.ts';
+import { hasAnyRole, type Actor, type Role } from '../domain/roles.ts';
+import { OPERATOR, type Operator } from './deps.ts';
 import type { School, StorageTx } from '../domain/ports.ts';
 
 /** Who manages a school's policies, links, settings and campaigns: its admins (the office), the head and the DSL. */
 export const AUP_MANAGER_ROLES: readonly Role[] = ['admin', 'head', 'dsl'];
+
+/** Refuses anyone but the school's AUP managers (or an operator at the CLI): "Only … can <what>." */
+export function requireAupManager(actor: Actor | Operator, schoolId: string, what: string): void {
+  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) {
+    throw forbidden(`Only the school’s admins, the headteacher and the DSL can ${what}.`);
+  }
+}
 
 export function defaultAupSettings(): AupSettings {
   return { ...structuredClone(DEFAULT_AUP_SETTINGS), serviceAccountPatterns: [...DEFAULT_SERVICE_ACCOUNT_PATTERNS] };

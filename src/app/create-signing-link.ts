@@ -1,9 +1,9 @@
 import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
 import { DEFAULT_LINK_VALID_HOURS, linkTokenHash, newLinkToken, signingLinkInputSchema, type AupSigningLink } from '../domain/aup-delivery.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
-import { AUP_MANAGER_ROLES } from './aup-context.ts';
-import { actorIdOf, nowIso, OPERATOR, type AppDeps, type Operator } from './deps.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
+import { requireAupManager } from './aup-context.ts';
+import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
 
 export interface CreateSigningLinkOptions {
   actor: Actor | Operator;
@@ -35,9 +35,7 @@ export function signingLinkUrl(publicUrl: string, token: string): string {
  */
 export async function createSigningLink(deps: AppDeps, options: CreateSigningLinkOptions): Promise<CreatedSigningLink> {
   const { actor, schoolId } = options;
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) {
-    throw forbidden('Only the school’s admins, the headteacher and the DSL can make signing links.');
-  }
+  requireAupManager(actor, schoolId, 'make signing links');
   const parsed = signingLinkInputSchema.safeParse(options.input);
   if (!parsed.success) {
     throw new AppError('invalid_input', 'The signing link needs a few fixes before it can be made.', {

@@ -1,10 +1,10 @@
 import { AUP_AUDIENCE_LABELS, type AupAudience, type AupPolicyVersion } from '../domain/aup.ts';
 import type { AupCampaign, AupCampaignProgress, AupDelivery } from '../domain/aup-delivery.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
-import { audienceOfProfile, aupSettingsFor, AUP_MANAGER_ROLES, cycleAt } from './aup-context.ts';
-import { OPERATOR, type AppDeps, type Operator } from './deps.ts';
+import type { Actor } from '../domain/roles.ts';
+import { audienceOfProfile, aupSettingsFor, cycleAt, requireAupManager } from './aup-context.ts';
+import type { AppDeps, Operator } from './deps.ts';
 
 /** One person's standing against the current policy for their audience. */
 export interface AupStatusRow {
@@ -33,9 +33,7 @@ export interface AupStatus {
 }
 
 function requireManager(actor: Actor | Operator, schoolId: string): void {
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) {
-    throw forbidden('Only the school’s admins, the headteacher and the DSL can see who has signed.');
-  }
+  requireAupManager(actor, schoolId, 'see who has signed');
 }
 
 function currentByAudience(policies: AupPolicyVersion[]): Map<AupAudience, AupPolicyVersion> {

@@ -1,15 +1,12 @@
 import { AUP_AUDIENCES } from '../domain/aup.ts';
 import { aupSettingsSchema, type AupProfile, type AupSettings } from '../domain/aup-delivery.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
 import { z } from 'zod';
-import { aupSettingsFor, AUP_MANAGER_ROLES } from './aup-context.ts';
+import { aupSettingsFor, requireAupManager as requireManager } from './aup-context.ts';
 import { scheduleStartDateCheck } from './welcome-new-starter.ts';
-import { actorIdOf, nowIso, OPERATOR, type AppDeps, type Operator } from './deps.ts';
+import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
 
-function requireManager(actor: Actor | Operator, schoolId: string, what: string): void {
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) throw forbidden(`Only the school’s admins, the headteacher and the DSL can ${what}.`);
-}
 
 function invalid(error: z.ZodError, message: string): AppError {
   return new AppError('invalid_input', message, { fields: error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });

@@ -1,11 +1,9 @@
 import { aupPolicyInputSchema, newPolicyVersion, type AupPolicyVersion } from '../domain/aup.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
+import { AppError } from '../domain/errors.ts';
+import type { Actor } from '../domain/roles.ts';
+import { requireAupManager } from './aup-context.ts';
 import { startCampaignInTransaction } from './start-aup-campaign.ts';
 import { concurrentChange, nowIso, OPERATOR, retryOnConcurrentChange, type AppDeps, type Operator } from './deps.ts';
-
-/** Who may publish a school's policies: its admins, the headteacher and the DSL (and operators from the CLI). */
-const POLICY_ROLES = ['admin', 'head', 'dsl'] as const;
 
 /**
  * Publishes a new version of the school's policy for one audience. Earlier versions stay exactly as they
@@ -16,9 +14,7 @@ export async function publishAup(
   options: { actor: Actor | Operator; schoolId: string; policy: unknown; /** Ask everyone in the audience to sign (default); off for seeding. */ startCampaign?: boolean },
 ): Promise<AupPolicyVersion> {
   const { actor, schoolId } = options;
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, POLICY_ROLES))) {
-    throw forbidden('Only the school’s admins, the headteacher and the DSL can publish its acceptable use policies.');
-  }
+  requireAupManager(actor, schoolId, 'publish its acceptable use policies');
   const parsed = aupPolicyInputSchema.safeParse(options.policy);
   if (!parsed.success) {
     throw new AppError('invalid_input', 'The policy needs a few fixes before it can be published.', { fields: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });

@@ -1,9 +1,9 @@
 import type { AupPolicyVersion } from '../domain/aup.ts';
 import { newDelivery, type AupCampaign, type AupCampaignReason } from '../domain/aup-delivery.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
-import { audienceOfProfile, aupSettingsFor, AUP_MANAGER_ROLES, cycleAt } from './aup-context.ts';
+import type { Actor } from '../domain/roles.ts';
+import { audienceOfProfile, aupSettingsFor, cycleAt, requireAupManager } from './aup-context.ts';
 import { enqueueDeliveries } from './aup-messages.ts';
 import { nowIso, OPERATOR, type AppDeps, type Operator } from './deps.ts';
 
@@ -55,7 +55,7 @@ export async function startCampaignInTransaction(
 /** Starts (or tops up) the campaign for the current version of one audience's policy, by hand. */
 export async function startAupCampaign(deps: AppDeps, options: { actor: Actor | Operator; schoolId: string; policyId: string; reason?: AupCampaignReason }): Promise<{ campaign: AupCampaign; created: boolean; added: number }> {
   const { actor, schoolId } = options;
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) throw forbidden('Only the school’s admins, the headteacher and the DSL can start a policy campaign.');
+  requireAupManager(actor, schoolId, 'start a policy campaign');
   return deps.storage.transaction(async (tx) => {
     const policy = await tx.aupPolicies.get(schoolId, options.policyId);
     if (!policy) throw new AppError('not_found', 'That policy was not found.');

@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { AUP_AUDIENCES } from '../domain/aup.ts';
 import { newDelivery, type AupDelivery, type AupProfile } from '../domain/aup-delivery.ts';
-import { AppError, forbidden } from '../domain/errors.ts';
+import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
-import { hasAnyRole, type Actor } from '../domain/roles.ts';
-import { audienceOfProfile, aupSettingsFor, AUP_MANAGER_ROLES, cycleAt, schoolDayOf } from './aup-context.ts';
+import type { Actor } from '../domain/roles.ts';
+import { audienceOfProfile, aupSettingsFor, cycleAt, requireAupManager, schoolDayOf } from './aup-context.ts';
 import { escalationTime } from '../domain/school-calendar.ts';
 import { enqueueDeliveries, enqueueEscalation, type DeliveryKey } from './aup-messages.ts';
 import { upsertPerson } from './add-person.ts';
-import { actorIdOf, nowIso, OPERATOR, type AppDeps, type Operator } from './deps.ts';
+import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
 
 /**
  * A new starter is asked to sign the current policy for their audience: one delivery (keyed by person,
@@ -64,7 +64,7 @@ export const newStarterInputSchema = z.strictObject({
  */
 export async function addNewStarter(deps: AppDeps, options: { actor: Actor | Operator; schoolId: string; input: unknown }): Promise<{ personId: string; delivery?: AupDelivery }> {
   const { actor, schoolId } = options;
-  if (actor !== OPERATOR && (actor.schoolId !== schoolId || !hasAnyRole(actor, AUP_MANAGER_ROLES))) throw forbidden('Only the school’s admins, the headteacher and the DSL can add new starters.');
+  requireAupManager(actor, schoolId, 'add new starters');
   const parsed = newStarterInputSchema.safeParse(options.input);
   if (!parsed.success) {
     throw new AppError('invalid_input', 'The new starter’s details need a few fixes.', { fields: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) });

@@ -11,7 +11,7 @@ import type { FieldIssue } from '../domain/errors.ts';
 
 export const AUP_ASSET_PATHS = {
   css: '/aup/assets/aup.css',
-  signPage: '/aup/assets/sign-page.js',
+  errorSummary: '/aup/assets/error-summary.js',
   policyPage: '/aup/assets/policy-page.js',
   teamsJs: '/aup/assets/teams-js.js',
 } as const;
@@ -182,7 +182,7 @@ ${errorMessage('typedEmail', messages.typedEmail)}
 </div>
 <button type="submit" class="button">Sign</button>
 </form>`;
-  return layout({ title: `${summary.length ? 'Error: ' : ''}Sign: ${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main, scripts: [AUP_ASSET_PATHS.signPage] });
+  return layout({ title: `${summary.length ? 'Error: ' : ''}Sign: ${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main, scripts: [AUP_ASSET_PATHS.errorSummary] });
 }
 
 /** What the person sees once their signature is recorded. */
@@ -258,7 +258,7 @@ ${signing.top}
 ${policyFacts(policy)}
 ${policyText(policy)}
 ${signing.bottom}`;
-  return layout({ title: `${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main, scripts: [AUP_ASSET_PATHS.teamsJs, AUP_ASSET_PATHS.policyPage] });
+  return layout({ title: `${policy.title} – ${options.schoolName}`, schoolName: options.schoolName, main, scripts: [AUP_ASSET_PATHS.errorSummary, AUP_ASSET_PATHS.teamsJs, AUP_ASSET_PATHS.policyPage] });
 }
 
 /** A page that explains why a link cannot be used and what to do instead. */

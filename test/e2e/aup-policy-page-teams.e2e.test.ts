@@ -1,8 +1,7 @@
-import { join } from 'node:path';
 import type { Page, Request } from 'playwright-core';
 import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { axeViolations } from './support/axe.ts';
 import { loadConfig } from '../../src/config.ts';
-import { projectRoot } from '../../scripts/playground/start-playground.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 import { launchBrowser, type E2EBrowser } from './support/browser.ts';
 
@@ -11,7 +10,6 @@ import { launchBrowser, type E2EBrowser } from './support/browser.ts';
 // the Teams host whose getAuthToken() hands over a token that fake minted (Teams SSO) or refuses one.
 // axe-core checks each state against WCAG 2.1 AA. Screenshots go to test/e2e/artifacts/aup-policy-page-teams-*.png.
 
-const AXE = join(projectRoot(), 'node_modules', 'axe-core', 'axe.min.js');
 const DATA_KEYS = 'teams-page-1:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=';
 const DATA_KEY_ID = 'teams-page-1';
 /** The key the service signs policy-page addresses with, derived from the data key as the service derives it. */
@@ -78,22 +76,6 @@ window.microsoftTeams = {
 async function actAsTeamsHost(page: Page, answer: TokenAnswer): Promise<void> {
   await page.unroute(TEAMS_JS);
   await page.route(TEAMS_JS, (route) => route.fulfill({ status: 200, contentType: 'text/javascript', body: teamsHostStub(answer) }));
-}
-
-/** axe-core's WCAG 2.0 A/AA and 2.1 AA rules on the page as it is now; each violation with the elements it found. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // The page allows scripts from its own origin only: axe is served from there (answered from node_modules).
-  const axeUrl = new URL('/__test__/axe.min.js', page.url()).href;
-  await page.route(axeUrl, (route) => route.fulfill({ path: AXE, contentType: 'text/javascript' }));
-  await page.addScriptTag({ url: axeUrl });
-  const results = await page.evaluate(async () => {
-    const axe = (globalThis as any).axe;
-    const run = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return { violations: run.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`), passes: run.passes.length };
-  });
-  // A run that checked nothing would pass for the wrong reason.
-  expect(results.passes).toBeGreaterThan(10);
-  return results.violations;
 }
 
 const activeId = (page: Page) => page.evaluate(() => document.activeElement?.id ?? '');

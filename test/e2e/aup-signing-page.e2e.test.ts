@@ -1,8 +1,6 @@
-import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { axeViolations } from './support/axe.ts';
 import { loadConfig } from '../../src/config.ts';
-import { projectRoot } from '../../scripts/playground/start-playground.ts';
 import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';
 import { launchBrowser, type E2EBrowser } from './support/browser.ts';
 
@@ -10,7 +8,6 @@ import { launchBrowser, type E2EBrowser } from './support/browser.ts';
 // DSL Desk's sandbox serves them, headless Chromium opens them, axe-core checks them against WCAG 2.1 AA,
 // and the form is completed with the keyboard alone. Screenshots go to test/e2e/artifacts/aup-signing-page-*.png.
 
-const AXE = join(projectRoot(), 'node_modules', 'axe-core', 'axe.min.js');
 const ADMIN = { 'X-DSL-Desk-Sandbox-User': 'admin@demo-school.test' };
 const WORDING = 'I agree to follow the rules for visitors';
 const POLICY = {
@@ -57,23 +54,6 @@ async function newLink(intendedFor: string): Promise<string> {
   const created = await api('/api/v1/aup/links', { audience: 'visitor', intendedFor });
   expect(created.url.startsWith(`${dslDesk.url}/aup/sign/`)).toBe(true);
   return created.url as string;
-}
-
-/** axe-core's WCAG 2.0 A/AA and 2.1 AA rules on the page as it is now; each violation with the elements it found. */
-async function axeViolations(page: Page): Promise<string[]> {
-  // The pages allow scripts from their own origin only, and an injected inline script is refused: axe is
-  // served from the page's origin (answered by the browser from node_modules), so the real policy stays on.
-  const axeUrl = new URL('/__test__/axe.min.js', page.url()).href;
-  await page.route(axeUrl, (route) => route.fulfill({ path: AXE, contentType: 'text/javascript' }));
-  await page.addScriptTag({ url: axeUrl });
-  const results = await page.evaluate(async () => {
-    const axe = (globalThis as any).axe;
-    const run = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
-    return { violations: run.violations.map((v: any) => `${v.id}: ${v.help} — ${v.nodes.map((n: any) => n.target.join(' ')).join(', ')}`), passes: run.passes.length };
-  });
-  // A run that checked nothing would pass for the wrong reason.
-  expect(results.passes).toBeGreaterThan(10);
-  return results.violations;
 }
 
 beforeAll(async () => {

@@ -279,19 +279,7 @@
       .catch(showNote);
   }
 
-  if (summary) {
-    // A link in the summary puts the keyboard in the field it names, with the field's label in view.
-    summary.addEventListener('click', function (event) {
-      var link = event.target && event.target.closest ? event.target.closest('a[href^="#"]') : null;
-      if (!link) return;
-      var field = document.getElementById(link.getAttribute('href').slice(1));
-      if (!field) return;
-      event.preventDefault();
-      var label = document.querySelector('label[for="' + field.id + '"]');
-      (label || field).scrollIntoView();
-      field.focus({ preventScroll: true });
-    });
-  }
+  // Links in the summary move the keyboard to their field: error-summary.js, shared with the signing page.
   var certificateLink = certificate && certificate.querySelector('[data-teams-certificate-link]');
   if (certificateLink) certificateLink.addEventListener('click', downloadCertificate);
 

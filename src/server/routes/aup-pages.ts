@@ -85,7 +85,7 @@ export function aupPages(deps: AppDeps, options: AupPagesOptions = {}): Router {
 
   const assets: Record<string, string> = {
     [AUP_ASSET_PATHS.css]: join(assetsDir, 'aup.css'),
-    [AUP_ASSET_PATHS.signPage]: join(assetsDir, 'sign-page.js'),
+    [AUP_ASSET_PATHS.errorSummary]: join(assetsDir, 'error-summary.js'),
     [AUP_ASSET_PATHS.policyPage]: join(assetsDir, 'policy-page.js'),
     [AUP_ASSET_PATHS.teamsJs]: teamsJsFile,
   };
