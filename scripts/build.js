@@ -73,6 +73,9 @@ async function buildInto(esbuild, staging, outdir, quiet) {
     platform: 'node',
     target: 'node22.12',
     external: EXTERNAL_PACKAGES,
+    // Node warns that its own punycode is deprecated when code outside node_modules loads it; packages that
+    // ask for it (tr46) get the npm package of the same name instead, as its authors recommend.
+    alias: { punycode: 'punycode/' },
     sourcemap: 'linked',
     metafile: true,
     logLevel: quiet ? 'error' : 'warning',
