@@ -4,6 +4,7 @@
 // dist/ only while it matches the sources (bin/fresh-build.js). Plain JavaScript, so it runs during an
 // install before anything else is known to work.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUILD_DIR, BUILD_INFO, stampOf } from '../bin/fresh-build.js';
@@ -21,25 +22,25 @@ export const EXTERNAL_PACKAGES = ['piscina', 'pino', 'thread-stream'];
  * Our modules keep the meaning of `import.meta.url`, `dirname` and `filename`: their source file, not the
  * bundle they end up in. A worker or data file named relative to a module is found in the sources.
  */
-const sourceLocation = {
+export const sourceLocation = (outdir) => ({
   name: 'source-location',
   setup(build) {
     build.onLoad({ filter: /\.ts$/ }, async (args) => {
-      const { readFile } = await import('node:fs/promises');
+      if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
       let contents = await readFile(args.path, 'utf8');
       if (contents.includes('import.meta.')) {
-        // Every output file sits directly in dist/, so the source is one level up from it.
-        const fromOutput = `../${toPosix(relative(root, args.path))}`;
+        // Every output file sits directly in the output folder (chunks too), so one relative path serves them all.
+        const fromOutput = toPosix(relative(outdir, args.path));
         const url = `new URL(${JSON.stringify(fromOutput)}, import.meta.url)`;
         contents = contents
           .replaceAll('import.meta.url', `${url}.href`)
           .replaceAll('import.meta.filename', `__dslDeskFileURLToPath(${url})`)
-          .replaceAll('import.meta.dirname', `__dslDeskFileURLToPath(new URL(".", ${url}))`);
+          .replaceAll('import.meta.dirname', `__dslDeskFileURLToPath(new URL(".", ${url})).slice(0, -1)`);
       }
       return { contents, loader: 'ts' };
     });
   },
-};
+});
 
 /** Entry name (what bin/dsl-desk.js asks for) → its source; each becomes dist/<name>.js. */
 const ENTRY_POINTS = { cli: 'src/cli/main.ts' };
@@ -79,7 +80,7 @@ async function buildInto(esbuild, staging, outdir, quiet) {
     sourcemap: 'linked',
     metafile: true,
     logLevel: quiet ? 'error' : 'warning',
-    plugins: [sourceLocation],
+    plugins: [sourceLocation(outdir)],
     // Bundled CommonJS packages call require() and read __dirname; ESM has neither, so each file defines them.
     banner: {
       js: [
