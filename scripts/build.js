@@ -103,4 +103,13 @@ async function buildInto(esbuild, staging, outdir, quiet) {
   return { outdir, entries };
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await build();
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await build();
+  } catch (error) {
+    // During an install (`prepare`) a failed build must not fail the install: without a fresh dist/ the
+    // launcher runs the sources, which is correct, only slower to start.
+    if (!process.argv.includes('--if-possible')) throw error;
+    console.error(`dsl-desk build: not built (${error.message.split('\n')[0]}); the CLI and service will run from the sources.`);
+  }
+}
