@@ -19,8 +19,9 @@ const toPosix = (path) => path.split(sep).join('/');
 export const EXTERNAL_PACKAGES = ['piscina', 'pino', 'thread-stream'];
 
 /**
- * Our modules keep the meaning of `import.meta.url`, `dirname` and `filename`: their source file, not the
- * bundle they end up in. A worker or data file named relative to a module is found in the sources.
+ * Our modules keep the meaning of `import.meta.url`, `dirname`, `filename` and `resolve`: their source
+ * file, not the bundle they end up in. A worker or data file named relative to a module is found in the
+ * sources (a worker written in TypeScript then runs from the sources, as in development).
  */
 export const sourceLocation = (outdir) => ({
   name: 'source-location',
@@ -35,7 +36,8 @@ export const sourceLocation = (outdir) => ({
         contents = contents
           .replaceAll('import.meta.url', `${url}.href`)
           .replaceAll('import.meta.filename', `__dslDeskFileURLToPath(${url})`)
-          .replaceAll('import.meta.dirname', `__dslDeskFileURLToPath(new URL(".", ${url})).slice(0, -1)`);
+          .replaceAll('import.meta.dirname', `__dslDeskFileURLToPath(new URL(".", ${url})).slice(0, -1)`)
+          .replaceAll('import.meta.resolve(', `__dslDeskResolve(${url}, `);
       }
       return { contents, loader: 'ts' };
     });
@@ -87,6 +89,8 @@ async function buildInto(esbuild, staging, outdir, quiet) {
         "import { createRequire as __dslDeskCreateRequire } from 'node:module';",
         "import { fileURLToPath as __dslDeskFileURLToPath } from 'node:url';",
         'const require = __dslDeskCreateRequire(import.meta.url);',
+        // import.meta.resolve of a relative specifier, from the source file the call was written in.
+        'const __dslDeskResolve = (from, specifier) => (/^\\.\\.?\\//.test(specifier) ? new URL(specifier, from).href : import.meta.resolve(specifier));',
       ].join('\n'),
     },
   });
