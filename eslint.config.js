@@ -5,7 +5,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/', 'build/', 'test/e2e/artifacts/'] },
+  { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/', 'dist.building-*/', 'build/', 'test/e2e/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

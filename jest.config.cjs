@@ -1,5 +1,6 @@
 // Jest runs the TypeScript sources as CommonJS through Babel (types stripped, modules converted);
-// production runs the same files directly on Node 24 (type stripping), so no build step sits between them.
+// production runs the same files on Node 24, directly (type stripping) or as esbuild bundled them into dist/
+// for a faster start (docs/architecture.md, Runtime), used only while that bundle matches these sources.
 // Babel is pure JavaScript: no platform-specific binary has to exist in the registry for npm ci to work.
 const babel = [
   'babel-jest',

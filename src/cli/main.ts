@@ -1,35 +1,34 @@
-import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { parse } from 'csv-parse';
-import { SingleBar, Presets } from 'cli-progress';
-import { analyseEmail, schoolDomainsOf, type AnalysisContext } from '../analysis/index.ts';
-import { addSchool } from '../app/add-school.ts';
-import { OPERATOR, type AppDeps } from '../app/deps.ts';
-import { publishAup } from '../app/publish-aup.ts';
-import { AUP_AUDIENCES, type AupAudience } from '../domain/aup.ts';
-import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../app/get-aup-status.ts';
-import { addNewStarter } from '../app/welcome-new-starter.ts';
-import { createSigningLink } from '../app/create-signing-link.ts';
-import QRCode from 'qrcode';
-import { findPeople } from '../app/find-people.ts';
-import { grantRole } from '../app/grant-role.ts';
-import { importPeople, type PersonRow } from '../app/import-people.ts';
-import { verifyAuditChain } from '../app/verify-audit-chain.ts';
-import { ConfigError, loadConfig } from '../config.ts';
+import type { AnalysisContext } from '../analysis/index.ts';
+import type { AppDeps } from '../app/deps.ts';
+import type { PersonRow } from '../app/import-people.ts';
+import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
 import type { School } from '../domain/ports.ts';
 import { isRole, ROLES, type Role } from '../domain/roles.ts';
-import { openStorage } from '../storage/open-storage.ts';
 import type { KyselyStorage } from '../storage/kysely-storage.ts';
-import { randomIds, systemClock } from '../system.ts';
 
 /**
  * `npx dsl-desk …`: the operators' commands. They use the same configuration (DATABASE_URL, DATA_KEYS,
  * DATA_DIR) as the service and the same use cases as the API, acting as the operator.
+ *
+ * Each command imports what it needs when it runs: `--help` loads commander alone, `analyse` the
+ * analysis alone, and only commands that touch the database load storage (see docs/performance.md).
  */
+async function cliConfig() {
+  const { ConfigError, loadConfig } = await import('../config.ts');
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    throw error instanceof ConfigError ? new CliError(error.message) : error;
+  }
+}
+
 async function withDeps<T>(work: (deps: AppDeps, storage: KyselyStorage) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
+  const config = await cliConfig();
+  const [{ openStorage }, { randomIds, systemClock }] = await Promise.all([import('../storage/open-storage.ts'), import('../system.ts')]);
   const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
   try {
     return await work({ storage, clock: systemClock, ids: randomIds }, storage);
@@ -55,6 +54,14 @@ const program = new Command();
 program.name('dsl-desk').description('DSL Desk operator commands').showHelpAfterError();
 
 program
+  .command('serve')
+  .description('start the service (what npm start runs); settings as in the README')
+  .action(async () => {
+    // The service's own entry point: it validates its configuration, listens, and stops on SIGTERM/SIGINT.
+    await import('../main.ts');
+  });
+
+program
   .command('migrate')
   .description('bring the database schema up to date (the service also does this at start)')
   .action(async () => {
@@ -68,6 +75,7 @@ audit
   .description('check every school’s audit hash chain; exits 1 naming the first broken row')
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
+    const { verifyAuditChain } = await import('../app/verify-audit-chain.ts');
     const result = await withDeps((deps) => verifyAuditChain(deps));
     if (options.json) console.log(JSON.stringify(result));
     if (result.firstBreak) {
@@ -90,6 +98,7 @@ school
   .option('--google-domain <domain>', 'its Google Workspace domain')
   .option('--time-zone <tz>', 'IANA time zone', 'Europe/London')
   .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone: string }) => {
+    const { addSchool } = await import('../app/add-school.ts');
     const created = await withDeps((deps) =>
       addSchool(deps, {
         name: options.name,
@@ -115,6 +124,13 @@ people
   .description('import people from a CSV with columns display_name,email,roles[,entra_object_id,google_subject]; roles separated by ";"')
   .requiredOption('--school <slug>', 'the school')
   .action(async (file: string, options: { school: string }) => {
+    // CommonJS packages (cli-progress, qrcode) are taken through their default export: the only one a bundle keeps.
+    const [{ parse }, { default: cliProgress }, { OPERATOR }, { importPeople }] = await Promise.all([
+      import('csv-parse'),
+      import('cli-progress'),
+      import('../app/deps.ts'),
+      import('../app/import-people.ts'),
+    ]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const parser = createReadStream(file).pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true }));
@@ -123,7 +139,7 @@ people
           yield { line: record.info.lines, values: record.record };
         }
       }
-      const bar = new SingleBar({ format: 'Importing {bar} {value} rows', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, Presets.shades_classic);
+      const bar = new cliProgress.SingleBar({ format: 'Importing {bar} {value} rows', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
       bar.start(0, 0);
       const report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: rows(), onRow: (done) => (bar.setTotal(done), bar.update(done)) });
       bar.stop();
@@ -139,6 +155,7 @@ people
   .requiredOption('--email <email>', 'the person’s email')
   .requiredOption('--role <role>', `one of: ${ROLES.join(', ')}`, parseRole)
   .action(async (options: { school: string; email: string; role: Role }) => {
+    const [{ OPERATOR }, { grantRole }] = await Promise.all([import('../app/deps.ts'), import('../app/grant-role.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const person = await deps.storage.transaction((tx) => tx.people.findByEmail(target.id, options.email));
@@ -152,6 +169,7 @@ people
   .description('list a school’s people and roles')
   .requiredOption('--school <slug>', 'the school')
   .action(async (options: { school: string }) => {
+    const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/find-people.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       for (const p of await findPeople(deps, { actor: OPERATOR, schoolId: target.id })) console.log(`${p.email.padEnd(36)} ${p.displayName.padEnd(28)} ${p.roles.join(', ')}`);
@@ -173,6 +191,7 @@ program
   .option('--simulation-sender <value>', 'the school’s phishing simulation: a domain, a header name, or "Header: value" (repeatable)', repeatable, [])
   .option('--authserv-id <id>', 'recognise our own Authentication-Results by this authserv-id, or "compauth=" (repeatable)', repeatable, [])
   .action(async (file: string, options: { schoolDomain: string[]; staffName: string[]; schoolName?: string; school?: string; ownAddress: string[]; simulationSender: string[]; authservId: string[] }) => {
+    const { analyseEmail, schoolDomainsOf } = await import('../analysis/index.ts');
     let raw: Buffer;
     try {
       raw = await readFile(file);
@@ -191,6 +210,7 @@ program
       ...(options.authservId.length ? { tenantAuthservIds: options.authservId } : {}),
     };
     if (options.school) {
+      const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/find-people.ts')]);
       await withDeps(async (deps) => {
         const target = await schoolBySlug(deps, options.school!);
         const staff = (await findPeople(deps, { actor: OPERATOR, schoolId: target.id })).filter((p) => p.active);
@@ -219,9 +239,10 @@ aup
   .option('--effective <date>', 'when it takes effect, YYYY-MM-DD (default: today)')
   .option('--review <date>', 'when it is next reviewed, YYYY-MM-DD (default: a year after it takes effect)')
   .action(async (audience: string, file: string, options: { school: string; title?: string; wording: string; effective?: string; review?: string }) => {
+    const [{ OPERATOR }, { publishAup }] = await Promise.all([import('../app/deps.ts'), import('../app/publish-aup.ts')]);
     let markdown: string;
     try {
-      markdown = readFileSync(file, 'utf8');
+      markdown = await readFile(file, 'utf8');
     } catch {
       throw new CliError(`Cannot read ${file}: give the path of the policy's markdown file.`);
     }
@@ -256,6 +277,7 @@ aup
   .option('--line-manager <email>', 'their line manager, who is told too')
   .option('--entra-object-id <id>', 'their Microsoft 365 object id, when known')
   .action(async (options: { school: string; name: string; email: string; audience?: string; startDate?: string; lineManager?: string; entraObjectId?: string }) => {
+    const [{ OPERATOR }, { addNewStarter }] = await Promise.all([import('../app/deps.ts'), import('../app/welcome-new-starter.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const input = {
@@ -284,13 +306,14 @@ aup
   .option('--csv [file]', 'write CSV (to the file, or to standard output)')
   .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
     if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
+    const [{ OPERATOR }, { aupStatusCsv, getAupStatus }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
       if (options.csv) {
         const csv = aupStatusCsv(status);
         if (typeof options.csv === 'string') {
-          writeFileSync(options.csv, `\uFEFF${csv}`);
+          await writeFile(options.csv, `\uFEFF${csv}`);
           console.log(`Wrote ${status.rows.length} rows to ${options.csv}.`);
         } else process.stdout.write(csv);
         return;
@@ -323,7 +346,12 @@ aup
   })
   .option('--qr <file.svg>', 'also save the QR code as an SVG file (to print for reception)')
   .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string }) => {
-    const { publicUrl } = loadConfig(process.env);
+    const { publicUrl } = await cliConfig();
+    const [{ default: QRCode }, { OPERATOR }, { createSigningLink }] = await Promise.all([
+      import('qrcode'),
+      import('../app/deps.ts'),
+      import('../app/create-signing-link.ts'),
+    ]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const input = { audience: options.audience, intendedFor: options.for, ...(options.email ? { email: options.email } : {}), ...(options.hours ? { validHours: options.hours } : {}) };
@@ -331,7 +359,7 @@ aup
       console.log(`One-time signing link for ${created.link.intendedFor} (${created.link.audience}), works once until ${created.link.expiresAt}:`);
       console.log(created.url);
       if (options.qr) {
-        writeFileSync(options.qr, await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
+        await writeFile(options.qr, await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
         console.log(`QR code saved to ${options.qr}.`);
       }
       if (process.stdout.isTTY) console.log(await QRCode.toString(created.url, { type: 'terminal', small: true }));
@@ -345,6 +373,7 @@ campaign
   .requiredOption('--school <slug>', 'the school')
   .option('--watch', 'keep the progress bar updating until nothing is left to send')
   .action(async (options: { school: string; watch?: boolean }) => {
+    const [{ OPERATOR }, { getCampaignProgress }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const read = () => getCampaignProgress(deps, { actor: OPERATOR, schoolId: target.id, limit: 5 });
@@ -356,7 +385,8 @@ campaign
       const latest = progress[0]!;
       console.log(`${latest.policyTitle} v${latest.policyVersion} (${latest.campaign.reason === 'yearly' ? 'yearly re-acknowledgement' : 'new version'}), started ${latest.campaign.createdAt.slice(0, 16).replace('T', ' ')} UTC, ${latest.campaign.recipients} people:`);
       if (options.watch && process.stdout.isTTY) {
-        const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, Presets.shades_classic);
+        const { default: cliProgress } = await import('cli-progress');
+        const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, cliProgress.Presets.shades_classic);
         bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
         while (progress[0]!.queued > 0) {
           await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -413,7 +443,7 @@ function printTable(rows: Record<string, string>[]): void {
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof CliError) console.error(error.message);
+  if (error instanceof CliError) console.error(error.message);
   else if (isAppError(error)) console.error(error.userMessage);
   else console.error(`Failed: ${(error as Error).message}`);
   process.exitCode = 1;

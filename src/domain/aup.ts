@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { AUP_AUDIENCES, type AupAudience } from './aup-audiences.ts';
 import { AppError } from './errors.ts';
 
 /**
  * Acceptable Use Policies: one versioned policy per audience per school. A version, once published,
  * never changes; the SHA-256 of its canonical text is what a signature proves was agreed to.
  */
-export const AUP_AUDIENCES = ['staff', 'supply', 'visitor', 'governor', 'volunteer', 'external_group'] as const;
-export type AupAudience = (typeof AUP_AUDIENCES)[number];
+export { AUP_AUDIENCES, type AupAudience };
 
 export const AUP_AUDIENCE_LABELS: Record<AupAudience, string> = {
   staff: 'Staff',
