@@ -284,8 +284,12 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
       expect(JSON.stringify(message)).toContain(reference);
     }
     const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
-    const view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
-    const actions = view.chronology.map((e) => e.action);
+    // The fake connector has the message before DSL Desk records it was sent: wait for the record.
+    const actions = await t.waitFor(async () => {
+      const view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+      const seen = view.chronology.map((e) => e.action);
+      return seen.filter((a) => a === 'case.notification_sent').length >= 2 && seen;
+    });
     expect(actions).toContain('case.urgent_unacknowledged');
     expect(actions.filter((a) => a === 'case.notification_sent').length).toBeGreaterThanOrEqual(2);
   });
