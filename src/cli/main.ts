@@ -30,7 +30,7 @@ import { randomIds, systemClock } from '../system.ts';
  */
 async function withDeps<T>(work: (deps: AppDeps, storage: KyselyStorage) => Promise<T>): Promise<T> {
   const config = loadConfig(process.env);
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing, postgresTimeouts: config.database });
   try {
     return await work({ storage, clock: systemClock, ids: randomIds }, storage);
   } finally {
