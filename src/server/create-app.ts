@@ -119,9 +119,9 @@ export function createApp(options: AppOptions): express.Express {
     if (appError.httpStatus >= 500) {
       // The stack helps us; the message of an unexpected error is never sent to the client.
       // For a database fault, the driver's own error (disk full, connection reset) is the one worth reading.
-      const cause = appError.code === 'unavailable' && appError.cause instanceof Error ? appError.cause : undefined;
+      const cause = appError.code === 'unavailable' ? (appError.cause as { name?: unknown; code?: unknown; message?: unknown } | undefined) : undefined;
       logger.error(
-        { requestId, err: { type: (error as Error)?.name, message: (error as Error)?.message, stack: (error as Error)?.stack, ...(cause ? { cause: { type: cause.name, code: (cause as { code?: unknown }).code, message: cause.message } } : {}) } },
+        { requestId, err: { type: (error as Error)?.name, message: (error as Error)?.message, stack: (error as Error)?.stack }, ...(cause ? { cause: { type: cause.name, code: cause.code, message: cause.message } } : {}) },
         'request failed',
       );
     } else if (appError.code === 'unauthenticated' || appError.code === 'forbidden') {

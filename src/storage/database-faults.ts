@@ -41,10 +41,19 @@ export interface DatabaseFaultDetail {
   message: string;
 }
 
+/**
+ * Driver errors may come from another realm (node:sqlite's under a test runner's VM context), where
+ * `instanceof Error` is false: anything with a string message counts.
+ */
+function errorLike(error: unknown): (Error & { code?: unknown; errcode?: unknown }) | undefined {
+  return typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string' ? (error as Error) : undefined;
+}
+
 /** True when `error` means the database is unreachable, stalled, full or failing (rather than a bug or bad data). */
-export function isDatabaseUnavailable(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+export function isDatabaseUnavailable(unknownError: unknown): boolean {
+  const error = errorLike(unknownError);
+  if (!error) return false;
+  const { code, errcode } = error;
   if (typeof code === 'string') {
     if (code.startsWith('08') && code.length === 5) return true;
     if (POSTGRES_UNAVAILABLE_STATES.has(code) || NETWORK_CODES.has(code)) return true;
@@ -57,9 +66,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /** The driver error as it may be logged: its code (SQLSTATE, errno name or SQLite code name) and message. */
-export function describeDatabaseFault(error: unknown): DatabaseFaultDetail {
-  if (!(error instanceof Error)) return { message: String(error) };
-  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+export function describeDatabaseFault(unknownError: unknown): DatabaseFaultDetail {
+  const error = errorLike(unknownError);
+  if (!error) return { message: String(unknownError) };
+  const { code, errcode } = error;
   const sqliteName = typeof errcode === 'number' ? SQLITE_UNAVAILABLE_CODES.get(errcode & 0xff) : undefined;
   const named = sqliteName ?? (typeof code === 'string' ? code : undefined);
   return { ...(named ? { code: named } : {}), message: error.message.slice(0, 300) };
