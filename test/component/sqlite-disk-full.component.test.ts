@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
+import { fillSqliteDisk } from '../support/test-storage.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
 const SAMPLE_EMAIL = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
@@ -8,9 +9,8 @@ const SAMPLE_EMAIL = readFileSync(join(__dirname, '../../samples/emails/headteac
 const LONG_DESCRIPTION = 'A pupil showed me messages from an older student asking to meet after school. '.repeat(80);
 
 /**
- * A real SQLite disk-full path: `PRAGMA max_page_count` on the service's own connection stops the file
- * from growing, so writes fail with SQLITE_FULL inside SQLite's pager, as they do on a full disk, and
- * SQLite rolls the transaction back by itself.
+ * A real SQLite disk-full path (see fillSqliteDisk): writes fail with SQLITE_FULL and SQLite rolls the
+ * transaction back by itself, so the ROLLBACK that follows would fail too.
  */
 describe('SQLite with a full disk', () => {
   let t: TestService;
@@ -23,20 +23,6 @@ describe('SQLite with a full disk', () => {
     await t.close();
   });
 
-  async function fillTheDisk(): Promise<void> {
-    await t.db.onStorageConnection('create table if not exists filler (x blob)');
-    const [{ page_count: pages }] = (await t.db.onStorageConnection('pragma page_count')) as [{ page_count: number }];
-    await t.db.onStorageConnection(`pragma max_page_count = ${pages}`);
-    // Use up every free page the file already has, so the next write that needs a page gets none.
-    for (;;) {
-      try {
-        await t.db.onStorageConnection('insert into filler values (randomblob(2000))');
-      } catch {
-        break;
-      }
-    }
-  }
-
   test('a report answers 503 with Retry-After, the original error is logged, and a retry once space returns files exactly one case', async () => {
     const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
     // Signed in once before the disk fills, so the failure below is the report's own.
@@ -46,7 +32,7 @@ describe('SQLite with a full disk', () => {
     const sendEmail = () =>
       t.request('/api/v1/email-reports?choice=phishing', { method: 'POST', token: staff, rawBody: SAMPLE_EMAIL, headers: { 'content-type': 'message/rfc822', 'idempotency-key': 'disk-full-email-0001' } });
 
-    await fillTheDisk();
+    const freeSpace = await fillSqliteDisk(t.db);
     logLines.length = 0;
     const refused = await send();
     expect(refused.status).toBe(503);
@@ -66,7 +52,7 @@ describe('SQLite with a full disk', () => {
     expect(await t.db.raw('select count(*) as n from cases')).toEqual([{ n: 0 }]);
 
     // Space returns: the service answers again without a restart, and retries with the same keys file once.
-    await t.db.onStorageConnection('pragma max_page_count = 1073741823');
+    await freeSpace();
     const filed = await send();
     expect(filed.status).toBe(201);
     const repeated = await send();

@@ -121,3 +121,24 @@ function viaAddress(url: string, address: { host: string; port: number }): strin
   parsed.port = String(address.port);
   return parsed.toString();
 }
+
+/**
+ * A full disk for the SQLite storage under test: `PRAGMA max_page_count` on its own connection stops the
+ * file growing, and a filler table takes every free page, so the next write that needs a page fails with
+ * SQLITE_FULL inside SQLite's pager, as on a real full disk. Returns a function that gives the space back.
+ */
+export async function fillSqliteDisk(db: TestStorage): Promise<() => Promise<void>> {
+  await db.onStorageConnection('create table if not exists filler (x blob)');
+  const [{ page_count: pages }] = (await db.onStorageConnection('pragma page_count')) as [{ page_count: number }];
+  await db.onStorageConnection(`pragma max_page_count = ${pages}`);
+  for (;;) {
+    try {
+      await db.onStorageConnection('insert into filler values (randomblob(2000))');
+    } catch {
+      break;
+    }
+  }
+  return async () => {
+    await db.onStorageConnection('pragma max_page_count = 1073741823');
+  };
+}
