@@ -21,6 +21,10 @@ export const configSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3978),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().optional(),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(3000),
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).optional(),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   DATA_KEYS: z.string().optional(),
   DATA_KEY_ID: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -74,6 +78,8 @@ export interface Config {
   port: number;
   dataDir: string;
   databaseUrl: string;
+  /** PostgreSQL: how long a request waits for the database before answering 503 (docs/decisions.md). */
+  database: { connectTimeoutMs: number; statementTimeoutMs: number; queryTimeoutMs: number; idleInTransactionTimeoutMs: number };
   keyRing: KeyRing;
   /** Signs the links to policy pages (derived from the current data key, so there is no extra secret to manage). */
   pageLinkKey: Buffer;
@@ -154,6 +160,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError('BOT_APP_ID is set without BOT_APP_PASSWORD: the Teams bot needs its client secret to answer. Set both, or neither.');
   }
 
+  // The server's statement timeout should answer first, with a clean error on a connection that stays usable.
+  const queryTimeoutMs = raw.DATABASE_QUERY_TIMEOUT_MS ?? raw.DATABASE_STATEMENT_TIMEOUT_MS + 2000;
+  if (queryTimeoutMs <= raw.DATABASE_STATEMENT_TIMEOUT_MS) throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS must be longer than DATABASE_STATEMENT_TIMEOUT_MS.');
+
   const keyRing = mode === 'sandbox' && !raw.DATA_KEYS ? sandboxKeyRing(dataDir) : productionKeyRing(raw);
   return {
     mode,
@@ -161,6 +171,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: raw.PORT,
     dataDir,
     databaseUrl,
+    database: {
+      connectTimeoutMs: raw.DATABASE_CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: raw.DATABASE_STATEMENT_TIMEOUT_MS,
+      queryTimeoutMs,
+      idleInTransactionTimeoutMs: raw.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+    },
     keyRing,
     pageLinkKey: Buffer.from(hkdfSync('sha256', keyRing.keys.get(keyRing.currentKeyId)!, Buffer.alloc(0), 'dsl-desk:aup-page-links', 32)),
     logLevel: raw.LOG_LEVEL,

@@ -21,7 +21,15 @@ async function main(): Promise<void> {
   // One request's failure is handled by Express; these catch what escapes, so the process keeps serving.
   process.on('unhandledRejection', (reason) => logger.error({ err: { message: (reason as Error)?.message, stack: (reason as Error)?.stack } }, 'unhandled rejection'));
 
-  const service = await startService(config, logger);
+  let service;
+  try {
+    service = await startService(config, logger);
+  } catch (error) {
+    // Most often the database cannot be reached for the migrations: say so and exit, so the platform restarts us.
+    const cause = (error as Error)?.cause as Error | undefined;
+    logger.fatal({ err: { message: (error as Error)?.message, stack: (error as Error)?.stack }, ...(cause?.message ? { cause: { message: cause.message } } : {}) }, 'DSL Desk did not start');
+    process.exit(1);
+  }
   logger.info({ url: service.url, mode: config.mode }, 'DSL Desk is listening');
   if (config.mode === 'sandbox') printSandboxHelp(service.url);
 

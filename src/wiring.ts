@@ -28,6 +28,7 @@ import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
 import { openStorage } from './storage/open-storage.ts';
+import { describeDatabaseFault } from './storage/database-faults.ts';
 import type { KyselyStorage } from './storage/kysely-storage.ts';
 import { randomIds, systemClock } from './system.ts';
 
@@ -61,7 +62,14 @@ function graphMailboxReader(config: Config, networkClient?: INetworkModule): Mai
 }
 
 export async function startService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<RunningService> {
-  const storage = overrides.storage ?? (await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing }));
+  const storage =
+    overrides.storage ??
+    (await openStorage({
+      databaseUrl: config.databaseUrl,
+      keyRing: config.keyRing,
+      postgresTimeouts: config.database,
+      onConnectionError: (error) => logger.warn({ err: describeDatabaseFault(error) }, 'database connection lost'),
+    }));
   const deps: AppDeps = {
     storage,
     clock: overrides.clock ?? systemClock,

@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import { AuthenticationError, type AuthenticateRequestResult, type ServiceClientCredentialsFactory } from 'botframework-connector';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import { isAppError } from '../../src/domain/errors.ts';
 
 /**
  * Every identity endpoint of the Bot Framework, as product settings. National clouds (GCC High, DoD) and
@@ -173,6 +174,13 @@ export function createBotTransport(options: BotTransportOptions): BotTransport {
       } catch (error) {
         if (!(error !== null && typeof error === 'object' && reported.has(error))) {
           logger.error({ activity: describeActivity(activity), err: describeError(error) }, 'bot turn failed');
+        }
+        if (isAppError(error) && error.code === 'unavailable') {
+          // A passing fault (the database restarting): 503 with Retry-After, so the Bot Framework's
+          // redelivery waits for it rather than counting a failed turn.
+          if (error.retryAfterSeconds !== undefined) res.set('Retry-After', String(error.retryAfterSeconds));
+          send(res, 503, { error: { code: 'unavailable', message: error.userMessage } });
+          return;
         }
         send(res, 500, { error: { code: 'internal', message: 'The bot could not handle this activity.' } });
         return;

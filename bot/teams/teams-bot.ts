@@ -386,9 +386,11 @@ export class TeamsBot {
   #log(context: TurnContext, error: unknown): void {
     const { activity } = context;
     const known = isAppError(error);
+    // A passing fault (the database away) is logged with its internal message, which names the driver's error.
+    const fault = known && error.code === 'unavailable';
     // Never the activity's text or value: they may hold concern details.
-    this.#logger[known ? 'info' : 'error'](
-      { activityType: activity.type, activityName: activity.name, conversationType: activity.conversation?.conversationType, code: known ? error.code : 'internal', err: known ? undefined : { message: (error as Error)?.message } },
+    this.#logger[fault ? 'warn' : known ? 'info' : 'error'](
+      { activityType: activity.type, activityName: activity.name, conversationType: activity.conversation?.conversationType, code: known ? error.code : 'internal', err: known && !fault ? undefined : { message: (error as Error)?.message } },
       'teams activity not completed',
     );
   }

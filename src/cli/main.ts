@@ -29,7 +29,7 @@ async function cliConfig() {
 async function withDeps<T>(work: (deps: AppDeps, storage: KyselyStorage) => Promise<T>): Promise<T> {
   const config = await cliConfig();
   const [{ openStorage }, { randomIds, systemClock }] = await Promise.all([import('../storage/open-storage.ts'), import('../system.ts')]);
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing, postgresTimeouts: config.database });
   try {
     return await work({ storage, clock: systemClock, ids: randomIds }, storage);
   } finally {

@@ -27,13 +27,16 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly userMessage: string;
   readonly fields: FieldIssue[];
+  /** For a passing fault (the database restarting): when trying again is worthwhile. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, userMessage: string, options: { internal?: string; fields?: FieldIssue[]; cause?: unknown } = {}) {
+  constructor(code: ErrorCode, userMessage: string, options: { internal?: string; fields?: FieldIssue[]; cause?: unknown; retryAfterSeconds?: number } = {}) {
     super(options.internal ?? userMessage, { cause: options.cause });
     this.name = 'AppError';
     this.code = code;
     this.userMessage = userMessage;
     this.fields = options.fields ?? [];
+    this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
   get httpStatus(): number {

@@ -330,6 +330,7 @@ export interface Storage {
   read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T>;
   outbox: OutboxStore;
   verifyAudit(): Promise<AuditVerification>;
-  ping(): Promise<void>;
+  /** Fails (AppError `unavailable`) when the database does not answer a trivial query within `timeoutMs`. */
+  ping(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;
 }

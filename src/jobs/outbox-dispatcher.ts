@@ -34,6 +34,8 @@ export interface DispatcherOptions {
   maxDelayMs?: number;
   /** Most messages being handled at once when running continuously (default twice the batch size). */
   maxInFlight?: number;
+  /** Longest wait between polls while they keep failing (the database is away). Default 30 s. */
+  maxPollBackoffMs?: number;
   random?: () => number;
 }
 
@@ -50,6 +52,7 @@ export class OutboxDispatcher {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
   #stopped = true;
+  #pollFailures = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = {
@@ -59,6 +62,7 @@ export class OutboxDispatcher {
       maxAttempts: DEFAULT_MAX_ATTEMPTS,
       baseDelayMs: 1000,
       maxDelayMs: 10 * 60_000,
+      maxPollBackoffMs: 30_000,
       random: Math.random,
       maxInFlight: (options.batchSize ?? 20) * 2,
       ...options,
@@ -74,6 +78,14 @@ export class OutboxDispatcher {
     const ceiling = Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** Math.max(0, attempts - 1));
     const jittered = Math.round(ceiling / 2 + this.#options.random() * (ceiling / 2));
     return Math.max(jittered, retryAfterMs ?? 0);
+  }
+
+  /** The wait before the next poll: pollMs, doubling (with jitter) after each failed poll up to maxPollBackoffMs. */
+  #pollDelayMs(): number {
+    const { pollMs, maxPollBackoffMs } = this.#options;
+    if (this.#pollFailures === 0) return pollMs;
+    const ceiling = Math.max(pollMs, Math.min(maxPollBackoffMs, pollMs * 2 ** this.#pollFailures));
+    return Math.round(ceiling / 2 + this.#options.random() * (ceiling / 2));
   }
 
   /** Claims and runs one batch; returns how many messages were handled. */
@@ -135,10 +147,18 @@ export class OutboxDispatcher {
           // Fewer than asked for: the queue is empty for now.
           if (messages.length < limit) break;
         }
+        if (this.#pollFailures > 0) this.#options.logger.info({ failedPolls: this.#pollFailures }, 'outbox poll recovered');
+        this.#pollFailures = 0;
       } catch (error) {
-        this.#options.logger.error({ err: { message: (error as Error).message } }, 'outbox poll failed');
+        // The database being away fails every poll until it returns: log the first failure, not each one,
+        // and poll less often meanwhile instead of spinning.
+        this.#pollFailures += 1;
+        const cause = (error as Error).cause as Error | undefined;
+        const detail = { failedPolls: this.#pollFailures, err: { message: (error as Error).message, ...(cause?.message ? { cause: cause.message } : {}) } };
+        if (this.#pollFailures === 1) this.#options.logger.error(detail, 'outbox poll failed; backing off until it succeeds');
+        else this.#options.logger.debug(detail, 'outbox poll failed again');
       }
-      if (!this.#stopped) this.#timer = setTimeout(() => (this.#running = tick()), this.#options.pollMs);
+      if (!this.#stopped) this.#timer = setTimeout(() => (this.#running = tick()), this.#pollDelayMs());
     };
     this.#running = tick();
   }

@@ -66,7 +66,8 @@ export function createApp(options: AppOptions): express.Express {
     try {
       await deps.storage.ping();
       res.json({ status: 'ready', database: deps.storage.engine });
-    } catch {
+    } catch (error) {
+      res.set('Retry-After', String(isAppError(error) && error.retryAfterSeconds !== undefined ? error.retryAfterSeconds : 30));
       res.status(503).json({ status: 'unavailable', database: deps.storage.engine });
     }
   });
@@ -117,12 +118,18 @@ export function createApp(options: AppOptions): express.Express {
     const appError = toAppError(error);
     if (appError.httpStatus >= 500) {
       // The stack helps us; the message of an unexpected error is never sent to the client.
-      logger.error({ requestId, err: { type: (error as Error)?.name, message: (error as Error)?.message, stack: (error as Error)?.stack } }, 'request failed');
+      // For a database fault, the driver's own error (disk full, connection reset) is the one worth reading.
+      const cause = appError.code === 'unavailable' ? (appError.cause as { name?: unknown; code?: unknown; message?: unknown } | undefined) : undefined;
+      logger.error(
+        { requestId, err: { type: (error as Error)?.name, message: (error as Error)?.message, stack: (error as Error)?.stack }, ...(cause ? { cause: { type: cause.name, code: cause.code, message: cause.message } } : {}) },
+        'request failed',
+      );
     } else if (appError.code === 'unauthenticated' || appError.code === 'forbidden') {
       logger.warn({ requestId, code: appError.code, reason: appError.message }, 'request refused');
     }
     if (res.headersSent) return;
     if (appError.code === 'unauthenticated') res.set('WWW-Authenticate', 'Bearer');
+    if (appError.retryAfterSeconds !== undefined) res.set('Retry-After', String(appError.retryAfterSeconds));
     res.status(appError.httpStatus).json({
       error: { code: appError.code, message: appError.userMessage, ...(appError.fields.length ? { fields: appError.fields } : {}), ...(requestId ? { requestId } : {}) },
     });

@@ -32,6 +32,8 @@ import type {
   StorageTx,
 } from '../domain/ports.ts';
 import type { Role } from '../domain/roles.ts';
+import { AppError } from '../domain/errors.ts';
+import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './database-faults.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
@@ -117,8 +119,24 @@ export class KyselyStorage implements Storage {
     return { schools: schools.size, events, ...(firstBreak ? { firstBreak } : {}) };
   }
 
-  async ping(): Promise<void> {
-    await sql`select 1`.execute(this.#db);
+  /**
+   * A cheap query under a short deadline, for readiness probes: a stalled database must make the probe
+   * fail quickly rather than hang it. The query itself is bounded by the pool's own timeouts.
+   */
+  async ping(options: { timeoutMs?: number } = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? 2000;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new AppError('unavailable', DATABASE_UNAVAILABLE_MESSAGE, { internal: `database did not answer within ${timeoutMs} ms`, retryAfterSeconds: DATABASE_RETRY_AFTER_SECONDS })), timeoutMs);
+    });
+    const query = sql`select 1`.execute(this.#db);
+    // The query may still fail after the deadline has answered; that failure has been reported already.
+    query.catch(() => undefined);
+    try {
+      await Promise.race([query, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,6 @@
 import { FieldCipher, type KeyRing } from './field-cipher.ts';
 import { KyselyStorage } from './kysely-storage.ts';
-import { openPostgres } from './postgres/open-postgres.ts';
+import { openPostgres, type PostgresTimeouts } from './postgres/open-postgres.ts';
 import { openSqlite } from './sqlite/open-sqlite.ts';
 
 export interface StorageOptions {
@@ -9,6 +9,10 @@ export interface StorageOptions {
   keyRing: KeyRing;
   postgresSchema?: string;
   maxConnections?: number;
+  /** PostgreSQL only: how long to wait for the database before answering "unavailable". */
+  postgresTimeouts?: Partial<PostgresTimeouts>;
+  /** PostgreSQL only: a connection failed outside any query; worth a log line, not a crash. */
+  onConnectionError?: (error: Error) => void;
 }
 
 /** Opens the configured engine and brings its schema up to date. */
@@ -21,6 +25,8 @@ export async function openStorage(options: StorageOptions): Promise<KyselyStorag
         db: openPostgres(options.databaseUrl, {
           ...(options.postgresSchema ? { schema: options.postgresSchema } : {}),
           ...(options.maxConnections ? { maxConnections: options.maxConnections } : {}),
+          ...(options.postgresTimeouts ? { timeouts: options.postgresTimeouts } : {}),
+          ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
         }),
         cipher,
       })

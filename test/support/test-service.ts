@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../../src/config.ts';
-import { createLogger } from '../../src/logger.ts';
+import { createLogger, type Logger } from '../../src/logger.ts';
 import { startService, type RunningService, type ServiceOverrides } from '../../src/wiring.ts';
 import { startFakeIdentityProvider, type FakeIdentityProvider } from '../fakes/fake-identity-provider.ts';
-import { createTestStorage, type Engine, type TestStorage } from './test-storage.ts';
+import { createTestStorage, type Engine, type TestStorage, type TestStorageOptions } from './test-storage.ts';
 import { seedSchool, type SeededSchool } from './seed.ts';
 
 export const API_AUDIENCE = 'api://dsl-desk-test';
@@ -26,9 +26,17 @@ export interface TestService {
  * DSL Desk in production mode over real HTTP on port 0, with a real database, trusting a local fake
  * identity provider that speaks Entra's and Google's wire formats. A test that moves time passes a clock.
  */
-export async function startTestService(engine: Engine, env: Record<string, string> = {}, overrides: Pick<ServiceOverrides, 'clock'> = {}): Promise<TestService> {
+export interface TestServiceOptions extends Pick<ServiceOverrides, 'clock'> {
+  /** The service's logger (default: silent), for tests that check what is logged. */
+  logger?: Logger;
+  /** How the storage reaches its database (a proxy in between, its timeouts). */
+  storage?: TestStorageOptions;
+}
+
+export async function startTestService(engine: Engine, env: Record<string, string> = {}, options: TestServiceOptions = {}): Promise<TestService> {
+  const { logger, storage: storageOptions, ...overrides } = options;
   const idp = await startFakeIdentityProvider();
-  const db = await createTestStorage(engine);
+  const db = await createTestStorage(engine, undefined, storageOptions);
   const config = loadConfig({
     DSL_DESK_MODE: 'production',
     HOST: '127.0.0.1',
@@ -43,7 +51,7 @@ export async function startTestService(engine: Engine, env: Record<string, strin
     OUTBOX_POLL_MS: '60000',
     ...env,
   });
-  const service = await startService(config, createLogger('silent'), { ...overrides, storage: db.storage });
+  const service = await startService(config, logger ?? createLogger('silent'), { ...overrides, storage: db.storage });
   const tenantA = randomUUID();
   const tenantB = randomUUID();
   const schoolA = { ...(await seedSchool(service.deps, 'oakfield', { entraTenantId: tenantA, googleDomain: 'oakfield.example.org' })), tenantId: tenantA };

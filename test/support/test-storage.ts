@@ -4,9 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import type { KeyRing } from '../../src/storage/field-cipher.ts';
-import type { KyselyStorage } from '../../src/storage/kysely-storage.ts';
-import { openStorage } from '../../src/storage/open-storage.ts';
+import { sql } from 'kysely';
+import { FieldCipher, type KeyRing } from '../../src/storage/field-cipher.ts';
+import { KyselyStorage } from '../../src/storage/kysely-storage.ts';
+import { openStorage, type StorageOptions } from '../../src/storage/open-storage.ts';
+import { openSqlite } from '../../src/storage/sqlite/open-sqlite.ts';
 
 export type Engine = 'sqlite' | 'postgres';
 
@@ -26,15 +28,32 @@ export interface TestStorage {
   raw(sqlText: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   /** What a database administrator would see: the stored bytes of a table. */
   dump(table: string): Promise<string>;
+  /** SQLite only: runs SQL on the storage's own connection (pragmas such as max_page_count are per connection). */
+  onStorageConnection(sqlText: string): Promise<Record<string, unknown>[]>;
   cleanup(): Promise<void>;
 }
 
+/** How the storage under test reaches its database. */
+export interface TestStorageOptions extends Pick<StorageOptions, 'postgresTimeouts' | 'onConnectionError'> {
+  /** PostgreSQL only: connect through this address (a TCP proxy the test controls) instead of TEST_DATABASE_URL's. */
+  connectVia?: { host: string; port: number };
+}
+
+/** TEST_DATABASE_URL's host and port, for a proxy to forward to. */
+export function testDatabaseAddress(): { host: string; port: number } {
+  const url = new URL(process.env.TEST_DATABASE_URL!);
+  return { host: url.hostname, port: Number(url.port || 5432) };
+}
+
 /** A fresh, isolated database: a temp SQLite file, or a new PostgreSQL schema. */
-export async function createTestStorage(engine: Engine, keyRing: KeyRing = testKeyRing()): Promise<TestStorage> {
+export async function createTestStorage(engine: Engine, keyRing: KeyRing = testKeyRing(), options: TestStorageOptions = {}): Promise<TestStorage> {
   if (engine === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'dsl-desk-test-'));
     const file = join(dir, 'test.sqlite');
-    const storage = await openStorage({ databaseUrl: file, keyRing });
+    // openStorage's SQLite path, keeping the Kysely instance for onStorageConnection.
+    const db = openSqlite(file);
+    const storage = new KyselyStorage({ engine: 'sqlite', db, cipher: new FieldCipher(keyRing) });
+    await storage.migrate();
     const raw = async (sqlText: string, params: unknown[] = []) => {
       const db = new DatabaseSync(file);
       try {
@@ -50,6 +69,7 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
       engine,
       raw,
       dump: async (table) => JSON.stringify(await raw(`select * from ${table}`)),
+      onStorageConnection: async (sqlText) => (await sql.raw<Record<string, unknown>>(sqlText).execute(db)).rows,
       cleanup: async () => {
         await storage.close().catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
@@ -61,7 +81,15 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   await admin.query(`create schema ${schema}`);
-  const storage = await openStorage({ databaseUrl: url, keyRing, postgresSchema: schema, maxConnections: 12 });
+  const storageUrl = options.connectVia ? viaAddress(url, options.connectVia) : url;
+  const storage = await openStorage({
+    databaseUrl: storageUrl,
+    keyRing,
+    postgresSchema: schema,
+    maxConnections: 12,
+    ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
+    ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+  });
   const raw = async (sqlText: string, params: unknown[] = []) => {
     const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
     await client.connect();
@@ -78,10 +106,39 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
     engine,
     raw,
     dump: async (table) => JSON.stringify(await raw(`select * from ${table}`)),
+    onStorageConnection: () => Promise.reject(new Error('onStorageConnection is for SQLite; use raw() on PostgreSQL')),
     cleanup: async () => {
       await storage.close().catch(() => undefined);
       await admin.query(`drop schema ${schema} cascade`);
       await admin.end();
     },
+  };
+}
+
+function viaAddress(url: string, address: { host: string; port: number }): string {
+  const parsed = new URL(url);
+  parsed.hostname = address.host;
+  parsed.port = String(address.port);
+  return parsed.toString();
+}
+
+/**
+ * A full disk for the SQLite storage under test: `PRAGMA max_page_count` on its own connection stops the
+ * file growing, and a filler table takes every free page, so the next write that needs a page fails with
+ * SQLITE_FULL inside SQLite's pager, as on a real full disk. Returns a function that gives the space back.
+ */
+export async function fillSqliteDisk(db: TestStorage): Promise<() => Promise<void>> {
+  await db.onStorageConnection('create table if not exists filler (x blob)');
+  const [{ page_count: pages }] = (await db.onStorageConnection('pragma page_count')) as [{ page_count: number }];
+  await db.onStorageConnection(`pragma max_page_count = ${pages}`);
+  for (;;) {
+    try {
+      await db.onStorageConnection('insert into filler values (randomblob(2000))');
+    } catch {
+      break;
+    }
+  }
+  return async () => {
+    await db.onStorageConnection('pragma max_page_count = 1073741823');
   };
 }

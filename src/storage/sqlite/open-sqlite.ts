@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { Kysely, SqliteDialect, type SqliteDatabase, type SqliteStatement } from 'kysely';
+import { FaultTranslatingDialect } from '../fault-translating-dialect.ts';
 import type { Database } from '../schema.ts';
 
 /**
@@ -30,6 +31,9 @@ class NodeSqliteDatabase implements SqliteDatabase {
     return statement;
   }
   prepare(text: string): SqliteStatement {
+    // SQLite rolls a transaction back by itself on some errors (a full disk, an I/O error): a ROLLBACK
+    // then fails with "cannot rollback - no transaction is active", which would bury the real error.
+    if (text === 'rollback' && !this.#db.isTransaction) return NO_OP_STATEMENT;
     const statement = this.#prepared(text);
     const bind = (parameters: ReadonlyArray<unknown>) => parameters.map(toSqliteValue);
     return {
@@ -40,6 +44,13 @@ class NodeSqliteDatabase implements SqliteDatabase {
     };
   }
 }
+
+const NO_OP_STATEMENT: SqliteStatement = {
+  reader: false,
+  all: () => [],
+  run: () => ({ changes: 0, lastInsertRowid: 0 }),
+  iterate: () => [][Symbol.iterator](),
+};
 
 function toSqliteValue(value: unknown): SQLInputValue {
   if (typeof value === 'boolean') return value ? 1 : 0;
@@ -53,5 +64,5 @@ export function openSqlite(path: string): Kysely<Database> {
   const raw = new DatabaseSync(path);
   // WAL lets the CLI read (audit verify) while the service writes; NORMAL is durable across app crashes.
   raw.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new NodeSqliteDatabase(raw) }) });
+  return new Kysely<Database>({ dialect: new FaultTranslatingDialect(new SqliteDialect({ database: new NodeSqliteDatabase(raw) })) });
 }

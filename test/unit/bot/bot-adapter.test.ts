@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import express, { type Request, type Response } from 'express';
 import type { TurnContext } from 'botbuilder';
 import { ServiceClientCredentialsFactory, type ServiceClientCredentials } from 'botframework-connector';
+import { AppError } from '../../../src/domain/errors.ts';
 import { createBotTransport, isLoopbackAddress, type BotIdentitySettings, type BotTransport } from '../../../bot/teams/bot-adapter.ts';
 import { sendActivity, startFakeBotConnector, type FakeBotConnector } from '../../fakes/fake-bot-connector.ts';
 import { startFakeBotFrameworkIdp, type BotMintOptions, type ChannelTokenClaims, type FakeBotFrameworkIdp } from '../../fakes/fake-bot-framework-idp.ts';
@@ -68,6 +69,7 @@ function createLogic() {
       return;
     }
     if (context.activity.text === 'fail') throw new Error('the handler broke');
+    if (context.activity.text === 'database away') throw new AppError('unavailable', 'DSL Desk cannot reach its database just now. Nothing was saved.', { internal: 'database unavailable: ECONNREFUSED', retryAfterSeconds: 30 });
     await context.sendActivity('pong');
   };
   return { seen, logic };
@@ -251,6 +253,15 @@ describe('bot transport (production)', () => {
     expect(logged).not.toContain('fail"');
     expect(logged).not.toContain(CONCERN_TEXT);
     expect(logged).not.toContain('A Teacher');
+  });
+
+  test('a turn that fails because the database is away answers 503 with Retry-After, not 500', async () => {
+    const response = await sendActivity(botUrl, activity(connector.url, { text: 'database away' }), await token());
+    expect(response.status).toBe(503);
+    expect(response.headers.get('retry-after')).toBe('30');
+    expect(response.body).toEqual({ error: { code: 'unavailable', message: 'DSL Desk cannot reach its database just now. Nothing was saved.' } });
+    // The log names the driver's error, as the internal message carries it.
+    expect(logger.entries).toEqual([expect.objectContaining({ level: 'error', msg: 'bot turn failed', obj: expect.objectContaining({ err: expect.objectContaining({ message: 'database unavailable: ECONNREFUSED' }) }) })]);
   });
 
   test('a proactive send uses the same credentials, and its errors reach the caller unchanged', async () => {

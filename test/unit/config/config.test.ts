@@ -35,6 +35,13 @@ describe('configuration', () => {
     expect(ok.entra.audiences).toEqual(['api://x']);
   });
 
+  test('database timeouts have defaults a stalled database is given up on within, and the client waits longer than the server', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).database).toEqual({ connectTimeoutMs: 3000, statementTimeoutMs: 10_000, queryTimeoutMs: 12_000, idleInTransactionTimeoutMs: 30_000 });
+    expect(loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '4000' }).database.queryTimeoutMs).toBe(6000);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_STATEMENT_TIMEOUT_MS: '4000', DATABASE_QUERY_TIMEOUT_MS: '3000' })).toThrow(/DATABASE_QUERY_TIMEOUT_MS must be longer/);
+    expect(() => loadConfig({ DATA_DIR: dataDir(), DATABASE_CONNECT_TIMEOUT_MS: '0' })).toThrow(/DATABASE_CONNECT_TIMEOUT_MS/);
+  });
+
   test('every problem is listed with what to fix', () => {
     try {
       loadConfig({ PORT: 'abc', ENTRA_OPENID_METADATA_URL: 'not a url' });

@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { createLogger } from '../../../src/logger.ts';
 import { OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError } from '../../../src/jobs/outbox-dispatcher.ts';
 import type { OutboxClaimOptions, OutboxMessage, OutboxStore } from '../../../src/domain/ports.ts';
@@ -108,5 +109,32 @@ describe('outbox dispatcher', () => {
     expect(most).toBe(6);
     // Seven were handled: nothing new was claimed once the stop began.
     expect(completed).toHaveLength(7);
+  });
+
+  test('while the database is away polls back off, the failure is logged once, and the recovery once', async () => {
+    const claimedAt: number[] = [];
+    let failuresLeft = 5;
+    const store: OutboxStore = {
+      ...memoryStore([]).store,
+      async claim() {
+        claimedAt.push(performance.now());
+        if (failuresLeft-- > 0) throw new Error('database unavailable: ECONNREFUSED');
+        return [];
+      },
+    };
+    const lines: { level: number; msg: string }[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const dispatcher = new OutboxDispatcher({ store, clock, logger, pollMs: 10, maxPollBackoffMs: 200, random: () => 1 });
+    dispatcher.register('card.post', async () => undefined);
+    dispatcher.start();
+    const deadline = Date.now() + 10_000;
+    while (claimedAt.length < 7 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    await dispatcher.stop();
+    expect(claimedAt.length).toBeGreaterThanOrEqual(7);
+    // After failure n the next poll waits 10·2ⁿ ms (capped at 200), never less; after success, pollMs again.
+    const gaps = claimedAt.slice(1, 6).map((at, i) => at - claimedAt[i]!);
+    [20, 40, 80, 160, 200].forEach((least, i) => expect(gaps[i]).toBeGreaterThanOrEqual(least - 2));
+    expect(lines.filter((line) => line.level >= 40).map((line) => line.msg)).toEqual(['outbox poll failed; backing off until it succeeds']);
+    expect(lines.filter((line) => line.msg === 'outbox poll recovered')).toHaveLength(1);
   });
 });
