@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
-import { OUTBOX_KINDS } from './app/case-messages.ts';
+import { OUTBOX_KINDS, SAFEGUARDING_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
 import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
@@ -24,7 +24,7 @@ import type { Config } from './config.ts';
 import { createAuthenticator } from './identity/authenticate-request.ts';
 import { createEntraTokenVerifier } from './identity/entra-token-verifier.ts';
 import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
-import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
+import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
 import { openStorage } from './storage/open-storage.ts';
@@ -140,16 +140,18 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   });
 
   const dispatcher = new OutboxDispatcher({ store: storage.outbox, clock: deps.clock, logger, pollMs: config.outboxPollMs });
-  dispatcher.register(OUTBOX_KINDS.urgentCheck, async (message) => {
+  // Case cards, escalations and notices keep trying for three days (a deadline, not a count); the rest give up after 10 tries.
+  const register = (kind: string, handler: OutboxHandler) => dispatcher.register(kind, handler, SAFEGUARDING_KINDS.includes(kind) ? SAFEGUARDING_RETRY : undefined);
+  register(OUTBOX_KINDS.urgentCheck, async (message) => {
     await checkUrgentAcknowledgement(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), minutes: Number(message.payload.minutes) });
   });
   dispatcher.register(REMOVE_EMAIL_KIND, async (message) => {
     await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
   });
-  for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) dispatcher.register(kind, handler);
+  for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) register(kind, handler);
   if (!teams && canNotifyByEmail(deps)) {
     // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
-    dispatcher.register(OUTBOX_KINDS.personNotify, async (message) => {
+    register(OUTBOX_KINDS.personNotify, async (message) => {
       const event = String(message.payload.event);
       if (!(NOTIFICATION_EVENTS as readonly string[]).includes(event)) return;
       await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), personId: String(message.payload.personId), event: event as NotificationEvent });

@@ -18,6 +18,12 @@ export const OUTBOX_KINDS = {
   urgentCheck: 'case.urgent_check',
 } as const;
 
+/**
+ * Kinds that keep trying through an outage of any length up to three days: each is how a DSL, a deputy, the
+ * head or a reporter learns of a case. Everything else (policy cards, which have reminders) gives up sooner.
+ */
+export const SAFEGUARDING_KINDS: readonly string[] = [OUTBOX_KINDS.caseCreated, OUTBOX_KINDS.cardRefresh, OUTBOX_KINDS.personNotify, OUTBOX_KINDS.urgentCheck];
+
 /** Card edits for one case are grouped into windows of this length: a wave of reports edits the card once per window. */
 export const CARD_REFRESH_WINDOW_MS = 2000;
 
