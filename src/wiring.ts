@@ -122,6 +122,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           sendSigningLinkByEmail: (context, options) =>
             emailSigningLink(deps, { schoolId: context.school.id, person: context.person, policy: context.policy, publicUrl: config.publicUrl, ...(options?.reminder ? { reminder: options.reminder } : {}) }),
           sendEmail: (to, subject, body, from) => emailFromSchool(deps, { schoolId: from.schoolId, to, subject, body }),
+          pacingLedger: storage.pacing,
           ...(overrides.botCredentialsFactory ? { credentialsFactory: overrides.botCredentialsFactory } : {}),
         })
       : undefined;
