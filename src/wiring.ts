@@ -7,6 +7,8 @@ import { OUTBOX_KINDS, SAFEGUARDING_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
 import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
+import { overdueDeliveryOf } from './app/request-delivery-fallback.ts';
+import { sendDeliveryFallback } from './app/send-delivery-fallback.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from './domain/case-summary.ts';
 import type { AppDeps } from './app/deps.ts';
 import type { INetworkModule } from '@azure/msal-node';
@@ -66,7 +68,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     storage,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
-    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding },
+    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback },
     ...(config.entra.clientId && config.entra.clientSecret
       ? {
           mailbox: graphMailboxReader(config, overrides.msalNetworkClient),
@@ -150,6 +152,12 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
   });
   for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) register(kind, handler);
+  register(OUTBOX_KINDS.deliveryFallback, async (message, attempt) => {
+    const { caseId, origin, event, personId } = message.payload;
+    const delivery = overdueDeliveryOf({ kind: event ? OUTBOX_KINDS.personNotify : OUTBOX_KINDS.caseCreated, payload: { event, personId } });
+    if (!delivery) return;
+    await sendDeliveryFallback(deps, { schoolId: message.schoolId, caseId: String(caseId), dedupeKey: String(origin), delivery, lastAttempt: attempt.final });
+  });
   if (!teams && canNotifyByEmail(deps)) {
     // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
     register(OUTBOX_KINDS.personNotify, async (message) => {

@@ -4,6 +4,7 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/record-case-card.ts';
+import { requestDeliveryFallback } from '../../src/app/request-delivery-fallback.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/send-notification-email.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/case-summary.ts';
 import { CHANNEL_TARGET, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
@@ -45,10 +46,27 @@ export class TeamsDelivery {
 
   handlers(): Record<string, OutboxHandler> {
     return {
-      [OUTBOX_KINDS.caseCreated]: (message, attempt) => this.postCaseCard(message, attempt),
+      [OUTBOX_KINDS.caseCreated]: (message, attempt) => this.#withFallback(message, this.postCaseCard(message, attempt)),
       [OUTBOX_KINDS.cardRefresh]: (message, attempt) => this.refreshCaseCard(message, attempt),
-      [OUTBOX_KINDS.personNotify]: (message, attempt) => this.notifyPerson(message, attempt),
+      [OUTBOX_KINDS.personNotify]: (message, attempt) => this.#withFallback(message, this.notifyPerson(message, attempt)),
     };
+  }
+
+  /**
+   * A card or notice that fails again, for whatever passing reason (Teams busy or down, the network, pacing), is
+   * checked against its threshold; past it, the school's email fallback is queued once while this keeps trying.
+   */
+  async #withFallback(message: OutboxMessage, delivering: Promise<void>): Promise<void> {
+    try {
+      await delivering;
+    } catch (error) {
+      if (!(error instanceof PermanentDeliveryError)) {
+        await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
+          this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
+        );
+      }
+      throw error;
+    }
   }
 
   /**
