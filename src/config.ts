@@ -52,6 +52,9 @@ export const configSchema = z.object({
   BOT_CALLER_ID: z.string().default('urn:botframework:azure'),
   TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  DELIVERY_FALLBACK_URGENT_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  DELIVERY_FALLBACK_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
+  DELIVERY_FALLBACK_NOTICE_MINUTES: z.coerce.number().int().min(1).max(4320).default(240),
   EMAIL_REPORT_MAX_MB: z.coerce.number().int().min(1).max(150, 'Exchange Online itself stops at 150 MB').default(35),
   EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   REPORT_SENDER_MAILBOX: z.email({ message: 'must be the address of the mailbox DSL Desk sends reports from' }).optional(),
@@ -103,6 +106,8 @@ export interface Config {
     tenantRequestsPerSecond: number;
   };
   urgentAcknowledgeMinutes: number;
+  /** Minutes a case card or notice Teams has not taken waits before the school's email fallback. */
+  deliveryFallback: { urgentMinutes: number; caseMinutes: number; noticeMinutes: number };
   /** Where people reach DSL Desk: signing links and "Read the full policy" point here. */
   publicUrl: string;
   aup: {
@@ -206,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
+    deliveryFallback: { urgentMinutes: raw.DELIVERY_FALLBACK_URGENT_MINUTES, caseMinutes: raw.DELIVERY_FALLBACK_MINUTES, noticeMinutes: raw.DELIVERY_FALLBACK_NOTICE_MINUTES },
     publicUrl: (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     aup: {
       ...(raw.TEAMS_APP_CATALOG_ID ? { teamsAppCatalogId: raw.TEAMS_APP_CATALOG_ID } : {}),

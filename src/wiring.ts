@@ -3,10 +3,12 @@ import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
-import { OUTBOX_KINDS } from './app/case-messages.ts';
+import { OUTBOX_KINDS, SAFEGUARDING_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
 import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
+import { overdueDeliveryOf } from './app/request-delivery-fallback.ts';
+import { sendDeliveryFallback } from './app/send-delivery-fallback.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from './domain/case-summary.ts';
 import type { AppDeps } from './app/deps.ts';
 import type { INetworkModule } from '@azure/msal-node';
@@ -24,7 +26,7 @@ import type { Config } from './config.ts';
 import { createAuthenticator } from './identity/authenticate-request.ts';
 import { createEntraTokenVerifier } from './identity/entra-token-verifier.ts';
 import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
-import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
+import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
 import { openStorage } from './storage/open-storage.ts';
@@ -74,7 +76,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     storage,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
-    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding },
+    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback },
     ...(config.entra.clientId && config.entra.clientSecret
       ? {
           mailbox: graphMailboxReader(config, overrides.msalNetworkClient),
@@ -130,6 +132,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           sendSigningLinkByEmail: (context, options) =>
             emailSigningLink(deps, { schoolId: context.school.id, person: context.person, policy: context.policy, publicUrl: config.publicUrl, ...(options?.reminder ? { reminder: options.reminder } : {}) }),
           sendEmail: (to, subject, body, from) => emailFromSchool(deps, { schoolId: from.schoolId, to, subject, body }),
+          pacingLedger: storage.pacing,
           ...(overrides.botCredentialsFactory ? { credentialsFactory: overrides.botCredentialsFactory } : {}),
         })
       : undefined;
@@ -148,16 +151,24 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   });
 
   const dispatcher = new OutboxDispatcher({ store: storage.outbox, clock: deps.clock, logger, pollMs: config.outboxPollMs });
-  dispatcher.register(OUTBOX_KINDS.urgentCheck, async (message) => {
+  // Case cards, escalations and notices keep trying for three days (a deadline, not a count); the rest give up after 10 tries.
+  const register = (kind: string, handler: OutboxHandler) => dispatcher.register(kind, handler, SAFEGUARDING_KINDS.includes(kind) ? SAFEGUARDING_RETRY : undefined);
+  register(OUTBOX_KINDS.urgentCheck, async (message) => {
     await checkUrgentAcknowledgement(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), minutes: Number(message.payload.minutes) });
   });
   dispatcher.register(REMOVE_EMAIL_KIND, async (message) => {
     await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
   });
-  for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) dispatcher.register(kind, handler);
+  for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) register(kind, handler);
+  register(OUTBOX_KINDS.deliveryFallback, async (message, attempt) => {
+    const { caseId, origin, event, personId } = message.payload;
+    const delivery = overdueDeliveryOf({ kind: event ? OUTBOX_KINDS.personNotify : OUTBOX_KINDS.caseCreated, payload: { event, personId } });
+    if (!delivery) return;
+    await sendDeliveryFallback(deps, { schoolId: message.schoolId, caseId: String(caseId), dedupeKey: String(origin), delivery, lastAttempt: attempt.final });
+  });
   if (!teams && canNotifyByEmail(deps)) {
     // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
-    dispatcher.register(OUTBOX_KINDS.personNotify, async (message) => {
+    register(OUTBOX_KINDS.personNotify, async (message) => {
       const event = String(message.payload.event);
       if (!(NOTIFICATION_EVENTS as readonly string[]).includes(event)) return;
       await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), personId: String(message.payload.personId), event: event as NotificationEvent });

@@ -11,6 +11,15 @@ export const CONVERSATION_WINDOWS = [
   { limit: 1800, perMs: 3_600_000 },
 ] as const;
 
+/**
+ * Teams counts a call when it arrives; the pacer counts it from the slot it reserved. A call that slept to its
+ * slot arrives on time, while one that went at once can arrive a little late (its reservation being written, a
+ * connector client made for the first time), which squeezes the gap between them. Each window is paced this
+ * much longer than Teams' own, so that squeeze never adds up to one call too many.
+ */
+export const PACING_MARGIN_MS = 250;
+const PACED_CONVERSATION_WINDOWS = CONVERSATION_WINDOWS.map((w) => ({ limit: w.limit, perMs: w.perMs + PACING_MARGIN_MS }));
+
 /** Longest a handler waits for a pacing slot inside its outbox lease (60 s) before handing back to the queue. */
 export const MAX_PACING_WAIT_MS = 10_000;
 
@@ -115,7 +124,7 @@ export class PacedConnector {
     const { pacer, tenantRequestsPerSecond } = this.#options;
     const conversationKey = `teams:conversation:${address.conversationId}`;
     const keys: PacedKey[] = [
-      { key: conversationKey, windows: CONVERSATION_WINDOWS },
+      { key: conversationKey, windows: PACED_CONVERSATION_WINDOWS },
       // The per-second share, and evenly spaced within it: a burst of 30 in the first few milliseconds of a second
       // (after a slow start, or a pause of the event loop) would meet Teams' per-second count bunched up.
       {

@@ -4,11 +4,12 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/record-case-card.ts';
+import { requestDeliveryFallback } from '../../src/app/request-delivery-fallback.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/send-notification-email.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/case-summary.ts';
 import { CHANNEL_TARGET, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { DEFAULT_MAX_ATTEMPTS, PermanentDeliveryError, RetryableDeliveryError, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
+import { PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
 import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
 import { channelCardFor, notificationCardFor } from './case-cards.ts';
@@ -45,10 +46,27 @@ export class TeamsDelivery {
 
   handlers(): Record<string, OutboxHandler> {
     return {
-      [OUTBOX_KINDS.caseCreated]: (message) => this.postCaseCard(message),
-      [OUTBOX_KINDS.cardRefresh]: (message) => this.refreshCaseCard(message),
-      [OUTBOX_KINDS.personNotify]: (message) => this.notifyPerson(message),
+      [OUTBOX_KINDS.caseCreated]: (message, attempt) => this.#withFallback(message, this.postCaseCard(message, attempt)),
+      [OUTBOX_KINDS.cardRefresh]: (message, attempt) => this.refreshCaseCard(message, attempt),
+      [OUTBOX_KINDS.personNotify]: (message, attempt) => this.#withFallback(message, this.notifyPerson(message, attempt)),
     };
+  }
+
+  /**
+   * A card or notice that fails again, for whatever passing reason (Teams busy or down, the network, pacing), is
+   * checked against its threshold; past it, the school's email fallback is queued once while this keeps trying.
+   */
+  async #withFallback(message: OutboxMessage, delivering: Promise<void>): Promise<void> {
+    try {
+      await delivering;
+    } catch (error) {
+      if (!(error instanceof PermanentDeliveryError)) {
+        await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
+          this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
+        );
+      }
+      throw error;
+    }
   }
 
   /**
@@ -66,15 +84,15 @@ export class TeamsDelivery {
     return run;
   }
 
-  postCaseCard(message: OutboxMessage): Promise<void> {
-    return this.#oneAtATime(String(message.payload.caseId), () => this.#postCaseCard(message));
+  postCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
+    return this.#oneAtATime(String(message.payload.caseId), () => this.#postCaseCard(message, attempt));
   }
 
-  refreshCaseCard(message: OutboxMessage): Promise<void> {
-    return this.#oneAtATime(String(message.payload.caseId), () => this.#refreshCaseCard(message));
+  refreshCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
+    return this.#oneAtATime(String(message.payload.caseId), () => this.#refreshCaseCard(message, attempt));
   }
 
-  async #postCaseCard(message: OutboxMessage): Promise<void> {
+  async #postCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
     const caseId = String(message.payload.caseId);
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context) {
@@ -82,11 +100,11 @@ export class TeamsDelivery {
       this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: card not posted');
       return;
     }
-    if (context.card?.state === 'posted') return this.#refreshCaseCard(message);
+    if (context.card?.state === 'posted') return this.#refreshCaseCard(message, attempt);
     const channel = context.channel;
     if (!channel) return;
     const activity = newCaseActivity(context);
-    const activityId = await this.#call(message, { caseId, target: CHANNEL_TARGET, address: channel.address, version: context.summary.version }, (ctx) => ctx.send(activity));
+    const activityId = await this.#call(message, attempt, { caseId, target: CHANNEL_TARGET, address: channel.address, version: context.summary.version }, (ctx) => ctx.send(activity));
     await recordCaseCardPosted(this.#options.deps, {
       schoolId: message.schoolId,
       caseId,
@@ -98,7 +116,7 @@ export class TeamsDelivery {
     });
   }
 
-  async #refreshCaseCard(message: OutboxMessage): Promise<void> {
+  async #refreshCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
     const caseId = String(message.payload.caseId);
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context?.channel) return;
@@ -110,7 +128,7 @@ export class TeamsDelivery {
     if (sinceLastEdit < CARD_REFRESH_WINDOW_MS) throw new RetryableDeliveryError('the card was edited moments ago', CARD_REFRESH_WINDOW_MS - sinceLastEdit);
     const address = { ...context.channel.address, conversationId: card.conversationId };
     const activity = { ...cardActivity(channelCardFor(context, { forDsl: false, inChannel: true })), id: card.activityId };
-    await this.#call(message, { caseId, target: CHANNEL_TARGET, address, version: context.summary.version }, (ctx) => ctx.update(activity));
+    await this.#call(message, attempt, { caseId, target: CHANNEL_TARGET, address, version: context.summary.version }, (ctx) => ctx.update(activity));
     await recordCaseCardPosted(this.#options.deps, {
       schoolId: message.schoolId,
       caseId,
@@ -122,7 +140,7 @@ export class TeamsDelivery {
     });
   }
 
-  async notifyPerson(message: OutboxMessage): Promise<void> {
+  async notifyPerson(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
     const caseId = String(message.payload.caseId);
     const personId = String(message.payload.personId);
     const event = String(message.payload.event) as NotificationEvent;
@@ -147,7 +165,7 @@ export class TeamsDelivery {
         return;
       }
       try {
-        address = await this.#openPersonalChat(message, { caseId, target, address: channelAddress, version: 0 }, memberId);
+        address = await this.#openPersonalChat(message, attempt, { caseId, target, address: channelAddress, version: 0 }, memberId);
       } catch (error) {
         // Teams refused the 1:1 chat for good (the app is not installed for them): email instead, if we can.
         if (!(error instanceof PermanentDeliveryError) || !canNotifyByEmail(deps)) throw error;
@@ -155,28 +173,28 @@ export class TeamsDelivery {
         return;
       }
     }
-    await this.#call(message, { caseId, target, address, version: 0 }, (ctx) => ctx.send({ ...cardActivity(card), summary: prepared.text.title }));
+    await this.#call(message, attempt, { caseId, target, address, version: 0 }, (ctx) => ctx.send({ ...cardActivity(card), summary: prepared.text.title }));
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
   }
 
-  #openPersonalChat(message: OutboxMessage, target: CallTarget, memberId: string): Promise<ConversationAddress> {
-    return this.#guard(message, target, () => this.#connector.openPersonalChat(target.address, memberId));
+  #openPersonalChat(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, memberId: string): Promise<ConversationAddress> {
+    return this.#guard(message, attempt, target, () => this.#connector.openPersonalChat(target.address, memberId));
   }
 
   /** One paced Bot Connector call with Teams' error statuses mapped onto retry or "not delivered". */
-  #call(message: OutboxMessage, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
-    return this.#guard(message, target, () => this.#connector.call(target.address, work));
+  #call(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
+    return this.#guard(message, attempt, target, () => this.#connector.call(target.address, work));
   }
 
-  async #guard<T>(message: OutboxMessage, target: CallTarget, call: () => Promise<T>): Promise<T> {
+  async #guard<T>(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (!(error instanceof TeamsCallError)) throw error;
       const { failure } = error;
       if (failure.retryable) {
-        if (message.attempts >= DEFAULT_MAX_ATTEMPTS) {
-          await this.#fail(message, target, failure.code, 'Teams did not accept the card after many tries. It will not be tried again; open the case from DSL Desk.');
+        if (attempt.final) {
+          await this.#fail(message, target, failure.code, 'Teams did not accept the card for three days. It will not be tried again; open the case from DSL Desk.');
         }
         throw new RetryableDeliveryError(`teams answered ${failure.code}`, failure.retryAfterMs);
       }

@@ -2,6 +2,7 @@ import express from 'express';
 import type { ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { AppDeps } from '../../src/app/deps.ts';
 import type { TeamsAppInstaller } from '../../src/domain/directory.ts';
+import type { PacingLedger } from '../../src/domain/ports.ts';
 import type { OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
 import { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
@@ -41,6 +42,8 @@ export interface TeamsSurfaceOptions {
   sendSigningLinkByEmail?: SendSigningLinkByEmail;
   /** Emails the headteacher or a line manager who has no chat with the bot; false when no mailbox is connected. */
   sendEmail?: SendEmail;
+  /** Where the pacer keeps recent calls, so Teams' limits hold across a restart. */
+  pacingLedger?: PacingLedger;
 }
 
 export interface TeamsSurface {
@@ -61,7 +64,10 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
   });
   const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl });
   // One pacer for every Bot Connector call of the process: cases and campaigns share Teams' limits.
-  const pacer = new SlidingWindowPacer();
+  const pacer = new SlidingWindowPacer({
+    ...(options.pacingLedger ? { ledger: options.pacingLedger } : {}),
+    onLedgerError: (error) => logger.warn({ err: { message: (error as Error)?.message } }, 'pacing ledger unavailable: pacing from memory'),
+  });
   const connection = { adapter: transport.adapter, botAppId: settings.appId ?? '', connectorAudience: settings.oauthScope, pacer };
   const delivery = new TeamsDelivery({ deps, logger, ...connection, tenantRequestsPerSecond: options.tenantRequestsPerSecond });
   const policies = new AupTeamsDelivery({

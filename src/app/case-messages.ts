@@ -16,7 +16,15 @@ export const OUTBOX_KINDS = {
   personNotify: 'person.notify',
   /** Has anyone acknowledged this urgent case yet? */
   urgentCheck: 'case.urgent_check',
+  /** Teams has not taken a card or notice for too long: the school's fallback (an email with the reference). */
+  deliveryFallback: 'case.delivery_fallback',
 } as const;
+
+/**
+ * Kinds that keep trying through an outage of any length up to three days: each is how a DSL, a deputy, the
+ * head or a reporter learns of a case. Everything else (policy cards, which have reminders) gives up sooner.
+ */
+export const SAFEGUARDING_KINDS: readonly string[] = [OUTBOX_KINDS.caseCreated, OUTBOX_KINDS.cardRefresh, OUTBOX_KINDS.personNotify, OUTBOX_KINDS.urgentCheck, OUTBOX_KINDS.deliveryFallback];
 
 /** Card edits for one case are grouped into windows of this length: a wave of reports edits the card once per window. */
 export const CARD_REFRESH_WINDOW_MS = 2000;

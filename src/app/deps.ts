@@ -1,5 +1,6 @@
 import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
+import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
 import type { Actor } from '../domain/roles.ts';
 
 /** What every use case receives: the storage port, the clock and the id generator. */
@@ -19,6 +20,8 @@ export interface CaseSettings {
   urgentAcknowledgeMinutes: number;
   /** Where "forward as phishing" sends a reported email, and from which mailbox. */
   emailForwarding?: { from?: string; securityMailbox?: string; ncscAddress?: string };
+  /** How long a case card or notice Teams has not taken waits before the school's email fallback. */
+  deliveryFallback?: FallbackThresholds;
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

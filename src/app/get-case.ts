@@ -19,7 +19,7 @@ export interface CaseDetailView {
   /** Display names of everyone the record mentions (reporters, DSLs who acted), by person id. */
   names: Record<string, string>;
   /** Where the case's cards went and whether they arrived, so "not delivered" is visible on the case. */
-  deliveries: Pick<CaseCardRecord, 'target' | 'platform' | 'state' | 'failure' | 'updatedAt'>[];
+  deliveries: (Pick<CaseCardRecord, 'target' | 'state' | 'failure' | 'updatedAt'> & { platform: CaseCardRecord['platform'] | 'email' })[];
 }
 
 /**
@@ -48,13 +48,23 @@ export async function getCase(deps: AppDeps, options: { actor: Actor; caseId: st
         found.assigneeId,
         found.subjectPersonId,
       ]),
-      deliveries: (await tx.chat.listCaseCards(actor.schoolId, caseId)).map(({ target, platform, state, failure, updatedAt }) => ({
-        target,
-        platform,
-        state,
-        ...(failure ? { failure } : {}),
-        updatedAt,
-      })),
+      deliveries: [
+        ...(await tx.chat.listCaseCards(actor.schoolId, caseId)).map(({ target, platform, state, failure, updatedAt }) => ({
+          target,
+          platform,
+          state,
+          ...(failure ? { failure } : {}),
+          updatedAt,
+        })),
+        // The school's fallback when Teams did not deliver in time, as 'email:<what Teams did not deliver>'.
+        ...(await tx.deliveryFallbacks.listForCase(actor.schoolId, caseId)).map((fallback) => ({
+          target: `email:${fallback.target}`,
+          platform: 'email' as const,
+          state: fallback.state === 'sent' ? ('posted' as const) : ('failed' as const),
+          ...(fallback.reason ? { failure: fallback.reason } : {}),
+          updatedAt: fallback.at,
+        })),
+      ],
     };
   });
 }

@@ -17,6 +17,7 @@ export type AuditAction =
   | 'case.email_forwarded'
   | 'case.reporters_told_verdict'
   | 'case.delivery_failed'
+  | 'case.delivery_fallback'
   | 'case.notification_sent'
   | 'case.urgent_unacknowledged'
   | 'school.case_channel_set'

@@ -1,6 +1,7 @@
 import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
+import type { DeliveryFallbackRecord } from './delivery-fallback.ts';
 import type { StoredEmail } from './email-report.ts';
 import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts';
 import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSettings, AupSigningLink } from './aup-delivery.ts';
@@ -175,6 +176,13 @@ export interface ChatRepository {
   saveCaseCard(card: CaseCardRecord): Promise<void>;
 }
 
+export interface DeliveryFallbackRepository {
+  get(schoolId: string, dedupeKey: string): Promise<DeliveryFallbackRecord | undefined>;
+  /** Records the fallback; false when one with the same key is already recorded (another instance won). */
+  insert(record: DeliveryFallbackRecord): Promise<boolean>;
+  listForCase(schoolId: string, caseId: string): Promise<DeliveryFallbackRecord[]>;
+}
+
 export interface EmailRepository {
   /** Stores a reported email's analysis and, when given, the sealed message itself. */
   insert(email: StoredEmail, content?: Uint8Array): Promise<void>;
@@ -289,6 +297,7 @@ export interface StorageTx {
   audit: AuditLog;
   outbox: Outbox;
   chat: ChatRepository;
+  deliveryFallbacks: DeliveryFallbackRepository;
   emails: EmailRepository;
   aupPolicies: AupPolicyRepository;
   aupAcknowledgements: AupAcknowledgementRepository;
@@ -317,6 +326,27 @@ export interface OutboxStore {
   counts(): Promise<Record<'pending' | 'done' | 'failed', number>>;
 }
 
+/** One call a pacer let through (or the slot it reserved for one), on one key (a conversation, a tenant). */
+export interface PacedCall {
+  key: string;
+  /** When the call is made, in ms since the epoch. */
+  at: number;
+  /** After this the call no longer counts in any of the key's windows. */
+  keepUntil: number;
+}
+
+/**
+ * The pacer's memory of recent calls per key, kept in the database so Teams' limits (counted over up to an
+ * hour) still hold after a restart. Calls from every instance land here, so a shared pacer can read them later.
+ */
+export interface PacingLedger {
+  /** Times of the calls on `key` at or after `since`, oldest first. */
+  recent(key: string, since: number): Promise<number[]>;
+  record(calls: readonly PacedCall[]): Promise<void>;
+  /** Drops calls that no longer count anywhere; returns how many. */
+  forget(before: number): Promise<number>;
+}
+
 export interface AuditVerification {
   schools: number;
   events: number;
@@ -329,6 +359,7 @@ export interface Storage {
   /** Reads without opening a transaction, for hot read-only paths; never write through it. */
   read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T>;
   outbox: OutboxStore;
+  pacing: PacingLedger;
   verifyAudit(): Promise<AuditVerification>;
   /** Fails (AppError `unavailable`) when the database does not answer a trivial query within `timeoutMs`. */
   ping(options?: { timeoutMs?: number }): Promise<void>;

@@ -17,10 +17,31 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
-/** After this many failed attempts a message is given up; handlers use it to record "not delivered" in time. */
+/** After this many failed attempts a message is given up, unless its kind was registered with another policy. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
-export type OutboxHandler = (message: OutboxMessage) => Promise<void>;
+/** How long a safeguarding message (a case card, an urgent escalation, a reporter's notice) keeps trying. */
+export const SAFEGUARDING_RETRY_MS = 72 * 60 * 60_000;
+
+/**
+ * When a kind gives up on transient failures: after a number of attempts, or once the message is older
+ * than `keepTryingMs` (a deadline, so a long outage cannot use the tries up in minutes). Permanent errors
+ * end it at once either way.
+ */
+export type RetryPolicy = { maxAttempts: number } | { keepTryingMs: number };
+
+/** The policy for kinds that must not be given up while Teams is having a bad day. */
+export const SAFEGUARDING_RETRY: RetryPolicy = { keepTryingMs: SAFEGUARDING_RETRY_MS };
+
+/** What a handler is told about the attempt it is running. */
+export interface OutboxAttempt {
+  /** A failure now is the last: the handler records "not delivered" before the message is given up. */
+  final: boolean;
+  /** When the attempt started, by the dispatcher's clock. */
+  now: Date;
+}
+
+export type OutboxHandler = (message: OutboxMessage, attempt: OutboxAttempt) => Promise<void>;
 
 export interface DispatcherOptions {
   store: OutboxStore;
@@ -46,7 +67,7 @@ export interface DispatcherOptions {
  */
 export class OutboxDispatcher {
   readonly owner = `dispatcher-${randomUUID()}`;
-  readonly #handlers = new Map<string, OutboxHandler>();
+  readonly #handlers = new Map<string, { handler: OutboxHandler; policy: RetryPolicy | undefined }>();
   readonly #inFlight = new Set<Promise<void>>();
   readonly #options: Required<Omit<DispatcherOptions, 'store' | 'clock' | 'logger'>> & Pick<DispatcherOptions, 'store' | 'clock' | 'logger'>;
   #timer: NodeJS.Timeout | undefined;
@@ -69,8 +90,16 @@ export class OutboxDispatcher {
     };
   }
 
-  register(kind: string, handler: OutboxHandler): void {
-    this.#handlers.set(kind, handler);
+  /** Runs `handler` for messages of `kind`; without a policy, transient failures are given up after `maxAttempts`. */
+  register(kind: string, handler: OutboxHandler, policy?: RetryPolicy): void {
+    this.#handlers.set(kind, { handler, policy });
+  }
+
+  /** Whether a failure of this attempt would be the last one. */
+  isFinalAttempt(message: OutboxMessage, now: Date): boolean {
+    const policy = this.#handlers.get(message.kind)?.policy ?? { maxAttempts: this.#options.maxAttempts };
+    if ('maxAttempts' in policy) return message.attempts >= policy.maxAttempts;
+    return now.getTime() - Date.parse(message.createdAt) >= policy.keepTryingMs;
   }
 
   /** Exponential backoff with full jitter, never sooner than the other side asked. */
@@ -102,13 +131,15 @@ export class OutboxDispatcher {
 
   async #handle(message: OutboxMessage): Promise<void> {
     const { store, clock, logger } = this.#options;
-    const handler = this.#handlers.get(message.kind)!;
+    const { handler } = this.#handlers.get(message.kind)!;
+    const now = clock.now();
+    const final = this.isFinalAttempt(message, now);
     try {
-      await handler(message);
+      await handler(message, { final, now });
       await store.complete(message.id, this.owner, clock.now().toISOString());
     } catch (error) {
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
-      const permanent = error instanceof PermanentDeliveryError || message.attempts >= this.#options.maxAttempts;
+      const permanent = error instanceof PermanentDeliveryError || final;
       const retryAt = permanent ? null : new Date(clock.now().getTime() + this.retryDelayMs(message.attempts, error instanceof RetryableDeliveryError ? error.retryAfterMs : undefined)).toISOString();
       try {
         await store.fail(message.id, this.owner, reason, retryAt);

@@ -101,7 +101,7 @@ export const caseDetailSchema = z
     emails: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Reported emails: analysis (verdict, signals, attachments by name and SHA-256); download the .eml from /cases/{caseId}/emails/{emailId}/eml.' }),
     deliveries: z
       .array(z.object({ target: z.string(), platform: z.string(), state: z.enum(['posted', 'failed']), failure: z.string().optional(), updatedAt: z.string() }))
-      .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason.' }),
+      .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason. The email fallback, used when Teams did not deliver in time, has platform "email" and target "email:<what Teams did not deliver>".' }),
   })
   .meta({ id: 'CaseDetail' });
 

@@ -5,6 +5,7 @@ import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEv
 import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
+import type { DeliveryFallbackRecord } from '../domain/delivery-fallback.ts';
 import type { StoredEmail } from '../domain/email-report.ts';
 import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
@@ -17,12 +18,15 @@ import type {
   CaseHeader,
   CaseRepository,
   CaseSourceRepository,
+  DeliveryFallbackRepository,
   IdempotencyRepository,
   MyReport,
   Outbox,
   OutboxClaimOptions,
   OutboxMessage,
   OutboxStore,
+  PacedCall,
+  PacingLedger,
   Person,
   PersonRepository,
   PersonWithRoles,
@@ -37,7 +41,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './da
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
-import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, PeopleTable, SchoolsTable } from './schema.ts';
+import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, PeopleTable, SchoolsTable } from './schema.ts';
 
 
 
@@ -60,6 +64,7 @@ export interface KyselyStorageOptions {
 export class KyselyStorage implements Storage {
   readonly engine: 'sqlite' | 'postgres';
   readonly outbox: OutboxStore;
+  readonly pacing: PacingLedger;
   readonly #db: Kysely<Database>;
   readonly #cipher: FieldCipher;
 
@@ -68,6 +73,7 @@ export class KyselyStorage implements Storage {
     this.#db = options.db;
     this.#cipher = options.cipher;
     this.outbox = new KyselyOutboxStore(this.#db, this.engine);
+    this.pacing = new KyselyPacingLedger(this.#db);
   }
 
   /** Brings the schema up to date; safe to call from several instances at once. */
@@ -97,6 +103,7 @@ export class KyselyStorage implements Storage {
       audit: new KyselyAuditLog(db, locks),
       outbox: new KyselyOutbox(db),
       chat: new KyselyChat(db),
+      deliveryFallbacks: new KyselyDeliveryFallbacks(db),
       emails: new KyselyEmails(db, this.#cipher),
       aupPolicies: new KyselyAupPolicies(db),
       ...aupRepositories(db, this.#cipher),
@@ -947,4 +954,73 @@ class KyselyOutboxStore implements OutboxStore {
     for (const row of rows) if (row.status in result) result[row.status as keyof typeof result] = Number(row.n);
     return result;
   }
+}
+
+// ---- delivery resilience: the pacer's ledger and the school's fallback -----------------------------
+
+class KyselyPacingLedger implements PacingLedger {
+  readonly #db: Kysely<Database>;
+  constructor(db: Kysely<Database>) {
+    this.#db = db;
+  }
+  async recent(key: string, since: number): Promise<number[]> {
+    const rows = await this.#db.selectFrom('pacing_calls').select('at').where('key', '=', key).where('at', '>=', new Date(since).toISOString()).orderBy('at').execute();
+    return rows.map((row) => Date.parse(row.at));
+  }
+  async record(calls: readonly PacedCall[]): Promise<void> {
+    if (calls.length === 0) return;
+    await this.#db
+      .insertInto('pacing_calls')
+      .values(calls.map((call) => ({ key: call.key, at: new Date(call.at).toISOString(), keep_until: new Date(call.keepUntil).toISOString() })))
+      .execute();
+  }
+  async forget(before: number): Promise<number> {
+    const result = await this.#db.deleteFrom('pacing_calls').where('keep_until', '<', new Date(before).toISOString()).executeTakeFirst();
+    return Number(result.numDeletedRows ?? 0);
+  }
+}
+
+class KyselyDeliveryFallbacks implements DeliveryFallbackRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async get(schoolId: string, dedupeKey: string): Promise<DeliveryFallbackRecord | undefined> {
+    const row = await this.#db.selectFrom('delivery_fallbacks').selectAll().where('school_id', '=', schoolId).where('dedupe_key', '=', dedupeKey).executeTakeFirst();
+    return row ? toDeliveryFallback(row) : undefined;
+  }
+  async insert(record: DeliveryFallbackRecord): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('delivery_fallbacks')
+      .values({
+        school_id: record.schoolId,
+        dedupe_key: record.dedupeKey,
+        case_id: record.caseId,
+        target: record.target,
+        state: record.state,
+        recipients: record.recipients,
+        reason: record.reason ?? null,
+        at: record.at,
+      })
+      .onConflict((oc) => oc.columns(['school_id', 'dedupe_key']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+  async listForCase(schoolId: string, caseId: string): Promise<DeliveryFallbackRecord[]> {
+    const rows = await this.#db.selectFrom('delivery_fallbacks').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('at').execute();
+    return rows.map(toDeliveryFallback);
+  }
+}
+
+function toDeliveryFallback(row: DeliveryFallbacksTable): DeliveryFallbackRecord {
+  return {
+    schoolId: row.school_id,
+    dedupeKey: row.dedupe_key,
+    caseId: row.case_id,
+    target: row.target,
+    state: row.state as DeliveryFallbackRecord['state'],
+    recipients: Number(row.recipients),
+    ...(row.reason ? { reason: row.reason } : {}),
+    at: row.at,
+  };
 }

@@ -350,6 +350,34 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('aup_signing_links_school').on('aup_signing_links').columns(['school_id', 'created_at']).execute();
     },
   },
+  '0007_delivery_resilience': {
+    async up(db: Kysely<any>) {
+      // The pacer's recent calls per key, so Teams' windows still hold after a restart.
+      await db.schema
+        .createTable('pacing_calls')
+        .addColumn('key', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('keep_until', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('pacing_calls_key').on('pacing_calls').columns(['key', 'at']).execute();
+      await db.schema.createIndex('pacing_calls_expiry').on('pacing_calls').columns(['keep_until']).execute();
+
+      // The school's fallback (an email with the reference) for a card or notice Teams has not taken for too long: once per message.
+      await db.schema
+        .createTable('delivery_fallbacks')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('dedupe_key', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('recipients', 'integer', (c) => c.notNull())
+        .addColumn('reason', 'text')
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('delivery_fallbacks_pk', ['school_id', 'dedupe_key'])
+        .execute();
+      await db.schema.createIndex('delivery_fallbacks_case').on('delivery_fallbacks').columns(['school_id', 'case_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -267,6 +267,26 @@ export interface AupSigningLinksTable {
   acknowledgement_id: string | null;
 }
 
+export interface PacingCallsTable {
+  key: string;
+  at: string;
+  keep_until: string;
+}
+
+export interface DeliveryFallbacksTable {
+  school_id: string;
+  /** One fallback per outbox message whose delivery was overdue. */
+  dedupe_key: string;
+  case_id: string;
+  /** What Teams did not deliver: 'channel' or 'person:<id>'. */
+  target: string;
+  /** 'sent', or 'unavailable' with the reason. */
+  state: string;
+  recipients: number;
+  reason: string | null;
+  at: string;
+}
+
 export interface Database {
   schools: SchoolsTable;
   people: PeopleTable;
@@ -291,6 +311,8 @@ export interface Database {
   aup_campaigns: AupCampaignsTable;
   aup_deliveries: AupDeliveriesTable;
   aup_signing_links: AupSigningLinksTable;
+  pacing_calls: PacingCallsTable;
+  delivery_fallbacks: DeliveryFallbacksTable;
 }
 
 /** The database or a transaction on it: repositories work the same on either. */

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { createLogger } from '../../../src/logger.ts';
-import { OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError } from '../../../src/jobs/outbox-dispatcher.ts';
+import { OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError, SAFEGUARDING_RETRY, type OutboxAttempt } from '../../../src/jobs/outbox-dispatcher.ts';
 import type { OutboxClaimOptions, OutboxMessage, OutboxStore } from '../../../src/domain/ports.ts';
 
 /** An in-memory store that records what the dispatcher did, to check its decisions. */
@@ -136,5 +136,42 @@ describe('outbox dispatcher', () => {
     [20, 40, 80, 160, 200].forEach((least, i) => expect(gaps[i]).toBeGreaterThanOrEqual(least - 2));
     expect(lines.filter((line) => line.level >= 40).map((line) => line.msg)).toEqual(['outbox poll failed; backing off until it succeeds']);
     expect(lines.filter((line) => line.msg === 'outbox poll recovered')).toHaveLength(1);
+  });
+
+  test('a safeguarding kind is not given up after 10 attempts but keeps trying, at most 10 minutes apart, until 72 hours have passed', async () => {
+    const createdAt = Date.parse('2026-11-23T08:00:00.000Z');
+    let now = createdAt;
+    const moving = { now: () => new Date(now) };
+    const queue: OutboxMessage[] = [];
+    const { store, failed } = memoryStore(queue);
+    const seen: OutboxAttempt[] = [];
+    const dispatcher = new OutboxDispatcher({ store, clock: moving, logger: createLogger('silent'), random: () => 1 });
+    dispatcher.register('case.created', async (_m, attempt) => {
+      seen.push(attempt);
+      throw new RetryableDeliveryError('teams answered http_503');
+    }, SAFEGUARDING_RETRY);
+    // Fail attempt after attempt, each time at the moment the dispatcher asked to be called back.
+    for (let attempts = 1; attempts <= 1000; attempts += 1) {
+      queue.push({ id: 'card', schoolId: 's', kind: 'case.created', payload: {}, attempts, createdAt: new Date(createdAt).toISOString() });
+      await dispatcher.runOnce();
+      const last = failed.at(-1)!;
+      if (last.retryAt === null) break;
+      const delay = Date.parse(last.retryAt) - now;
+      expect(delay).toBeLessThanOrEqual(10 * 60_000);
+      now = Date.parse(last.retryAt);
+    }
+    expect(failed.length).toBeGreaterThan(10);
+    expect(failed.slice(0, 10).every((f) => f.retryAt !== null)).toBe(true);
+    // Given up only at the first attempt at or after the deadline, and that attempt knew it was the last.
+    const givenUpAt = now;
+    expect(givenUpAt - createdAt).toBeGreaterThanOrEqual(72 * 60 * 60_000);
+    expect(givenUpAt - createdAt).toBeLessThan(72 * 60 * 60_000 + 10 * 60_000);
+    expect(seen.at(-1)!.final).toBe(true);
+    expect(seen.slice(0, -1).every((a) => !a.final)).toBe(true);
+    // Other kinds keep the smaller budget.
+    const other = new OutboxDispatcher({ store, clock: moving, logger: createLogger('silent') });
+    other.register('aup.deliver', async () => undefined);
+    expect(other.isFinalAttempt({ id: 'x', schoolId: 's', kind: 'aup.deliver', payload: {}, attempts: 10, createdAt: new Date(now).toISOString() }, new Date(now))).toBe(true);
+    expect(dispatcher.isFinalAttempt({ id: 'y', schoolId: 's', kind: 'case.created', payload: {}, attempts: 10, createdAt: new Date(now).toISOString() }, new Date(now))).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import type { PacedCall, PacingLedger } from '../../../src/domain/ports.ts';
 import { SlidingWindowPacer, type PacedKey } from '../../../src/jobs/sliding-window-pacer.ts';
 
 const TEAMS_CONVERSATION: PacedKey['windows'] = [
@@ -69,5 +70,100 @@ describe('sliding-window pacer', () => {
     expect(await pacer.tryAcquire(keys, 1000)).toEqual({ ok: false, retryInMs: 10_000 });
     // The refusal took no slot: the next call with patience gets the same one.
     expect(pacer.reserve(keys, 0)).toBe(10_000);
+  });
+
+  describe('with a ledger (the database, here in memory)', () => {
+    /** Records every write, and lets the test hold writes back to see reservations arrive meanwhile. */
+    function memoryLedger() {
+      const calls: PacedCall[] = [];
+      const writes: PacedCall[][] = [];
+      let gate: Promise<void> = Promise.resolve();
+      const ledger: PacingLedger & { calls: PacedCall[]; writes: PacedCall[][]; hold(): () => void } = {
+        calls,
+        writes,
+        async recent(key, since) {
+          return calls.filter((c) => c.key === key && c.at >= since).map((c) => c.at).sort((a, b) => a - b);
+        },
+        async record(batch) {
+          await gate;
+          writes.push([...batch]);
+          calls.push(...batch);
+        },
+        async forget(before) {
+          const keep = calls.filter((c) => c.keepUntil >= before);
+          const dropped = calls.length - keep.length;
+          calls.splice(0, calls.length, ...keep);
+          return dropped;
+        },
+        hold() {
+          let release!: () => void;
+          gate = new Promise((resolve) => (release = resolve));
+          return release;
+        },
+      };
+      return ledger;
+    }
+    const conversation = [{ key: 'teams:conversation:c1', windows: [...TEAMS_CONVERSATION, { limit: 1800, perMs: 3_600_000 }] }];
+
+    test('a restarted pacer carries on from the calls the last one made, so a burst after a restart stays under every window', async () => {
+      const ledger = memoryLedger();
+      let now = 0;
+      const made: number[] = [];
+      const sleepUntil = async (ms: number) => {
+        now += ms;
+      };
+      const before = new SlidingWindowPacer({ ledger, now: () => now, sleep: sleepUntil });
+      for (let i = 0; i < 8; i += 1) {
+        await before.acquire(conversation);
+        made.push(now);
+      }
+      // The restart: a new process, nothing in memory, 49 ms later.
+      now += 49;
+      const after = new SlidingWindowPacer({ ledger, now: () => now, sleep: sleepUntil });
+      for (let i = 0; i < 8; i += 1) {
+        await after.acquire(conversation);
+        made.push(now);
+      }
+      expect(maxInAnyWindow(made, 1000)).toBeLessThanOrEqual(7);
+      expect(maxInAnyWindow(made, 2000)).toBeLessThanOrEqual(8);
+      // Without the ledger the new pacer would have sent at once: it waited for the two-second window instead.
+      expect(made[8]! - made[0]!).toBeGreaterThanOrEqual(2000);
+      // The same check with no ledger shows what went wrong before.
+      const forgetful = new SlidingWindowPacer({ now: () => 0, sleep: async () => undefined });
+      expect(forgetful.reserve(conversation, 0)).toBe(0);
+    });
+
+    test('each reservation is written before its call goes ahead, and a burst shares a few writes (a group commit)', async () => {
+      const ledger = memoryLedger();
+      const release = ledger.hold();
+      const pacer = new SlidingWindowPacer({ ledger, now: () => 0, sleep: async () => undefined });
+      const keys = (i: number) => [{ key: `conversation-${i}`, windows: TEAMS_CONVERSATION }, { key: 'tenant', windows: [{ limit: 40, perMs: 1000 }] }];
+      let done = 0;
+      const all = Array.from({ length: 20 }, (_, i) => pacer.tryAcquire(keys(i), 10_000).then(() => (done += 1)));
+      await new Promise((resolve) => setImmediate(resolve));
+      // Nothing goes ahead while its reservation is not yet written.
+      expect(done).toBe(0);
+      release();
+      await Promise.all(all);
+      expect(done).toBe(20);
+      expect(ledger.calls.filter((c) => c.key === 'tenant')).toHaveLength(20);
+      expect(ledger.writes.length).toBeLessThanOrEqual(3);
+      // Kept for as long as the key's longest window, no more.
+      const tenantCall = ledger.calls.find((c) => c.key === 'tenant')!;
+      expect(tenantCall.keepUntil - tenantCall.at).toBe(1000);
+    });
+
+    test('a ledger that cannot be read holds the key for its short windows instead of bursting, and calls still go ahead', async () => {
+      const errors: unknown[] = [];
+      const broken: PacingLedger = {
+        recent: async () => Promise.reject(new Error('database unavailable')),
+        record: async () => Promise.reject(new Error('database unavailable')),
+        forget: async () => 0,
+      };
+      let now = 5000;
+      const pacer = new SlidingWindowPacer({ ledger: broken, now: () => now, sleep: async (ms) => void (now += ms), onLedgerError: (e) => errors.push(e) });
+      expect(await pacer.acquire(conversation)).toBe(2000);
+      expect(errors.length).toBeGreaterThanOrEqual(2);
+    });
   });
 });
