@@ -55,6 +55,11 @@ export interface KyselyStorageOptions {
   engine: 'sqlite' | 'postgres';
   db: Kysely<Database>;
   cipher: FieldCipher;
+  /**
+   * PostgreSQL: the schema the tables live in, when it is not the default. Kysely's migrator looks for its
+   * own tables in every schema it can see unless told which one, and would take another schema's for ours.
+   */
+  schema?: string;
 }
 
 /**
@@ -67,18 +72,20 @@ export class KyselyStorage implements Storage {
   readonly pacing: PacingLedger;
   readonly #db: Kysely<Database>;
   readonly #cipher: FieldCipher;
+  readonly #schema: string | undefined;
 
   constructor(options: KyselyStorageOptions) {
     this.engine = options.engine;
     this.#db = options.db;
     this.#cipher = options.cipher;
+    this.#schema = options.schema;
     this.outbox = new KyselyOutboxStore(this.#db, this.engine);
     this.pacing = new KyselyPacingLedger(this.#db);
   }
 
   /** Brings the schema up to date; safe to call from several instances at once. */
   async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider });
+    const migrator = new Migrator({ db: this.#db, provider: migrationProvider, ...(this.#schema ? { migrationTableSchema: this.#schema } : {}) });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -29,6 +29,7 @@ export async function openStorage(options: StorageOptions): Promise<KyselyStorag
           ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
         }),
         cipher,
+        ...(options.postgresSchema ? { schema: options.postgresSchema } : {}),
       })
     : new KyselyStorage({ engine: 'sqlite', db: openSqlite(options.databaseUrl.replace(/^sqlite:(\/\/)?/, '')), cipher });
   await storage.migrate();

@@ -82,14 +82,22 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   const storageUrl = options.connectVia ? viaAddress(url, options.connectVia) : url;
-  const storage = await openStorage({
-    databaseUrl: storageUrl,
-    keyRing,
-    postgresSchema: schema,
-    maxConnections: 12,
-    ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
-    ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
-  });
+  let storage: KyselyStorage;
+  try {
+    storage = await openStorage({
+      databaseUrl: storageUrl,
+      keyRing,
+      postgresSchema: schema,
+      maxConnections: 12,
+      ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
+      ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
+    });
+  } catch (error) {
+    // No cleanup() will be called for a storage that never opened: leave no schema behind.
+    await admin.query(`drop schema ${schema} cascade`).catch(() => undefined);
+    await admin.end().catch(() => undefined);
+    throw error;
+  }
   const raw = async (sqlText: string, params: unknown[] = []) => {
     const client = new pg.Client({ connectionString: url, options: `-c search_path=${schema}` });
     await client.connect();
