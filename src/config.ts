@@ -46,6 +46,7 @@ export const configSchema = z.object({
   BOT_OAUTH_API_URL: url('https://api.botframework.com'),
   BOT_EMULATOR_OPENID_METADATA_URL: url('https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration'),
   BOT_CALLER_ID: z.string().default('urn:botframework:azure'),
+  BOT_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   EMAIL_REPORT_MAX_MB: z.coerce.number().int().min(1).max(150, 'Exchange Online itself stops at 150 MB').default(35),
@@ -95,6 +96,8 @@ export interface Config {
     oauthApiUrl: string;
     callerId: string;
     tenantRequestsPerSecond: number;
+    /** Refused requests to /api/messages from one address per minute before it is answered 429. */
+    refusalsPerMinute: number;
   };
   urgentAcknowledgeMinutes: number;
   /** Where people reach DSL Desk: signing links and "Read the full policy" point here. */
@@ -188,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       oauthApiUrl: raw.BOT_OAUTH_API_URL,
       callerId: raw.BOT_CALLER_ID,
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
+      refusalsPerMinute: raw.BOT_REFUSALS_PER_MINUTE,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
     publicUrl: (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),

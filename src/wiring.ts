@@ -113,6 +113,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           settings: config.bot,
           tenantRequestsPerSecond: config.bot.tenantRequestsPerSecond,
           bodyLimit: config.bodyLimit,
+          refusalsPerMinute: config.bot.refusalsPerMinute,
           newFormId: () => deps.ids.newId(),
           policyPageUrl: (schoolId: string, policyId: string) => policyPageUrl(config.publicUrl, config.pageLinkKey, schoolId, policyId),
           teamsServiceUrl: config.aup.teamsServiceUrl,

@@ -8,6 +8,7 @@ import { AppError, isAppError } from '../domain/errors.ts';
 import type { Authenticate } from '../identity/authenticate-request.ts';
 import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenticate-request.ts';
 import type { Logger } from '../logger.ts';
+import { API_BODY_MESSAGES, bodyReadError } from './body-errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
 import { aupRoutes } from './routes/aup-routes.ts';
@@ -134,9 +135,8 @@ export function createApp(options: AppOptions): express.Express {
 /** Errors from body parsing and elsewhere, turned into our one error type. */
 function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const type = (error as { type?: string } | undefined)?.type;
-  if (type === 'entity.parse.failed') return new AppError('invalid_input', 'The body is not valid JSON. Check quotes and commas; nothing was saved.', { fields: [{ path: 'body', message: 'Send valid JSON.' }] });
-  if (type === 'entity.too.large') return new AppError('payload_too_large', 'The request is too large. Shorten the text or describe attachments instead of including them.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('invalid_input', 'Send the body as UTF-8 JSON.');
-  return new AppError('internal', 'Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell your DSL in person.', { cause: error });
+  return (
+    bodyReadError(error, API_BODY_MESSAGES) ??
+    new AppError('internal', 'Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell your DSL in person.', { cause: error })
+  );
 }
