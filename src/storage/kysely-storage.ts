@@ -36,6 +36,7 @@ import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, PeopleTable, SchoolsTable } from './schema.ts';
+import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
 
 
 
@@ -63,7 +64,8 @@ export class KyselyStorage implements Storage {
 
   constructor(options: KyselyStorageOptions) {
     this.engine = options.engine;
-    this.#db = options.db;
+    // NUL is refused the same way on both engines, whatever a caller forgot to validate.
+    this.#db = options.db.withPlugin(new RefuseUnstorableText());
     this.#cipher = options.cipher;
     this.outbox = new KyselyOutboxStore(this.#db, this.engine);
   }

@@ -336,7 +336,7 @@ describe('bot transport (production)', () => {
       const app = express();
       // As teams-surface.ts mounts it: the parser's own failures are refusals too.
       const refuseUnreadable: express.ErrorRequestHandler = (error, req, res, _next) => limited.refuseUnreadableBody(req, res, error);
-      app.post('/api/messages', express.json(), (req, res) => limited.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
+      app.post('/api/messages', express.json(), (req: express.Request, res: express.Response) => limited.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
       ({ server: limitedServer, url: limitedUrl } = await listen(app));
       limitedUrl = `${limitedUrl}/api/messages`;
     });
@@ -364,7 +364,7 @@ describe('bot transport (production)', () => {
   ])('a body labelled %s that is not is refused with %p before any token check, never 500', async (_name, encoding, status) => {
     const app = express();
     const refuseUnreadable: express.ErrorRequestHandler = (error, req, res, _next) => transport.refuseUnreadableBody(req, res, error);
-    app.post('/api/messages', express.json(), (req, res) => transport.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
+    app.post('/api/messages', express.json(), (req: express.Request, res: express.Response) => transport.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
     const { server: plainServer, url } = await listen(app);
     try {
       const response = await fetch(`${url}/api/messages`, {
