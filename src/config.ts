@@ -30,6 +30,8 @@ export const configSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
 
   ENTRA_AUDIENCES: list,
+  ENTRA_REQUIRED_SCOPE: z.string().regex(/^\S+$/, 'must be one scope name, such as access_as_user').default('access_as_user'),
+  ENTRA_APP_ROLES: list,
   ENTRA_OPENID_METADATA_URL: url('https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration'),
   ENTRA_CLIENT_ID: z.string().optional(),
   ENTRA_CLIENT_SECRET: z.string().optional(),
@@ -83,7 +85,7 @@ export interface Config {
   bodyLimit: string;
   rateLimitPerMinute: number;
   outboxPollMs: number;
-  entra: { audiences: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
+  entra: { audiences: string[]; requiredScope: string; appRoles: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
   bot: {
     appId?: string;
     appPassword?: string;
@@ -173,6 +175,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboxPollMs: raw.OUTBOX_POLL_MS,
     entra: {
       audiences: raw.ENTRA_AUDIENCES,
+      requiredScope: raw.ENTRA_REQUIRED_SCOPE,
+      appRoles: raw.ENTRA_APP_ROLES,
       openIdMetadataUrl: raw.ENTRA_OPENID_METADATA_URL,
       ...(raw.ENTRA_CLIENT_ID ? { clientId: raw.ENTRA_CLIENT_ID } : {}),
       ...(raw.ENTRA_CLIENT_SECRET ? { clientSecret: raw.ENTRA_CLIENT_SECRET } : {}),

@@ -98,7 +98,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   }
 
   const authenticate = createAuthenticator({
-    ...(config.entra.audiences.length ? { entra: createEntraTokenVerifier({ openIdMetadataUrl: config.entra.openIdMetadataUrl, audiences: config.entra.audiences }) } : {}),
+    ...(config.entra.audiences.length ? { entra: createEntraTokenVerifier({ openIdMetadataUrl: config.entra.openIdMetadataUrl, audiences: config.entra.audiences, requiredScope: config.entra.requiredScope, appRoles: config.entra.appRoles }) } : {}),
     ...(config.google.audiences.length ? { google: createGoogleTokenVerifier({ certsUrl: config.google.certsUrl, audiences: config.google.audiences }) } : {}),
     ...(config.mode === 'sandbox' ? { sandbox: { defaultSchoolSlug: SANDBOX_SCHOOL_SLUG } } : {}),
   });

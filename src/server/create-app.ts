@@ -106,7 +106,12 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   const api = express.Router();
-  api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  // Every answer behind sign-in is about a person or a school, errors included: never kept by a browser or proxy.
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  api.use(noStore, authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
   api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);

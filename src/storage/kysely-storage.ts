@@ -72,7 +72,10 @@ export class KyselyStorage implements Storage {
 
   /** Brings the schema up to date; safe to call from several instances at once. */
   async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider });
+    // Kysely looks for its migration tables in every schema it can see unless told which one: on a
+    // PostgreSQL database shared by several schemas it would find another's and never create its own.
+    const schema = this.engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.#db)).rows[0]?.schema : undefined;
+    const migrator = new Migrator({ db: this.#db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
