@@ -34,6 +34,8 @@ export const configSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(50).default(1000),
 
   ENTRA_AUDIENCES: list,
+  ENTRA_REQUIRED_SCOPE: z.string().regex(/^\S+$/, 'must be one scope name, such as access_as_user').default('access_as_user'),
+  ENTRA_APP_ROLES: list,
   ENTRA_OPENID_METADATA_URL: url('https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration'),
   ENTRA_CLIENT_ID: z.string().optional(),
   ENTRA_CLIENT_SECRET: z.string().optional(),
@@ -50,6 +52,7 @@ export const configSchema = z.object({
   BOT_OAUTH_API_URL: url('https://api.botframework.com'),
   BOT_EMULATOR_OPENID_METADATA_URL: url('https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration'),
   BOT_CALLER_ID: z.string().default('urn:botframework:azure'),
+  BOT_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   DELIVERY_FALLBACK_URGENT_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
@@ -91,7 +94,7 @@ export interface Config {
   bodyLimit: string;
   rateLimitPerMinute: number;
   outboxPollMs: number;
-  entra: { audiences: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
+  entra: { audiences: string[]; requiredScope: string; appRoles: string[]; openIdMetadataUrl: string; clientId?: string; clientSecret?: string; loginUrl: string; graphUrl: string };
   bot: {
     appId?: string;
     appPassword?: string;
@@ -104,6 +107,8 @@ export interface Config {
     oauthApiUrl: string;
     callerId: string;
     tenantRequestsPerSecond: number;
+    /** Refused requests to /api/messages from one address per minute before it is answered 429. */
+    refusalsPerMinute: number;
   };
   urgentAcknowledgeMinutes: number;
   /** Minutes a case card or notice Teams has not taken waits before the school's email fallback. */
@@ -191,6 +196,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     outboxPollMs: raw.OUTBOX_POLL_MS,
     entra: {
       audiences: raw.ENTRA_AUDIENCES,
+      requiredScope: raw.ENTRA_REQUIRED_SCOPE,
+      appRoles: raw.ENTRA_APP_ROLES,
       openIdMetadataUrl: raw.ENTRA_OPENID_METADATA_URL,
       ...(raw.ENTRA_CLIENT_ID ? { clientId: raw.ENTRA_CLIENT_ID } : {}),
       ...(raw.ENTRA_CLIENT_SECRET ? { clientSecret: raw.ENTRA_CLIENT_SECRET } : {}),
@@ -209,6 +216,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       oauthApiUrl: raw.BOT_OAUTH_API_URL,
       callerId: raw.BOT_CALLER_ID,
       tenantRequestsPerSecond: raw.TEAMS_TENANT_REQUESTS_PER_SECOND,
+      refusalsPerMinute: raw.BOT_REFUSALS_PER_MINUTE,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
     deliveryFallback: { urgentMinutes: raw.DELIVERY_FALLBACK_URGENT_MINUTES, caseMinutes: raw.DELIVERY_FALLBACK_MINUTES, noticeMinutes: raw.DELIVERY_FALLBACK_NOTICE_MINUTES },

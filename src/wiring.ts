@@ -108,7 +108,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   }
 
   const authenticate = createAuthenticator({
-    ...(config.entra.audiences.length ? { entra: createEntraTokenVerifier({ openIdMetadataUrl: config.entra.openIdMetadataUrl, audiences: config.entra.audiences }) } : {}),
+    ...(config.entra.audiences.length ? { entra: createEntraTokenVerifier({ openIdMetadataUrl: config.entra.openIdMetadataUrl, audiences: config.entra.audiences, requiredScope: config.entra.requiredScope, appRoles: config.entra.appRoles }) } : {}),
     ...(config.google.audiences.length ? { google: createGoogleTokenVerifier({ certsUrl: config.google.certsUrl, audiences: config.google.audiences }) } : {}),
     ...(config.mode === 'sandbox' ? { sandbox: { defaultSchoolSlug: SANDBOX_SCHOOL_SLUG } } : {}),
   });
@@ -123,6 +123,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           settings: config.bot,
           tenantRequestsPerSecond: config.bot.tenantRequestsPerSecond,
           bodyLimit: config.bodyLimit,
+          refusalsPerMinute: config.bot.refusalsPerMinute,
           newFormId: () => deps.ids.newId(),
           policyPageUrl: (schoolId: string, policyId: string) => policyPageUrl(config.publicUrl, config.pageLinkKey, schoolId, policyId),
           teamsServiceUrl: config.aup.teamsServiceUrl,

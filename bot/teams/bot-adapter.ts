@@ -1,7 +1,9 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isIP } from 'node:net';
 import type { Request, Response } from 'express';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import { AuthenticationError, type AuthenticateRequestResult, type ServiceClientCredentialsFactory } from 'botframework-connector';
+import { MemoryStore, type Options as RateLimitOptions } from 'express-rate-limit';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { isAppError } from '../../src/domain/errors.ts';
 
@@ -32,6 +34,7 @@ export interface BotIdentitySettings {
 export type BotTurnLogic = (context: TurnContext) => Promise<void>;
 
 export interface BotTransportLogger {
+  debug(obj: object, msg: string): void;
   warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
@@ -54,11 +57,18 @@ export interface BotTransportOptions {
   maxBodyBytes?: number;
   /** How long to wait for the Bot Framework's signing keys before answering 503. Default 10 s. */
   authTimeoutMs?: number;
+  /**
+   * Refused requests (4xx) one source address may make per minute before it is answered 429 without
+   * any checking. Teams itself is almost never refused, so this only slows down someone probing. Default 30.
+   */
+  refusalsPerMinute?: number;
 }
 
 export interface BotTransport {
   /** Authenticates one POST to the messaging endpoint, runs the turn and always answers. */
   handle(req: Request, res: Response, logic: BotTurnLogic): Promise<void>;
+  /** Answers a request whose body an express parser could not read (corrupt compression, bad JSON, too large). */
+  refuseUnreadableBody(req: Request, res: Response, error: unknown): Promise<void>;
   /** For proactive messages (continueConversationAsync, createConversationAsync). */
   adapter: CloudAdapter;
 }
@@ -70,6 +80,7 @@ export interface BotTransport {
 const TEAMS_ONLY: readonly string[] = ['msteams'];
 const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const DEFAULT_AUTH_TIMEOUT_MS = 10_000;
+const DEFAULT_REFUSALS_PER_MINUTE = 30;
 const JWT_ERROR_NAMES = new Set(['JsonWebTokenError', 'TokenExpiredError', 'NotBeforeError']);
 
 /** A request we refuse before any logic runs; `reason` is for the log only. */
@@ -102,13 +113,19 @@ class GuardedCloudAdapter extends CloudAdapter {
  * forged tokens (its JWT library's errors are not AuthenticationErrors), accepts tokens without `exp`,
  * writes `err.message` into responses, and cannot tell a bad token from a failed turn. Instead: check
  * the request shape and the token's header ourselves, authenticate with botbuilder, then run the turn.
- * (botbuilder's token validation still prints rejected tokens' errors with console.error.)
+ * botbuilder's token validation prints rejected tokens' errors (and the signing key) with console.error;
+ * those lines go to our logger at debug level instead (see quietTokenValidation).
  */
 export function createBotTransport(options: BotTransportOptions): BotTransport {
   const { settings, sandbox, logger } = options;
   const allowedChannelIds = options.allowedChannelIds ?? TEAMS_ONLY;
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const authTimeoutMs = options.authTimeoutMs ?? DEFAULT_AUTH_TIMEOUT_MS;
+  const refusalsPerMinute = options.refusalsPerMinute ?? DEFAULT_REFUSALS_PER_MINUTE;
+  // Counts only refusals, and is checked without counting: Teams' own traffic comes from a few Microsoft
+  // addresses, so a limiter counting every request (or in-flight ones) would throttle a busy school.
+  const refusals = new MemoryStore();
+  refusals.init({ windowMs: 60_000 } as RateLimitOptions);
   const auth = sandbox ? sandboxAuthentication(settings) : productionAuthentication(settings, options.credentialsFactory);
   const adapter = new GuardedCloudAdapter(auth);
 
@@ -144,7 +161,10 @@ export function createBotTransport(options: BotTransportOptions): BotTransport {
     const authorization = checkBearerToken(header);
     let result: AuthenticateRequestResult;
     try {
-      result = await withTimeout(auth.authenticateRequest(activity, authorization), authTimeoutMs);
+      result = await withTimeout(
+        quietTokenValidation(logger, () => auth.authenticateRequest(activity, authorization)),
+        authTimeoutMs,
+      );
     } catch (error) {
       throw authFailure(error);
     }
@@ -155,9 +175,34 @@ export function createBotTransport(options: BotTransportOptions): BotTransport {
     return result;
   }
 
+  async function refuse(req: Request, res: Response, refusal: Refusal, activity?: Activity): Promise<void> {
+    const source = sourceOf(req);
+    logger.warn({ status: refusal.status, reason: refusal.message, remoteAddress: source, ...(activity ? { activity: describeActivity(activity) } : {}) }, 'bot request refused');
+    if (refusal.status >= 400 && refusal.status < 500) await refusals.increment(source);
+    if (refusal.status === 401) res.set('WWW-Authenticate', 'Bearer');
+    send(res, refusal.status, { error: { code: refusal.code, message: refusal.publicMessage } });
+  }
+
+  /** True (and answered 429) when this source has been refused too often in the last minute. */
+  async function tooManyRefusals(req: Request, res: Response): Promise<boolean> {
+    const seen = await refusals.get(sourceOf(req));
+    if (!seen || seen.totalHits < refusalsPerMinute) return false;
+    const retryAfter = Math.max(1, Math.ceil(((seen.resetTime?.getTime() ?? Date.now()) - Date.now()) / 1000));
+    logger.debug({ remoteAddress: sourceOf(req), refusals: seen.totalHits }, 'bot request refused: too many refusals from this address');
+    res.set('Retry-After', String(retryAfter));
+    send(res, 429, { error: { code: 'rate_limited', message: 'Too many refused requests from this address. Wait a minute.' } });
+    return true;
+  }
+
+  async function refuseUnreadableBody(req: Request, res: Response, error: unknown): Promise<void> {
+    if (await tooManyRefusals(req, res)) return;
+    await refuse(req, res, unreadableBody(error));
+  }
+
   async function handle(req: Request, res: Response, logic: BotTurnLogic): Promise<void> {
     let activity: Activity | undefined;
     try {
+      if (await tooManyRefusals(req, res)) return;
       if (req.method !== 'POST') {
         res.set('Allow', 'POST');
         throw new Refusal(405, 'invalid_input', 'Send activities with POST.', `method ${req.method}`);
@@ -188,9 +233,7 @@ export function createBotTransport(options: BotTransportOptions): BotTransport {
       send(res, invokeResponse?.status ?? 200, invokeResponse?.body);
     } catch (error) {
       if (error instanceof Refusal) {
-        logger.warn({ status: error.status, reason: error.message, remoteAddress: req.socket?.remoteAddress, ...(activity ? { activity: describeActivity(activity) } : {}) }, 'bot request refused');
-        if (error.status === 401) res.set('WWW-Authenticate', 'Bearer');
-        send(res, error.status, { error: { code: error.code, message: error.publicMessage } });
+        await refuse(req, res, error, activity);
         return;
       }
       logger.error({ err: describeError(error), ...(activity ? { activity: describeActivity(activity) } : {}) }, 'bot request failed');
@@ -198,7 +241,65 @@ export function createBotTransport(options: BotTransportOptions): BotTransport {
     }
   }
 
-  return { handle, adapter };
+  return { handle, refuseUnreadableBody, adapter };
+}
+
+/** The address refusals are counted against: the peer, or the client a trusted proxy names (express's req.ip). */
+function sourceOf(req: Request): string {
+  return req.ip ?? req.socket?.remoteAddress ?? 'unknown';
+}
+
+/**
+ * An express body parser's failure as a refusal. Corrupt gzip, deflate or Brotli reaches us as zlib's own
+ * error with only `status: 400` added by body-parser, so anything it marked as the client's is a 400.
+ */
+function unreadableBody(error: unknown): Refusal {
+  const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') return new Refusal(413, 'payload_too_large', 'The activity is too large.', 'body over the limit');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new Refusal(415, 'unsupported_media_type', 'Send the activity as UTF-8 JSON.', `body not read: ${String(type)}`);
+  }
+  if (type === 'entity.parse.failed') return badRequest('the body is not valid JSON');
+  if (typeof status === 'number' && status >= 400 && status < 500) return badRequest('the body could not be decoded with its Content-Encoding');
+  return badRequest(`the body could not be read (${typeof type === 'string' ? type : 'unknown error'})`);
+}
+
+/** Set while botbuilder validates a token, so its console lines can be told apart from everyone else's. */
+const validatingToken = new AsyncLocalStorage<BotTransportLogger>();
+const QUIETED = Symbol('dsl-desk.quietTokenValidation');
+
+/**
+ * botframework-connector's JwtTokenExtractor writes `console.error` for every bad token: the whole
+ * jsonwebtoken error, or "Available keys: " followed by the signing key. Unstructured stderr per forged
+ * request is noise at best, so while a token is being validated those lines go to our logger at debug
+ * level, cut to what says which check failed. Lines written outside validation reach the console as before.
+ * (Checked on each call, not once: whatever replaced console.error since, such as a test's spy, is kept.)
+ */
+function quietTokenValidation<T>(logger: BotTransportLogger, validate: () => Promise<T>): Promise<T> {
+  if (!(QUIETED in console.error)) {
+    const original = console.error;
+    const quieted = (...args: unknown[]) => {
+      const current = validatingToken.getStore();
+      if (!current) {
+        original.apply(console, args);
+        return;
+      }
+      current.debug({ source: 'botframework-connector', detail: args.map(summariseConsoleArgument).join(' ') }, 'bot token validation');
+    };
+    console.error = Object.assign(quieted, { [QUIETED]: true });
+  }
+  return validatingToken.run(logger, validate);
+}
+
+/** Which check failed, never the token, its claims or key material. */
+export function summariseConsoleArgument(value: unknown): string {
+  const text = value instanceof Error ? `${value.name}: ${value.message}` : typeof value === 'string' ? value : typeof value;
+  return text
+    .split(/available keys/i)[0]!
+    .replace(/-----BEGIN[\s\S]*?(-----END[^-]*-----|$)/g, '[key]')
+    .replace(/[\w-]{16,}\.[\w-]{16,}\.?[\w-]*/g, '[token]')
+    .trim()
+    .slice(0, 200);
 }
 
 function productionAuthentication(settings: BotIdentitySettings, credentialsFactory: ServiceClientCredentialsFactory | undefined): ConfigurationBotFrameworkAuthentication {

@@ -40,6 +40,7 @@ import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
 import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
+import { hasUnstorableCharacters, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
@@ -488,6 +489,9 @@ function normaliseCommand(context: TurnContext): string {
 }
 
 function requiredText(value: unknown, field: string, message: string): string {
+  if (typeof value === 'string' && hasUnstorableCharacters(value)) {
+    throw new AppError('invalid_input', UNSTORABLE_TEXT_MESSAGE, { fields: [{ path: field, message: UNSTORABLE_TEXT_MESSAGE }] });
+  }
   if (typeof value === 'string' && value.trim()) return value.trim();
   throw new AppError('invalid_input', message, { fields: [{ path: field, message }] });
 }

@@ -23,17 +23,24 @@ export async function actorFromActivity(deps: AppDeps, context: TurnContext): Pr
   } catch (error) {
     if (!(error instanceof AppError) || error.code !== 'forbidden') throw error;
     // First contact from someone the school imported by email: Teams tells us their address on request.
-    const email = await memberEmail(context);
-    if (!email) throw error;
-    return resolveActor(deps, { ...identity, email });
+    const member = await memberFacts(context);
+    if (!member) throw error;
+    return resolveActor(deps, { ...identity, ...member });
   }
 }
 
-async function memberEmail(context: TurnContext): Promise<string | undefined> {
+/**
+ * The sender as the Bot Connector knows them. As with Entra tokens, only a member's sign-in name is an
+ * address the school's tenant vouches for; a guest belongs to another organisation.
+ */
+async function memberFacts(context: TurnContext): Promise<{ email: string; emailVerified: boolean; guest?: true } | undefined> {
   try {
     const member = await TeamsInfo.getMember(context, context.activity.from.id);
-    const email = member.email ?? member.userPrincipalName;
-    return email && email.includes('@') ? email.toLowerCase() : undefined;
+    const signInName = member.userPrincipalName?.includes('@') ? member.userPrincipalName.toLowerCase() : undefined;
+    const email = signInName ?? (member.email?.includes('@') ? member.email.toLowerCase() : undefined);
+    if (!email) return undefined;
+    const guest = member.userRole === 'guest' || email.toUpperCase().includes('#EXT#');
+    return { email, emailVerified: Boolean(signInName) && !guest, ...(guest ? { guest: true as const } : {}) };
   } catch {
     return undefined;
   }

@@ -25,6 +25,8 @@ export interface TeamsSurfaceOptions {
   sandbox: boolean;
   tenantRequestsPerSecond: number;
   bodyLimit: string;
+  /** Refused requests to /api/messages one address may make per minute before it is answered 429. */
+  refusalsPerMinute?: number;
   newFormId: () => string;
   /** Outbound token source; tests pass one because MSAL refuses the http authority of a local fake. */
   credentialsFactory?: ServiceClientCredentialsFactory;
@@ -60,6 +62,7 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     settings,
     sandbox: options.sandbox,
     logger,
+    ...(options.refusalsPerMinute ? { refusalsPerMinute: options.refusalsPerMinute } : {}),
     ...(options.credentialsFactory ? { credentialsFactory: options.credentialsFactory } : {}),
   });
   const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl });
@@ -83,7 +86,16 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
   });
   return {
     mount(app) {
-      app.post('/api/messages', express.json({ limit: options.bodyLimit }), (req, res) => transport.handle(req, res, (context) => bot.run(context)));
+      // The parser's failures (corrupt compression, bad JSON) are refusals like any other, before any token check.
+      // (Four parameters: that is how express knows an error handler.)
+      const run: express.RequestHandler = (req, res) => transport.handle(req, res, (context) => bot.run(context));
+      const refuseUnreadable: express.ErrorRequestHandler = (error, req, res, _next) => transport.refuseUnreadableBody(req, res, error);
+      app.post(
+        '/api/messages',
+        express.json({ limit: options.bodyLimit }),
+        run,
+        refuseUnreadable,
+      );
     },
     outboxHandlers: { ...delivery.handlers(), ...policies.handlers() },
   };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from '../domain/text.ts';
 import { ROLES, type Actor } from '../domain/roles.ts';
 import type { AppDeps, Operator } from './deps.ts';
 import { requireAdmin } from './manage-people-auth.ts';
@@ -17,7 +18,7 @@ export interface ImportReport {
 }
 
 const rowSchema = z.object({
-  display_name: z.string({ message: 'display_name is missing' }).trim().min(1, 'display_name is empty'),
+  display_name: textField({ message: 'display_name is missing' }).trim().min(1, 'display_name is empty'),
   email: z.email({ message: 'email is not a valid email address' }),
   roles: z
     .string()
@@ -25,7 +26,7 @@ const rowSchema = z.object({
     .transform((value) => (value || 'staff').split(/[;|\s]+/).map((r) => r.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES, { message: `roles must be some of: ${ROLES.join(', ')}` })).min(1, 'give at least one role')),
   entra_object_id: z.uuid({ message: 'entra_object_id must be a GUID' }).optional().or(z.literal('').transform(() => undefined)),
-  google_subject: z.string().optional(),
+  google_subject: textField().optional(),
 });
 
 /**
@@ -43,7 +44,8 @@ export async function importPeople(
     done += 1;
     const parsed = rowSchema.safeParse(row.values);
     if (!parsed.success) {
-      report.errors.push({ line: row.line, message: parsed.error.issues.map((i) => i.message).join('; ') });
+      // Each message names its column, so the office knows which cell of the line to fix.
+      report.errors.push({ line: row.line, message: parsed.error.issues.map((i) => namedIssue(String(i.path[0] ?? ''), i.message)).join('; ') });
     } else {
       const { display_name, email, roles, entra_object_id, google_subject } = parsed.data;
       try {
@@ -63,4 +65,8 @@ export async function importPeople(
     options.onRow?.(done);
   }
   return report;
+}
+
+function namedIssue(column: string, message: string): string {
+  return !column || message.startsWith(column) ? message : `${column}: ${message}`;
 }

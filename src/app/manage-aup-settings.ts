@@ -3,6 +3,7 @@ import { aupSettingsSchema, type AupProfile, type AupSettings } from '../domain/
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
 import { z } from 'zod';
+import { textField } from '../domain/text.ts';
 import { aupSettingsFor, requireAupManager as requireManager } from './aup-context.ts';
 import { scheduleStartDateCheck } from './welcome-new-starter.ts';
 import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
@@ -52,7 +53,7 @@ function isRegExp(pattern: string): boolean {
 export const aupProfileInputSchema = z.strictObject({
   audienceOverride: z.enum(AUP_AUDIENCES, { message: `audienceOverride must be one of: ${AUP_AUDIENCES.join(', ')}, or null` }).nullable().optional(),
   startDate: z.iso.date({ message: 'Give the start date such as 2026-09-01, or null.' }).nullable().optional(),
-  lineManagerId: z.string().min(1).nullable().optional(),
+  lineManagerId: textField().min(1).nullable().optional(),
 });
 
 /** The office corrects a person's audience, or sets their start date and line manager. */

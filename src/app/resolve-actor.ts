@@ -13,7 +13,7 @@ export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): P
   // Almost every request is a known, linked person: find them without a write transaction.
   const known = await deps.storage.read(async (reader) => {
     const school = await findSchool(reader.schools, identity);
-    const person = school ? await findPerson(reader.people, school.id, identity) : undefined;
+    const person = school ? await findPerson(reader.people, school, identity) : undefined;
     return person && person.active && isLinked(person, identity) ? person : undefined;
   });
   if (known) return { schoolId: known.schoolId, personId: known.id, displayName: known.displayName, roles: known.roles };
@@ -24,7 +24,7 @@ export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): P
         internal: `no school for ${identity.provider} tenant`,
       });
     }
-    let person = await findPerson(tx.people, school.id, identity);
+    let person = await findPerson(tx.people, school, identity);
     const now = nowIso(deps);
     if (person && !person.active) throw new AppError('forbidden', 'Your DSL Desk account has been switched off. Ask your school office.');
     if (person && identity.provider === 'entra' && !person.entraObjectId) {
@@ -40,6 +40,7 @@ export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): P
       if (identity.provider === 'sandbox' || !identity.email) {
         throw new AppError('forbidden', 'Your account is not set up in DSL Desk for this school. Ask your DSL Desk administrator.');
       }
+      refuseUnvouched(identity, school);
       if (await tx.people.findByEmail(school.id, identity.email)) {
         throw new AppError('forbidden', 'Your email address is linked to a different account in DSL Desk. Ask your DSL Desk administrator to check it.', {
           internal: 'email already linked to another directory account',
@@ -83,15 +84,48 @@ async function findSchool(schools: StorageTx['schools'], identity: SignedInIdent
   }
 }
 
-async function findPerson(people: StorageTx['people'], schoolId: string, identity: SignedInIdentity): Promise<PersonWithRoles | undefined> {
+async function findPerson(people: StorageTx['people'], school: School, identity: SignedInIdentity): Promise<PersonWithRoles | undefined> {
+  const schoolId = school.id;
   if (identity.provider === 'sandbox') return people.findByEmail(schoolId, identity.subject);
   const bySubject =
     identity.provider === 'entra' ? await people.findByEntraObjectId(schoolId, identity.subject) : await people.findByGoogleSubject(schoolId, identity.subject);
   if (bySubject) return bySubject;
-  if (!identity.email) return undefined;
+  if (!identity.email || unvouchedReason(identity, school)) return undefined;
   // Email links a directory account to an imported person only once: a person already linked to another
   // account is never taken over by a second account that happens to carry the same address.
   const byEmail = await people.findByEmail(schoolId, identity.email);
   const linked = identity.provider === 'entra' ? byEmail?.entraObjectId : byEmail?.googleSubject;
   return byEmail && !linked ? byEmail : undefined;
+}
+
+/**
+ * Why the school's own directory does not vouch for this account's email, or undefined when it does. Only
+ * then may the account become staff by itself or take over an imported person by email. A B2B guest
+ * belongs to another organisation; a Google address must be verified by Google and in the school's domain
+ * (`hd` only proves the account is managed by the school's Workspace, not which address it claims).
+ */
+function unvouchedReason(identity: SignedInIdentity, school: School): 'guest' | 'email' | undefined {
+  if (identity.provider === 'sandbox') return undefined;
+  if (identity.guest) return 'guest';
+  if (!identity.email || identity.emailVerified !== true) return 'email';
+  if (identity.provider === 'google') {
+    const domain = identity.email.slice(identity.email.lastIndexOf('@') + 1);
+    const schoolDomain = school.googleDomain?.toLowerCase();
+    if (!schoolDomain || (domain !== schoolDomain && !domain.endsWith(`.${schoolDomain}`))) return 'email';
+  }
+  return undefined;
+}
+
+function refuseUnvouched(identity: SignedInIdentity, school: School): void {
+  const reason = unvouchedReason(identity, school);
+  if (reason === 'guest') {
+    throw new AppError('forbidden', 'You are signed in as a guest of this school’s Microsoft 365, so DSL Desk does not add you by itself. Ask the school’s DSL Desk administrator to add you.', {
+      internal: 'B2B guest not created as staff',
+    });
+  }
+  if (reason === 'email') {
+    throw new AppError('forbidden', 'DSL Desk could not confirm your school email address (it must be verified and in the school’s own domain), so it cannot add you by itself. Ask the school’s DSL Desk administrator to add you.', {
+      internal: `${identity.provider} email not verified or outside the school's domain`,
+    });
+  }
 }

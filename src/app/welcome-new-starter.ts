@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from '../domain/text.ts';
 import { AUP_AUDIENCES } from '../domain/aup.ts';
 import { newDelivery, type AupDelivery, type AupProfile } from '../domain/aup-delivery.ts';
 import { AppError } from '../domain/errors.ts';
@@ -48,14 +49,14 @@ export async function scheduleStartDateCheck(deps: AppDeps, tx: StorageTx, key: 
 }
 
 export const newStarterInputSchema = z.strictObject({
-  displayName: z.string({ message: 'Give the new starter’s name.' }).trim().min(2, 'Give the new starter’s name.').max(200),
+  displayName: textField({ message: 'Give the new starter’s name.' }).trim().min(2, 'Give the new starter’s name.').max(200),
   email: z.email({ message: 'Give the new starter’s school email address.' }),
   entraObjectId: z.uuid({ message: 'entraObjectId must be the Microsoft 365 object id (a GUID).' }).optional(),
   audience: z.enum(AUP_AUDIENCES, { message: `audience must be one of: ${AUP_AUDIENCES.join(', ')}` }).optional(),
   startDate: z.iso.date({ message: 'Give the start date such as 2026-09-01.' }).optional(),
   lineManagerEmail: z.email({ message: 'Give the line manager’s email address, or leave it out.' }).optional(),
-  department: z.string().trim().max(200).optional(),
-  jobTitle: z.string().trim().max(200).optional(),
+  department: textField().trim().max(200).optional(),
+  jobTitle: textField().trim().max(200).optional(),
 });
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { textField } from './text.ts';
 import { AUDIENCE_RULE_FIELDS, AUP_AUDIENCES, type AudienceRules, type AupAudience, type DirectoryFacts } from './aup.ts';
 
 /**
@@ -108,7 +109,7 @@ export interface AupProfile {
   updatedAt: string;
 }
 
-const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Give the time as HH:MM, such as 08:00.');
+const timeOfDay = textField().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'Give the time as HH:MM, such as 08:00.');
 
 export const aupSettingsSchema = z.strictObject({
   audienceRules: z.strictObject({
@@ -116,7 +117,7 @@ export const aupSettingsSchema = z.strictObject({
       .array(
         z.strictObject({
           field: z.enum(AUDIENCE_RULE_FIELDS, { message: `field must be one of: ${AUDIENCE_RULE_FIELDS.join(', ')}` }),
-          equals: z.string().trim().min(1, 'Say what the field must equal.').max(200),
+          equals: textField().trim().min(1, 'Say what the field must equal.').max(200),
           audience: z.enum(AUP_AUDIENCES, { message: `audience must be one of: ${AUP_AUDIENCES.join(', ')}` }),
         }),
       )
@@ -134,9 +135,9 @@ export const aupSettingsSchema = z.strictObject({
     closures: z.array(z.iso.date({ message: 'Give closure dates such as 2026-12-21.' })).max(400),
   }),
   /** 'MM-DD': the day each year everyone signs again (the start of the school year by default). */
-  reacknowledgeOn: z.string().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'Give the day as MM-DD, such as 09-01.'),
+  reacknowledgeOn: textField().regex(/^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'Give the day as MM-DD, such as 09-01.'),
   /** Patterns (regular expressions) for service and shared accounts that are never sent a policy. */
-  serviceAccountPatterns: z.array(z.string().min(1).max(200)).max(100),
+  serviceAccountPatterns: z.array(textField().min(1).max(200)).max(100),
   /** New accounts in the directory are sent their policy automatically. */
   newStartersFromDirectory: z.boolean(),
 });
@@ -178,7 +179,7 @@ export interface AupSigningLink {
 
 export const signingLinkInputSchema = z.strictObject({
   audience: z.enum(AUP_AUDIENCES, { message: `audience must be one of: ${AUP_AUDIENCES.join(', ')}` }),
-  intendedFor: z.string({ message: 'Give the name of the person the link is for.' }).trim().min(2, 'Give the name of the person the link is for.').max(200),
+  intendedFor: textField({ message: 'Give the name of the person the link is for.' }).trim().min(2, 'Give the name of the person the link is for.').max(200),
   email: z.email({ message: 'Give a valid email address, or leave it out.' }).optional(),
   /** How long the link works: at most 30 days; 7 by default. */
   validHours: z.number().int().min(1, 'A link must work for at least an hour.').max(24 * 30, 'A link can work for 30 days at most.').optional(),

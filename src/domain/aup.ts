@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { AUP_AUDIENCES, type AupAudience } from './aup-audiences.ts';
+import { textField } from './text.ts';
 import { AppError } from './errors.ts';
 
 /**
@@ -23,8 +24,8 @@ const isoDate = z.iso.date({ message: 'Give a date such as 2026-09-01.' });
 export const aupPolicyInputSchema = z
   .strictObject({
     audience: z.enum(AUP_AUDIENCES, { message: `audience must be one of: ${AUP_AUDIENCES.join(', ')}` }),
-    title: z.string({ message: 'Give the policy a title.' }).trim().min(1, 'Give the policy a title.').max(200, 'Keep the title under 200 characters.'),
-    markdown: z.string({ message: 'Give the policy text (markdown).' }).min(1, 'The policy text is empty.').max(200_000, 'Keep the policy under 200,000 characters.'),
+    title: textField({ message: 'Give the policy a title.' }).trim().min(1, 'Give the policy a title.').max(200, 'Keep the title under 200 characters.'),
+    markdown: textField({ message: 'Give the policy text (markdown).' }).min(1, 'The policy text is empty.').max(200_000, 'Keep the policy under 200,000 characters.'),
     acknowledgementWording: z
       .string({ message: 'Give the words people agree to, such as "I have read and agree to follow this policy".' })
       .trim()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from './text.ts';
 import { INCIDENT_TYPE_CODES, incidentType, type IncidentTypeCode } from './incident-types.ts';
 
 /**
@@ -14,8 +15,8 @@ const isoDateTime = z.iso.datetime({ offset: true, message: 'Give a date and tim
 
 export const involvedPersonSchema = z.strictObject({
   group: z.enum(INVOLVED_GROUPS, { message: 'Choose child, staff, parent_carer or other.' }),
-  name: z.string({ message: 'Give a name or a short description of the person.' }).trim().min(1, 'Give a name or a short description of the person.').max(200, 'Keep the name under 200 characters.'),
-  contact: z.string().trim().max(300, 'Keep contact details under 300 characters.').optional(),
+  name: textField({ message: 'Give a name or a short description of the person.' }).trim().min(1, 'Give a name or a short description of the person.').max(200, 'Keep the name under 200 characters.'),
+  contact: textField().trim().max(300, 'Keep contact details under 300 characters.').optional(),
 });
 export type InvolvedPerson = z.infer<typeof involvedPersonSchema>;
 
@@ -23,7 +24,7 @@ export const occurredSchema = z.strictObject({
   from: isoDateTime.optional(),
   to: isoDateTime.optional(),
   ongoing: z.boolean().optional(),
-  note: z.string().trim().max(500, 'Keep the note on timing under 500 characters.').optional(),
+  note: textField().trim().max(500, 'Keep the note on timing under 500 characters.').optional(),
 });
 
 export const concernSchema = z
@@ -34,7 +35,7 @@ export const concernSchema = z
       })
       .min(1, 'Choose at least one incident type.')
       .max(10, 'Choose at most 10 incident types.'),
-    otherType: z.string().trim().max(200, 'Keep this under 200 characters.').optional(),
+    otherType: textField().trim().max(200, 'Keep this under 200 characters.').optional(),
     location: z.enum(LOCATIONS, { message: 'Say whether it happened inside_school, outside_school, or unknown.' }).default('unknown'),
     occurred: occurredSchema.optional(),
     involved: z.array(involvedPersonSchema).max(50, 'List at most 50 people; describe larger groups in the description.').default([]),
@@ -43,9 +44,9 @@ export const concernSchema = z
       .trim()
       .min(1, 'Describe what happened: what, when, where and how.')
       .max(20000, 'Keep the description under 20,000 characters.'),
-    appsInvolved: z.array(z.string().trim().min(1, 'Remove the empty app name.').max(100, 'Keep each app name under 100 characters.')).max(20, 'List at most 20 apps.').default([]),
-    evidence: z.string().trim().max(5000, 'Keep the evidence description under 5,000 characters.').optional(),
-    url: z.string().trim().max(2000, 'Keep the web address under 2,000 characters.').optional(),
+    appsInvolved: z.array(textField().trim().min(1, 'Remove the empty app name.').max(100, 'Keep each app name under 100 characters.')).max(20, 'List at most 20 apps.').default([]),
+    evidence: textField().trim().max(5000, 'Keep the evidence description under 5,000 characters.').optional(),
+    url: textField().trim().max(2000, 'Keep the web address under 2,000 characters.').optional(),
     childAtImmediateRisk: z.boolean().default(false),
     subjectPersonId: z.uuid({ message: 'Give the id of the member of staff the allegation is about.' }).optional(),
   })
@@ -78,13 +79,13 @@ export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const caseSourceSchema = z.strictObject({
   kind: z.enum(SOURCE_KINDS, { message: 'Source kind must be form, email, teams_message or chat_message.' }),
-  ref: z.string().trim().min(1, 'Give the id of the message being reported.').max(1000, 'The message id is too long.'),
+  ref: textField().trim().min(1, 'Give the id of the message being reported.').max(1000, 'The message id is too long.'),
   url: z.url({ message: 'Give a valid link to the message.' }).max(2000).optional(),
   /** Who sent the reported message and when, as the platform showed them to the reporter. */
-  author: z.string().trim().max(300, 'Keep the sender under 300 characters.').optional(),
+  author: textField().trim().max(300, 'Keep the sender under 300 characters.').optional(),
   sentAt: isoDateTime.optional(),
   /** The reported message's own text, kept encrypted with the case and never shown on a card. */
-  text: z.string().max(50000, 'The reported message is too long to keep; describe it instead.').optional(),
+  text: textField().max(50000, 'The reported message is too long to keep; describe it instead.').optional(),
 });
 export type CaseSource = z.infer<typeof caseSourceSchema>;
 

@@ -10,8 +10,10 @@ export const ERROR_CODES = {
   conflict: 409,
   invalid_transition: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   unavailable: 503,
+  identity_unavailable: 503,
   internal: 500,
 } as const;
 

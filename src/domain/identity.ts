@@ -9,5 +9,12 @@ export interface SignedInIdentity {
   /** Entra object id, Google subject, or the sandbox person's email. */
   subject: string;
   email?: string;
+  /**
+   * The provider vouches that `email` belongs to this account in the school's own directory: a Google
+   * address with `email_verified`, an Entra member's sign-in name. Only then may it link an imported person.
+   */
+  emailVerified?: boolean;
+  /** A B2B guest in the school's Entra tenant: signed in there, but belonging to another organisation. */
+  guest?: boolean;
   displayName?: string;
 }

@@ -1,7 +1,7 @@
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import { SIGN_IN_NOT_VERIFIED } from './verified-identity.ts';
+import { SIGN_IN_NOT_VERIFIED, SIGN_IN_UNAVAILABLE } from './verified-identity.ts';
 import type { TokenVerifier, VerifiedIdentity } from './verified-identity.ts';
 
 /** Settings for createEntraTokenVerifier; only the metadata URL and audiences are required. */
@@ -10,6 +10,13 @@ export interface EntraTokenVerifierOptions {
   openIdMetadataUrl: string;
   /** Accepted `aud` values: our app's client id and/or Application ID URI. */
   audiences: string[];
+  /**
+   * The delegated scope our API exposes (`scp`), default `access_as_user`. A token for our audience but
+   * another of its scopes, or none, is refused unless it carries one of `appRoles`.
+   */
+  requiredScope?: string;
+  /** App roles (`roles`) defined on our app registration that are accepted instead of the scope. */
+  appRoles?: string[];
   clockToleranceSeconds?: number;
   fetchTimeoutMs?: number;
   /** How long a fetched metadata document is trusted before it is fetched again. */
@@ -33,6 +40,8 @@ export function createEntraTokenVerifier(options: EntraTokenVerifierOptions): To
   // An empty list would make jose skip the audience check altogether, so refuse to start instead.
   if (options.audiences.length === 0) throw new Error('createEntraTokenVerifier needs at least one audience');
   const fetchTimeoutMs = options.fetchTimeoutMs ?? 5_000;
+  const requiredScope = options.requiredScope ?? 'access_as_user';
+  const appRoles = new Set(options.appRoles ?? []);
   const metadata = createMetadataCache({
     url: options.openIdMetadataUrl,
     fetchTimeoutMs,
@@ -59,6 +68,7 @@ export function createEntraTokenVerifier(options: EntraTokenVerifierOptions): To
           requiredClaims: ['exp', 'tid', 'oid'],
         }));
       } catch (error) {
+        if (isKeyFetchFailure(error)) throw identityUnavailable(`Entra signing keys unavailable: ${describeJoseError(error)}`);
         throw unauthenticated(`Entra token rejected: ${describeJoseError(error)}`);
       }
 
@@ -72,13 +82,28 @@ export function createEntraTokenVerifier(options: EntraTokenVerifierOptions): To
         throw unauthenticated(`Entra token rejected: issuer ${JSON.stringify(payload.iss)} is not ${JSON.stringify(expectedIssuer)}`);
       }
 
-      const email = nonEmptyString(payload.preferred_username) ?? nonEmptyString(payload.upn) ?? nonEmptyString(payload.email);
+      // Our audience is not enough: a token the client obtained for another of our API's scopes (or an ID
+      // token, which carries none) does not grant what this API does.
+      const scopes = typeof payload.scp === 'string' ? payload.scp.split(' ') : [];
+      const roles = Array.isArray(payload.roles) ? payload.roles : [];
+      if (!scopes.includes(requiredScope) && !roles.some((role) => typeof role === 'string' && appRoles.has(role))) {
+        throw new AppError('unauthenticated', `This sign-in was not issued for DSL Desk (it lacks the ${requiredScope} permission). Sign in to DSL Desk again.`, {
+          internal: `Entra token rejected: scp ${JSON.stringify(payload.scp ?? null)} lacks ${requiredScope} and roles hold none accepted`,
+        });
+      }
+
+      const signInName = nonEmptyString(payload.preferred_username) ?? nonEmptyString(payload.upn);
+      // The `email` claim is an attribute anyone with rights over the account (or a guest's home tenant) can
+      // set; the sign-in name of a member is in one of the tenant's verified domains.
+      const email = signInName ?? nonEmptyString(payload.email);
+      const guest = isGuest(payload, tenantId, signInName);
       const displayName = nonEmptyString(payload.name);
       return {
         provider: 'entra',
         tenantId,
         subject,
-        ...(email ? { email: email.toLowerCase() } : {}),
+        ...(email ? { email: email.toLowerCase(), emailVerified: Boolean(signInName) && !guest } : {}),
+        ...(guest ? { guest } : {}),
         ...(displayName ? { displayName } : {}),
       };
     },
@@ -107,7 +132,7 @@ function createMetadataCache(settings: { url: string; fetchTimeoutMs: number; ma
   // Issuer and jwks_uri almost never change, so an old document beats refusing every sign-in during an outage.
   function staleOrThrow(): OpenIdMetadata {
     if (cached) return cached.value;
-    throw unauthenticated(`Entra OpenID metadata unavailable: ${lastFailure?.reason ?? 'unknown error'}`);
+    throw identityUnavailable(`Entra OpenID metadata unavailable: ${lastFailure?.reason ?? 'unknown error'}`);
   }
 
   return {
@@ -141,6 +166,32 @@ function describeJoseError(error: unknown): string {
   // jose messages name the failed check but never echo the token; its `payload` property is left out on purpose.
   if (error instanceof joseErrors.JOSEError) return `${error.code}: ${error.message}`;
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * A B2B guest: signed in to the school's tenant with an account of another organisation (or a personal one).
+ * Entra says so in several ways, depending on the token version and optional claims: `acct` 1 (guest),
+ * an `idp` (the home identity provider) other than this tenant, or `#EXT#` in the sign-in name.
+ */
+function isGuest(payload: JWTPayload, tenantId: string, signInName: string | undefined): boolean {
+  if (payload.acct === 1) return true;
+  const idp = nonEmptyString(payload.idp);
+  if (idp && idp !== payload.iss && idp !== `https://sts.windows.net/${tenantId}/`) return true;
+  return (signInName ?? nonEmptyString(payload.upn) ?? '').toUpperCase().includes('#EXT#');
+}
+
+/**
+ * The signing keys could not be fetched: a timeout, a network error, or an answer that is not a key set.
+ * jose raises its generic JOSEError (no subclass) only for the last of these.
+ */
+function isKeyFetchFailure(error: unknown): boolean {
+  if (error instanceof joseErrors.JWKSTimeout || error instanceof joseErrors.JWKSInvalid) return true;
+  if (error instanceof joseErrors.JOSEError) return error.code === 'ERR_JOSE_GENERIC';
+  return true;
+}
+
+function identityUnavailable(reason: string): AppError {
+  return new AppError('identity_unavailable', SIGN_IN_UNAVAILABLE, { internal: reason });
 }
 
 function unauthenticated(reason: string): AppError {

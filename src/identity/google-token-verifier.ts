@@ -1,7 +1,7 @@
 import { OAuth2Client } from 'google-auth-library';
 import { decodeProtectedHeader } from 'jose';
 import { AppError } from '../domain/errors.ts';
-import { SIGN_IN_NOT_VERIFIED } from './verified-identity.ts';
+import { SIGN_IN_NOT_VERIFIED, SIGN_IN_UNAVAILABLE } from './verified-identity.ts';
 import type { TokenVerifier, VerifiedIdentity } from './verified-identity.ts';
 
 /** Settings for createGoogleTokenVerifier. */
@@ -47,6 +47,10 @@ export function createGoogleTokenVerifier(options: GoogleTokenVerifierOptions): 
         const ticket = await client.verifyIdToken({ idToken: token, audience: options.audiences });
         payload = ticket.getPayload() as Record<string, unknown> | undefined;
       } catch (error) {
+        // google-auth-library says so in its message when the certificates could not be fetched at all.
+        if (error instanceof Error && error.message.startsWith('Failed to retrieve verification certificates')) {
+          throw new AppError('identity_unavailable', SIGN_IN_UNAVAILABLE, { internal: `Google certificates unavailable: ${redact(error, token)}` });
+        }
         throw unauthenticated(`Google token rejected: ${redact(error, token)}`);
       }
       if (!payload) throw unauthenticated('Google token rejected: no payload');
@@ -62,7 +66,7 @@ export function createGoogleTokenVerifier(options: GoogleTokenVerifierOptions): 
         provider: 'google',
         tenantId: tenantId.toLowerCase(),
         subject,
-        ...(email ? { email: email.toLowerCase() } : {}),
+        ...(email ? { email: email.toLowerCase(), emailVerified: true } : {}),
         ...(displayName ? { displayName } : {}),
       };
     },

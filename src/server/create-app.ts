@@ -8,6 +8,7 @@ import { AppError, isAppError } from '../domain/errors.ts';
 import type { Authenticate } from '../identity/authenticate-request.ts';
 import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenticate-request.ts';
 import type { Logger } from '../logger.ts';
+import { API_BODY_MESSAGES, bodyReadError } from './body-errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { caseRoutes } from './routes/case-routes.ts';
 import { aupRoutes } from './routes/aup-routes.ts';
@@ -106,7 +107,12 @@ export function createApp(options: AppOptions): express.Express {
   });
 
   const api = express.Router();
-  api.use(authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
+  // Every answer behind sign-in is about a person or a school, errors included: never kept by a browser or proxy.
+  const noStore: RequestHandler = (_req, res, next) => {
+    res.set('Cache-Control', 'no-store');
+    next();
+  };
+  api.use(noStore, authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
   api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), peopleRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);
@@ -141,9 +147,8 @@ export function createApp(options: AppOptions): express.Express {
 /** Errors from body parsing and elsewhere, turned into our one error type. */
 function toAppError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const type = (error as { type?: string } | undefined)?.type;
-  if (type === 'entity.parse.failed') return new AppError('invalid_input', 'The body is not valid JSON. Check quotes and commas; nothing was saved.', { fields: [{ path: 'body', message: 'Send valid JSON.' }] });
-  if (type === 'entity.too.large') return new AppError('payload_too_large', 'The request is too large. Shorten the text or describe attachments instead of including them.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('invalid_input', 'Send the body as UTF-8 JSON.');
-  return new AppError('internal', 'Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell your DSL in person.', { cause: error });
+  return (
+    bodyReadError(error, API_BODY_MESSAGES) ??
+    new AppError('internal', 'Something went wrong on our side and nothing was saved. Please try again; if it keeps happening, tell your DSL in person.', { cause: error })
+  );
 }

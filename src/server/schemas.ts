@@ -3,12 +3,13 @@ import { CASE_STATUSES } from '../domain/case.ts';
 import { caseSourceSchema, concernSchema, REPORT_CHANNELS } from '../domain/concern.ts';
 import { ACTION_TAKEN_CODES, ESCALATION_AGENCY_CODES, INCIDENT_TYPE_CODES, URGENCIES } from '../domain/incident-types.ts';
 import { ROLES } from '../domain/roles.ts';
+import { textField } from '../domain/text.ts';
 
 /**
  * The REST API's request and response shapes. Validation and the OpenAPI document both come from these,
  * so they cannot drift apart. Unknown fields are rejected everywhere (strict objects).
  */
-export const idempotencyKeySchema = z.string().trim().min(8, 'The idempotency key must be 8-200 characters.').max(200, 'The idempotency key must be 8-200 characters.');
+export const idempotencyKeySchema = textField().trim().min(8, 'The idempotency key must be 8-200 characters.').max(200, 'The idempotency key must be 8-200 characters.');
 
 export const reportRequestSchema = z
   .strictObject({
@@ -71,21 +72,21 @@ export const caseActionSchema = z
     [
       z.strictObject({ action: z.literal('acknowledge') }),
       z.strictObject({ action: z.literal('assign'), assigneeId: z.uuid({ message: 'Give the id of the person to assign.' }) }),
-      z.strictObject({ action: z.literal('note'), text: z.string().trim().min(1, 'Write the note before saving it.').max(20000, 'Keep a note under 20,000 characters.') }),
-      z.strictObject({ action: z.literal('tick_step'), step: z.string().min(3, 'Give the step as <protocol>.<step>.').max(120) }),
+      z.strictObject({ action: z.literal('note'), text: textField().trim().min(1, 'Write the note before saving it.').max(20000, 'Keep a note under 20,000 characters.') }),
+      z.strictObject({ action: z.literal('tick_step'), step: textField().min(3, 'Give the step as <protocol>.<step>.').max(120) }),
       z.strictObject({
         action: z.literal('escalate'),
         agency: z.enum(ESCALATION_AGENCY_CODES, { message: `agency must be one of: ${ESCALATION_AGENCY_CODES.join(', ')}` }),
-        reference: z.string().trim().max(200, 'Keep the reference under 200 characters.').optional(),
+        reference: textField().trim().max(200, 'Keep the reference under 200 characters.').optional(),
       }),
       z.strictObject({
         action: z.literal('change_urgency'),
         urgency: z.enum(URGENCIES, { message: `urgency must be one of: ${URGENCIES.join(', ')}` }),
-        reason: z.string().trim().min(1, 'Say why the urgency is changing.').max(2000),
+        reason: textField().trim().min(1, 'Say why the urgency is changing.').max(2000),
       }),
       z.strictObject({ action: z.literal('record_action'), actionTaken: z.enum(ACTION_TAKEN_CODES, { message: `actionTaken must be one of: ${ACTION_TAKEN_CODES.join(', ')}` }) }),
-      z.strictObject({ action: z.literal('close'), outcome: z.string().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
-      z.strictObject({ action: z.literal('reopen'), reason: z.string().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
+      z.strictObject({ action: z.literal('close'), outcome: textField().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
+      z.strictObject({ action: z.literal('reopen'), reason: textField().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
     ],
     { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen' },
   )
@@ -107,11 +108,11 @@ export const caseDetailSchema = z
 
 export const personInputSchema = z
   .strictObject({
-    displayName: z.string().trim().min(1, 'Give the person’s name.').max(200),
+    displayName: textField().trim().min(1, 'Give the person’s name.').max(200),
     email: z.email({ message: 'Give a valid email address.' }),
     roles: z.array(z.enum(ROLES, { message: `roles must be some of: ${ROLES.join(', ')}` })).min(1, 'Give at least one role.').default(['staff']),
     entraObjectId: z.uuid({ message: 'entraObjectId must be a GUID.' }).optional(),
-    googleSubject: z.string().max(100).optional(),
+    googleSubject: textField().max(100).optional(),
   })
   .meta({ id: 'PersonInput' });
 

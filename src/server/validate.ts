@@ -12,5 +12,7 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, where =
     path: issue.path.length ? issue.path.join('.') : where,
     message: issue.code === 'unrecognized_keys' ? `Remove the unknown field(s): ${issue.keys.join(', ')}.` : issue.message,
   }));
-  throw invalidInput(`The ${where} has ${fields.length === 1 ? 'a problem' : `${fields.length} problems`}: see fields.`, fields);
+  // The message names the fields too, for clients that show only the message.
+  const named = [...new Set(fields.map((field) => field.path))].slice(0, 5).join(', ');
+  throw invalidInput(`The ${where} has ${fields.length === 1 ? 'a problem' : `${fields.length} problems`} (${named}): see fields.`, fields);
 }

@@ -42,6 +42,7 @@ import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, PeopleTable, SchoolsTable } from './schema.ts';
+import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
 
 
 
@@ -76,7 +77,8 @@ export class KyselyStorage implements Storage {
 
   constructor(options: KyselyStorageOptions) {
     this.engine = options.engine;
-    this.#db = options.db;
+    // NUL is refused the same way on both engines, whatever a caller forgot to validate.
+    this.#db = options.db.withPlugin(new RefuseUnstorableText());
     this.#cipher = options.cipher;
     this.#schema = options.schema;
     this.outbox = new KyselyOutboxStore(this.#db, this.engine);
@@ -85,7 +87,10 @@ export class KyselyStorage implements Storage {
 
   /** Brings the schema up to date; safe to call from several instances at once. */
   async migrate(): Promise<string[]> {
-    const migrator = new Migrator({ db: this.#db, provider: migrationProvider, ...(this.#schema ? { migrationTableSchema: this.#schema } : {}) });
+    // Kysely looks for its migration tables in every schema it can see unless told which one: on a
+    // PostgreSQL database shared by several schemas it would find another's and never create its own.
+    const schema = this.#schema ?? (this.engine === 'postgres' ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(this.#db)).rows[0]?.schema : undefined);
+    const migrator = new Migrator({ db: this.#db, provider: migrationProvider, ...(schema ? { migrationTableSchema: schema } : {}) });
     const { error, results } = await migrator.migrateToLatest();
     if (error) throw error instanceof Error ? error : new Error(String(error));
     return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

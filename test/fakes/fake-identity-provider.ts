@@ -222,7 +222,8 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
     },
     mintEntraToken(claims, options = {}) {
       const now = Math.floor(Date.now() / 1000);
-      return mint(entraKid, { ver: '2.0', iss: `https://login.microsoftonline.com/${claims.tid}/v2.0`, nbf: now }, claims, options);
+      // Like a delegated access token for our API: it carries the scope the client asked for.
+      return mint(entraKid, { ver: '2.0', iss: `https://login.microsoftonline.com/${claims.tid}/v2.0`, nbf: now, scp: 'access_as_user' }, claims, options);
     },
     mintGoogleToken(claims, options = {}) {
       return mint(googleKid, { iss: 'https://accounts.google.com', azp: claims.aud, email_verified: true }, claims, options);

@@ -99,7 +99,7 @@ export async function startTeamsTestService(engine: Engine, options: { connector
     const objectId = randomUUID();
     objectIds.set(key, objectId);
     const email = (await service.deps.storage.read((r) => r.people.get(school.school.id, school[key].personId)))!.email;
-    await resolveActor(service.deps, { provider: 'entra', tenantId, subject: objectId, email });
+    await resolveActor(service.deps, { provider: 'entra', tenantId, subject: objectId, email, emailVerified: true });
   }
   const channelConversation = '19:dsl-cases@thread.tacv2';
   const objectIdOf = (person: PersonKey) => objectIds.get(person)!;

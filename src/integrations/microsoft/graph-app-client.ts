@@ -19,7 +19,10 @@ export interface GraphAppClientOptions extends GraphAppCredentials {
 export interface GraphAppClient {
   /** The Graph base URL without a trailing slash, e.g. https://graph.microsoft.com. */
   readonly graphUrl: string;
-  /** An app-only Graph token for the tenant; a refusal is AppError('forbidden') with the MSAL error as its cause. */
+  /**
+   * An app-only Graph token for the tenant; a refusal is AppError('forbidden'), Entra being unreachable
+   * AppError('unavailable'), each with the MSAL error as its cause.
+   */
   tokenFor(tenantId: string): Promise<string>;
   /** One Graph request as DSL Desk itself: `path` is relative to graphUrl, or a full link Graph handed out. */
   call(tenantId: string, path: string, init?: RequestInit): Promise<Response>;
@@ -46,6 +49,13 @@ export function createGraphAppClient(options: GraphAppClientOptions): GraphAppCl
       if (!result?.accessToken) throw new Error('no access token');
       return result.accessToken;
     } catch (error) {
+      // Entra unreachable (or failing) is not Entra saying no: asking IT for consent would send them the wrong way.
+      if (isTransientTokenFailure(error)) {
+        throw new AppError('unavailable', 'Microsoft’s sign-in service could not be reached just now. Try again in a few minutes; nothing needs changing.', {
+          cause: error,
+          internal: 'client credentials: Entra unreachable',
+        });
+      }
       throw new AppError('forbidden', options.notConsentedMessage, { cause: error, internal: 'client credentials refused' });
     }
   };

@@ -7,6 +7,7 @@ import { openPolicyPage } from '../../app/open-policy-page.ts';
 import { openSigningLink, signingLinkProblemOf, signWithLink, type SigningLinkProblem } from '../../app/sign-with-link.ts';
 import { AppError, isAppError, type FieldIssue } from '../../domain/errors.ts';
 import type { Logger } from '../../logger.ts';
+import { bodyReadError } from '../body-errors.ts';
 import { AUP_ASSET_PATHS, policyPage, problemPage, signedPage, signingPage, type SigningFormValues } from '../aup-page-html.ts';
 
 /** Where Teams may show the read-only policy page (a stage view or tab on the web, desktop and mobile). */
@@ -184,10 +185,18 @@ export function aupPages(deps: AppDeps, options: AupPagesOptions = {}): Router {
   return router;
 }
 
+/** The signing form's wording: the person is in a browser and can only go back and try again. */
+const PAGE_BODY_MESSAGES = {
+  notParsable: 'The form could not be read. Go back and try again.',
+  tooLarge: 'What was sent is too large. Go back, shorten your name or email address, and try again.',
+  undecodable: 'The form could not be read. Go back and try again.',
+  unsupportedEncoding: 'The form could not be read. Go back and try again.',
+};
+
 function toPageError(error: unknown): AppError {
   if (isAppError(error)) return error;
-  const type = (error as { type?: string } | undefined)?.type;
-  if (type === 'entity.too.large' || type === 'parameters.too.many') return new AppError('payload_too_large', 'What was sent is too large. Go back, shorten your name or email address, and try again.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new AppError('invalid_input', 'The form could not be read. Go back and try again.');
-  return new AppError('internal', 'Something went wrong on our side and your signature was not recorded. Please try again; if it keeps happening, tell the school office.', { cause: error });
+  return (
+    bodyReadError(error, PAGE_BODY_MESSAGES) ??
+    new AppError('internal', 'Something went wrong on our side and your signature was not recorded. Please try again; if it keeps happening, tell the school office.', { cause: error })
+  );
 }

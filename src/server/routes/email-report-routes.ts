@@ -9,6 +9,7 @@ import { tellReportersVerdict } from '../../app/tell-reporters-verdict.ts';
 import { EMAIL_REPORT_CHOICES } from '../../domain/email-report.ts';
 import { AppError, invalidInput } from '../../domain/errors.ts';
 import { z } from 'zod';
+import { textField } from '../../domain/text.ts';
 import { idempotencyKeySchema } from '../schemas.ts';
 import { validate } from '../validate.ts';
 import { actorOf, identityOf } from '../request-context.ts';
@@ -21,11 +22,11 @@ const forwardSchema = z.strictObject({
 });
 
 const graphReportSchema = z.strictObject({
-  itemId: z.string({ message: 'Give the message id (itemId, as Office.js convertToRestId gives it).' }).trim().min(1, 'Give the message id.').max(1000),
-  internetMessageId: z.string().trim().max(1000).optional(),
+  itemId: textField({ message: 'Give the message id (itemId, as Office.js convertToRestId gives it).' }).trim().min(1, 'Give the message id.').max(1000),
+  internetMessageId: textField().trim().max(1000).optional(),
   mailbox: z.email({ message: 'mailbox must be an email address, such as office@your-school.sch.uk.' }).optional(),
   choice: choiceSchema.default('phishing'),
-  note: z.string().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional(),
+  note: textField().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional(),
 });
 const EML_TYPES = ['message/rfc822', 'application/octet-stream'];
 

@@ -45,7 +45,7 @@ class FixedBearerCredentialsFactory extends ServiceClientCredentialsFactory {
 }
 
 interface LogEntry {
-  level: 'warn' | 'error';
+  level: 'debug' | 'warn' | 'error';
   obj: object;
   msg: string;
 }
@@ -54,6 +54,7 @@ function recordingLogger() {
   const entries: LogEntry[] = [];
   return {
     entries,
+    debug: (obj: object, msg: string) => entries.push({ level: 'debug', obj, msg }),
     warn: (obj: object, msg: string) => entries.push({ level: 'warn', obj, msg }),
     error: (obj: object, msg: string) => entries.push({ level: 'error', obj, msg }),
   };
@@ -208,13 +209,37 @@ describe('bot transport (production)', () => {
     expect(response.headers.get('www-authenticate')).toBe('Bearer');
     expect(bot.seen).toEqual([]);
     expect(connector.calls).toHaveLength(0);
-    expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', msg: 'bot request refused' })]);
+    expect(logger.entries.filter((entry) => entry.level !== 'debug')).toEqual([expect.objectContaining({ level: 'warn', msg: 'bot request refused' })]);
+  });
+
+  test.each<[string, () => Promise<string>]>([
+    ['an expired token', () => token({}, { expiresInSeconds: -600 })],
+    ['a forged signature', () => token({}, { signWith: 'untrusted' })],
+  ])("botbuilder's console lines for %s go to our logger at debug level, without the token or key material", async (_name, makeToken) => {
+    consoleError.mockClear();
+    const signed = await makeToken();
+    const response = await sendActivity(botUrl, activity(connector.url), signed);
+    expect(response.status).toBe(401);
+    expect(consoleError).not.toHaveBeenCalled();
+    const debug = logger.entries.filter((entry) => entry.level === 'debug');
+    expect(debug).toEqual([expect.objectContaining({ msg: 'bot token validation', obj: { source: 'botframework-connector', detail: expect.any(String) } })]);
+    const logged = JSON.stringify(logger.entries);
+    expect(logged).not.toContain(signed);
+    expect(logged).not.toContain(signed.split('.')[1]);
+    expect(logged).not.toMatch(/BEGIN|MII[A-Za-z0-9+/]{20}|available keys/i);
+  });
+
+  test('console lines outside token validation still reach the console', async () => {
+    await sendActivity(botUrl, activity(connector.url), await token({}, { expiresInSeconds: -600 }));
+    consoleError.mockClear();
+    console.error('something else entirely');
+    expect(consoleError).toHaveBeenCalledWith('something else entirely');
   });
 
   test('jsonwebtoken errors that botbuilder lets through as 500s are mapped to 401', async () => {
     const response = await sendActivity(botUrl, activity(connector.url), await token({}, { signWith: 'untrusted' }));
     expect(response.status).toBe(401);
-    expect(logger.entries[0]?.obj).toMatchObject({ reason: expect.stringMatching(/JsonWebTokenError: invalid signature/) });
+    expect(logger.entries.find((entry) => entry.level === 'warn')?.obj).toMatchObject({ reason: expect.stringMatching(/JsonWebTokenError: invalid signature/) });
   });
 
   test('a scheme other than Bearer is refused', async () => {
@@ -310,6 +335,60 @@ describe('bot transport (production)', () => {
       expect(bot.seen).toEqual(['message']);
     } finally {
       await close(rawServer);
+    }
+  });
+
+  describe('refused requests per source address', () => {
+    let limitedServer: Server;
+    let limitedUrl: string;
+
+    beforeAll(async () => {
+      const limited = createBotTransport({ settings: settingsFor(idp), sandbox: false, credentialsFactory: credentials, logger, refusalsPerMinute: 3 });
+      const app = express();
+      // As teams-surface.ts mounts it: the parser's own failures are refusals too.
+      const refuseUnreadable: express.ErrorRequestHandler = (error, req, res, _next) => limited.refuseUnreadableBody(req, res, error);
+      app.post('/api/messages', express.json(), (req: express.Request, res: express.Response) => limited.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
+      ({ server: limitedServer, url: limitedUrl } = await listen(app));
+      limitedUrl = `${limitedUrl}/api/messages`;
+    });
+
+    afterAll(async () => {
+      await close(limitedServer);
+    });
+
+    test('after N refusals in a minute the address is answered 429 without checking, even with a valid token; successes do not count', async () => {
+      expect((await sendActivity(limitedUrl, activity(connector.url), await token())).status).toBe(200);
+      for (let i = 0; i < 3; i += 1) expect((await sendActivity(limitedUrl, activity(connector.url), 'not-a-jwt')).status).toBe(401);
+      const limited = await sendActivity(limitedUrl, activity(connector.url), await token());
+      expect(limited.status).toBe(429);
+      expect(limited.body).toEqual({ error: { code: 'rate_limited', message: expect.any(String) } });
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(bot.seen).toEqual(['message']);
+    });
+  });
+
+  test.each<[string, string, number]>([
+    ['gzip', 'gzip', 400],
+    ['Brotli', 'br', 400],
+    ['deflate', 'deflate', 400],
+    ['an unknown encoding', 'x-made-up', 415],
+  ])('a body labelled %s that is not is refused with %p before any token check, never 500', async (_name, encoding, status) => {
+    const app = express();
+    const refuseUnreadable: express.ErrorRequestHandler = (error, req, res, _next) => transport.refuseUnreadableBody(req, res, error);
+    app.post('/api/messages', express.json(), (req: express.Request, res: express.Response) => transport.handle(req, res, (context) => bot.logic(context)), refuseUnreadable);
+    const { server: plainServer, url } = await listen(app);
+    try {
+      const response = await fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding, authorization: `Bearer ${await token()}` },
+        body: Buffer.from('\u0000\u0001 this is not compressed {"type":"message"}'),
+      });
+      expect(response.status).toBe(status);
+      expect(await response.json()).toEqual({ error: { code: expect.any(String), message: expect.any(String) } });
+      expect(bot.seen).toEqual([]);
+      expect(logger.entries).toEqual([expect.objectContaining({ level: 'warn', msg: 'bot request refused' })]);
+    } finally {
+      await close(plainServer);
     }
   });
 

@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/domain/errors.ts';
 import { createEntraTokenVerifier } from '../../../src/identity/entra-token-verifier.ts';
-import { SIGN_IN_NOT_VERIFIED } from '../../../src/identity/verified-identity.ts';
+import { SIGN_IN_NOT_VERIFIED, SIGN_IN_UNAVAILABLE } from '../../../src/identity/verified-identity.ts';
 import type { TokenVerifier } from '../../../src/identity/verified-identity.ts';
 import { startFakeIdentityProvider } from '../../fakes/fake-identity-provider.ts';
 import type { EntraClaims, FakeIdentityProvider } from '../../fakes/fake-identity-provider.ts';
@@ -46,6 +46,17 @@ async function expectUnauthenticated(promise: Promise<unknown>, reason: RegExp, 
   if (token) expect(appError.message).not.toContain(token.split('.')[2] || token);
 }
 
+/** Asserts the provider being unreachable is a 503 the caller may retry, not "sign in again". */
+async function expectUnavailable(promise: Promise<unknown>, reason: RegExp): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(AppError);
+  expect(error).toMatchObject({ code: 'identity_unavailable', httpStatus: 503, userMessage: SIGN_IN_UNAVAILABLE });
+  expect((error as AppError).message).toMatch(reason);
+}
+
 function countRequests(path: string): number {
   return fake.requests.filter((requested) => requested === new URL(path).pathname).length;
 }
@@ -58,15 +69,16 @@ describe('createEntraTokenVerifier', () => {
       tenantId: TENANT,
       subject: OID,
       email: 'sam.teacher@school.example',
+      emailVerified: true,
       displayName: 'Sam Teacher',
     });
   });
 
-  test('falls back to upn, then email, for the address', async () => {
+  test('falls back to upn, then email, for the address; only a sign-in name is a verified address', async () => {
     const withUpn = await fake.mintEntraToken(claims({ upn: 'UPN@School.example' }), { omitClaims: ['preferred_username'] });
-    expect((await verifier.verify(withUpn)).email).toBe('upn@school.example');
+    expect(await verifier.verify(withUpn)).toMatchObject({ email: 'upn@school.example', emailVerified: true });
     const withEmail = await fake.mintEntraToken(claims({ email: 'Mail@School.example' }), { omitClaims: ['preferred_username'] });
-    expect((await verifier.verify(withEmail)).email).toBe('mail@school.example');
+    expect(await verifier.verify(withEmail)).toMatchObject({ email: 'mail@school.example', emailVerified: false });
     const withNone = await fake.mintEntraToken(claims(), { omitClaims: ['preferred_username', 'name'] });
     expect(await verifier.verify(withNone)).toEqual({ provider: 'entra', tenantId: TENANT, subject: OID });
   });
@@ -156,10 +168,10 @@ describe('createEntraTokenVerifier', () => {
     const fresh = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE], metadataRetryAfterSeconds: 60 });
     const token = await fake.mintEntraToken(claims());
     fake.setBehaviour('entraMetadata', 'fail');
-    await expectUnauthenticated(fresh.verify(token), /metadata unavailable: .*HTTP 500/);
+    await expectUnavailable(fresh.verify(token), /metadata unavailable: .*HTTP 500/);
     const afterFailure = countRequests(fake.entraMetadataUrl);
     fake.setBehaviour('entraMetadata', 'ok');
-    await expectUnauthenticated(fresh.verify(token), /metadata unavailable/);
+    await expectUnavailable(fresh.verify(token), /metadata unavailable/);
     expect(countRequests(fake.entraMetadataUrl)).toBe(afterFailure);
   });
 
@@ -167,7 +179,7 @@ describe('createEntraTokenVerifier', () => {
     const fresh = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE], metadataRetryAfterSeconds: 0 });
     const token = await fake.mintEntraToken(claims());
     fake.setBehaviour('entraMetadata', 'fail');
-    await expectUnauthenticated(fresh.verify(token), /metadata unavailable/);
+    await expectUnavailable(fresh.verify(token), /metadata unavailable/);
     fake.setBehaviour('entraMetadata', 'ok');
     await expect(fresh.verify(token)).resolves.toMatchObject({ subject: OID });
   });
@@ -186,14 +198,54 @@ describe('createEntraTokenVerifier', () => {
     const fresh = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE], fetchTimeoutMs: 200 });
     fake.setBehaviour('entraMetadata', 'hang');
     const started = Date.now();
-    await expectUnauthenticated(fresh.verify(await fake.mintEntraToken(claims())), /metadata unavailable: .*(timeout|abort)/i);
+    await expectUnavailable(fresh.verify(await fake.mintEntraToken(claims())), /metadata unavailable: .*(timeout|abort)/i);
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
-  test('rejects tokens while the key set cannot be fetched', async () => {
+  test('while the key set cannot be fetched, sign-in is unavailable (503), not refused', async () => {
     const fresh = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE] });
     fake.setBehaviour('entraJwks', 'fail');
-    await expectUnauthenticated(fresh.verify(await fake.mintEntraToken(claims())), /Entra token rejected/);
+    await expectUnavailable(fresh.verify(await fake.mintEntraToken(claims())), /signing keys unavailable/);
+    const timingOut = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE], fetchTimeoutMs: 200 });
+    fake.setBehaviour('entraJwks', 'hang');
+    await expectUnavailable(timingOut.verify(await fake.mintEntraToken(claims())), /signing keys unavailable/);
+  });
+
+  test('a metadata endpoint nobody listens on is unavailable (503), not "sign in again"', async () => {
+    const nowhere = createEntraTokenVerifier({ openIdMetadataUrl: 'http://127.0.0.1:9/common/v2.0/.well-known/openid-configuration', audiences: [AUDIENCE] });
+    await expectUnavailable(nowhere.verify(await fake.mintEntraToken(claims())), /metadata unavailable/);
+  });
+
+  test("a token for another of our API's scopes, or with none, is refused with a clear message", async () => {
+    for (const token of [await fake.mintEntraToken(claims({ scp: 'Files.Read another_scope' })), await fake.mintEntraToken(claims(), { omitClaims: ['scp'] })]) {
+      const error = await verifier.verify(token).catch((caught: unknown) => caught);
+      expect(error).toMatchObject({ code: 'unauthenticated', httpStatus: 401, userMessage: expect.stringMatching(/not issued for DSL Desk .*access_as_user/) });
+    }
+    await expect(verifier.verify(await fake.mintEntraToken(claims({ scp: 'openid access_as_user profile' })))).resolves.toMatchObject({ subject: OID });
+  });
+
+  test('the scope is configurable, and an app role we define is accepted instead of it', async () => {
+    const custom = createEntraTokenVerifier({ openIdMetadataUrl: fake.entraMetadataUrl, audiences: [AUDIENCE], requiredScope: 'Reports.Write', appRoles: ['DslDesk.Report'] });
+    await expect(custom.verify(await fake.mintEntraToken(claims({ scp: 'Reports.Write' })))).resolves.toMatchObject({ subject: OID });
+    await expect(custom.verify(await fake.mintEntraToken(claims()))).rejects.toMatchObject({ code: 'unauthenticated' });
+    await expect(custom.verify(await fake.mintEntraToken(claims({ roles: ['DslDesk.Report'] }), { omitClaims: ['scp'] }))).resolves.toMatchObject({ subject: OID });
+    await expect(custom.verify(await fake.mintEntraToken(claims({ roles: ['Other.Role'] }), { omitClaims: ['scp'] }))).rejects.toMatchObject({ code: 'unauthenticated' });
+  });
+
+  test.each<[string, Partial<EntraClaims>]>([
+    ['acct 1', { acct: 1 }],
+    ['an idp of another tenant', { idp: `https://sts.windows.net/${OTHER_TENANT}/` }],
+    ['a personal account as idp', { idp: 'live.com' }],
+    ['#EXT# in the sign-in name', { preferred_username: 'sam_home.example#EXT#@school.onmicrosoft.com' }],
+  ])('a B2B guest (%s) is marked as a guest, and its address is not a verified one', async (_name, extra) => {
+    const identity = await verifier.verify(await fake.mintEntraToken(claims(extra)));
+    expect(identity).toMatchObject({ guest: true, emailVerified: false });
+  });
+
+  test('a member whose idp is its own tenant is not a guest', async () => {
+    const identity = await verifier.verify(await fake.mintEntraToken(claims({ idp: `https://sts.windows.net/${TENANT}/`, acct: 0 })));
+    expect(identity.guest).toBeUndefined();
+    expect(identity.emailVerified).toBe(true);
   });
 
   test('refuses to be configured without an audience', () => {

@@ -1,6 +1,6 @@
 import { AppError } from '../../../src/domain/errors.ts';
 import { createGoogleTokenVerifier } from '../../../src/identity/google-token-verifier.ts';
-import { SIGN_IN_NOT_VERIFIED } from '../../../src/identity/verified-identity.ts';
+import { SIGN_IN_NOT_VERIFIED, SIGN_IN_UNAVAILABLE } from '../../../src/identity/verified-identity.ts';
 import type { TokenVerifier } from '../../../src/identity/verified-identity.ts';
 import { startFakeIdentityProvider } from '../../fakes/fake-identity-provider.ts';
 import type { FakeIdentityProvider, GoogleClaims } from '../../fakes/fake-identity-provider.ts';
@@ -51,6 +51,7 @@ describe('createGoogleTokenVerifier', () => {
       tenantId: 'school.example',
       subject: SUB,
       email: 'alex.head@school.example',
+      emailVerified: true,
       displayName: 'Alex Head',
     });
   });
@@ -126,10 +127,11 @@ describe('createGoogleTokenVerifier', () => {
     expect(fake.requests.filter((requested) => requested === path).length - before).toBe(1);
   });
 
-  test('rejects tokens while the certificates cannot be fetched', async () => {
+  test('while the certificates cannot be fetched, sign-in is unavailable (503), not refused', async () => {
     const fresh = createGoogleTokenVerifier({ certsUrl: fake.googleCertsUrl, audiences: [CLIENT_ID], fetchTimeoutMs: 200 });
     fake.setBehaviour('googleCerts', 'hang');
-    await expectUnauthenticated(fresh.verify(await fake.mintGoogleToken(claims())), /Failed to retrieve verification certificates/);
+    const error = await fresh.verify(await fake.mintGoogleToken(claims())).catch((caught: unknown) => caught);
+    expect(error).toMatchObject({ code: 'identity_unavailable', httpStatus: 503, userMessage: SIGN_IN_UNAVAILABLE, message: expect.stringMatching(/Failed to retrieve verification certificates/) });
   });
 
   test('refuses to be configured without an audience', () => {
