@@ -89,7 +89,7 @@ const ROLE_TITLE_WORDS = new Set(['the', 'school', 'head', 'headteacher', 'headm
 const AUTHORITY_WORDS = new Set(['head', 'headteacher', 'headmaster', 'headmistress', 'principal', 'bursar', 'business', 'payroll', 'finance', 'governors', 'safeguarding', 'dsl', 'ceo', 'hr', 'it', 'ict', 'office', 'accounts']);
 
 const GIFT_CARDS = /\b(gift ?cards?|(i ?tunes|google play|steam|apple|amazon|love2shop|one4all) (gift )?(cards?|vouchers?)|e-?vouchers?|scratch (off|the back))\b/i;
-const BANK_CHANGE = /\b(change[sd]?|chang(ing)|update[sd]?|updating|new)\b[^.\n]{0,40}\b(bank|banking|account|payroll|payment|sort code)\b[^.\n]{0,20}\b(details|information|info|account)\b/i;
+const BANK_CHANGE = /\b(change[sd]?|chang(ing)|update[sd]?|updating|new)\b[^.\n]{1,40}\b(bank|banking|account|payroll|payment|sort code)\b[^.\n]{1,20}\b(details|information|info|account)\b/i;
 const URGENT_FAVOUR = /\b(are you (available|around|free|at your desk|in school|busy)|quick (favou?r|task|question)|(do|need) (me )?a (quick )?favou?r|reply (asap|urgently)|keep (this|it) (confidential|between us|to yourself)|(be|very) discreet)\b/i;
 
 function isMailbox(address: Address | undefined): address is Mailbox {

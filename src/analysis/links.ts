@@ -1,4 +1,4 @@
-import { trimTrailing } from './text-scan.ts';
+import { trimTrailing } from '../domain/text.ts';
 
 /**
  * Links in the message body, with the text the reader sees next to where they really go. HTML is read with a

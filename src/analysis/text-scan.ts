@@ -4,23 +4,10 @@
  * run (64 KB took seconds, 10 MB never finished). These helpers split text once and look at each piece once.
  */
 
+import { isSpace } from '../domain/text.ts';
+
 /** Characters that end an address or a URL token, as the display-name and fingerprint rules always treated them. */
 const ADDRESS_STOPS = new Set(['<', '>', '"', "'", '(', ')']);
-
-/** JavaScript's \s, as a predicate. */
-export function isSpace(char: string): boolean {
-  const code = char.charCodeAt(0);
-  if (code <= 0x20) return code === 0x20 || (code >= 0x09 && code <= 0x0d);
-  if (code < 0xa0) return false;
-  return code === 0xa0 || code === 0x1680 || (code >= 0x2000 && code <= 0x200a) || code === 0x2028 || code === 0x2029 || code === 0x202f || code === 0x205f || code === 0x3000 || code === 0xfeff;
-}
-
-/** `text` without any of `chars` at its end (what `/[chars]+$/` removes, without retrying from every position). */
-export function trimTrailing(text: string, chars: string): string {
-  let end = text.length;
-  while (end > 0 && chars.includes(text[end - 1]!)) end--;
-  return end === text.length ? text : text.slice(0, end);
-}
 
 /** Runs of characters that are neither whitespace nor in `stops`, with where each starts. */
 function* pieces(text: string, stops: ReadonlySet<string>): Generator<{ start: number; value: string }> {
