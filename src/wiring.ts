@@ -27,6 +27,7 @@ import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
 import { OutboxDispatcher } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
+import { createEmailAnalysisPool } from './workers/email-analysis-pool.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { KyselyStorage } from './storage/kysely-storage.ts';
 import { randomIds, systemClock } from './system.ts';
@@ -62,8 +63,10 @@ function graphMailboxReader(config: Config, networkClient?: INetworkModule): Mai
 
 export async function startService(config: Config, logger: Logger, overrides: ServiceOverrides = {}): Promise<RunningService> {
   const storage = overrides.storage ?? (await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing }));
+  const analysisPool = createEmailAnalysisPool(config.emailAnalysis);
   const deps: AppDeps = {
     storage,
+    analyseEmail: analysisPool.analyse,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
     settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding },
@@ -186,7 +189,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     storage,
     dispatcher,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Analyses still running end now: their reports are filed as "not analysed" rather than holding the stop.
+      await analysisPool.close();
+      await serverClosed;
       server.closeAllConnections();
       clearInterval(retentionTimer);
       await aupSchedules.stop();

@@ -126,6 +126,14 @@ function forParser(bytes: Uint8Array): ArrayBuffer {
 
 const MESSAGE_HEADERS = new Set(['from', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'mime-version', 'sender', 'reply-to', 'authentication-results', 'delivered-to', 'content-type']);
 
+/** The parser's refusals of a message's structure, as opposed to input that is not an email at all. */
+const unreadableStructures = new WeakSet<object>();
+
+/** Whether analyseEmail rejected a message because the MIME parser refused its structure (too deeply nested, broken). */
+export function isUnreadableStructure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && unreadableStructures.has(error);
+}
+
 async function parse(bytes: Uint8Array): Promise<{ email: Email; streamed: Map<string, SniffResult>; marker: string }> {
   if (bytes.byteLength === 0) throw new AppError('invalid_input', 'The email file is empty.');
   const marker = `dsl-desk-streamed-part-${randomBytes(9).toString('hex')}-`;
@@ -134,7 +142,9 @@ async function parse(bytes: Uint8Array): Promise<{ email: Email; streamed: Map<s
   try {
     email = await PostalMime.parse(forParser(prepared.bytes), { attachmentEncoding: 'arraybuffer', maxNestingDepth: 64 });
   } catch (error) {
-    throw new AppError('invalid_input', 'The email could not be read: its MIME structure is broken or too deeply nested.', { internal: `MIME parse failed: ${(error as Error).message}`, cause: error });
+    const refusal = new AppError('invalid_input', 'The email could not be read: its MIME structure is broken or too deeply nested.', { internal: `MIME parse failed: ${(error as Error).message}`, cause: error });
+    unreadableStructures.add(refusal);
+    throw refusal;
   }
   if (!email.headers.some((h) => MESSAGE_HEADERS.has(h.key))) {
     throw new AppError('invalid_input', 'This file is not an email message: it has none of the usual headers (From, To, Subject, Date).');

@@ -13,7 +13,8 @@ export interface Signal {
   evidence: string;
 }
 
-export type Verdict = 'likely_phishing' | 'suspicious' | 'no_threat_found' | 'simulation';
+/** `not_analysed`: the analysis could not be completed (too slow, or a structure the parser refuses); never from verdictFor. */
+export type Verdict = 'likely_phishing' | 'suspicious' | 'no_threat_found' | 'simulation' | 'not_analysed';
 
 const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
 const MAX_EVIDENCE = 200;
