@@ -11,7 +11,7 @@ import { extractLinks, hostShownIn, htmlToText, type Link } from './links.ts';
 import { findLookalike, isStrongLookalike, protectedDomains, type ProtectedDomain } from './lookalike.ts';
 import { quote, SignalList, verdictFor, type Severity, type Signal, type Verdict } from './signals.ts';
 import { sniff, type SniffResult } from './sniff.ts';
-import { addressesIn, PhraseMatcher, withoutUrlsAndAddresses } from './text-scan.ts';
+import { AddressSet, addressesIn, withoutUrlsAndAddresses } from './text-scan.ts';
 import { deepSkeleton, describeLookalikeChar, findCombiningMarks, findInvisible, findMixedScripts, hasNonAscii, nameKey } from './unicode.ts';
 
 export type { AttachmentInfo } from './attachments.ts';
@@ -73,6 +73,8 @@ const MAX_HOSTS_CHECKED = 100;
  * a 100 KB display name must not cost a comparison with every member of staff per word.
  */
 const MAX_FIELD = 1000;
+/** Every attachment is typed and checked; this many are listed (with hashes) in the analysis the case keeps. */
+const MAX_ATTACHMENTS_LISTED = 500;
 
 function clip(value: string | undefined): string | undefined {
   return value !== undefined && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value;
@@ -475,16 +477,9 @@ function fingerprint(fromAddress: string | undefined, subject: string | undefine
 }
 
 /** Removes our own people's addresses from anything we hand back, including link targets that carry them. */
-function scrubOwn(text: string, own: PhraseMatcher): string {
+function scrubOwn(text: string, own: AddressSet): string {
   if (own.empty || (!text.includes('@') && !text.includes('%40'))) return text;
   return own.replaceAll(text, '[recipient]');
-}
-
-/** Each own address as written and as it appears inside a link (percent-encoded). */
-function ownPhrases(own: Set<string>): PhraseMatcher {
-  const phrases: string[] = [];
-  for (const address of own) phrases.push(address, encodeURIComponent(address).toLowerCase());
-  return new PhraseMatcher(phrases);
 }
 
 function attachmentsOf(scope: Scope, email: Email, streamed: Map<string, SniffResult>, marker: string): AttachmentInfo[] {
@@ -510,7 +505,10 @@ function attachmentsOf(scope: Scope, email: Email, streamed: Map<string, SniffRe
     };
     const found = attachmentSignals(base, result);
     for (const signal of found) scope.signals.add(signal.code, signal.severity, signal.evidence);
-    out.push({ ...base, risky: found.some((s) => s.severity === 'high' || s.severity === 'medium') });
+    if (out.length < MAX_ATTACHMENTS_LISTED) out.push({ ...base, risky: found.some((s) => s.severity === 'high' || s.severity === 'medium') });
+  }
+  if (email.attachments.length > MAX_ATTACHMENTS_LISTED) {
+    scope.signals.add('many_attachments', 'low', `${email.attachments.length.toLocaleString('en-GB')} attachments; every one was checked, the first ${MAX_ATTACHMENTS_LISTED} are listed`);
   }
   return out;
 }
@@ -598,7 +596,7 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
   const attachments = attachmentsOf(scope, email, streamed, marker);
   const isSimulation = simulationCheck(scope, email);
 
-  const ownMatcher = ownPhrases(own);
+  const ownMatcher = new AddressSet(own);
   const signals = scope.signals.sorted().map((s) => ({ ...s, evidence: scrubOwn(s.evidence, ownMatcher) }));
   const replyTo = mailboxes(email.replyTo)
     .map((m) => m.address)

@@ -10,8 +10,8 @@ import { analyseEmail, isUnreadableStructure, type AnalysisContext, type EmailAn
  */
 
 /** The header block is looked for in this much of the message; longer blocks are read this far. */
-const HEADER_SCAN_LIMIT = 256 * 1024;
-/** Each header kept is read this far (a real Subject or From is far shorter). */
+const HEADER_SCAN_LIMIT = 2 * 1024 * 1024;
+/** Each header kept is decoded this far (a real Subject or display name is far shorter). */
 const FIELD_LIMIT = 2000;
 const WANTED = new Set(['from', 'subject', 'message-id', 'date', 'to']);
 
@@ -25,26 +25,38 @@ function topHeaders(bytes: Uint8Array): Map<string, string> {
     if (content === '') break;
     if ((content[0] === ' ' || content[0] === '\t') && name) {
       const value = headers.get(name);
-      if (value !== undefined && value.length < FIELD_LIMIT) headers.set(name, `${value} ${content.trim()}`.slice(0, FIELD_LIMIT));
+      if (value !== undefined) headers.set(name, `${value} ${content.trim()}`);
       continue;
     }
     const colon = content.indexOf(':');
     name = colon > 0 ? content.slice(0, colon).trim().toLowerCase() : '';
-    if (WANTED.has(name) && !headers.has(name)) headers.set(name, content.slice(colon + 1).trim().slice(0, FIELD_LIMIT));
+    if (WANTED.has(name) && !headers.has(name)) headers.set(name, content.slice(colon + 1).trim());
     else name = '';
   }
   return headers;
 }
 
+/** The sender, from a From header of any length: a long one gives only its address, found by position. */
+function sender(value: string | undefined): { name?: string; address?: string } | undefined {
+  if (!value) return undefined;
+  if (value.length > FIELD_LIMIT) {
+    const open = value.lastIndexOf('<');
+    const close = value.lastIndexOf('>');
+    const address = open >= 0 && close > open ? value.slice(open + 1, close).trim() : '';
+    return address.includes('@') && address.length <= 320 ? { address } : undefined;
+  }
+  const first = addressParser(value)[0];
+  if (!first || ('group' in first && first.group)) return undefined;
+  return { ...(first.name ? { name: first.name } : {}), ...(first.address ? { address: first.address } : {}) };
+}
+
 export function unfinishedAnalysis(raw: Uint8Array, reason: string): EmailAnalysis | undefined {
   const headers = topHeaders(raw);
   if (!headers.size) return undefined;
-  const fromValue = headers.get('from');
-  const first = fromValue ? addressParser(fromValue)[0] : undefined;
-  const from = first && !('group' in first && first.group) ? { ...(first.name ? { name: first.name } : {}), ...(first.address ? { address: first.address } : {}) } : undefined;
-  const subject = headers.has('subject') ? decodeWords(headers.get('subject')!) : undefined;
-  const messageId = headers.get('message-id');
-  const date = headers.get('date');
+  const from = sender(headers.get('from'));
+  const subject = headers.has('subject') ? decodeWords(headers.get('subject')!.slice(0, FIELD_LIMIT)) : undefined;
+  const messageId = headers.get('message-id')?.slice(0, FIELD_LIMIT);
+  const date = headers.get('date')?.slice(0, FIELD_LIMIT);
   return {
     verdict: 'not_analysed',
     signals: [{ code: 'analysis_incomplete', severity: 'medium', evidence: `analysis could not be completed: ${reason}. Treat the message as suspicious and check it by hand` }],

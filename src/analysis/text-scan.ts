@@ -118,78 +118,85 @@ export function withoutUrlsAndAddresses(text: string): string {
   return out.join(' ');
 }
 
-/**
- * Finds many fixed strings in one pass (Aho–Corasick): the time is the text's length plus the strings' total
- * length, however many strings there are. A message can list thousands of recipients, and each of their
- * addresses must be removed from every evidence line and link.
- */
-export class PhraseMatcher {
-  private readonly next: Map<string, number>[] = [new Map()];
-  private readonly fail: number[] = [0];
-  /** Length of the longest phrase ending at each state (0: none). */
-  private readonly longest: number[] = [0];
+/** Characters that cannot be part of an address's local part as it appears in text or a link. */
+const NOT_LOCAL = new Set([' ', '\t', '\r', '\n', '<', '>', '(', ')', '[', ']', ',', ';', ':', '"', '@', '/', '?', '&', '=']);
+const DOMAIN_CHARS = /[a-z0-9.-]/;
+const MAX_LOCAL = 64;
+const MAX_DOMAIN = 255;
 
-  constructor(phrases: Iterable<string>) {
-    for (const phrase of phrases) {
-      if (!phrase) continue;
-      let state = 0;
-      for (let k = 0; k < phrase.length; k++) {
-        const char = phrase[k]!;
-        let to = this.next[state]!.get(char);
-        if (to === undefined) {
-          to = this.next.length;
-          this.next.push(new Map());
-          this.fail.push(0);
-          this.longest.push(0);
-          this.next[state]!.set(char, to);
-        }
-        state = to;
-      }
-      this.longest[state] = Math.max(this.longest[state]!, phrase.length);
+/** ASCII letters lower-cased, every other character left as it is: positions stay those of the original. */
+function asciiLower(text: string): string {
+  return text.replace(/[A-Z]+/g, (run) => run.toLowerCase());
+}
+
+/**
+ * A set of addresses (our own people's) found and replaced in text, as written and percent-encoded in links. A
+ * message can list thousands of recipients: each "@" (or "%40") in the text is looked up by the domain after it
+ * and the local part before it, so the time follows the text, not the number of addresses.
+ */
+export class AddressSet {
+  private readonly forms: { separator: string; byDomain: Map<string, Set<string>> }[] = [
+    { separator: '@', byDomain: new Map() },
+    { separator: '%40', byDomain: new Map() },
+  ];
+
+  constructor(addresses: Iterable<string>) {
+    for (const raw of addresses) {
+      const address = asciiLower(raw);
+      const at = address.lastIndexOf('@');
+      if (at < 1 || at === address.length - 1 || at > MAX_LOCAL || address.length - at - 1 > MAX_DOMAIN) continue;
+      const local = address.slice(0, at);
+      const domain = address.slice(at + 1);
+      this.add(0, local, domain);
+      this.add(1, asciiLower(encodeURIComponent(local)), asciiLower(encodeURIComponent(domain)));
     }
-    const queue: number[] = [...this.next[0]!.values()];
-    for (let head = 0; head < queue.length; head++) {
-      const state = queue[head]!;
-      for (const [char, to] of this.next[state]!) {
-        let f = this.fail[state]!;
-        while (f > 0 && !this.next[f]!.has(char)) f = this.fail[f]!;
-        const target = this.next[f]!.get(char);
-        this.fail[to] = target !== undefined && target !== to ? target : 0;
-        this.longest[to] = Math.max(this.longest[to]!, this.longest[this.fail[to]!]!);
-        queue.push(to);
-      }
-    }
+  }
+
+  private add(form: number, local: string, domain: string): void {
+    const byDomain = this.forms[form]!.byDomain;
+    let locals = byDomain.get(domain);
+    if (!locals) byDomain.set(domain, (locals = new Set()));
+    locals.add(local);
   }
 
   get empty(): boolean {
-    return this.next[0]!.size === 0;
+    return this.forms[0]!.byDomain.size === 0;
   }
 
-  /**
-   * `text` with every occurrence of a phrase (overlapping ones merged) replaced by `replacement`. Phrases are
-   * given in lower case; the text is compared with its letters lower-cased one UTF-16 unit at a time, so the
-   * positions found are positions in `text` itself.
-   */
+  /** `text` with every address of the set (overlapping ones merged) replaced by `replacement`. */
   replaceAll(text: string, replacement: string): string {
+    const lower = asciiLower(text);
     const ranges: [number, number][] = [];
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      const original = text[i]!;
-      const folded = original.toLowerCase();
-      const char = folded.length === 1 ? folded : original;
-      while (state > 0 && !this.next[state]!.has(char)) state = this.fail[state]!;
-      state = this.next[state]!.get(char) ?? 0;
-      const length = this.longest[state]!;
-      if (!length) continue;
-      let start = i + 1 - length;
-      while (ranges.length && start <= ranges[ranges.length - 1]![1]) start = Math.min(start, ranges.pop()![0]);
-      ranges.push([start, i + 1]);
+    for (const { separator, byDomain } of this.forms) {
+      if (!byDomain.size) continue;
+      for (let p = lower.indexOf(separator); p >= 0; p = lower.indexOf(separator, p + 1)) {
+        const domainStart = p + separator.length;
+        let end = domainStart;
+        while (end < lower.length && end - domainStart < MAX_DOMAIN && DOMAIN_CHARS.test(lower[end]!)) end++;
+        let start = p;
+        while (start > 0 && p - start < MAX_LOCAL && !NOT_LOCAL.has(lower[start - 1]!)) start--;
+        if (start === p || end === domainStart) continue;
+        // The longest address ending at a label boundary: the domain up to a "." or "-" or the end of the run.
+        for (let q = end; q > domainStart; q--) {
+          if (q !== end && lower[q] !== '.' && lower[q] !== '-') continue;
+          const locals = byDomain.get(lower.slice(domainStart, q));
+          if (!locals) continue;
+          let t = start;
+          while (t < p && !locals.has(lower.slice(t, p))) t++;
+          if (t < p) {
+            ranges.push([t, q]);
+            break;
+          }
+        }
+      }
     }
     if (!ranges.length) return text;
+    ranges.sort((a, b) => a[0] - b[0]);
     let out = '';
     let from = 0;
     for (const [start, end] of ranges) {
-      out += text.slice(from, start) + replacement;
+      if (end <= from) continue;
+      out += text.slice(from, Math.max(from, start)) + (start >= from ? replacement : '');
       from = end;
     }
     return out + text.slice(from);

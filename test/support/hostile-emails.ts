@@ -160,7 +160,8 @@ export function longDisplayNameEmails(size = 100 * 1024): HostileEmail[] {
 /** A message of `megabytes` MB: one attachment, and one text body without whitespace. */
 export function largeEmails(megabytes = 35): HostileEmail[] {
   const bytes = megabytes * 1024 * 1024;
-  const attachment = Buffer.alloc(Math.floor((bytes * 3) / 4) - 4096, 0x41);
+  // Base64 with a CRLF every 76 characters: the whole message stays just under `megabytes` (the service's limit).
+  const attachment = Buffer.alloc(Math.floor(((bytes / 78) * 76 * 3) / 4) - 16 * 1024, 0x41);
   attachment.write('%PDF-1.7\n', 0, 'latin1');
   const withAttachment = [
     ...headers(['Content-Type: multipart/mixed; boundary="mix"']),
