@@ -17,7 +17,7 @@ module.exports = {
       comment: 'src/app gets its dependencies as arguments; it never imports an adapter.',
       severity: 'error',
       from: { path: '^src/app/' },
-      to: { path: ['^src/(storage|server|identity|integrations|jobs|cli)/', '^src/(config|main|wiring|logger)\\.ts$', '^bot/', '^addon/', '^web/'] },
+      to: { path: ['^src/(storage|server|identity|integrations|jobs|cli|workers)/', '^src/(config|main|wiring|logger)\\.ts$', '^bot/', '^addon/', '^web/'] },
     },
     {
       name: 'adapters-import-domain-types-only',

@@ -2,12 +2,37 @@
 // here we also forbid reading process.env outside the config module and the entry points.
 import js from '@eslint/js';
 import globals from 'globals';
+import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/', 'dist.building-*/', 'build/', 'test/e2e/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  regexp.configs['flat/recommended'],
+  {
+    // Unsafe regular expressions: the plugin's recommended set catches exponential backtracking everywhere. Its
+    // purely stylistic rules (\w for [a-zA-Z0-9_], the i flag, unused groups) are left off to keep this change small.
+    rules: {
+      'regexp/prefer-w': 'off',
+      'regexp/prefer-d': 'off',
+      'regexp/use-ignore-case': 'off',
+      'regexp/negation': 'off',
+      'regexp/no-unused-capturing-group': 'off',
+      'regexp/optimal-quantifier-concatenation': 'off',
+      'regexp/prefer-predefined-assertion': 'off',
+    },
+  },
+  {
+    // Code that reads what people and mail clients send (reported emails, card inputs, CSV, settings, the signing
+    // page): no pattern whose time grows faster than its input, whether by backtracking or by retrying from every
+    // position. See docs/security.md, "Regular expressions on untrusted text".
+    files: ['src/**/*.ts', 'bot/**/*.ts', 'addon/**/*.ts', 'web/**/*.js'],
+    rules: {
+      'regexp/no-super-linear-backtracking': ['error', { report: 'potential' }],
+      'regexp/no-super-linear-move': ['error', { report: 'potential', ignorePartial: false }],
+    },
+  },
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {

@@ -8,7 +8,7 @@ const babel = [
     babelrc: false,
     configFile: false,
     presets: [['@babel/preset-typescript', { onlyRemoveTypeImports: true, allowDeclareFields: true }]],
-    plugins: ['@babel/plugin-transform-modules-commonjs'],
+    plugins: ['@babel/plugin-transform-modules-commonjs', require.resolve('./test/support/babel-import-meta-url.cjs')],
   },
 ];
 const esmOnly = ['jose', 'kysely', 'uuid'];

@@ -33,7 +33,7 @@ async function throughput(ctx: BenchContext) {
   const messages = generateMixedEmails(MESSAGES);
   const bytes = messages.reduce((sum, m) => sum + m.raw.length, 0);
   ctx.log(`email-analysis: ${messages.length} messages (${(bytes / 1024 / 1024).toFixed(1)} MB, ${new Set(messages.map((m) => m.kind)).size} kinds)`);
-  const verdicts: Record<Verdict, number> = { likely_phishing: 0, suspicious: 0, no_threat_found: 0, simulation: 0 };
+  const verdicts: Record<Verdict, number> = { likely_phishing: 0, suspicious: 0, no_threat_found: 0, simulation: 0, not_analysed: 0 };
   const byKind = new Map<string, Verdict>();
   for (const m of messages) {
     const result = await analyseEmail(m.raw, BENCH_SCHOOL);

@@ -3,6 +3,7 @@ import { ingestBenchmarks } from './ingest.ts';
 import { teamsWaveBenchmarks } from './teams-wave.ts';
 import { aupCampaignBenchmarks } from './aup-campaign.ts';
 import { startupBenchmarks } from './startup.ts';
+import { hostileEmailBenchmarks } from './hostile-email.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 
 /**
@@ -13,7 +14,7 @@ import type { Benchmark, BenchContext } from './lib/types.ts';
  *   BENCH_ONLY=ingest    comma-separated names; a name also selects its variants (ingest → ingest-postgres)
  *   TEST_DATABASE_URL    also runs the PostgreSQL variants
  */
-const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...startupBenchmarks];
+const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...startupBenchmarks, ...hostileEmailBenchmarks];
 
 function selected(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));

@@ -60,6 +60,8 @@ export const configSchema = z.object({
   DELIVERY_FALLBACK_NOTICE_MINUTES: z.coerce.number().int().min(1).max(4320).default(240),
   EMAIL_REPORT_MAX_MB: z.coerce.number().int().min(1).max(150, 'Exchange Online itself stops at 150 MB').default(35),
   EMAIL_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  EMAIL_ANALYSIS_THREADS: z.coerce.number().int().min(1).max(16).default(2),
+  EMAIL_ANALYSIS_BUDGET_MS: z.coerce.number().int().min(1).max(120_000).default(5000),
   REPORT_SENDER_MAILBOX: z.email({ message: 'must be the address of the mailbox DSL Desk sends reports from' }).optional(),
   SECURITY_REPORT_MAILBOX: z.email({ message: 'must be an email address' }).optional(),
   NCSC_REPORT_ADDRESS: z.email({ message: 'must be an email address' }).default('report@phishing.gov.uk'),
@@ -125,6 +127,8 @@ export interface Config {
     directoryPollMinutes: number;
   };
   emailReports: { maxBytes: number; retentionDays: number };
+  /** Reported emails are analysed in this many worker threads, each message within budgetMs. */
+  emailAnalysis: { threads: number; budgetMs: number };
   emailForwarding: { from?: string; securityMailbox?: string; ncscAddress: string };
   google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
 }
@@ -228,6 +232,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       directoryPollMinutes: raw.DIRECTORY_POLL_MINUTES,
     },
     emailReports: { maxBytes: raw.EMAIL_REPORT_MAX_MB * 1024 * 1024, retentionDays: raw.EMAIL_RETENTION_DAYS },
+    emailAnalysis: { threads: raw.EMAIL_ANALYSIS_THREADS, budgetMs: raw.EMAIL_ANALYSIS_BUDGET_MS },
     emailForwarding: {
       ...(raw.REPORT_SENDER_MAILBOX ? { from: raw.REPORT_SENDER_MAILBOX } : {}),
       ...(raw.SECURITY_REPORT_MAILBOX ? { securityMailbox: raw.SECURITY_REPORT_MAILBOX } : {}),

@@ -29,6 +29,7 @@ import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
 import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
+import { createEmailAnalysisPool } from './workers/email-analysis-pool.ts';
 import { openStorage } from './storage/open-storage.ts';
 import { describeDatabaseFault } from './storage/database-faults.ts';
 import type { KyselyStorage } from './storage/kysely-storage.ts';
@@ -72,8 +73,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       postgresTimeouts: config.database,
       onConnectionError: (error) => logger.warn({ err: describeDatabaseFault(error) }, 'database connection lost'),
     }));
+  const analysisPool = createEmailAnalysisPool(config.emailAnalysis);
   const deps: AppDeps = {
     storage,
+    analyseEmail: analysisPool.analyse,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
     settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback },
@@ -206,7 +209,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     storage,
     dispatcher,
     async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Analyses still running end now: their reports are filed as "not analysed" rather than holding the stop.
+      await analysisPool.close();
+      await serverClosed;
       server.closeAllConnections();
       clearInterval(retentionTimer);
       await aupSchedules.stop();

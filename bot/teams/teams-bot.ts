@@ -40,7 +40,7 @@ import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
 import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
-import { hasUnstorableCharacters, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
+import { hasUnstorableCharacters, trimTrailing, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
@@ -479,13 +479,14 @@ function sourceFromPayload(payload: MessagePayload | undefined, context: TurnCon
 }
 
 function stripHtml(html: string): string {
-  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^>]+>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
+  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<[^<>]+>/g, '').replace(/&nbsp;/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&').trim();
 }
 
 function normaliseCommand(context: TurnContext): string {
   const activity = context.activity as Activity;
   const text = (activity.text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ');
-  return text.replace(/\s+/g, ' ').trim().toLowerCase().replace(/[.!?]+$/, '');
+  const command = text.replace(/\s+/g, ' ').trim().toLowerCase();
+  return trimTrailing(command, '.!?');
 }
 
 function requiredText(value: unknown, field: string, message: string): string {

@@ -62,6 +62,27 @@ interface ParsedResults {
   results: Map<string, { result: string; props: Record<string, string> }>;
 }
 
+const PROPERTY_NAME = /^[a-z0-9.-]+$/i;
+
+/**
+ * "header.from=example.com smtp.mailfrom=x reason=000" as name → value. Read word by word: a pattern retried at
+ * every position of a long run without "=" would take time growing with the square of the run.
+ */
+function propertiesOf(text: string): Record<string, string> {
+  const props: Record<string, string> = {};
+  // Spaces were collapsed to one; "name = value" is rare but allowed.
+  for (const word of text.replaceAll(' = ', '=').split(' ')) {
+    const eq = word.indexOf('=');
+    if (eq < 1) continue;
+    const name = word.slice(0, eq);
+    if (!PROPERTY_NAME.test(name)) continue;
+    let value = word.slice(eq + 1);
+    if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value) props[name.toLowerCase()] = value;
+  }
+  return props;
+}
+
 export function parseAuthenticationResults(value: string): ParsedResults {
   const segments = stripComments(value)
     .split(';')
@@ -74,13 +95,11 @@ export function parseAuthenticationResults(value: string): ParsedResults {
   }
   const results = new Map<string, { result: string; props: Record<string, string> }>();
   for (const segment of segments) {
-    const match = /^([a-z0-9-]+)\s*=\s*([a-z0-9_-]+)(.*)$/i.exec(segment);
+    const match = /^([a-z0-9-]+) ?= ?([\w-]+)/i.exec(segment);
     if (!match) continue;
     const method = match[1]!.toLowerCase();
     if (results.has(method)) continue; // the first result of a method is the one for the message itself
-    const props: Record<string, string> = {};
-    for (const prop of match[3]!.matchAll(/([a-z0-9.-]+)\s*=\s*("[^"]*"|[^\s;]+)/gi)) props[prop[1]!.toLowerCase()] = prop[2]!.replace(/^"|"$/g, '');
-    results.set(method, { result: match[2]!.toLowerCase(), props });
+    results.set(method, { result: match[2]!.toLowerCase(), props: propertiesOf(segment.slice(match[0].length)) });
   }
   return { authservId, results };
 }

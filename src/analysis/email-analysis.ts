@@ -11,6 +11,7 @@ import { extractLinks, hostShownIn, htmlToText, type Link } from './links.ts';
 import { findLookalike, isStrongLookalike, protectedDomains, type ProtectedDomain } from './lookalike.ts';
 import { quote, SignalList, verdictFor, type Severity, type Signal, type Verdict } from './signals.ts';
 import { sniff, type SniffResult } from './sniff.ts';
+import { AddressSet, addressesIn, withoutUrlsAndAddresses } from './text-scan.ts';
 import { deepSkeleton, describeLookalikeChar, findCombiningMarks, findInvisible, findMixedScripts, hasNonAscii, nameKey } from './unicode.ts';
 
 export type { AttachmentInfo } from './attachments.ts';
@@ -67,6 +68,17 @@ const STREAM_PART_THRESHOLD = 512 * 1024;
 const BODY_TEXT_LIMIT = 1024 * 1024;
 const WORDING_LIMIT = 64 * 1024;
 const MAX_HOSTS_CHECKED = 100;
+/**
+ * Display names and subjects are checked (and kept) up to this many characters; real ones are far shorter, and
+ * a 100 KB display name must not cost a comparison with every member of staff per word.
+ */
+const MAX_FIELD = 1000;
+/** Every attachment is typed and checked; this many are listed (with hashes) in the analysis the case keeps. */
+const MAX_ATTACHMENTS_LISTED = 500;
+
+function clip(value: string | undefined): string | undefined {
+  return value !== undefined && value.length > MAX_FIELD ? `${value.slice(0, MAX_FIELD - 1)}…` : value;
+}
 
 const HONORIFICS = new Set(['mr', 'mrs', 'ms', 'miss', 'mx', 'dr', 'prof', 'sir', 'dame', 'rev', 'revd', 'fr']);
 /** Words a school's name shares with every other school: "Oakfield Primary School" is recognised by "oakfield". */
@@ -79,7 +91,7 @@ const ROLE_TITLE_WORDS = new Set(['the', 'school', 'head', 'headteacher', 'headm
 const AUTHORITY_WORDS = new Set(['head', 'headteacher', 'headmaster', 'headmistress', 'principal', 'bursar', 'business', 'payroll', 'finance', 'governors', 'safeguarding', 'dsl', 'ceo', 'hr', 'it', 'ict', 'office', 'accounts']);
 
 const GIFT_CARDS = /\b(gift ?cards?|(i ?tunes|google play|steam|apple|amazon|love2shop|one4all) (gift )?(cards?|vouchers?)|e-?vouchers?|scratch (off|the back))\b/i;
-const BANK_CHANGE = /\b(change[sd]?|chang(ing)|update[sd]?|updating|new)\b[^.\n]{0,40}\b(bank|banking|account|payroll|payment|sort code)\b[^.\n]{0,20}\b(details|information|info|account)\b/i;
+const BANK_CHANGE = /\b(change[sd]?|chang(ing)|update[sd]?|updating|new)\b[^.\n]{1,40}\b(bank|banking|account|payroll|payment|sort code)\b[^.\n]{1,20}\b(details|information|info|account)\b/i;
 const URGENT_FAVOUR = /\b(are you (available|around|free|at your desk|in school|busy)|quick (favou?r|task|question)|(do|need) (me )?a (quick )?favou?r|reply (asap|urgently)|keep (this|it) (confidential|between us|to yourself)|(be|very) discreet)\b/i;
 
 function isMailbox(address: Address | undefined): address is Mailbox {
@@ -116,6 +128,14 @@ function forParser(bytes: Uint8Array): ArrayBuffer {
 
 const MESSAGE_HEADERS = new Set(['from', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'mime-version', 'sender', 'reply-to', 'authentication-results', 'delivered-to', 'content-type']);
 
+/** The parser's refusals of a message's structure, as opposed to input that is not an email at all. */
+const unreadableStructures = new WeakSet<object>();
+
+/** Whether analyseEmail rejected a message because the MIME parser refused its structure (too deeply nested, broken). */
+export function isUnreadableStructure(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && unreadableStructures.has(error);
+}
+
 async function parse(bytes: Uint8Array): Promise<{ email: Email; streamed: Map<string, SniffResult>; marker: string }> {
   if (bytes.byteLength === 0) throw new AppError('invalid_input', 'The email file is empty.');
   const marker = `dsl-desk-streamed-part-${randomBytes(9).toString('hex')}-`;
@@ -124,7 +144,9 @@ async function parse(bytes: Uint8Array): Promise<{ email: Email; streamed: Map<s
   try {
     email = await PostalMime.parse(forParser(prepared.bytes), { attachmentEncoding: 'arraybuffer', maxNestingDepth: 64 });
   } catch (error) {
-    throw new AppError('invalid_input', 'The email could not be read: its MIME structure is broken or too deeply nested.', { internal: `MIME parse failed: ${(error as Error).message}`, cause: error });
+    const refusal = new AppError('invalid_input', 'The email could not be read: its MIME structure is broken or too deeply nested.', { internal: `MIME parse failed: ${(error as Error).message}`, cause: error });
+    unreadableStructures.add(refusal);
+    throw refusal;
   }
   if (!email.headers.some((h) => MESSAGE_HEADERS.has(h.key))) {
     throw new AppError('invalid_input', 'This file is not an email message: it has none of the usual headers (From, To, Subject, Date).');
@@ -233,13 +255,13 @@ function senderChecks(scope: Scope, email: Email): void {
 }
 
 /** Display names and subjects: look-alike letters, invisible characters and combining marks. */
-function unicodeChecks(scope: Scope, email: Email): void {
+function unicodeChecks(scope: Scope, email: Email, subject: string | undefined): void {
   const { signals } = scope;
   const fields: { label: string; value: string | undefined; strong: boolean }[] = [
     { label: 'sender name', value: scope.from?.name, strong: true },
-    { label: 'subject', value: email.subject, strong: false },
+    { label: 'subject', value: subject, strong: false },
   ];
-  for (const reply of mailboxes(email.replyTo)) if (!isOwn(scope, reply.address)) fields.push({ label: 'Reply-To name', value: reply.name, strong: true });
+  for (const reply of mailboxes(email.replyTo)) if (!isOwn(scope, reply.address)) fields.push({ label: 'Reply-To name', value: clip(reply.name), strong: true });
   for (const { label, value, strong } of fields) {
     if (!value || !hasNonAscii(value)) continue;
     const mixed = findMixedScripts(value);
@@ -265,6 +287,8 @@ function impersonationChecks(scope: Scope): void {
   const display = nameKey(from.name);
   const displayTokens = tokens(display);
   const meaningful = displayTokens.filter((t) => !HONORIFICS.has(t));
+  // A set: the name is compared with every member of staff, and a school has hundreds.
+  const meaningfulSet = new Set(meaningful);
   const hasTitle = displayTokens.some((t) => HONORIFICS.has(t));
 
   // Staff: every part of a staff member's name appears in the display name ("Jane Smith (Head)"), or an initial and
@@ -275,8 +299,8 @@ function impersonationChecks(scope: Scope): void {
     if (parts.length < 2) continue;
     const first = parts[0]!;
     const last = parts[parts.length - 1]!;
-    const all = parts.every((p) => meaningful.includes(p));
-    const initial = meaningful.includes(last) && meaningful.some((t) => t.length === 1 && t === first[0]) && meaningful.length <= 3;
+    const all = parts.every((p) => meaningfulSet.has(p));
+    const initial = meaningfulSet.has(last) && meaningful.some((t) => t.length === 1 && t === first[0]) && meaningful.length <= 3;
     if (all || initial) {
       staffMatch = { name: staff, strength: 'full' };
       break;
@@ -296,7 +320,7 @@ function impersonationChecks(scope: Scope): void {
   if (schoolName) {
     const distinctive = tokens(nameKey(schoolName)).filter((t) => !SCHOOL_WORDS.has(t));
     const rest = meaningful.filter((t) => !distinctive.includes(t));
-    const containsName = distinctive.length > 0 && distinctive.every((t) => meaningful.includes(t));
+    const containsName = distinctive.length > 0 && distinctive.every((t) => meaningfulSet.has(t));
     if (containsName && rest.every((t) => SCHOOL_WORDS.has(t) || ROLE_WORDS.has(t))) {
       signals.add('impersonates_school', 'high', `display name ${quote(from.name)} presents as ${schoolName}${tricks}, but ${where}`);
     }
@@ -337,10 +361,10 @@ function impersonationChecks(scope: Scope): void {
   }
 
   // An address written into the display name that is not the real one: "service@paypal.com" <x@evil.example>.
-  for (const match of from.name.matchAll(/[^\s<>"'()]+@([a-z0-9.-]+\.[a-z]{2,})/gi)) {
-    const claimed = match[0].toLowerCase();
+  for (const written of addressesIn(from.name)) {
+    const claimed = written.address.toLowerCase();
     if (claimed === from.address || isOwn(scope, claimed)) continue;
-    const claimedOrg = hostInfo(match[1]!).organisation;
+    const claimedOrg = hostInfo(written.domain).organisation;
     if (claimedOrg !== from.host?.organisation) signals.add('display_name_address', 'medium', `display name shows ${claimed} but ${where}`);
   }
 }
@@ -439,10 +463,7 @@ function simulationCheck(scope: Scope, email: Email): boolean {
 }
 
 function normaliseForFingerprint(text: string): string {
-  return text
-    .normalize('NFKC')
-    .replace(/\b(?:https?:\/\/|www\.)\S+/gi, ' ')
-    .replace(/[^\s<>"'()]+@[^\s<>"'()]+/g, ' ')
+  return withoutUrlsAndAddresses(text.normalize('NFKC'))
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();
@@ -456,19 +477,9 @@ function fingerprint(fromAddress: string | undefined, subject: string | undefine
 }
 
 /** Removes our own people's addresses from anything we hand back, including link targets that carry them. */
-function scrubOwn(text: string, own: Set<string>): string {
-  if (!own.size || !text.includes('@') && !text.includes('%40')) return text;
-  let out = text;
-  for (const address of own) {
-    for (const form of [address, encodeURIComponent(address)]) {
-      let at = out.toLowerCase().indexOf(form);
-      while (at >= 0) {
-        out = `${out.slice(0, at)}[recipient]${out.slice(at + form.length)}`;
-        at = out.toLowerCase().indexOf(form, at + 11);
-      }
-    }
-  }
-  return out;
+function scrubOwn(text: string, own: AddressSet): string {
+  if (own.empty || (!text.includes('@') && !text.includes('%40'))) return text;
+  return own.replaceAll(text, '[recipient]');
 }
 
 function attachmentsOf(scope: Scope, email: Email, streamed: Map<string, SniffResult>, marker: string): AttachmentInfo[] {
@@ -494,7 +505,10 @@ function attachmentsOf(scope: Scope, email: Email, streamed: Map<string, SniffRe
     };
     const found = attachmentSignals(base, result);
     for (const signal of found) scope.signals.add(signal.code, signal.severity, signal.evidence);
-    out.push({ ...base, risky: found.some((s) => s.severity === 'high' || s.severity === 'medium') });
+    if (out.length < MAX_ATTACHMENTS_LISTED) out.push({ ...base, risky: found.some((s) => s.severity === 'high' || s.severity === 'medium') });
+  }
+  if (email.attachments.length > MAX_ATTACHMENTS_LISTED) {
+    scope.signals.add('many_attachments', 'low', `${email.attachments.length.toLocaleString('en-GB')} attachments; every one was checked, the first ${MAX_ATTACHMENTS_LISTED} are listed`);
   }
   return out;
 }
@@ -547,7 +561,9 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
   const fromBox = isMailbox(email.from) ? email.from : undefined;
   const fromAddress = fromBox?.address?.toLowerCase() || undefined;
   const fromDomain = domainOf(fromAddress);
-  const from: Sender | undefined = fromBox ? { name: fromBox.name ?? '', address: fromAddress ?? '', ...(fromDomain ? { domain: fromDomain, host: hostInfo(fromDomain) } : {}) } : undefined;
+  const fromName = clip(fromBox?.name);
+  const subject = clip(email.subject);
+  const from: Sender | undefined = fromBox ? { name: fromName ?? '', address: fromAddress ?? '', ...(fromDomain ? { domain: fromDomain, host: hostInfo(fromDomain) } : {}) } : undefined;
   const scope: Scope = {
     context,
     signals: new SignalList(),
@@ -561,7 +577,10 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
 
   authenticationChecks(scope, email);
   senderChecks(scope, email);
-  unicodeChecks(scope, email);
+  for (const [label, value] of [['sender name', fromBox?.name], ['subject', email.subject]] as const) {
+    if (value && value.length > MAX_FIELD) scope.signals.add('oversized_field', 'low', `${label} is ${value.length.toLocaleString('en-GB')} characters long; only the first ${MAX_FIELD.toLocaleString('en-GB')} were checked`);
+  }
+  unicodeChecks(scope, email, subject);
   impersonationChecks(scope);
 
   const html = email.html;
@@ -572,12 +591,13 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
   linkChecks(scope, links);
 
   const bodyText = text ? text.slice(0, BODY_TEXT_LIMIT) : html ? htmlToText(html.slice(0, BODY_TEXT_LIMIT)) : '';
-  wordingChecks(scope, email.subject ?? '', bodyText);
+  wordingChecks(scope, subject ?? '', bodyText);
 
   const attachments = attachmentsOf(scope, email, streamed, marker);
   const isSimulation = simulationCheck(scope, email);
 
-  const signals = scope.signals.sorted().map((s) => ({ ...s, evidence: scrubOwn(s.evidence, own) }));
+  const ownMatcher = new AddressSet(own);
+  const signals = scope.signals.sorted().map((s) => ({ ...s, evidence: scrubOwn(s.evidence, ownMatcher) }));
   const replyTo = mailboxes(email.replyTo)
     .map((m) => m.address)
     .filter((a): a is string => !!a);
@@ -586,15 +606,15 @@ export async function analyseEmail(raw: Uint8Array | ArrayBuffer | string, conte
     signals,
     message: {
       ...(email.messageId ? { messageId: email.messageId } : {}),
-      ...(email.subject !== undefined ? { subject: email.subject } : {}),
-      ...(fromBox ? { from: { ...(fromBox.name ? { name: fromBox.name } : {}), ...(fromBox.address ? { address: fromBox.address } : {}) } } : {}),
+      ...(subject !== undefined ? { subject } : {}),
+      ...(fromBox ? { from: { ...(fromName ? { name: fromName } : {}), ...(fromBox.address ? { address: fromBox.address } : {}) } } : {}),
       ...(replyTo.length ? { replyTo } : {}),
       ...(email.returnPath ? { returnPath: email.returnPath } : {}),
       ...(email.date ? { date: email.date } : {}),
       size,
     },
     ...(scope.auth ? { authentication: withoutInternals(scope.auth) } : {}),
-    links: links.map((l) => ({ ...l, ...(l.text ? { text: scrubOwn(l.text, own) } : {}), href: scrubOwn(l.href, own) })),
+    links: links.map((l) => ({ ...l, ...(l.text ? { text: scrubOwn(l.text, ownMatcher) } : {}), href: scrubOwn(l.href, ownMatcher) })),
     attachments,
     contentFingerprint: fingerprint(fromAddress, email.subject, bodyText),
   };

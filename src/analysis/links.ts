@@ -1,3 +1,5 @@
+import { trimTrailing } from '../domain/text.ts';
+
 /**
  * Links in the message body, with the text the reader sees next to where they really go. HTML is read with a
  * small linear scanner (no DOM, no backtracking regular expressions over the body), only as far as
@@ -30,15 +32,17 @@ export function decodeEntities(text: string): string {
 /** Removes <script>, <style> and <head> blocks in one pass (an unclosed one runs to the end). */
 function dropBlocks(html: string): string {
   const lower = html.toLowerCase();
+  const opening = /<(script|style|head)[\s>]/g;
   let out = '';
   let at = 0;
   for (;;) {
-    const open = lower.slice(at).search(/<(script|style|head)[\s>]/);
-    if (open < 0) break;
-    const start = at + open;
-    const name = /^<(script|style|head)/.exec(lower.slice(start, start + 8))![1]!;
+    // lastIndex carries on from the previous block: no copy of the rest of the body per block.
+    opening.lastIndex = at;
+    const found = opening.exec(lower);
+    if (!found) break;
+    const start = found.index;
     out += html.slice(at, start) + ' ';
-    const close = lower.indexOf(`</${name}`, start);
+    const close = lower.indexOf(`</${found[1]!}`, start);
     if (close < 0) return out;
     const end = lower.indexOf('>', close);
     if (end < 0) return out;
@@ -56,13 +60,18 @@ export function htmlToText(html: string): string {
       .replace(/<[^<>]*>/g, ' '),
   )
     .replace(/[ \t\r\f\v\u00a0]+/g, ' ')
-    .replace(/\s*\n\s*/g, '\n')
+    // Each run of whitespace is seen once: one holding a line break becomes that line break. (\s*\n\s* would
+    // rescan a long run without a line break from every position in it.)
+    .replace(/\s+/g, (run) => (run.includes('\n') ? '\n' : run))
     .trim();
 }
 
-/** Reads one attribute's value out of a tag's text. */
-function attribute(tag: string, name: string): string | undefined {
-  const match = new RegExp(`\\s${name}\\s*=\\s*(?:"([^"]*)"|'([^']*)'|([^\\s"'>]+))`, 'i').exec(tag);
+/** A tag's href, written out so that the lint can check it (a pattern built at run time is never checked). */
+const HREF = /\shref\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))/i;
+
+/** Reads the href out of a tag's text. */
+function hrefOf(tag: string): string | undefined {
+  const match = HREF.exec(tag);
   if (!match) return undefined;
   return decodeEntities(match[1] ?? match[2] ?? match[3] ?? '').trim();
 }
@@ -146,7 +155,7 @@ export function extractLinks(html: string | undefined, text: string | undefined)
       const next = lower[start + (start === area ? 5 : 2)];
       if (next !== undefined && !/[\s/>]/.test(next)) continue; // <abbr>, <address>...
       const tag = source.slice(start, tagEnd + 1);
-      const href = attribute(tag, 'href');
+      const href = hrefOf(tag);
       if (!href) continue;
       let visible: string | undefined;
       if (start !== area) {
@@ -161,7 +170,7 @@ export function extractLinks(html: string | undefined, text: string | undefined)
     const source = text.length > HTML_SCAN_LIMIT ? text.slice(0, HTML_SCAN_LIMIT) : text;
     for (const match of source.matchAll(TEXT_URL)) {
       if (links.length >= MAX_LINKS) break;
-      const href = match[0].replace(/[.,;:!?)\]}>]+$/, '');
+      const href = trimTrailing(match[0], '.,;:!?)]}>');
       if (hrefsFromHtml.has(href)) continue;
       const url = toUrl(href);
       // The text version of an HTML message repeats its links; keep one entry per target.

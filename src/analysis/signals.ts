@@ -13,7 +13,8 @@ export interface Signal {
   evidence: string;
 }
 
-export type Verdict = 'likely_phishing' | 'suspicious' | 'no_threat_found' | 'simulation';
+/** `not_analysed`: the analysis could not be completed (too slow, or a structure the parser refuses); never from verdictFor. */
+export type Verdict = 'likely_phishing' | 'suspicious' | 'no_threat_found' | 'simulation' | 'not_analysed';
 
 const RANK: Record<Severity, number> = { high: 0, medium: 1, low: 2, info: 3 };
 const MAX_EVIDENCE = 200;
@@ -37,32 +38,40 @@ export function quote(value: string, max = 60): string {
 export class SignalList {
   private readonly items: Signal[] = [];
   private readonly seen = new Set<string>();
+  private readonly codes = new Set<string>();
 
   add(code: string, severity: Severity, evidence: string): void {
     const line = oneLine(evidence);
     const key = `${code}\u0000${line}`;
     if (this.seen.has(key)) return;
     this.seen.add(key);
+    this.codes.add(code);
     this.items.push({ code, severity, evidence: line });
   }
 
   has(code: string): boolean {
-    return this.items.some((s) => s.code === code);
+    return this.codes.has(code);
   }
 
   /** Most severe first; within a severity, in the order found. Repeats of a code beyond MAX_PER_CODE are counted, not listed. */
   sorted(): Signal[] {
-    const byCode = new Map<string, Signal[]>();
-    for (const item of this.items) byCode.set(item.code, [...(byCode.get(item.code) ?? []), item]);
+    // One pass to count and one to keep: a message with 10,000 risky attachments has 10,000 signals of one code.
+    const byCode = new Map<string, { count: number; worst: Severity }>();
+    for (const item of this.items) {
+      const group = byCode.get(item.code) ?? { count: 0, worst: 'info' as Severity };
+      if (group.count >= MAX_PER_CODE && RANK[item.severity] < RANK[group.worst]) group.worst = item.severity;
+      group.count++;
+      byCode.set(item.code, group);
+    }
+    const seen = new Map<string, number>();
     const kept: Signal[] = [];
     for (const item of this.items) {
-      const group = byCode.get(item.code)!;
-      const index = group.indexOf(item);
+      const index = seen.get(item.code) ?? 0;
+      seen.set(item.code, index + 1);
       if (index < MAX_PER_CODE) kept.push(item);
       else if (index === MAX_PER_CODE) {
-        const rest = group.length - MAX_PER_CODE;
-        const worst = group.slice(MAX_PER_CODE).reduce<Severity>((w, s) => (RANK[s.severity] < RANK[w] ? s.severity : w), 'info');
-        kept.push({ code: item.code, severity: worst, evidence: `…and ${rest} more like this` });
+        const group = byCode.get(item.code)!;
+        kept.push({ code: item.code, severity: group.worst, evidence: `…and ${group.count - MAX_PER_CODE} more like this` });
       }
     }
     return kept.map((s, i) => ({ s, i })).sort((a, b) => RANK[a.s.severity] - RANK[b.s.severity] || a.i - b.i).map(({ s }) => s);

@@ -4,6 +4,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
 import { requireAupManager } from './aup-context.ts';
 import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
+import { trimTrailing } from '../domain/text.ts';
 
 export interface CreateSigningLinkOptions {
   actor: Actor | Operator;
@@ -25,7 +26,7 @@ export interface CreatedSigningLink {
 
 /** The address a token opens: the signing page. */
 export function signingLinkUrl(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/aup/sign/${token}`;
+  return `${trimTrailing(publicUrl, '/')}/aup/sign/${token}`;
 }
 
 /**

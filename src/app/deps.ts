@@ -1,3 +1,4 @@
+import type { AnalysisContext, EmailAnalysis } from '../analysis/index.ts';
 import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
 import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
@@ -12,7 +13,15 @@ export interface AppDeps {
   /** Present when Microsoft 365 mailbox access is configured (ENTRA_CLIENT_ID/SECRET). */
   mailbox?: MailboxReader;
   mailboxAdmin?: MailboxAdmin;
+  /** Analyses a reported email. In the service: off the request thread, within a time budget (src/workers). */
+  analyseEmail?: EmailAnalyser;
 }
+
+/**
+ * Resolves to the analysis, or to one saying it could not be completed and why; rejects with "invalid_input" only
+ * for input that is not an email.
+ */
+export type EmailAnalyser = (raw: Uint8Array, context: AnalysisContext) => Promise<EmailAnalysis>;
 
 /** School-wide timings the use cases need; defaults apply when a deployment leaves them out. */
 export interface CaseSettings {

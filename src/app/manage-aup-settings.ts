@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { textField } from '../domain/text.ts';
 import { aupSettingsFor, requireAupManager as requireManager } from './aup-context.ts';
 import { scheduleStartDateCheck } from './welcome-new-starter.ts';
+import { unsafePatternReason } from './pattern-safety.ts';
 import { actorIdOf, nowIso, type AppDeps, type Operator } from './deps.ts';
 
 
@@ -20,15 +21,18 @@ export async function getAupSettings(deps: AppDeps, options: { actor: Actor | Op
 
 /**
  * Replaces the school's AUP settings (audience rules, reminder days, school day, yearly date, service
- * account patterns). Patterns are checked to be valid regular expressions before anything is saved.
+ * account patterns). Patterns are checked to be valid regular expressions that cannot backtrack before anything
+ * is saved.
  */
 export async function updateAupSettings(deps: AppDeps, options: { actor: Actor | Operator; schoolId: string; settings: unknown }): Promise<AupSettings> {
   requireManager(options.actor, options.schoolId, 'change the policy settings');
   const parsed = aupSettingsSchema.safeParse(options.settings);
   if (!parsed.success) throw invalid(parsed.error, 'The settings need a few fixes before they can be saved.');
-  const bad = parsed.data.serviceAccountPatterns.map((pattern, index) => ({ pattern, index })).filter(({ pattern }) => !isRegExp(pattern));
+  const bad = parsed.data.serviceAccountPatterns.map((pattern, index) => ({ index, reason: unsafePatternReason(pattern) })).filter(({ reason }) => reason);
   if (bad.length) {
-    throw new AppError('invalid_input', 'Some service account patterns are not valid regular expressions.', { fields: bad.map(({ index }) => ({ path: `serviceAccountPatterns.${index}`, message: 'Not a valid regular expression.' })) });
+    throw new AppError('invalid_input', 'Some service account patterns cannot be used: each must be a regular expression that runs quickly on any name.', {
+      fields: bad.map(({ index, reason }) => ({ path: `serviceAccountPatterns.${index}`, message: reason! })),
+    });
   }
   const end = parsed.data.schoolDay.end;
   if (end <= parsed.data.schoolDay.start) throw new AppError('invalid_input', 'The school day must end after it starts.', { fields: [{ path: 'schoolDay.end', message: 'Must be after the start of the day.' }] });
@@ -39,15 +43,6 @@ export async function updateAupSettings(deps: AppDeps, options: { actor: Actor |
     await tx.audit.append({ schoolId: options.schoolId, actorId: actorIdOf(options.actor), action: 'aup.settings_changed', detail: { rules: parsed.data.audienceRules.rules.length, defaultAudience: parsed.data.audienceRules.defaultAudience } }, now);
     return parsed.data;
   });
-}
-
-function isRegExp(pattern: string): boolean {
-  try {
-    new RegExp(pattern, 'i');
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export const aupProfileInputSchema = z.strictObject({

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { trimTrailing } from '../domain/text.ts';
 
 /**
  * Links to a policy's read-only page ("Read the full policy" on a Teams card). The page needs no sign-in,
@@ -11,7 +12,7 @@ export function policyPageSignature(key: Uint8Array, schoolId: string, policyId:
 
 /** The page's address, for cards and messages. */
 export function policyPageUrl(publicUrl: string, key: Uint8Array, schoolId: string, policyId: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/aup/policies/${encodeURIComponent(policyId)}/page?k=${policyPageSignature(key, schoolId, policyId)}`;
+  return `${trimTrailing(publicUrl, '/')}/aup/policies/${encodeURIComponent(policyId)}/page?k=${policyPageSignature(key, schoolId, policyId)}`;
 }
 
 /** Whether `signature` (the `k` of a page address) was made for this school and policy. */

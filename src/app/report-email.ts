@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { analyseEmail, schoolDomainsOf, type AnalysisContext, type EmailAnalysis } from '../analysis/index.ts';
+import { analyseReportedEmail, schoolDomainsOf, type AnalysisContext, type EmailAnalysis } from '../analysis/index.ts';
 import { concernSchema, type CaseSource } from '../domain/concern.ts';
 import {
   concernTypeForChoice,
@@ -43,7 +43,8 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
   const context = await analysisContextFor(deps, actor);
   let analysis: EmailAnalysis;
   try {
-    analysis = await analyseEmail(raw, context);
+    // The service analyses in a worker with a time budget; without one (the CLI, unit tests) it runs here.
+    analysis = await (deps.analyseEmail ?? analyseReportedEmail)(raw, context);
   } catch (error) {
     throw new AppError('invalid_input', 'DSL Desk could not read that as an email message (.eml). Report it again from the email itself.', { cause: error, internal: 'unparseable MIME' });
   }

@@ -248,7 +248,7 @@ aup
     }
     const effective = options.effective ?? new Date().toISOString().slice(0, 10);
     const review = options.review ?? `${Number(effective.slice(0, 4)) + 1}${effective.slice(4)}`;
-    const title = options.title ?? /^#\s+(.+)$/m.exec(markdown)?.[1]?.trim();
+    const title = options.title ?? /^#[ \t]+(\S.*)$/m.exec(markdown)?.[1]?.trim();
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       try {

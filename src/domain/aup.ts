@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AUP_AUDIENCES, type AupAudience } from './aup-audiences.ts';
 import { textField } from './text.ts';
 import { AppError } from './errors.ts';
+import { trimTrailing } from './text.ts';
 
 /**
  * Acceptable Use Policies: one versioned policy per audience per school. A version, once published,
@@ -56,7 +57,7 @@ export interface AupPolicyVersion extends AupPolicyInput {
  * same policy saved on Windows or a Mac, or pasted from Word, hashes the same; any change of wording does not.
  */
 export function canonicalPolicyText(markdown: string): string {
-  const lines = markdown.normalize('NFC').replace(/\r\n?/g, '\n').split('\n').map((line) => line.replace(/[ \t]+$/, ''));
+  const lines = markdown.normalize('NFC').replace(/\r\n?/g, '\n').split('\n').map((line) => trimTrailing(line, ' \t'));
   while (lines.length && lines.at(-1) === '') lines.pop();
   while (lines.length && lines[0] === '') lines.shift();
   return `${lines.join('\n')}\n`;

@@ -130,6 +130,12 @@ function emailVerdictText(reference: string, verdict: EmailVerdict): Notificatio
         lines: ['We found no sign of a threat in it. Thank you for checking: it is always right to ask.'],
         offersCase: false,
       };
+    case 'not_analysed':
+      return {
+        title: `The email you reported (${reference}) is being checked by hand`,
+        lines: ['Thank you for reporting it. Until you hear more, treat it with care: do not click its links or open its attachments.'],
+        offersCase: false,
+      };
     case 'simulation':
       return {
         title: `Well spotted: ${reference} was a practice phishing email`,

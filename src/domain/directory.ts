@@ -202,8 +202,9 @@ export function classifyDirectoryUser(user: DirectoryUser, rules: StarterRules):
   if (user.userType === 'Guest' || upn.toUpperCase().includes('#EXT#')) return { kind: 'ignored', reason: 'guest' };
   if (user.accountEnabled === false) return { kind: 'ignored', reason: 'disabled' };
   if (!upn) return { kind: 'ignored', reason: 'no_sign_in_name' };
-  const localPart = upn.split('@')[0] ?? '';
-  const displayName = user.displayName?.trim() ?? '';
+  // Entra's own limits (64 and 256 characters): patterns never read more than a real account can hold.
+  const localPart = (upn.split('@')[0] ?? '').slice(0, 64);
+  const displayName = (user.displayName?.trim() ?? '').slice(0, 256);
   const patterns = patternsOf(rules);
   if (patterns.some((pattern) => pattern.test(localPart) || (displayName !== '' && pattern.test(displayName)))) return { kind: 'ignored', reason: 'service' };
   return { kind: 'person' };

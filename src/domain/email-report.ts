@@ -33,7 +33,7 @@ export function withholdsAttachments(choice: EmailReportChoice, types: readonly 
   return choice === 'safeguarding' || types.includes('nudes_semi_nudes') || types.includes('child_abuse_images');
 }
 
-export const EMAIL_VERDICTS = ['likely_phishing', 'suspicious', 'no_threat_found', 'simulation'] as const;
+export const EMAIL_VERDICTS = ['likely_phishing', 'suspicious', 'no_threat_found', 'simulation', 'not_analysed'] as const;
 export type EmailVerdict = (typeof EMAIL_VERDICTS)[number];
 
 export const EMAIL_VERDICT_LABELS: Record<EmailVerdict, string> = {
@@ -41,6 +41,7 @@ export const EMAIL_VERDICT_LABELS: Record<EmailVerdict, string> = {
   suspicious: 'Suspicious',
   no_threat_found: 'No threat found',
   simulation: 'Our own phishing simulation',
+  not_analysed: 'Not analysed: check it by hand',
 };
 
 export interface EmailSignal {

@@ -3,6 +3,7 @@
  * a problem a person can act on (offline, sign-in refused, too large, …). Pure apart from the injected fetch.
  */
 import type { ReportChoice } from './choices.ts';
+import { trimTrailing } from '../../../src/domain/text.ts';
 
 export interface Receipt {
   caseId: string;
@@ -128,7 +129,7 @@ async function call(options: CallOptions, path: string, headers: Record<string, 
   const signal = typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(timeoutMs) : undefined;
   let response: Awaited<ReturnType<FetchLike>>;
   try {
-    response = await doFetch(`${options.baseUrl.replace(/\/+$/, '')}${path}`, {
+    response = await doFetch(`${trimTrailing(options.baseUrl, '/')}${path}`, {
       method: 'POST',
       headers: { ...headers, ...auth, 'Idempotency-Key': options.idempotencyKey, Accept: 'application/json' },
       body,

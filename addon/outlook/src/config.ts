@@ -3,6 +3,7 @@
  * that fills the manifest. Nothing secret lives here: a client id and scopes are public by design.
  */
 import { isPhishingMoveSetting, type PhishingMoveSetting } from './move-target.ts';
+import { trimTrailing } from '../../../src/domain/text.ts';
 
 export interface AddinConfig {
   /** The DSL Desk address; empty means "the origin this page was served from". */
@@ -43,7 +44,7 @@ export function addinConfig(): AddinConfig {
 
 /** Where to send reports: the configured base, else this page's own origin. */
 export function apiBaseFor(config: AddinConfig, location: { origin?: string } | undefined): string {
-  if (config.apiBase) return config.apiBase.replace(/\/+$/, '');
+  if (config.apiBase) return trimTrailing(config.apiBase, '/');
   if (location?.origin && location.origin !== 'null') return location.origin;
   throw new Error('DSL Desk does not know its own address in this runtime: build the add-in with PUBLIC_BASE_URL set.');
 }

@@ -2,6 +2,7 @@ import { AUP_AUDIENCE_LABELS, canonicalPolicyText, type AupAudience, type AupPol
 import { DEFAULT_TIME_ZONE, formatWhen } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
 import { AUP_INPUTS, AUP_SIGN } from './verbs.ts';
+import { trimTrailing } from '../../../src/domain/text.ts';
 
 /** The policy version a card offers for signing: what the person reads, and what their signature will refer to. */
 export interface AupPolicyView {
@@ -255,7 +256,8 @@ export function policySummary(markdown: string): string {
       if (inFence || /^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\||<!--|---+\s*$|===+\s*$|\*\*\*+\s*$)/.test(line)) continue;
       lines.push(line.trim());
     }
-    const text = plainText(lines.join(' '));
+    // Only the start of the first paragraph is shown: markup is read from a bounded piece of it.
+    const text = plainText(lines.join(' ').slice(0, SUMMARY_MAX_CHARS * 8));
     if (text.length > 0) return cut(text, SUMMARY_MAX_CHARS);
   }
   return '';
@@ -263,9 +265,9 @@ export function policySummary(markdown: string): string {
 
 function plainText(line: string): string {
   return line
-    .replace(/!\[[^\]]*\]\([^)]*\)/g, '')
-    .replace(/\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/<[^>]+>/g, '')
+    .replace(/!\[[^[\]]*\]\([^()]*\)/g, '')
+    .replace(/\[([^[\]]*)\]\([^()]*\)/g, '$1')
+    .replace(/<[^<>]+>/g, '')
     .replace(/(\*\*|__|~~)(.+?)\1/g, '$2')
     .replace(/\*(\S(?:.*?\S)?)\*/g, '$1')
     .replace(/(^|[^\w])_(\S(?:.*?\S)?)_(?!\w)/g, '$1$2')
@@ -278,5 +280,5 @@ function cut(text: string, max: number): string {
   if (text.length <= max) return text;
   const head = text.slice(0, max);
   const atWord = head.lastIndexOf(' ');
-  return `${(atWord > max * 0.6 ? head.slice(0, atWord) : head).replace(/[\s,;:.–—-]+$/, '')}…`;
+  return `${trimTrailing(atWord > max * 0.6 ? head.slice(0, atWord) : head, ',;:.–—-', true)}…`;
 }

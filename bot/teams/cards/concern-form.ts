@@ -74,7 +74,6 @@ const GROUP_WORDS: Readonly<Record<string, InvolvedGroup>> = {
 };
 
 const BULLET = /^(?:[-*•·–]|\d{1,3}[.)])\s+/;
-const TRAILING_CONTACT = /^(.*?)\s*\(([^()]*)\)$/;
 
 /** The lines that name someone: trimmed, bullets kept, blank lines dropped (so line N is person N). */
 function involvedLines(text: string): string[] {
@@ -84,6 +83,18 @@ function involvedLines(text: string): string[] {
     .filter((line) => line.length > 0);
 }
 
+/**
+ * "Name (contact)" at the end of a line: the last "(" before a closing ")" with no other parenthesis between. Found
+ * by position rather than with /^(.*?)\s*\((.*)\)$/, whose lazy part retries a long run of spaces from every point.
+ */
+function trailingContact(text: string): { name: string; contact: string } | undefined {
+  if (!text.endsWith(')')) return undefined;
+  const open = text.lastIndexOf('(');
+  const contact = open < 0 ? '' : text.slice(open + 1, -1);
+  if (open < 0 || contact.includes(')')) return undefined;
+  return { name: text.slice(0, open), contact };
+}
+
 export function parseInvolvedLine(line: string): InvolvedPerson {
   const text = line.trim().replace(BULLET, '');
   const colon = text.indexOf(':');
@@ -91,9 +102,9 @@ export function parseInvolvedLine(line: string): InvolvedPerson {
   const group = GROUP_WORDS[word];
   if (!group) return { group: 'other', name: text };
   const rest = text.slice(colon + 1).trim();
-  const withContact = TRAILING_CONTACT.exec(rest);
-  if (withContact && withContact[1]?.trim() && withContact[2]?.trim()) {
-    return { group, name: withContact[1].trim(), contact: withContact[2].trim() };
+  const withContact = trailingContact(rest);
+  if (withContact && withContact.name.trim() && withContact.contact.trim()) {
+    return { group, name: withContact.name.trim(), contact: withContact.contact.trim() };
   }
   return { group, name: rest };
 }

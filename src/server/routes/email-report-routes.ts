@@ -97,7 +97,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
     const body = validate(graphReportSchema, req.body, 'body');
     const header = req.get('Idempotency-Key');
     const idempotencyKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
-    const assertion = /^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1];
+    const assertion = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '')?.[1];
     if (identity.provider !== 'entra' || !assertion) {
       throw new AppError('invalid_input', 'DSL Desk can only fetch the email from your mailbox when you are signed in with your school Microsoft 365 account. Use the Report button on the email instead, or tell your DSL.', {
         internal: 'graph report without an Entra sign-in',
