@@ -1,20 +1,11 @@
 // Jest runs the TypeScript sources as CommonJS through Babel (types stripped, modules converted);
 // production runs the same files on Node 24, directly (type stripping) or as esbuild bundled them into dist/
 // for a faster start (docs/architecture.md, Runtime), used only while that bundle matches these sources.
-// Babel is pure JavaScript: no platform-specific binary has to exist in the registry for npm ci to work.
-const babel = [
-  'babel-jest',
-  {
-    babelrc: false,
-    configFile: false,
-    presets: [['@babel/preset-typescript', { onlyRemoveTypeImports: true, allowDeclareFields: true }]],
-    plugins: ['@babel/plugin-transform-modules-commonjs', require.resolve('./test/support/babel-import-meta-url.cjs')],
-  },
-];
-const esmOnly = ['jose', 'kysely', 'uuid'];
+const { transform, transformIgnorePatterns } = require('./test/support/jest-transform.cjs');
+
 const common = {
-  transform: { '^.+\\.(t|j)s$': babel },
-  transformIgnorePatterns: [`/node_modules/(?!(${esmOnly.join('|')})/)`],
+  transform,
+  transformIgnorePatterns,
   testEnvironment: 'node',
   setupFiles: ['<rootDir>/test/support/block-outbound-network.cjs'],
 };
