@@ -5,6 +5,13 @@ import globals from 'globals';
 import regexp from 'eslint-plugin-regexp';
 import tseslint from 'typescript-eslint';
 
+// Text that people or other systems send is validated with textField() (src/domain/text.ts), which refuses
+// control characters the same way on both database engines; a bare z.string() would let them through.
+const textFieldsOnly = {
+  selector: "CallExpression[callee.object.name='z'][callee.property.name='string']",
+  message: 'Use textField() from src/domain/text.ts for text that is received, so control characters are refused on both engines.',
+};
+
 export default tseslint.config(
   { ignores: ['node_modules/', 'data/', 'coverage/', 'dist/', 'dist.building-*/', 'build/', 'test/e2e/artifacts/'] },
   js.configs.recommended,
@@ -55,8 +62,13 @@ export default tseslint.config(
         'error',
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'The domain gets the current time through a Clock or as an argument.' },
         { selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']", message: 'The domain gets the current time through a Clock or as an argument.' },
+        textFieldsOnly,
       ],
     },
+  },
+  {
+    files: ['src/app/**/*.ts', 'bot/**/*.ts', 'src/server/routes/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', textFieldsOnly] },
   },
   {
     files: ['**/*.cjs'],

@@ -20,8 +20,7 @@ export interface ImportReport {
 const rowSchema = z.object({
   display_name: textField({ message: 'display_name is missing' }).trim().min(1, 'display_name is empty'),
   email: z.email({ message: 'email is not a valid email address' }),
-  roles: z
-    .string()
+  roles: textField()
     .optional()
     .transform((value) => (value || 'staff').split(/[;|\s]+/).map((r) => r.trim().toLowerCase()).filter(Boolean))
     .pipe(z.array(z.enum(ROLES, { message: `roles must be some of: ${ROLES.join(', ')}` })).min(1, 'give at least one role')),

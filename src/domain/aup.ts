@@ -27,8 +27,7 @@ export const aupPolicyInputSchema = z
     audience: z.enum(AUP_AUDIENCES, { message: `audience must be one of: ${AUP_AUDIENCES.join(', ')}` }),
     title: textField({ message: 'Give the policy a title.' }).trim().min(1, 'Give the policy a title.').max(200, 'Keep the title under 200 characters.'),
     markdown: textField({ message: 'Give the policy text (markdown).' }).min(1, 'The policy text is empty.').max(200_000, 'Keep the policy under 200,000 characters.'),
-    acknowledgementWording: z
-      .string({ message: 'Give the words people agree to, such as "I have read and agree to follow this policy".' })
+    acknowledgementWording: textField({ message: 'Give the words people agree to, such as "I have read and agree to follow this policy".' })
       .trim()
       .min(1, 'Give the words people agree to, such as "I have read and agree to follow this policy".')
       .max(1000, 'Keep the agreement wording under 1,000 characters.'),
@@ -149,8 +148,7 @@ export interface AupAcknowledgement {
 
 export const signatureInputSchema = z.strictObject({
   agreed: z.literal(true, { message: 'Tick "I have read and agree to follow this policy" to sign.' }),
-  typedName: z
-    .string({ message: 'Type your full name to sign.' })
+  typedName: textField({ message: 'Type your full name to sign.' })
     .trim()
     .min(2, 'Type your full name to sign.')
     .max(200, 'Keep your name under 200 characters.'),

@@ -39,8 +39,7 @@ export const concernSchema = z
     location: z.enum(LOCATIONS, { message: 'Say whether it happened inside_school, outside_school, or unknown.' }).default('unknown'),
     occurred: occurredSchema.optional(),
     involved: z.array(involvedPersonSchema).max(50, 'List at most 50 people; describe larger groups in the description.').default([]),
-    description: z
-      .string({ message: 'Describe what happened: what, when, where and how.' })
+    description: textField({ message: 'Describe what happened: what, when, where and how.' })
       .trim()
       .min(1, 'Describe what happened: what, when, where and how.')
       .max(20000, 'Keep the description under 20,000 characters.'),

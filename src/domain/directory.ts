@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { textField } from './text.ts';
 
 /**
  * The school's Microsoft 365 directory as DSL Desk sees it: who exists, who has just arrived, and how DSL
@@ -158,8 +159,7 @@ export const DEFAULT_SERVICE_ACCOUNT_PATTERNS: string[] = [
 export const starterRulesSchema = z.strictObject({
   serviceAccountPatterns: z
     .array(
-      z
-        .string()
+      textField()
         .min(1, 'A pattern cannot be empty.')
         .max(200, 'Keep each pattern under 200 characters.')
         .refine(

@@ -1,5 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
+import { textField } from './text.ts';
 import { AppError } from './errors.ts';
 
 /**
@@ -96,7 +97,7 @@ function clockMs(value: string): number | null {
   return Number(match[1]) * MS_PER_HOUR + Number(match[2]) * MS_PER_MINUTE;
 }
 
-const clockSchema = z.string({ message: CLOCK_MESSAGE }).regex(CLOCK_PATTERN, CLOCK_MESSAGE);
+const clockSchema = textField({ message: CLOCK_MESSAGE }).regex(CLOCK_PATTERN, CLOCK_MESSAGE);
 
 /**
  * Validates a school's calendar settings. `start`, `end`, `workingDays` and `closures` fall back to
@@ -105,8 +106,7 @@ const clockSchema = z.string({ message: CLOCK_MESSAGE }).regex(CLOCK_PATTERN, CL
  */
 export const schoolDaySchema = z
   .strictObject({
-    timeZone: z
-      .string({ message: TIME_ZONE_MESSAGE })
+    timeZone: textField({ message: TIME_ZONE_MESSAGE })
       .trim()
       .refine(isIanaZone, TIME_ZONE_MESSAGE)
       .transform(canonicalZone),
@@ -138,8 +138,7 @@ export type SchoolDayInput = z.input<typeof schoolDaySchema>;
  * The date, every year, on which people re-acknowledge their AUP ('MM-DD'). 29 February is refused because
  * a yearly cycle starting on it would be missing in three years out of four.
  */
-export const reacknowledgeOnSchema = z
-  .string({ message: MONTH_DAY_MESSAGE })
+export const reacknowledgeOnSchema = textField({ message: MONTH_DAY_MESSAGE })
   .regex(MONTH_DAY_PATTERN, MONTH_DAY_MESSAGE)
   .superRefine((value, ctx) => {
     const match = MONTH_DAY_PATTERN.exec(value);

@@ -24,6 +24,7 @@ export function hasUnstorableCharacters(value: string): boolean {
  * `.trim()`, `.min()`, `.max()` as on z.string().
  */
 export function textField(params?: Parameters<typeof z.string>[0]) {
+  // eslint-disable-next-line no-restricted-syntax -- the one place a bare z.string() is wrapped
   return z.string(params).refine((value) => !hasUnstorableCharacters(value), { message: UNSTORABLE_TEXT_MESSAGE });
 }
 

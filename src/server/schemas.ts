@@ -58,8 +58,7 @@ export const caseQuerySchema = z.strictObject({
   type: z.enum(INCIDENT_TYPE_CODES, { message: 'type must be an incident type code from /api/v1/incident-types' }).optional(),
   assignee: z.uuid({ message: 'assignee must be a person id' }).optional(),
   limit: z.coerce.number({ message: 'limit must be a number' }).int().min(1, 'limit must be 1-200').max(200, 'limit must be 1-200').default(50),
-  before: z
-    .string()
+  before: textField()
     .regex(/^[^|]+\|[0-9a-f-]{36}$/, 'before must be the `next` cursor of the previous page')
     .optional(),
 });

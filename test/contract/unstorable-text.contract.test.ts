@@ -5,7 +5,7 @@ import { createSigningLink } from '../../src/app/create-signing-link.ts';
 import { importPeople } from '../../src/app/import-people.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
 import { getAupPolicy } from '../../src/app/read-aup-policies.ts';
-import { canonicalPolicyText } from '../../src/domain/aup.ts';
+import { canonicalPolicyText, signatureInputSchema } from '../../src/domain/aup.ts';
 import { concernSchema } from '../../src/domain/concern.ts';
 import { isAppError } from '../../src/domain/errors.ts';
 import { hasUnstorableCharacters, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
@@ -51,6 +51,11 @@ describe.each(enginesUnderTest())('text DSL Desk cannot store, on %s', (engine) 
     });
     const parsed = concernSchema.safeParse({ types: ['online_bullying'], description: 'Something happened', involved: [{ group: 'child', name: `Pupil${character}` }] });
     expect(parsed.error?.issues).toEqual([expect.objectContaining({ path: ['involved', 0, 'name'], message: UNSTORABLE_TEXT_MESSAGE })]);
+    // The description is sealed, so neither engine would refuse it; it is refused all the same, like every text field.
+    const described = concernSchema.safeParse({ types: ['online_bullying'], description: `Something${character}happened` });
+    expect(described.error?.issues).toEqual([expect.objectContaining({ path: ['description'], message: UNSTORABLE_TEXT_MESSAGE })]);
+    const signature = signatureInputSchema.safeParse({ agreed: true, typedName: `Ann${character}Visitor` });
+    expect(signature.error?.issues).toEqual([expect.objectContaining({ path: ['typedName'], message: UNSTORABLE_TEXT_MESSAGE })]);
     const imported = await importPeople(deps, { actor: OPERATOR, schoolId: a.school.id, rows: [{ line: 2, values: { display_name: `Kim${character}Lee`, email: 'kim@oakfield.example.org', roles: 'staff' } }] });
     expect(imported).toEqual({ created: 0, updated: 0, errors: [{ line: 2, message: `display_name: ${UNSTORABLE_TEXT_MESSAGE}` }] });
     expect(await db.raw(`select count(*) as n from aup_policies`)).toEqual([{ n: engine === 'postgres' ? '0' : 0 }]);
