@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { textField } from './text.ts';
+import { evidenceText, textField } from './text.ts';
 import { INCIDENT_TYPE_CODES, incidentType, type IncidentTypeCode } from './incident-types.ts';
 
 /**
@@ -81,10 +81,10 @@ export const caseSourceSchema = z.strictObject({
   ref: textField().trim().min(1, 'Give the id of the message being reported.').max(1000, 'The message id is too long.'),
   url: z.url({ message: 'Give a valid link to the message.' }).max(2000).optional(),
   /** Who sent the reported message and when, as the platform showed them to the reporter. */
-  author: textField().trim().max(300, 'Keep the sender under 300 characters.').optional(),
+  author: evidenceText().trim().max(300, 'Keep the sender under 300 characters.').optional(),
   sentAt: isoDateTime.optional(),
   /** The reported message's own text, kept encrypted with the case and never shown on a card. */
-  text: textField().max(50000, 'The reported message is too long to keep; describe it instead.').optional(),
+  text: evidenceText().max(50000, 'The reported message is too long to keep; describe it instead.').optional(),
 });
 export type CaseSource = z.infer<typeof caseSourceSchema>;
 

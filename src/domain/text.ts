@@ -29,6 +29,17 @@ export function textField(params?: Parameters<typeof z.string>[0]) {
 }
 
 /**
+ * Text kept as evidence exactly as someone else wrote it (the reported message's own text and its sender's
+ * name): never refused for its characters, because a message someone sent a child must stay reportable
+ * whatever it holds. It is only ever stored inside the sealed case document (encrypted JSON), which both
+ * engines keep byte for byte, so it cannot make them differ.
+ */
+export function evidenceText(params?: Parameters<typeof z.string>[0]) {
+  // eslint-disable-next-line no-restricted-syntax -- evidence is kept as sent; see above
+  return z.string(params);
+}
+
+/**
  * Text helpers for values people and mail clients send us. `/x+$/` is retried from every position of a long run of
  * x that does not reach the end, so its time grows with the square of the run; these look at each character once.
  */

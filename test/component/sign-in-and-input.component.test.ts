@@ -110,4 +110,15 @@ describe.each(enginesUnderTest())('sign-in rules and unreadable input over HTTP 
     const byId = await t.request(`/api/v1/aup/policies/${encodeURIComponent('abc\u0000')}`, { token: admin });
     expect(byId.status).toBe(400);
   });
+
+  test('a reported message holding NUL is still filed on both engines, its text kept exactly as sent', async () => {
+    const token = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const source = { kind: 'teams_message', ref: '19:chat/1700000000000', author: 'Un\u0000known', text: 'Meet me\u0000 after school\u0001' };
+    const filed = await t.request('/api/v1/reports', { token, body: { ...report(), source } });
+    expect(filed.status).toBe(201);
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const view = await t.request(`/api/v1/cases/${filed.body.caseId}`, { token: dsl });
+    expect(view.status).toBe(200);
+    expect(view.body.case.source).toMatchObject({ author: source.author, text: source.text });
+  });
 });

@@ -6,7 +6,7 @@ import { importPeople } from '../../src/app/import-people.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
 import { getAupPolicy } from '../../src/app/read-aup-policies.ts';
 import { canonicalPolicyText, signatureInputSchema } from '../../src/domain/aup.ts';
-import { concernSchema } from '../../src/domain/concern.ts';
+import { caseSourceSchema, concernSchema } from '../../src/domain/concern.ts';
 import { isAppError } from '../../src/domain/errors.ts';
 import { hasUnstorableCharacters, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
@@ -54,6 +54,9 @@ describe.each(enginesUnderTest())('text DSL Desk cannot store, on %s', (engine) 
     // The description is sealed, so neither engine would refuse it; it is refused all the same, like every text field.
     const described = concernSchema.safeParse({ types: ['online_bullying'], description: `Something${character}happened` });
     expect(described.error?.issues).toEqual([expect.objectContaining({ path: ['description'], message: UNSTORABLE_TEXT_MESSAGE })]);
+    // A reported message is evidence: whatever its sender put in it, it stays reportable and is kept as sent.
+    const reported = caseSourceSchema.safeParse({ kind: 'teams_message', ref: 'conversation/1', author: `Sen${character}der`, text: `Meet me${character} after school` });
+    expect(reported.data).toMatchObject({ author: `Sen${character}der`, text: `Meet me${character} after school` });
     const signature = signatureInputSchema.safeParse({ agreed: true, typedName: `Ann${character}Visitor` });
     expect(signature.error?.issues).toEqual([expect.objectContaining({ path: ['typedName'], message: UNSTORABLE_TEXT_MESSAGE })]);
     const imported = await importPeople(deps, { actor: OPERATOR, schoolId: a.school.id, rows: [{ line: 2, values: { display_name: `Kim${character}Lee`, email: 'kim@oakfield.example.org', roles: 'staff' } }] });
