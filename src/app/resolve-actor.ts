@@ -11,12 +11,30 @@ import { nowIso, type AppDeps } from './deps.ts';
  */
 export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
   // Almost every request is a known, linked person: find them without a write transaction.
+  const known = await findKnown(deps, identity);
+  if (known) return known;
+  try {
+    return await linkOrCreate(deps, identity);
+  } catch (error) {
+    // Several first requests of one person at once (a double tap, an add-in loading two panes) race to link
+    // or create them; on PostgreSQL the loser may read the winner's link half-way. Whoever lost finds the
+    // person the winner committed; anything else is the real answer.
+    const linkedMeanwhile = await findKnown(deps, identity).catch(() => undefined);
+    if (linkedMeanwhile) return linkedMeanwhile;
+    throw error;
+  }
+}
+
+async function findKnown(deps: AppDeps, identity: SignedInIdentity): Promise<Actor | undefined> {
   const known = await deps.storage.read(async (reader) => {
     const school = await findSchool(reader.schools, identity);
     const person = school ? await findPerson(reader.people, school, identity) : undefined;
     return person && person.active && isLinked(person, identity) ? person : undefined;
   });
-  if (known) return { schoolId: known.schoolId, personId: known.id, displayName: known.displayName, roles: known.roles };
+  return known ? { schoolId: known.schoolId, personId: known.id, displayName: known.displayName, roles: known.roles } : undefined;
+}
+
+async function linkOrCreate(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
   return deps.storage.transaction(async (tx) => {
     const school = await findSchool(tx.schools, identity);
     if (!school) {

@@ -111,6 +111,16 @@ describe.each(enginesUnderTest())('sign-in rules and unreadable input over HTTP 
     expect(byId.status).toBe(400);
   });
 
+  test('many first requests of one person at once all get in, and link one person (an imported one, and a new one)', async () => {
+    const imported = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const newcomer = await t.idp.mintEntraToken({ tid: t.schoolA.tenantId, oid: '00000000-0000-4000-8000-0000000c0ffe', aud: API_AUDIENCE, preferred_username: 'new.teacher@oakfield.example.org', name: 'New Teacher' });
+    for (const token of [imported, newcomer]) {
+      const answers = await Promise.all(Array.from({ length: 8 }, () => t.request('/api/v1/me', { token })));
+      expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+      expect(new Set(answers.map((a) => a.body.personId)).size).toBe(1);
+    }
+  });
+
   test('a reported message holding NUL is still filed on both engines, its text kept exactly as sent', async () => {
     const token = await t.tokenFor(t.schoolA.staff, t.schoolA);
     const source = { kind: 'teams_message', ref: '19:chat/1700000000000', author: 'Un\u0000known', text: 'Meet me\u0000 after school\u0001' };
