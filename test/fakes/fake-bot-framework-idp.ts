@@ -76,8 +76,13 @@ export async function startFakeBotFrameworkIdp(options: FakeBotFrameworkIdpOptio
   const behaviours = new Map<string, EndpointBehaviour>();
   let baseUrl = '';
 
+  // botframework-connector caches signing keys per metadata URL for the whole process and re-reads them at
+  // most once an hour; a later fake given the same port would be answered with this one's keys. A prefix of
+  // its own makes every fake's URLs unique.
+  const instancePrefix = `/idp-${randomUUID().slice(0, 8)}`;
   const server = createServer((request, response) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const requested = new URL(request.url ?? '/', 'http://localhost').pathname;
+    const path = requested.startsWith(`${instancePrefix}/`) ? requested.slice(instancePrefix.length) : `(outside the fake's prefix) ${requested}`;
     requests.push(path);
     const behaviour = behaviours.get(path) ?? 'ok';
     if (behaviour === 'hang') return;
@@ -113,7 +118,7 @@ export async function startFakeBotFrameworkIdp(options: FakeBotFrameworkIdpOptio
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
   });
-  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}${instancePrefix}`;
 
   async function mintChannelToken(claims: ChannelTokenClaims, mintOptions: BotMintOptions = {}): Promise<string> {
     const now = Math.floor(Date.now() / 1000);

@@ -23,7 +23,16 @@ describe('fake Bot Framework identity provider', () => {
       id_token_signing_alg_values_supported: ['RS256'],
       token_endpoint_auth_methods_supported: ['private_key_jwt'],
     });
-    expect(idp.metadataUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1\/\.well-known\/openidconfiguration$/);
+    expect(idp.metadataUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/idp-[0-9a-f]{8}\/v1\/\.well-known\/openidconfiguration$/);
+  });
+
+  test('two fakes never share a metadata URL, even on a reused port (botbuilder caches keys per URL for the process)', async () => {
+    const other = await startFakeBotFrameworkIdp();
+    try {
+      expect(new URL(other.metadataUrl).pathname).not.toBe(new URL(idp.metadataUrl).pathname);
+    } finally {
+      await other.close();
+    }
   });
 
   test('publishes a key endorsed for msteams and one that is not', async () => {
