@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { bannerSentences } from './demo-banner.ts';
 import { PLAYGROUND_BOT, PLAYGROUND_CONVERSATIONS, PLAYGROUND_NAMES, PLAYGROUND_PEOPLE } from './playground/identities.ts';
 import { ConversationStream, PlaygroundApi } from './playground/playground-api.ts';
 import { startDslDeskSandbox, type RunningDslDesk } from './playground/start-dsl-desk.ts';
@@ -59,7 +60,7 @@ async function setUpCasesChannel(playground: RunningPlayground): Promise<string>
       .waitFor((event) => event.conversationId.startsWith(PLAYGROUND_CONVERSATIONS.casesChannel), 'DSL Desk to answer in DSL Cases', { timeoutMs: 10000 })
       .catch(() => undefined);
     if (!answer) return 'DSL Desk did not answer (check its log).';
-    return ConversationStream.textOf(answer).replace(/\s+/g, ' ').trim().slice(0, 160);
+    return bannerSentences(ConversationStream.textOf(answer));
   } finally {
     stream.close();
   }

@@ -3,6 +3,9 @@ import { ConfigError, loadConfig, redactedSummary } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './wiring.ts';
 
+/** How long after listening a missing Outlook add-in starts being built (the first request for it starts it sooner). */
+const ADDIN_BUILD_DELAY_MS = 2_000;
+
 /** `npm start`: validate the configuration, start DSL Desk, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   let config;
@@ -31,6 +34,9 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   logger.info({ url: service.url, mode: config.mode }, 'DSL Desk is listening');
+  // A missing Outlook add-in is built in a child process a moment after start-up (or at once when someone
+  // asks for it), so it never competes with the start itself; /addin/outlook/ answers "being prepared" meanwhile.
+  setTimeout(() => service.addin.start(), ADDIN_BUILD_DELAY_MS).unref();
   if (config.mode === 'sandbox') printSandboxHelp(service.url);
 
   let stopping = false;

@@ -29,6 +29,8 @@ import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
 import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
+import type { AddinPreparer } from './server/routes/addin-pages.ts';
+import { createAddinPreparer } from './addin-builder.ts';
 import { createEmailAnalysisPool } from './workers/email-analysis-pool.ts';
 import { openStorage } from './storage/open-storage.ts';
 import { describeDatabaseFault } from './storage/database-faults.ts';
@@ -40,6 +42,8 @@ export interface RunningService {
   deps: AppDeps;
   storage: KyselyStorage;
   dispatcher: OutboxDispatcher;
+  /** The Outlook add-in's background build (`npm start` starts it when the add-in is missing). */
+  addin: AddinPreparer;
   close(): Promise<void>;
 }
 
@@ -140,6 +144,8 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           ...(overrides.botCredentialsFactory ? { credentialsFactory: overrides.botCredentialsFactory } : {}),
         })
       : undefined;
+  const addinBuildDir = resolve('build/addon/outlook');
+  const addin = createAddinPreparer({ root: resolve('.'), buildDir: addinBuildDir, sandbox: config.mode === 'sandbox', logger });
   const app = createApp({
     deps,
     authenticate,
@@ -147,7 +153,8 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     bodyLimit: config.bodyLimit,
     rateLimitPerMinute: config.rateLimitPerMinute,
     emailReports: config.emailReports,
-    addinBuildDir: resolve('build/addon/outlook'),
+    addinBuildDir,
+    addinPreparer: addin,
     publicUrl: config.publicUrl,
     pageLinkKey: config.pageLinkKey,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
@@ -208,10 +215,12 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     deps,
     storage,
     dispatcher,
+    addin,
     async close() {
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Analyses still running end now: their reports are filed as "not analysed" rather than holding the stop.
       await analysisPool.close();
+      await addin.stop();
       await serverClosed;
       server.closeAllConnections();
       clearInterval(retentionTimer);

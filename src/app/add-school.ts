@@ -1,5 +1,6 @@
 import { AppError } from '../domain/errors.ts';
 import type { School } from '../domain/ports.ts';
+import { canonicalZone, isIanaZone, TIME_ZONE_MESSAGE } from '../domain/school-calendar.ts';
 import { nowIso, type AppDeps } from './deps.ts';
 
 export interface AddSchoolOptions {
@@ -15,6 +16,9 @@ export async function addSchool(deps: AppDeps, options: AddSchoolOptions): Promi
   if (!/^[a-z0-9][a-z0-9-]{1,62}$/.test(options.slug)) {
     throw new AppError('invalid_input', 'The school slug must be 2-63 lower-case letters, digits or hyphens.', { fields: [{ path: 'slug', message: 'Use lower-case letters, digits and hyphens.' }] });
   }
+  // Every local time the school sees (certificates, status tables, reminders) is read in this zone.
+  const timeZone = options.timeZone ?? 'Europe/London';
+  if (!isIanaZone(timeZone)) throw new AppError('invalid_input', `"${timeZone}" is not a time zone DSL Desk knows.`, { fields: [{ path: 'timeZone', message: TIME_ZONE_MESSAGE }] });
   return deps.storage.transaction(async (tx) => {
     if (await tx.schools.getBySlug(options.slug)) throw new AppError('conflict', `A school with the slug "${options.slug}" already exists.`);
     if (options.entraTenantId && (await tx.schools.findByEntraTenant(options.entraTenantId))) throw new AppError('conflict', 'That Microsoft 365 tenant already belongs to a school.');
@@ -26,7 +30,7 @@ export async function addSchool(deps: AppDeps, options: AddSchoolOptions): Promi
       slug: options.slug,
       entraTenantId: options.entraTenantId?.toLowerCase() ?? null,
       googleDomain: options.googleDomain?.toLowerCase() ?? null,
-      timeZone: options.timeZone ?? 'Europe/London',
+      timeZone: canonicalZone(timeZone),
       createdAt: now,
     };
     await tx.schools.insert(school);

@@ -7,7 +7,7 @@ import type { AppDeps } from './deps.ts';
 export async function getSignatureForCertificate(
   deps: AppDeps,
   options: { actor: Actor; acknowledgementId: string; policyId: string },
-): Promise<{ schoolName: string; policy: AupPolicyVersion; acknowledgement: AupAcknowledgement; signerName: string }> {
+): Promise<{ schoolName: string; schoolTimeZone: string; policy: AupPolicyVersion; acknowledgement: AupAcknowledgement; signerName: string }> {
   const { actor } = options;
   return deps.storage.read(async (reader) => {
     const acknowledgement = (await reader.aupAcknowledgements.forPolicy(actor.schoolId, options.policyId)).find((ack) => ack.id === options.acknowledgementId);
@@ -18,6 +18,6 @@ export async function getSignatureForCertificate(
     const school = await reader.schools.get(actor.schoolId);
     const signer = acknowledgement.personId ? await reader.people.get(actor.schoolId, acknowledgement.personId) : undefined;
     if (!policy || !school) throw new AppError('not_found', 'That signature was not found.');
-    return { schoolName: school.name, policy, acknowledgement, signerName: signer?.displayName ?? acknowledgement.typedName };
+    return { schoolName: school.name, schoolTimeZone: school.timeZone, policy, acknowledgement, signerName: signer?.displayName ?? acknowledgement.typedName };
   });
 }

@@ -9,6 +9,7 @@ import { isAppError } from '../domain/errors.ts';
 import type { School } from '../domain/ports.ts';
 import { isRole, ROLES, type Role } from '../domain/roles.ts';
 import type { KyselyStorage } from '../storage/kysely-storage.ts';
+import { fieldErrorLines } from './flag-names.ts';
 
 /**
  * `npx dsl-desk …`: the operators' commands. They use the same configuration (DATABASE_URL, DATA_KEYS,
@@ -52,6 +53,19 @@ function parseRole(value: string): Role {
 
 const program = new Command();
 program.name('dsl-desk').description('DSL Desk operator commands').showHelpAfterError();
+
+/** The words of the command being run (`aup new-starter`): its errors name the flags it was given. */
+let runningCommand = '';
+program.hook('preAction', (_program, actionCommand) => {
+  runningCommand = commandPath(actionCommand);
+});
+
+/** A command's words after `dsl-desk`, e.g. `aup campaign status`. */
+export function commandPath(command: Command): string {
+  const words: string[] = [];
+  for (let at: Command | null = command; at?.parent; at = at.parent) words.unshift(at.name());
+  return words.join(' ');
+}
 
 program
   .command('serve')
@@ -260,7 +274,7 @@ aup
         console.log(`Published "${published.title}" for ${published.audience}: version ${published.version}, effective ${published.effectiveDate}, review ${published.reviewDate}.`);
         console.log(`SHA-256 ${published.sha256}`);
       } catch (error) {
-        if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${error.fields.map((f) => `  ${f.path}: ${f.message}`).join('\n')}`);
+        if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${fieldErrorLines(runningCommand, error.fields)}`);
         throw error;
       }
     });
@@ -306,7 +320,7 @@ aup
   .option('--csv [file]', 'write CSV (to the file, or to standard output)')
   .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
     if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
-    const [{ OPERATOR }, { aupStatusCsv, getAupStatus }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
+    const [{ OPERATOR }, { aupStatusCsv, getAupStatus }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts'), import('luxon')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
@@ -323,7 +337,8 @@ aup
         audience: row.audienceLabel,
         policy: row.policyVersion ? `v${row.policyVersion}` : '—',
         status: row.status === 'no_policy' ? 'no policy' : row.status,
-        signed: row.signedAt ? row.signedAt.slice(0, 16).replace('T', ' ') : '',
+        // When they signed, in the school's time, with the zone in the heading: SIGNED (Europe/London).
+        [`signed (${target.timeZone})`]: row.signedAt ? DateTime.fromISO(row.signedAt, { zone: target.timeZone }).toFormat('yyyy-MM-dd HH:mm') : '',
         sent: row.delivery ? `${row.delivery.channel ?? row.delivery.state}${row.delivery.remindersSent ? `, ${row.delivery.remindersSent} reminder(s)` : ''}` : '',
         problem: row.delivery?.failureReason ?? '',
       }));
@@ -413,12 +428,12 @@ campaign
     });
   });
 
-/** Runs a use case and turns its field-level problems into one readable message. */
+/** Runs a use case and turns its field-level problems into one readable message, naming the flags typed. */
 async function withFieldErrors<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${error.fields.map((f) => `  ${f.path}: ${f.message}`).join('\n')}`);
+    if (isAppError(error) && error.fields.length) throw new CliError(`${error.userMessage}\n${fieldErrorLines(runningCommand, error.fields)}`);
     throw error;
   }
 }
@@ -438,13 +453,19 @@ function printTable(rows: Record<string, string>[]): void {
   const columns = Object.keys(rows[0]!);
   const widths = columns.map((column) => Math.min(40, Math.max(column.length, ...rows.map((row) => row[column]!.length))));
   const line = (cells: string[]) => cells.map((cell, i) => (cell.length > widths[i]! ? `${cell.slice(0, widths[i]! - 1)}…` : cell.padEnd(widths[i]!))).join('  ').trimEnd();
-  console.log(line(columns.map((c) => c.toUpperCase())));
+  // Headings in capitals, except a bracketed note such as a time zone's name: SIGNED (Europe/London).
+  console.log(line(columns.map((c) => c.replace(/^[^(]*/, (name) => name.toUpperCase()))));
   for (const row of rows) console.log(line(columns.map((c) => row[c]!)));
 }
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof CliError) console.error(error.message);
-  else if (isAppError(error)) console.error(error.userMessage);
-  else console.error(`Failed: ${(error as Error).message}`);
-  process.exitCode = 1;
-});
+export { program };
+
+// Imported only for its definitions (the test that every flag has a name for errors): do not run.
+if (!(globalThis as { __DSL_DESK_CLI_DEFINITIONS_ONLY__?: boolean }).__DSL_DESK_CLI_DEFINITIONS_ONLY__) {
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    if (error instanceof CliError) console.error(error.message);
+    else if (isAppError(error)) console.error(error.fields.length ? `${error.userMessage}\n${fieldErrorLines(runningCommand, error.fields)}` : error.userMessage);
+    else console.error(`Failed: ${(error as Error).message}`);
+    process.exitCode = 1;
+  });
+}

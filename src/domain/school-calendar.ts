@@ -70,7 +70,7 @@ const MONTH_DAY_PATTERN = /^(\d{2})-(\d{2})$/;
 const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 const CLOCK_MESSAGE = 'Give the time as HH:MM, such as 08:00.';
-const TIME_ZONE_MESSAGE = 'Give the time zone as a region and city, such as Europe/London.';
+export const TIME_ZONE_MESSAGE = 'Give the time zone as a region and city, such as Europe/London.';
 const WORKING_DAY_MESSAGE = 'Working days are numbers from 1 (Monday) to 7 (Sunday).';
 const CLOSURE_MESSAGE = 'Give each closure date as YYYY-MM-DD, such as 2026-12-25.';
 const END_AFTER_START_MESSAGE = 'The office must close after it opens: give an end time later than the start time.';
@@ -82,12 +82,12 @@ const NO_WORKING_DAY_MESSAGE =
  * True if `name` is a time zone luxon (and so Intl) knows by its IANA name. Newer Intl also accepts bare
  * offsets such as '+01:00'; those are refused because a fixed offset never follows British Summer Time.
  */
-function isIanaZone(name: string): boolean {
+export function isIanaZone(name: string): boolean {
   return /^[A-Za-z]/.test(name) && IANAZone.isValidZone(name);
 }
 
 /** The zone's usual spelling ('europe/london' → 'Europe/London'), so stored settings compare equal. */
-function canonicalZone(name: string): string {
+export function canonicalZone(name: string): string {
   return new Intl.DateTimeFormat('en-GB', { timeZone: name }).resolvedOptions().timeZone;
 }
 

@@ -5,6 +5,11 @@ import { SIGN_IN_NOT_VERIFIED, type TokenVerifier } from './verified-identity.ts
 
 export const SANDBOX_USER_HEADER = 'x-dsl-desk-sandbox-user';
 export const SANDBOX_SCHOOL_HEADER = 'x-dsl-desk-sandbox-school';
+/** The sandbox header as people type it (curl, the README, the start-up message). */
+export const SANDBOX_USER_HEADER_NAME = 'X-DSL-Desk-Sandbox-User';
+
+/** The sandbox's 401 when a request carries no credentials: it names the header a local client must send. */
+export const SANDBOX_SIGN_IN_MESSAGE = `Sign in first. In the local sandbox, name a demo person in the ${SANDBOX_USER_HEADER_NAME} header, for example "${SANDBOX_USER_HEADER_NAME}: teacher@demo-school.test" (the start-up message lists them all), or send an Authorization: Bearer token.`;
 
 export interface RequestCredentials {
   authorization?: string;
@@ -49,10 +54,11 @@ export function createAuthenticator(options: AuthenticatorOptions) {
       if (!options.sandbox) throw new AppError('unauthenticated', 'Sign in with your school account.', { internal: 'sandbox header outside the sandbox' });
       if (!isLoopbackAddress(credentials.remoteAddress)) throw new AppError('unauthenticated', 'The sandbox only accepts requests from this machine.');
       const email = credentials.sandboxUser.trim().toLowerCase();
-      if (!email) throw new AppError('unauthenticated', `Name a demo person in the ${SANDBOX_USER_HEADER} header.`);
+      if (!email) throw new AppError('unauthenticated', `The ${SANDBOX_USER_HEADER_NAME} header is empty: name a demo person in it, for example teacher@demo-school.test.`);
       return { provider: 'sandbox', tenantId: credentials.sandboxSchool?.trim() || options.sandbox.defaultSchoolSlug, subject: email, email };
     }
-    throw new AppError('unauthenticated', 'Sign in first: send an Authorization: Bearer token.', { internal: 'no credentials' });
+    // Only the sandbox mentions its header: elsewhere it does not exist, and naming it would only mislead.
+    throw new AppError('unauthenticated', options.sandbox ? SANDBOX_SIGN_IN_MESSAGE : 'Sign in first: send an Authorization: Bearer token.', { internal: 'no credentials' });
   };
 }
 

@@ -17,7 +17,7 @@ import { aupAdminRoutes } from './routes/aup-admin-routes.ts';
 import { aupPages } from './routes/aup-pages.ts';
 import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
-import { addinPages } from './routes/addin-pages.ts';
+import { addinPages, type AddinPreparer } from './routes/addin-pages.ts';
 import { peopleRoutes } from './routes/people-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { actorOf } from './request-context.ts';
@@ -30,8 +30,10 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   trustProxy?: string;
   emailReports: { maxBytes: number; retentionDays: number };
-  /** The built Outlook add-in, served at /addin/outlook/ when present. */
+  /** The built Outlook add-in, served at /addin/outlook/ once present (checked on each request). */
   addinBuildDir?: string;
+  /** Builds the add-in in the background when it is missing. */
+  addinPreparer?: AddinPreparer;
   /** Where people reach DSL Desk (config.publicUrl): signing links point here. */
   publicUrl?: string;
   /** Signs the addresses of read-only policy pages (config.pageLinkKey). */
@@ -73,7 +75,7 @@ export function createApp(options: AppOptions): express.Express {
     }
   });
   app.use(infoPages());
-  if (options.addinBuildDir) app.use(addinPages(options.addinBuildDir));
+  if (options.addinBuildDir) app.use(addinPages(options.addinBuildDir, options.addinPreparer ? { preparer: options.addinPreparer } : {}));
   // Pages for people without an account (signing links) and for policy links on cards: no sign-in, their own headers.
   app.use(aupPages(deps, { logger, ...(options.pageLinkKey ? { pageLinkKey: options.pageLinkKey } : {}) }));
   const openApi = buildOpenApiDocument();

@@ -53,7 +53,7 @@ describe('dsl-desk CLI', () => {
     expect(same.stderr).toMatch(/same as version 1/);
     const bad = await cli(aupDir, 'aup', 'publish', 'pupils', sample, '--school', 'aup-primary');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/audience: audience must be one of: staff, supply/);
+    expect(bad.stderr).toMatch(/<audience>: audience must be one of: staff, supply/);
     const missing = await cli(aupDir, 'aup', 'publish', 'staff', join(aupDir, 'nope.md'), '--school', 'aup-primary');
     expect(missing.stderr).toMatch(/Cannot read/);
   }, TEST_TIMEOUT_MS);
@@ -70,15 +70,15 @@ describe('dsl-desk CLI', () => {
 
     const bad = await cli(aupDir, 'aup', 'new-starter', '--school', 'status-primary', '--name', 'Nia Newstart', '--email', 'not-an-email', '--start-date', '1/9/2031');
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/email: Give the new starter’s school email address/);
-    expect(bad.stderr).toMatch(/startDate: Give the start date such as 2026-09-01/);
+    expect(bad.stderr).toMatch(/--email: Give the new starter’s school email address/);
+    expect(bad.stderr).toMatch(/--start-date: Give the start date such as 2026-09-01/);
     const added = await cli(aupDir, 'aup', 'new-starter', '--school', 'status-primary', '--name', 'Nia Newstart', '--email', 'nia@status.example.org', '--start-date', '2031-09-01', '--line-manager', 'ann@status.example.org');
     expect(added.code).toBe(0);
     expect(added.stdout).toMatch(/Nia Newstart is a new starter/);
 
     const table = await cli(aupDir, 'aup', 'status', '--school', 'status-primary');
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/^NAME\s+AUDIENCE\s+POLICY\s+STATUS/m);
+    expect(table.stdout).toMatch(/^NAME\s+AUDIENCE\s+POLICY\s+STATUS\s+SIGNED \(Europe\/London\)/m);
     expect(table.stdout).toMatch(/Nia Newstart\s+Staff\s+v1\s+unsigned/);
     expect(table.stdout).toMatch(/0 signed, 3 not signed/);
     const exported = await cli(aupDir, 'aup', 'status', '--school', 'status-primary', '--csv');
@@ -101,6 +101,25 @@ describe('dsl-desk CLI', () => {
     const noPolicy = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'visitor', '--for', 'Val Visitor');
     expect(noPolicy.code).toBe(1);
     expect(noPolicy.stderr).toMatch(/no published policy for visitors|Publish one first/i);
+  }, TEST_TIMEOUT_MS);
+
+  test('messages use the names people typed: CLI errors name the flags typed (--start-date, --line-manager, --wording, --time-zone), never the internal fields', async () => {
+    const namesDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-names-'));
+    const zone = await cli(namesDir, 'school', 'add', '--name', 'Names Primary', '--slug', 'names-primary', '--time-zone', 'Mars/Olympus_Mons');
+    expect(zone.code).toBe(1);
+    expect(zone.stderr).toMatch(/--time-zone/);
+    expect(zone.stderr).not.toMatch(/\btimeZone\b/);
+    await cli(namesDir, 'school', 'add', '--name', 'Names Primary', '--slug', 'names-primary');
+    const starter = await cli(namesDir, 'aup', 'new-starter', '--school', 'names-primary', '--name', 'Nia', '--email', 'nia@names.example.org', '--start-date', '1/9/2031', '--line-manager', 'not-an-email');
+    expect(starter.code).toBe(1);
+    expect(starter.stderr).toMatch(/^ {2}--start-date: /m);
+    expect(starter.stderr).toMatch(/^ {2}--line-manager: /m);
+    expect(starter.stderr).not.toMatch(/startDate|lineManagerEmail/);
+    const policy = await cli(namesDir, 'aup', 'publish', 'staff', resolve(__dirname, '../../samples/aup/staff-aup.md'), '--school', 'names-primary', '--wording', '', '--effective', '2026-02-30', '--review', '2027-02-28');
+    expect(policy.code).toBe(1);
+    expect(policy.stderr).toMatch(/^ {2}--wording: /m);
+    expect(policy.stderr).toMatch(/^ {2}--effective: /m);
+    expect(policy.stderr).not.toMatch(/acknowledgementWording|effectiveDate/);
   }, TEST_TIMEOUT_MS);
 
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {

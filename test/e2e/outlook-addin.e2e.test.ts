@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Frame, FrameLocator } from 'playwright-core';
+import type { Frame, FrameLocator, Route } from 'playwright-core';
 import { projectRoot } from '../../scripts/playground/start-playground.ts';
 import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';
 import { buildAddin, type BuildResult } from '../../scripts/build-addin.ts';
@@ -223,4 +223,50 @@ test('task pane with Mailbox 1.14 sends the email itself: offline first (clear m
   // Received: the note is cleared, from the box and from the session.
   await expect(frame.locator('#note').inputValue()).resolves.toBe('');
   expect((await caseAsDsl(reference)).status).toBe(200);
+});
+
+describe('the Outlook add-in without Office.js', () => {
+  test('the Outlook add-in task pane says what is wrong and what to do when a filter blocks Office.js', async () => {
+    const { page, step } = browser;
+    const refused: string[] = [];
+    // Later routes win: this one answers the CDN request as a web filter would, instead of the stand-in.
+    const block = (route: Route) => {
+      refused.push(route.request().url());
+      return route.abort('blockedbyclient');
+    };
+    await page.route(OFFICE_JS_CDN, block);
+    try {
+      await step('pane-office-js-blocked', async () => {
+        await page.goto(`${host.url}/addin/outlook/taskpane.html`);
+        await page.locator('#unavailable:not([hidden])').waitFor({ timeout: 15000 });
+      });
+      expect(refused.length).toBeGreaterThan(0);
+      await expect(page.locator('#unavailable').getAttribute('data-reason')).resolves.toBe('office-js-missing');
+      await expect(page.locator('#unavailable-title').textContent()).resolves.toMatch(/Office\.js did not load/);
+      await expect(page.locator('#unavailable-problem').textContent()).resolves.toMatch(/appsforoffice\.microsoft\.com/);
+      await expect(page.locator('#unavailable-action').textContent()).resolves.toMatch(/Ask your IT team to allow https:\/\/appsforoffice\.microsoft\.com/);
+      await expect(page.locator('#unavailable').isVisible()).resolves.toBe(true);
+      await expect(page.locator('#report-form').isHidden()).resolves.toBe(true);
+    } finally {
+      await page.unroute(OFFICE_JS_CDN, block);
+    }
+  });
+
+  test('the Outlook add-in task pane opened in a browser outside Outlook says to open it from Outlook', async () => {
+    const { page, step } = browser;
+    // What Microsoft's Office.js does outside an Office host: onReady answers with no host and there is no mailbox.
+    const outside = (route: Route) =>
+      route.fulfill({ status: 200, contentType: 'text/javascript', body: 'window.Office = { context: {}, onReady: function () { return Promise.resolve({ host: null, platform: null }); } };' });
+    await page.route(OFFICE_JS_CDN, outside);
+    try {
+      await step('pane-outside-outlook', async () => {
+        await page.goto(`${host.url}/addin/outlook/taskpane.html`);
+        await page.locator('#unavailable:not([hidden])').waitFor({ timeout: 15000 });
+      });
+      await expect(page.locator('#unavailable').getAttribute('data-reason')).resolves.toBe('not-in-outlook');
+      await expect(page.locator('#unavailable-action').textContent()).resolves.toMatch(/In Outlook, open the email/);
+    } finally {
+      await page.unroute(OFFICE_JS_CDN, outside);
+    }
+  });
 });

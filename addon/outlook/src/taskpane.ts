@@ -14,6 +14,7 @@ import { addinConfig, apiBaseFor, type AddinConfig } from './config.ts';
 import { browserDocument, browserLocation, browserOnline, type PaneDocument, type PaneElement, type PaneInput } from './dom.ts';
 import { draftKeyFor, newUuid, ReportDrafts, reportFingerprint, sessionStorageOrNone, type StorageLike } from './drafts.ts';
 import { callAsync, officeGlobal, restIdOf, supportsMailbox, type MessageReadItem, type OfficeLike } from './office.ts';
+import { OFFICE_READY_TIMEOUT_MS, showUnavailable } from './unavailable.ts';
 
 export interface TaskpaneDeps {
   office: OfficeLike;
@@ -195,11 +196,33 @@ export function startTaskpane(deps: TaskpaneDeps): void {
   pane.send.disabled = false;
 }
 
-function start(): void {
-  const office = officeGlobal();
-  const document = browserDocument();
-  if (!office || !document) return;
+/**
+ * Starts the pane once Outlook is ready. Without Office.js (blocked or not loaded), outside Outlook, or when
+ * Outlook never says it is ready, the pane says what is wrong and what to do instead of showing a bare heading.
+ */
+export function start(options: { office?: OfficeLike; document?: PaneDocument; readyTimeoutMs?: number } = {}): void {
+  const office = 'office' in options ? options.office : officeGlobal();
+  const document = options.document ?? browserDocument();
+  if (!document) return;
+  const whenParsed = (then: () => void) => {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', then);
+    else then();
+  };
+  if (!office || typeof office.onReady !== 'function') {
+    whenParsed(() => showUnavailable(document, 'office-js-missing'));
+    return;
+  }
+  let settled = false;
+  const timer = setTimeout(() => {
+    if (settled) return;
+    settled = true;
+    whenParsed(() => showUnavailable(document, 'no-answer'));
+  }, options.readyTimeoutMs ?? OFFICE_READY_TIMEOUT_MS);
   const run = () => {
+    if (!office.context?.mailbox) {
+      showUnavailable(document, 'not-in-outlook');
+      return;
+    }
     const config = addinConfig();
     const location = browserLocation();
     startTaskpane({
@@ -213,9 +236,11 @@ function start(): void {
     });
   };
   void Promise.resolve(office.onReady()).then(() => {
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run);
-    else run();
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    whenParsed(run);
   });
 }
 
-start();
+if (browserDocument()) start();
