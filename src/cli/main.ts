@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AnalysisContext } from '../analysis/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import type { PersonRow } from '../app/import-people.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
 import type { School } from '../domain/ports.ts';
@@ -123,29 +121,40 @@ people
   .command('import <csv>')
   .description('import people from a CSV with columns display_name,email,roles[,entra_object_id,google_subject]; roles separated by ";"')
   .requiredOption('--school <slug>', 'the school')
-  .action(async (file: string, options: { school: string }) => {
+  .option('--update', 'also change people already known (their name, new roles); without it their changes are only listed')
+  .action(async (file: string, options: { school: string; update?: boolean }) => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`);
+    }
     // CommonJS packages (cli-progress, qrcode) are taken through their default export: the only one a bundle keeps.
-    const [{ parse }, { default: cliProgress }, { OPERATOR }, { importPeople }] = await Promise.all([
-      import('csv-parse'),
+    const [{ readPeopleCsv }, { default: cliProgress }, { OPERATOR }, { importPeople }] = await Promise.all([
+      import('./people-csv.ts'),
       import('cli-progress'),
       import('../app/deps.ts'),
       import('../app/import-people.ts'),
     ]);
+    const csv = readPeopleCsv(text);
+    if (csv.problem) throw new CliError(`${file}: ${csv.problem} Nothing was imported.`);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
-      const parser = createReadStream(file).pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true }));
-      async function* rows(): AsyncGenerator<PersonRow> {
-        for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-          yield { line: record.info.lines, values: record.record };
-        }
+      // A bar only for a person watching a terminal; a log or a pipe gets the summary alone.
+      const bar = process.stdout.isTTY && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'Importing {bar} {value}/{total} rows', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      let report: Awaited<ReturnType<typeof importPeople>>;
+      try {
+        bar?.start(csv.rows.length, 0);
+        report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: csv.rows, update: Boolean(options.update), onRow: (done) => bar?.update(done) });
+      } finally {
+        bar?.stop();
       }
-      const bar = new cliProgress.SingleBar({ format: 'Importing {bar} {value} rows', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
-      bar.start(0, 0);
-      const report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: rows(), onRow: (done) => (bar.setTotal(done), bar.update(done)) });
-      bar.stop();
-      console.log(`Imported into ${target.name}: ${report.created} added, ${report.updated} updated, ${report.errors.length} rejected.`);
-      for (const error of report.errors) console.log(`  line ${error.line}: ${error.message}`);
-      if (report.errors.length) process.exitCode = 2;
+      console.log(`Imported into ${target.name}: ${report.created} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.heldBack ? `${report.heldBack} with changes not applied, ` : ''}${report.errors.length} rejected.`);
+      for (const note of report.notes) console.log(`  line ${note.line}: ${note.message}${note.kind === 'needs_update' ? ' (use --update to apply)' : note.kind === 'updated' ? ' (updated)' : ''}`);
+      if (report.errors.length) console.log(`${report.errors.length} row${report.errors.length === 1 ? ' was' : 's were'} rejected: fix ${report.errors.length === 1 ? 'it' : 'them'} and import the file again (rows already imported are left as they are).`);
+      if (report.heldBack) console.log(`${report.heldBack} existing ${report.heldBack === 1 ? 'person was' : 'people were'} left unchanged: run again with --update to apply the changes listed.`);
+      if (report.errors.length || report.heldBack) process.exitCode = 2;
     });
   });
 people
