@@ -353,25 +353,39 @@ aup
     if (!Number.isInteger(hours)) throw new InvalidArgumentError('Give a whole number of hours.');
     return hours;
   })
-  .option('--qr <file.svg>', 'also save the QR code as an SVG file (to print for reception)')
-  .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string }) => {
-    const { publicUrl } = await cliConfig();
-    const [{ default: QRCode }, { OPERATOR }, { createSigningLink }] = await Promise.all([
+  .option('--qr <file.svg>', 'also save the QR code, with its caption, as an SVG file (to print for reception)')
+  .option('--local', 'allow a link only this machine can open (PUBLIC_BASE_URL unset or localhost), for trying things out')
+  .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string; local?: boolean }) => {
+    // The address the service itself gives out (PUBLIC_BASE_URL), checked before any link is made.
+    const { publicUrl, publicUrlConfigured } = await cliConfig();
+    const [{ default: QRCode }, { OPERATOR }, { createSigningLink, signingLinkCaption, whyLinkOnlyWorksHere }, { captionedQrSvg }] = await Promise.all([
       import('qrcode'),
       import('../app/deps.ts'),
       import('../app/create-signing-link.ts'),
+      import('./qr-caption.ts'),
     ]);
+    const onlyHere = whyLinkOnlyWorksHere(publicUrl, publicUrlConfigured);
+    if (onlyHere && !options.local) {
+      throw new CliError(
+        `${onlyHere} Nobody else could open the link or its QR code, so none was made.\n` +
+          'Set PUBLIC_BASE_URL to the https address staff open DSL Desk at (as for the service), or add --local to make one for this machine only.',
+      );
+    }
+    if (options.qr && !/\.svg$/i.test(options.qr)) throw new CliError(`--qr saves an SVG file: give a name ending in .svg (not ${options.qr}).`);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const input = { audience: options.audience, intendedFor: options.for, ...(options.email ? { email: options.email } : {}), ...(options.hours ? { validHours: options.hours } : {}) };
       const created = await withFieldErrors(() => createSigningLink(deps, { actor: OPERATOR, schoolId: target.id, input, publicUrl }));
-      console.log(`One-time signing link for ${created.link.intendedFor} (${created.link.audience}), works once until ${created.link.expiresAt}:`);
+      const caption = signingLinkCaption(created);
+      console.log('One-time signing link:');
+      for (const line of caption) console.log(`  ${line}`);
+      if (onlyHere) console.log('  Only this machine can open it (--local).');
       console.log(created.url);
       if (options.qr) {
-        await writeFile(options.qr, await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
-        console.log(`QR code saved to ${options.qr}.`);
+        await writeFile(options.qr, captionedQrSvg(await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }), caption));
+        console.log(`QR code, with who it is for, the policy and the expiry under it, saved to ${options.qr}.`);
       }
-      if (process.stdout.isTTY) console.log(await QRCode.toString(created.url, { type: 'terminal', small: true }));
+      if (process.stdout.isTTY) console.log(`${await QRCode.toString(created.url, { type: 'terminal', small: true })}${caption.join('\n')}`);
     });
   });
 
