@@ -97,7 +97,7 @@ export async function importPeople(
         const outcome = await importOne(deps, options, row);
         if (outcome.kind === 'created') report.created += 1;
         else if (outcome.kind === 'unchanged') report.unchanged += 1;
-        else {
+        else if ('message' in outcome) {
           if (outcome.kind === 'updated') report.updated += 1;
           else report.heldBack += 1;
           report.notes.push({ line: row.line, kind: outcome.kind, message: outcome.message });
