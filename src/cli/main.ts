@@ -315,7 +315,7 @@ aup
   .option('--csv [file]', 'write CSV (to the file, or to standard output)')
   .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
     if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
-    const [{ OPERATOR }, { aupStatusCsv, getAupStatus }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
+    const [{ OPERATOR }, { aupStatusCsv, getAupStatus, SIGNED_VIA_LABELS }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
@@ -333,11 +333,14 @@ aup
         policy: row.policyVersion ? `v${row.policyVersion}` : '—',
         status: row.status === 'no_policy' ? 'no policy' : row.status,
         signed: row.signedAt ? row.signedAt.slice(0, 16).replace('T', ' ') : '',
+        how: row.signedVia ? `${SIGNED_VIA_LABELS[row.signedVia]}${row.linkFor && row.linkFor !== row.displayName ? ` (for ${row.linkFor})` : ''}` : '',
         sent: row.delivery ? `${row.delivery.channel ?? row.delivery.state}${row.delivery.remindersSent ? `, ${row.delivery.remindersSent} reminder(s)` : ''}` : '',
         problem: row.delivery?.failureReason ?? '',
       }));
       printTable(table);
-      console.log(`\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`);
+      console.log(
+        `\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed${status.totals.throughLink ? ` (${status.totals.throughLink} without an account, through a one-time link)` : ''}, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`,
+      );
     });
   });
 
