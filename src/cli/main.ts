@@ -395,49 +395,89 @@ aup
 const campaign = aup.command('campaign').description('asking everyone in an audience to sign');
 campaign
   .command('status')
-  .description('progress of the school’s latest campaigns: sent, signed and failed (with why)')
+  .description('every delivery of a policy in progress (publications, yearly rounds, new starters, reminders): sent, pending, signed and failed (with why)')
   .requiredOption('--school <slug>', 'the school')
   .option('--watch', 'keep the progress bar updating until nothing is left to send')
   .action(async (options: { school: string; watch?: boolean }) => {
-    const [{ OPERATOR }, { getCampaignProgress }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
+    const [{ OPERATOR }, { listAupDeliveries }] = await Promise.all([import('../app/deps.ts'), import('../app/list-aup-deliveries.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
-      const read = () => getCampaignProgress(deps, { actor: OPERATOR, schoolId: target.id, limit: 5 });
-      let progress = await read();
-      if (!progress.length) {
-        console.log(`${target.name} has no campaigns yet. Publishing a policy starts one.`);
+      const read = () => listAupDeliveries(deps, { actor: OPERATOR, schoolId: target.id, includeFinished: true });
+      let groups = await read();
+      if (!groups.length) {
+        console.log(`${target.name} has nothing being sent and no campaigns this year. Publishing a policy starts one; a new starter is sent theirs.`);
         return;
       }
-      const latest = progress[0]!;
-      console.log(`${latest.policyTitle} v${latest.policyVersion} (${latest.campaign.reason === 'yearly' ? 'yearly re-acknowledgement' : 'new version'}), started ${latest.campaign.createdAt.slice(0, 16).replace('T', ' ')} UTC, ${latest.campaign.recipients} people:`);
-      if (options.watch && process.stdout.isTTY) {
-        const { default: cliProgress } = await import('cli-progress');
-        const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, cliProgress.Presets.shades_classic);
-        bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
-        while (progress[0]!.queued > 0) {
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-          progress = await read();
-          bar.update(progress[0]!.sent, { signed: progress[0]!.signed, failed: progress[0]!.failed });
-        }
-        bar.stop();
-      } else {
-        // Not a terminal (a log, a pipe): one line per look, the same bar drawn in text.
-        for (;;) {
-          const p = progress[0]!;
-          console.log(progressLine(p.sent, p.campaign.recipients, p.signed, p.failed));
-          if (!options.watch || p.queued === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 5000));
-          progress = await read();
+      const totals = (list: typeof groups) => {
+        const live = list.filter((g) => g.inProgress);
+        const sum = (pick: (g: (typeof groups)[number]) => number) => live.reduce((n, g) => n + pick(g), 0);
+        return { people: sum((g) => g.people), sent: sum((g) => g.sent), signed: sum((g) => g.signed), failed: sum((g) => g.failed), pending: sum((g) => g.pending), awaitingReminder: sum((g) => g.awaitingReminder) };
+      };
+      if (options.watch) {
+        // Every send in progress as one bar, until nothing is left to send (reminders go out over days).
+        const label = (t: ReturnType<typeof totals>) => ({ signed: t.signed, failed: t.failed });
+        let now = totals(groups);
+        if (process.stdout.isTTY) {
+          const { default: cliProgress } = await import('cli-progress');
+          const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, cliProgress.Presets.shades_classic);
+          try {
+            bar.start(Math.max(1, now.people), now.sent, label(now));
+            while (now.pending > 0) {
+              await new Promise((resolve) => setTimeout(resolve, 1000));
+              groups = await read();
+              now = totals(groups);
+              bar.setTotal(Math.max(1, now.people));
+              bar.update(now.sent, label(now));
+            }
+          } finally {
+            bar.stop();
+          }
+        } else {
+          // Not a terminal (a log, a pipe): one line per look, the same bar drawn in text.
+          for (;;) {
+            console.log(progressLine(now.sent, now.people, now.signed, now.failed));
+            if (now.pending === 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 5000));
+            groups = await read();
+            now = totals(groups);
+          }
         }
       }
-      const now = progress[0]!;
-      console.log(`Sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.queued}.`);
-      for (const failure of now.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
-      for (const earlier of progress.slice(1)) {
-        console.log(`Earlier: ${earlier.policyTitle} v${earlier.policyVersion} (${earlier.campaign.reason}) ${earlier.sent}/${earlier.campaign.recipients} sent, ${earlier.signed} signed, ${earlier.failed} failed.`);
-      }
+      const live = groups.filter((g) => g.inProgress);
+      console.log(live.length ? `In progress at ${target.name}:` : `Nothing is being sent or waiting for a reminder at ${target.name}.`);
+      for (const group of live) printDeliveryGroup(group);
+      const done = groups.filter((g) => !g.inProgress);
+      if (done.length) console.log(`Finished this year:`);
+      for (const group of done) printDeliveryGroup(group);
+      const now = totals(groups);
+      if (live.length) console.log(`In progress: sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.pending}, waiting for a reminder ${now.awaitingReminder}.`);
     });
   });
+
+/** One send of a policy: what it is, its bar, its counts and why any failed. */
+function printDeliveryGroup(group: {
+  reason: string;
+  policyTitle: string;
+  policyVersion: number;
+  startedAt: string;
+  people: number;
+  pending: number;
+  sent: number;
+  signed: number;
+  failed: number;
+  awaitingReminder: number;
+  remindersSent: number;
+  failures: { code: string; reason: string; count: number }[];
+  waitingFor: string[];
+}): void {
+  const what = { published: 'new version', yearly: 'yearly re-acknowledgement', new_starter: 'new starters', requested: 'asked one by one' }[group.reason] ?? group.reason;
+  const since = group.startedAt.slice(0, 16).replace('T', ' ');
+  console.log(`${group.policyTitle} v${group.policyVersion} (${what}), ${group.reason === 'new_starter' || group.reason === 'requested' ? 'first' : 'started'} ${since} UTC, ${group.people} ${group.people === 1 ? 'person' : 'people'}:`);
+  console.log(progressLine(group.sent, group.people, group.signed, group.failed));
+  console.log(`  sent ${group.sent}, pending ${group.pending}, failed ${group.failed}, signed ${group.signed}; reminders sent ${group.remindersSent}, ${group.awaitingReminder} waiting for a reminder`);
+  for (const failure of group.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
+  if (group.waitingFor.length) console.log(`  not signed yet: ${group.waitingFor.slice(0, 10).join(', ')}${group.waitingFor.length > 10 ? ` and ${group.waitingFor.length - 10} more` : ''}`);
+}
 
 /** Runs a use case and turns its field-level problems into one readable message. */
 async function withFieldErrors<T>(work: () => Promise<T>): Promise<T> {
