@@ -55,7 +55,8 @@ export async function listAupDeliveries(deps: AppDeps, options: { actor: Actor |
     const people = new Map((await reader.people.list(options.schoolId)).map((p) => [p.id, p.displayName]));
     const groups = new Map<string, { deliveries: AupDelivery[]; policy: { id: string; title: string; version: number; audience: AupAudience } }>();
     for (const policy of await reader.aupPolicies.list(options.schoolId)) {
-      const cycles = new Set([currentCycle, ...campaigns.filter((c) => c.policyId === policy.id).map((c) => c.cycle)]);
+      // This cycle and the one before (a new starter asked last summer may still be waiting), and every campaign's.
+      const cycles = new Set([currentCycle, String(Number(currentCycle) - 1), ...campaigns.filter((c) => c.policyId === policy.id).map((c) => c.cycle)]);
       for (const cycle of cycles) {
         for (const delivery of await reader.aupDeliveries.listForPolicy(options.schoolId, policy.id, cycle)) {
           const key = delivery.campaignId ?? `${delivery.reason}:${policy.id}:${cycle}`;

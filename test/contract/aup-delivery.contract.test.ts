@@ -11,6 +11,7 @@ import { publishAup } from '../../src/app/publish-aup.ts';
 import { startAupCampaign, startYearlyCampaigns } from '../../src/app/start-aup-campaign.ts';
 import { addNewStarter } from '../../src/app/welcome-new-starter.ts';
 import { defaultAupSettings } from '../../src/app/aup-context.ts';
+import { listAupDeliveries } from '../../src/app/list-aup-deliveries.ts';
 import { AUP_OUTBOX_KINDS } from '../../src/app/aup-messages.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
@@ -96,6 +97,48 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     await recordAupDeliveryFailed(deps, other, { code: 'no_teams_licence', reason: 'Microsoft 365 says this person has no Teams licence.' });
     const [progress] = await getCampaignProgress(deps, { actor: a.admin, schoolId: a.school.id });
     expect(progress).toMatchObject({ sent: 1, failed: 1, queued: 6, signed: 0, failures: [{ code: 'no_teams_licence', count: 1 }] });
+  });
+
+  test('aup campaign status shows every delivery in progress: publications, yearly rounds, new starters and reminders, with sent, pending and failed counts', async () => {
+    const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const campaignPeople = (await db.storage.read((r) => r.aupDeliveries.listForPolicy(a.school.id, v1.id, '2026'))).length;
+    const key = (personId: string) => ({ schoolId: a.school.id, personId, policyId: v1.id, cycle: '2026' });
+    await prepareAupDelivery(deps, key(a.staff.personId), 'teams');
+    await recordAupDelivered(deps, key(a.staff.personId), { channel: 'teams', conversationId: 'a:conv' });
+    await prepareAupDelivery(deps, key(a.staff2.personId), 'teams');
+    await recordAupDeliveryFailed(deps, key(a.staff2.personId), { code: 'no_teams_licence', reason: 'Microsoft 365 says this person has no Teams licence.' });
+    await acknowledgeAup(deps, { actor: a.dsl, policyId: v1.id, signature: { agreed: true, typedName: 'Dana Lead' }, surface: 'teams' });
+    now = new Date('2026-10-06T09:00:00Z');
+    await addNewStarter(deps, { actor: a.admin, schoolId: a.school.id, input: { displayName: 'Nia Newstart', email: 'nia@oakfield.example.org' } });
+
+    const groups = await listAupDeliveries(deps, { actor: a.head, schoolId: a.school.id });
+    expect(groups.map((g) => g.reason)).toEqual(['new_starter', 'published']);
+    expect(groups[0]).toMatchObject({ campaignId: null, policyVersion: 1, people: 1, pending: 1, sent: 0, failed: 0, inProgress: true, waitingFor: ['Nia Newstart'] });
+    expect(groups[1]).toMatchObject({ people: campaignPeople, pending: campaignPeople - 3, sent: 2, signed: 1, failed: 1, awaitingReminder: 1, remindersSent: 0, failures: [{ code: 'no_teams_licence', count: 1 }], waitingFor: [] });
+
+    // Next September the yearly round starts; last year's sends that still have work to do are listed too.
+    now = new Date('2027-09-01T07:00:00Z');
+    expect(await startYearlyCampaigns(deps, { schoolId: a.school.id })).toEqual({ started: 1 });
+    const later = await listAupDeliveries(deps, { actor: a.dsl, schoolId: a.school.id });
+    expect(later.map((g) => `${g.reason}:${g.cycle}`)).toEqual(['yearly:2027', 'new_starter:2026', 'published:2026']);
+    expect(later[0]!.pending).toBe(later[0]!.people);
+    expect(later[0]!.people).toBeGreaterThanOrEqual(campaignPeople);
+
+    // Once nothing is left to send or remind, a send is finished: listed only when asked for (this year's).
+    await expect(listAupDeliveries(deps, { actor: a.staff, schoolId: a.school.id })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id })).toEqual([]);
+    const elsewhere = await publishAup(deps, { actor: b.admin, schoolId: b.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const theirs = await db.storage.read((r) => r.aupDeliveries.listForPolicy(b.school.id, elsewhere.id, '2027'));
+    expect((await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id }))[0]).toMatchObject({ reason: 'published', pending: theirs.length, inProgress: true });
+    for (const delivery of theirs) {
+      const their = { schoolId: b.school.id, personId: delivery.personId, policyId: elsewhere.id, cycle: '2027' };
+      await prepareAupDelivery(deps, their, 'teams');
+      await recordAupDeliveryFailed(deps, their, { code: 'no_chat', reason: 'DSL Desk could not reach them in Teams.' });
+    }
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id })).toEqual([]);
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id, includeFinished: true })).toEqual([
+      expect.objectContaining({ reason: 'published', people: theirs.length, pending: 0, failed: theirs.length, inProgress: false, failures: [expect.objectContaining({ code: 'no_chat', count: theirs.length })] }),
+    ]);
   });
 
   test('someone unreachable is sent the policy again when they first open their chat; overdue reminders collapse into the latest', async () => {
