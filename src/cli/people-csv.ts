@@ -1,8 +1,9 @@
 import { parse } from 'csv-parse/sync';
-import { CsvError } from 'csv-parse';
 import type { PersonRow } from '../app/import-people.ts';
 
 /** The columns a people CSV may have; the first two are required. */
+type CsvError = Error & { code: string; index?: number };
+
 export const PEOPLE_CSV_COLUMNS = ['display_name', 'email', 'roles', 'entra_object_id', 'google_subject'] as const;
 const REQUIRED = ['display_name', 'email'];
 
@@ -62,17 +63,19 @@ function cellsOf(line: string, columns: string[] = []): { cells: string[] } | { 
     const records = parse(line, { trim: true, relax_column_count: true }) as string[][];
     return { cells: records[0] ?? [] };
   } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
-    if (error.code === 'CSV_QUOTE_NOT_CLOSED') return { problem: 'a double quote (") opens a cell and is never closed: close it, or remove it (a cell cannot run over several lines)' };
-    if (error.code === 'INVALID_OPENING_QUOTE' || error.code === 'CSV_INVALID_CLOSING_QUOTE' || error.code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE') {
+    // csv-parse's CsvError (its sync and stream entry points each carry their own class): known by its code.
+    if (!(error instanceof Error) || typeof (error as CsvError).code !== 'string') throw error;
+    const { code } = error as CsvError;
+    if (code === 'CSV_QUOTE_NOT_CLOSED') return { problem: 'a double quote (") opens a cell and is never closed: close it, or remove it (a cell cannot run over several lines)' };
+    if (code === 'INVALID_OPENING_QUOTE' || code === 'CSV_INVALID_CLOSING_QUOTE' || code === 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE') {
       return { problem: `a stray double quote (") ${cellName(error, columns)}: remove it, or put the whole cell in double quotes and double each quote inside ("Sam ""Sammy"" Smith")` };
     }
     return { problem: `cannot be read as CSV (${error.message}): check its commas and quotes` };
   }
 }
 
-function cellName(error: CsvError, columns: string[]): string {
-  const index = (error as unknown as { index?: unknown }).index;
+function cellName(error: Error, columns: string[]): string {
+  const { index } = error as CsvError;
   if (typeof index !== 'number') return 'on the line';
   return columns[index] ? `in cell ${index + 1} (${columns[index]})` : `in cell ${index + 1}`;
 }
