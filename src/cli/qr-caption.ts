@@ -10,7 +10,7 @@ const LINE_HEIGHT = 21;
 const LINE_CHARACTERS = Math.floor(WIDTH / (FONT_SIZE * 0.55)) - 4;
 
 export function captionedQrSvg(qrSvg: string, caption: readonly string[]): string {
-  const match = /<svg\b[^>]*viewBox="([^"]+)"[^>]*>([\s\S]*)<\/svg>/.exec(qrSvg);
+  const match = /<svg\s[^>]*viewBox="([^"]+)"[^>]*>([\s\S]*)<\/svg>/.exec(qrSvg);
   if (!match) throw new Error('The QR code could not be drawn as SVG.');
   const lines = caption.flatMap((line) => wrap(line, LINE_CHARACTERS));
   const height = WIDTH + 12 + lines.length * LINE_HEIGHT + 12;

@@ -107,7 +107,7 @@ describe('dsl-desk CLI', () => {
     const qr = join(aupDir, 'reception.svg');
     const link = await cliWith({ DATA_DIR: aupDir, DATABASE_URL: '', PUBLIC_BASE_URL: 'https://dsl.status.example.org/' }, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--hours', '8', '--qr', qr);
     expect(link.code).toBe(0);
-    expect(link.stdout).toMatch(/^One-time signing link:\n  For: Sally Supply, staff\n  Policy: Staff Acceptable Use Policy, version 1, Status Primary\n  Works once, until \w+day \d+ \w+ \d{4}, \d\d:\d\d Europe\/London time \((GMT|BST)\)\n/);
+    expect(link.stdout).toMatch(/^One-time signing link:\n {2}For: Sally Supply, staff\n {2}Policy: Staff Acceptable Use Policy, version 1, Status Primary\n {2}Works once, until \w+day \d+ \w+ \d{4}, \d\d:\d\d Europe\/London time \((GMT|BST)\)\n/);
     expect(link.stdout).toMatch(/^https:\/\/dsl\.status\.example\.org\/aup\/sign\/[A-Za-z0-9_-]{43}$/m);
     const svg = readFileSync(qr, 'utf8');
     expect(svg).toMatch(/^<svg /);
