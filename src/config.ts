@@ -117,6 +117,8 @@ export interface Config {
   deliveryFallback: { urgentMinutes: number; caseMinutes: number; noticeMinutes: number };
   /** Where people reach DSL Desk: signing links and "Read the full policy" point here. */
   publicUrl: string;
+  /** Whether publicUrl was set (PUBLIC_BASE_URL) rather than guessed from HOST and PORT. */
+  publicUrlConfigured: boolean;
   aup: {
     /** DSL Desk's Teams app id in the school's app catalog (for installing it for new starters through Graph). */
     teamsAppCatalogId?: string;
@@ -225,6 +227,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
     deliveryFallback: { urgentMinutes: raw.DELIVERY_FALLBACK_URGENT_MINUTES, caseMinutes: raw.DELIVERY_FALLBACK_MINUTES, noticeMinutes: raw.DELIVERY_FALLBACK_NOTICE_MINUTES },
     publicUrl: (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
+    publicUrlConfigured: Boolean(raw.PUBLIC_BASE_URL),
     aup: {
       ...(raw.TEAMS_APP_CATALOG_ID ? { teamsAppCatalogId: raw.TEAMS_APP_CATALOG_ID } : {}),
       teamsServiceUrl: raw.TEAMS_SERVICE_URL,

@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
 import { DEFAULT_LINK_VALID_HOURS, linkTokenHash, newLinkToken, signingLinkInputSchema, type AupSigningLink } from '../domain/aup-delivery.ts';
 import { AppError } from '../domain/errors.ts';
@@ -19,6 +20,9 @@ export interface CreateSigningLinkOptions {
 
 export interface CreatedSigningLink {
   link: AupSigningLink;
+  /** The version the link opens today (a newer one published before it is used replaces it). */
+  policy: { title: string; version: number };
+  school: { name: string; timeZone: string };
   /** The link to hand over; it carries the token, so this is the only moment it exists. */
   url: string;
   token: string;
@@ -48,10 +52,12 @@ export async function createSigningLink(deps: AppDeps, options: CreateSigningLin
   }
   const input = parsed.data;
   const token = newLinkToken();
-  const link = await deps.storage.transaction(async (tx) => {
-    if (!(await tx.schools.get(schoolId))) throw new AppError('not_found', 'That school was not found.');
+  const { link, policy, school } = await deps.storage.transaction(async (tx) => {
+    const school = await tx.schools.get(schoolId);
+    if (!school) throw new AppError('not_found', 'That school was not found.');
     // The signer reads whatever version is current when they open the link; without one there is nothing to sign.
-    if (!(await tx.aupPolicies.current(schoolId, input.audience))) {
+    const policy = await tx.aupPolicies.current(schoolId, input.audience);
+    if (!policy) {
       throw new AppError('conflict', `There is no published policy for ${AUP_AUDIENCE_LABELS[input.audience].toLowerCase()} yet. Publish one first.`);
     }
     const personId = options.personId ?? null;
@@ -80,7 +86,38 @@ export async function createSigningLink(deps: AppDeps, options: CreateSigningLin
       },
       nowIso(deps),
     );
-    return created;
+    return { link: created, policy: { title: policy.title, version: policy.version }, school: { name: school.name, timeZone: school.timeZone } };
   });
-  return { link, url: signingLinkUrl(options.publicUrl, token), token };
+  return { link, policy, school, url: signingLinkUrl(options.publicUrl, token), token };
+}
+
+/**
+ * Why nobody but this machine could open a link made with this address, if so: the address was never set
+ * (PUBLIC_BASE_URL; the service's own HOST:PORT is only a guess), or it names this machine itself.
+ */
+export function whyLinkOnlyWorksHere(publicUrl: string, configured: boolean): string | undefined {
+  let host: string;
+  try {
+    host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  } catch {
+    return `${publicUrl} is not a web address.`;
+  }
+  const local = host === 'localhost' || host.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(host) || host === '::1' || host === '0.0.0.0' || host === '::';
+  if (!configured) return `PUBLIC_BASE_URL is not set, so the link would point at ${publicUrl}, which only this machine can open.`;
+  if (local) return `PUBLIC_BASE_URL is ${publicUrl}, which only this machine can open.`;
+  return undefined;
+}
+
+/**
+ * The words printed with a link and its QR code: who it is for, which policy, and when it stops working in
+ * the school's own time (the zone named, so nobody has to guess whether it is UTC).
+ */
+export function signingLinkCaption(created: Pick<CreatedSigningLink, 'link' | 'policy' | 'school'>): string[] {
+  const { link, policy, school } = created;
+  const expires = DateTime.fromISO(link.expiresAt, { zone: 'utc' }).setZone(school.timeZone).setLocale('en-GB');
+  return [
+    `For: ${link.intendedFor}${link.email ? ` (${link.email})` : ''}, ${AUP_AUDIENCE_LABELS[link.audience].toLowerCase()}`,
+    `Policy: ${policy.title}, version ${policy.version}, ${school.name}`,
+    `Works once, until ${expires.toFormat('cccc d LLLL yyyy, HH:mm')} ${school.timeZone} time (${expires.offsetNameShort ?? expires.toFormat('ZZ')})`,
+  ];
 }

@@ -1,4 +1,4 @@
-import { AUP_AUDIENCE_LABELS, type AupAudience, type AupPolicyVersion } from '../domain/aup.ts';
+import { AUP_AUDIENCE_LABELS, type AupAcknowledgement, type AupAudience, type AupPolicyVersion, type SigningSurface } from '../domain/aup.ts';
 import type { AupCampaign, AupCampaignProgress, AupDelivery } from '../domain/aup-delivery.ts';
 import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
@@ -6,9 +6,21 @@ import type { Actor } from '../domain/roles.ts';
 import { audienceOfProfile, aupSettingsFor, cycleAt, requireAupManager } from './aup-context.ts';
 import type { AppDeps, Operator } from './deps.ts';
 
-/** One person's standing against the current policy for their audience. */
+/** How a signature was given, in the office's words. */
+export const SIGNED_VIA_LABELS: Record<SigningSurface, string> = {
+  teams: 'Teams',
+  google_chat: 'Google Chat',
+  web: 'policy page',
+  web_link: 'one-time link',
+};
+
+/**
+ * One person's standing against the current policy for their audience; or someone without an account
+ * (a visitor, supply staff) who signed it through a one-time link, known by the name and email they typed.
+ */
 export interface AupStatusRow {
-  personId: string;
+  /** Null for someone who signed through a one-time link without being one of the school's people. */
+  personId: string | null;
   displayName: string;
   email: string;
   audience: AupAudience;
@@ -20,6 +32,10 @@ export interface AupStatusRow {
   status: 'signed' | 'unsigned' | 'no_policy';
   signedAt: string | null;
   acknowledgementId: string | null;
+  /** Where they signed (null when not signed): teams, google_chat, web (the policy page) or web_link (a one-time link). */
+  signedVia: SigningSurface | null;
+  /** The one-time link's "for" as the office typed it, for those who signed through one. */
+  linkFor: string | null;
   /** The version they last signed, when it is not the current one. */
   lastSignedVersion: number | null;
   delivery: Pick<AupDelivery, 'state' | 'channel' | 'failureCode' | 'failureReason' | 'sentAt' | 'remindersSent' | 'escalatedAt'> | null;
@@ -29,7 +45,8 @@ export interface AupStatusRow {
 export interface AupStatus {
   cycle: string;
   rows: AupStatusRow[];
-  totals: { people: number; signed: number; unsigned: number; noPolicy: number };
+  /** people: rows that are the school's people; throughLink: rows of people without an account who signed through a link. */
+  totals: { people: number; signed: number; unsigned: number; noPolicy: number; throughLink: number };
 }
 
 function requireManager(actor: Actor | Operator, schoolId: string): void {
@@ -52,13 +69,18 @@ export async function getAupStatus(deps: AppDeps, options: { actor: Actor | Oper
     const cycle = cycleAt(deps.clock.now(), school, settings);
     const current = currentByAudience(await reader.aupPolicies.list(options.schoolId));
     const profiles = new Map((await reader.aupProfiles.list(options.schoolId)).map((p) => [p.personId, p]));
-    const signatures = new Map<string, { id: string; signedAt: string; cycle: string; version: number; policyId: string }[]>();
+    const signatures = new Map<string, { id: string; signedAt: string; cycle: string; version: number; policyId: string; surface: SigningSurface }[]>();
     const deliveries = new Map<string, AupDelivery>();
+    // Signatures through a one-time link by someone who is not one of the school's people: this version, this cycle.
+    const withoutAccount: AupAcknowledgement[] = [];
     for (const policy of current.values()) {
       for (const ack of await reader.aupAcknowledgements.forPolicy(options.schoolId, policy.id)) {
-        if (!ack.personId) continue;
+        if (!ack.personId) {
+          if (ack.cycle === cycle && (!options.audience || ack.audience === options.audience)) withoutAccount.push(ack);
+          continue;
+        }
         const list = signatures.get(ack.personId) ?? [];
-        list.push({ id: ack.id, signedAt: ack.signedAt, cycle: ack.cycle, version: ack.policyVersion, policyId: ack.policyId });
+        list.push({ id: ack.id, signedAt: ack.signedAt, cycle: ack.cycle, version: ack.policyVersion, policyId: ack.policyId, surface: ack.surface });
         signatures.set(ack.personId, list);
       }
       for (const delivery of await reader.aupDeliveries.listForPolicy(options.schoolId, policy.id, cycle)) deliveries.set(delivery.personId, delivery);
@@ -86,6 +108,8 @@ export async function getAupStatus(deps: AppDeps, options: { actor: Actor | Oper
         status: !policy ? 'no_policy' : signed ? 'signed' : 'unsigned',
         signedAt: signed?.signedAt ?? null,
         acknowledgementId: signed?.id ?? null,
+        signedVia: signed?.surface ?? null,
+        linkFor: null,
         lastSignedVersion: lastSigned,
         delivery: delivery
           ? { state: delivery.state, channel: delivery.channel, failureCode: delivery.failureCode, failureReason: delivery.failureReason, sentAt: delivery.sentAt, remindersSent: delivery.remindersSent, escalatedAt: delivery.escalatedAt }
@@ -95,11 +119,39 @@ export async function getAupStatus(deps: AppDeps, options: { actor: Actor | Oper
       if (options.onlyUnsigned && row.status === 'signed') continue;
       rows.push(row);
     }
+    const links = withoutAccount.length ? new Map((await reader.aupSigningLinks.list(options.schoolId)).map((link) => [link.id, link])) : new Map();
+    for (const ack of options.onlyUnsigned ? [] : withoutAccount) {
+      const policy = current.get(ack.audience)!;
+      rows.push({
+        personId: null,
+        displayName: ack.typedName,
+        email: ack.typedEmail ?? '',
+        audience: ack.audience,
+        audienceLabel: AUP_AUDIENCE_LABELS[ack.audience],
+        policyId: policy.id,
+        policyTitle: policy.title,
+        policyVersion: policy.version,
+        status: 'signed',
+        signedAt: ack.signedAt,
+        acknowledgementId: ack.id,
+        signedVia: ack.surface,
+        linkFor: (ack.signingLinkId ? links.get(ack.signingLinkId)?.intendedFor : undefined) ?? null,
+        lastSignedVersion: null,
+        delivery: null,
+        startDate: null,
+      });
+    }
     rows.sort((a, b) => a.status.localeCompare(b.status, 'en') * -1 || a.displayName.localeCompare(b.displayName, 'en'));
     return {
       cycle,
       rows,
-      totals: { people: rows.length, signed: rows.filter((r) => r.status === 'signed').length, unsigned: rows.filter((r) => r.status === 'unsigned').length, noPolicy: rows.filter((r) => r.status === 'no_policy').length },
+      totals: {
+        people: rows.filter((r) => r.personId).length,
+        signed: rows.filter((r) => r.status === 'signed').length,
+        unsigned: rows.filter((r) => r.status === 'unsigned').length,
+        noPolicy: rows.filter((r) => r.status === 'no_policy').length,
+        throughLink: rows.filter((r) => !r.personId).length,
+      },
     };
   });
 }
@@ -110,7 +162,7 @@ async function lastSignedVersion(reader: StorageTx, schoolId: string, personId: 
 }
 
 /** The columns of the CSV export, in order: what an auditor asks for. */
-export const AUP_STATUS_CSV_COLUMNS = ['name', 'email', 'audience', 'policy', 'version', 'status', 'signed_at_utc', 'last_signed_version', 'sent_by', 'sent_at_utc', 'reminders', 'not_delivered_because', 'start_date'] as const;
+export const AUP_STATUS_CSV_COLUMNS = ['name', 'email', 'audience', 'policy', 'version', 'status', 'signed_at_utc', 'signed_via', 'link_for', 'last_signed_version', 'sent_by', 'sent_at_utc', 'reminders', 'not_delivered_because', 'start_date'] as const;
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote. */
 export function aupStatusCsv(status: AupStatus): string {
@@ -130,6 +182,8 @@ export function aupStatusCsv(status: AupStatus): string {
         row.policyVersion,
         row.status,
         row.signedAt,
+        row.signedVia ? SIGNED_VIA_LABELS[row.signedVia] : '',
+        row.linkFor,
         row.lastSignedVersion,
         row.delivery?.channel,
         row.delivery?.sentAt,

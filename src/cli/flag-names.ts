@@ -13,7 +13,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'audit verify': { '--json': null },
   'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone' },
   'school list': {},
-  'people import': { '<csv>': null, '--school': null },
+  'people import': { '<csv>': null, '--school': null, '--update': null },
   'people grant-role': { '--school': null, '--email': 'email', '--role': 'role' },
   'people list': { '--school': null },
   analyse: {
@@ -45,7 +45,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
     '--entra-object-id': 'entraObjectId',
   },
   'aup status': { '--school': null, '--audience': 'audience', '--unsigned': null, '--csv': null },
-  'aup link': { '--school': null, '--audience': 'audience', '--for': 'intendedFor', '--email': 'email', '--hours': 'validHours', '--qr': null },
+  'aup link': { '--school': null, '--audience': 'audience', '--for': 'intendedFor', '--email': 'email', '--hours': 'validHours', '--qr': null, '--local': null },
   'aup campaign status': { '--school': null, '--watch': null },
 };
 

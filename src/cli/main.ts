@@ -1,9 +1,7 @@
-import { createReadStream } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AnalysisContext } from '../analysis/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import type { PersonRow } from '../app/import-people.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
 import type { School } from '../domain/ports.ts';
@@ -137,29 +135,40 @@ people
   .command('import <csv>')
   .description('import people from a CSV with columns display_name,email,roles[,entra_object_id,google_subject]; roles separated by ";"')
   .requiredOption('--school <slug>', 'the school')
-  .action(async (file: string, options: { school: string }) => {
+  .option('--update', 'also change people already known (their name, new roles); without it their changes are only listed')
+  .action(async (file: string, options: { school: string; update?: boolean }) => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`);
+    }
     // CommonJS packages (cli-progress, qrcode) are taken through their default export: the only one a bundle keeps.
-    const [{ parse }, { default: cliProgress }, { OPERATOR }, { importPeople }] = await Promise.all([
-      import('csv-parse'),
+    const [{ readPeopleCsv }, { default: cliProgress }, { OPERATOR }, { importPeople }] = await Promise.all([
+      import('./people-csv.ts'),
       import('cli-progress'),
       import('../app/deps.ts'),
       import('../app/import-people.ts'),
     ]);
+    const csv = readPeopleCsv(text);
+    if (csv.problem) throw new CliError(`${file}: ${csv.problem} Nothing was imported.`);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
-      const parser = createReadStream(file).pipe(parse({ columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()), skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true }));
-      async function* rows(): AsyncGenerator<PersonRow> {
-        for await (const record of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-          yield { line: record.info.lines, values: record.record };
-        }
+      // A bar only for a person watching a terminal; a log or a pipe gets the summary alone.
+      const bar = process.stdout.isTTY && process.stderr.isTTY ? new cliProgress.SingleBar({ format: 'Importing {bar} {value}/{total} rows', stream: process.stderr, clearOnComplete: true }, cliProgress.Presets.shades_classic) : undefined;
+      let report: Awaited<ReturnType<typeof importPeople>>;
+      try {
+        bar?.start(csv.rows.length, 0);
+        report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: csv.rows, update: Boolean(options.update), onRow: (done) => bar?.update(done) });
+      } finally {
+        bar?.stop();
       }
-      const bar = new cliProgress.SingleBar({ format: 'Importing {bar} {value} rows', stream: process.stderr, noTTYOutput: true, notTTYSchedule: 1000 }, cliProgress.Presets.shades_classic);
-      bar.start(0, 0);
-      const report = await importPeople(deps, { actor: OPERATOR, schoolId: target.id, rows: rows(), onRow: (done) => (bar.setTotal(done), bar.update(done)) });
-      bar.stop();
-      console.log(`Imported into ${target.name}: ${report.created} added, ${report.updated} updated, ${report.errors.length} rejected.`);
-      for (const error of report.errors) console.log(`  line ${error.line}: ${error.message}`);
-      if (report.errors.length) process.exitCode = 2;
+      console.log(`Imported into ${target.name}: ${report.created} added, ${report.updated} updated, ${report.unchanged} unchanged, ${report.heldBack ? `${report.heldBack} with changes not applied, ` : ''}${report.errors.length} rejected.`);
+      for (const note of report.notes) console.log(`  line ${note.line}: ${note.message}${note.kind === 'needs_update' ? ' (use --update to apply)' : note.kind === 'updated' ? ' (updated)' : ''}`);
+      if (report.errors.length) console.log(`${report.errors.length} row${report.errors.length === 1 ? ' was' : 's were'} rejected: fix ${report.errors.length === 1 ? 'it' : 'them'} and import the file again (rows already imported are left as they are).`);
+      if (report.heldBack) console.log(`${report.heldBack} existing ${report.heldBack === 1 ? 'person was' : 'people were'} left unchanged: run again with --update to apply the changes listed.`);
+      if (report.errors.length || report.heldBack) process.exitCode = 2;
     });
   });
 people
@@ -320,7 +329,7 @@ aup
   .option('--csv [file]', 'write CSV (to the file, or to standard output)')
   .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
     if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
-    const [{ OPERATOR }, { aupStatusCsv, getAupStatus }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts'), import('luxon')]);
+    const [{ OPERATOR }, { aupStatusCsv, getAupStatus, SIGNED_VIA_LABELS }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts'), import('luxon')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
@@ -339,11 +348,14 @@ aup
         status: row.status === 'no_policy' ? 'no policy' : row.status,
         // When they signed, in the school's time, with the zone in the heading: SIGNED (Europe/London).
         [`signed (${target.timeZone})`]: row.signedAt ? DateTime.fromISO(row.signedAt, { zone: target.timeZone }).toFormat('yyyy-MM-dd HH:mm') : '',
+        how: row.signedVia ? `${SIGNED_VIA_LABELS[row.signedVia]}${row.linkFor && row.linkFor !== row.displayName ? ` (for ${row.linkFor})` : ''}` : '',
         sent: row.delivery ? `${row.delivery.channel ?? row.delivery.state}${row.delivery.remindersSent ? `, ${row.delivery.remindersSent} reminder(s)` : ''}` : '',
         problem: row.delivery?.failureReason ?? '',
       }));
       printTable(table);
-      console.log(`\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`);
+      console.log(
+        `\n${target.name}, year from ${status.cycle}: ${status.totals.signed} signed${status.totals.throughLink ? ` (${status.totals.throughLink} without an account, through a one-time link)` : ''}, ${status.totals.unsigned} not signed${status.totals.noPolicy ? `, ${status.totals.noPolicy} with no policy published for their audience` : ''}.`,
+      );
     });
   });
 
@@ -359,74 +371,128 @@ aup
     if (!Number.isInteger(hours)) throw new InvalidArgumentError('Give a whole number of hours.');
     return hours;
   })
-  .option('--qr <file.svg>', 'also save the QR code as an SVG file (to print for reception)')
-  .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string }) => {
-    const { publicUrl } = await cliConfig();
-    const [{ default: QRCode }, { OPERATOR }, { createSigningLink }] = await Promise.all([
+  .option('--qr <file.svg>', 'also save the QR code, with its caption, as an SVG file (to print for reception)')
+  .option('--local', 'allow a link only this machine can open (PUBLIC_BASE_URL unset or localhost), for trying things out')
+  .action(async (options: { school: string; audience: string; for: string; email?: string; hours?: number; qr?: string; local?: boolean }) => {
+    // The address the service itself gives out (PUBLIC_BASE_URL), checked before any link is made.
+    const { publicUrl, publicUrlConfigured } = await cliConfig();
+    const [{ default: QRCode }, { OPERATOR }, { createSigningLink, signingLinkCaption, whyLinkOnlyWorksHere }, { captionedQrSvg }] = await Promise.all([
       import('qrcode'),
       import('../app/deps.ts'),
       import('../app/create-signing-link.ts'),
+      import('./qr-caption.ts'),
     ]);
+    const onlyHere = whyLinkOnlyWorksHere(publicUrl, publicUrlConfigured);
+    if (onlyHere && !options.local) {
+      throw new CliError(
+        `${onlyHere} Nobody else could open the link or its QR code, so none was made.\n` +
+          'Set PUBLIC_BASE_URL to the https address staff open DSL Desk at (as for the service), or add --local to make one for this machine only.',
+      );
+    }
+    if (options.qr && !/\.svg$/i.test(options.qr)) throw new CliError(`--qr saves an SVG file: give a name ending in .svg (not ${options.qr}).`);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const input = { audience: options.audience, intendedFor: options.for, ...(options.email ? { email: options.email } : {}), ...(options.hours ? { validHours: options.hours } : {}) };
       const created = await withFieldErrors(() => createSigningLink(deps, { actor: OPERATOR, schoolId: target.id, input, publicUrl }));
-      console.log(`One-time signing link for ${created.link.intendedFor} (${created.link.audience}), works once until ${created.link.expiresAt}:`);
+      const caption = signingLinkCaption(created);
+      console.log('One-time signing link:');
+      for (const line of caption) console.log(`  ${line}`);
+      if (onlyHere) console.log('  Only this machine can open it (--local).');
       console.log(created.url);
       if (options.qr) {
-        await writeFile(options.qr, await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }));
-        console.log(`QR code saved to ${options.qr}.`);
+        await writeFile(options.qr, captionedQrSvg(await QRCode.toString(created.url, { type: 'svg', errorCorrectionLevel: 'M', margin: 2 }), caption));
+        console.log(`QR code, with who it is for, the policy and the expiry under it, saved to ${options.qr}.`);
       }
-      if (process.stdout.isTTY) console.log(await QRCode.toString(created.url, { type: 'terminal', small: true }));
+      if (process.stdout.isTTY) console.log(`${await QRCode.toString(created.url, { type: 'terminal', small: true })}${caption.join('\n')}`);
     });
   });
 
 const campaign = aup.command('campaign').description('asking everyone in an audience to sign');
 campaign
   .command('status')
-  .description('progress of the school’s latest campaigns: sent, signed and failed (with why)')
+  .description('every delivery of a policy in progress (publications, yearly rounds, new starters, reminders): sent, pending, signed and failed (with why)')
   .requiredOption('--school <slug>', 'the school')
   .option('--watch', 'keep the progress bar updating until nothing is left to send')
   .action(async (options: { school: string; watch?: boolean }) => {
-    const [{ OPERATOR }, { getCampaignProgress }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts')]);
+    const [{ OPERATOR }, { listAupDeliveries }] = await Promise.all([import('../app/deps.ts'), import('../app/list-aup-deliveries.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
-      const read = () => getCampaignProgress(deps, { actor: OPERATOR, schoolId: target.id, limit: 5 });
-      let progress = await read();
-      if (!progress.length) {
-        console.log(`${target.name} has no campaigns yet. Publishing a policy starts one.`);
+      const read = () => listAupDeliveries(deps, { actor: OPERATOR, schoolId: target.id, includeFinished: true });
+      let groups = await read();
+      if (!groups.length) {
+        console.log(`${target.name} has nothing being sent and no campaigns this year. Publishing a policy starts one; a new starter is sent theirs.`);
         return;
       }
-      const latest = progress[0]!;
-      console.log(`${latest.policyTitle} v${latest.policyVersion} (${latest.campaign.reason === 'yearly' ? 'yearly re-acknowledgement' : 'new version'}), started ${latest.campaign.createdAt.slice(0, 16).replace('T', ' ')} UTC, ${latest.campaign.recipients} people:`);
-      if (options.watch && process.stdout.isTTY) {
-        const { default: cliProgress } = await import('cli-progress');
-        const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, cliProgress.Presets.shades_classic);
-        bar.start(Math.max(1, latest.campaign.recipients), latest.sent, { signed: latest.signed, failed: latest.failed });
-        while (progress[0]!.queued > 0) {
-          await new Promise((resolve) => setTimeout(resolve, 1000));
-          progress = await read();
-          bar.update(progress[0]!.sent, { signed: progress[0]!.signed, failed: progress[0]!.failed });
-        }
-        bar.stop();
-      } else {
-        // Not a terminal (a log, a pipe): one line per look, the same bar drawn in text.
-        for (;;) {
-          const p = progress[0]!;
-          console.log(progressLine(p.sent, p.campaign.recipients, p.signed, p.failed));
-          if (!options.watch || p.queued === 0) break;
-          await new Promise((resolve) => setTimeout(resolve, 5000));
-          progress = await read();
+      const totals = (list: typeof groups) => {
+        const live = list.filter((g) => g.inProgress);
+        const sum = (pick: (g: (typeof groups)[number]) => number) => live.reduce((n, g) => n + pick(g), 0);
+        return { people: sum((g) => g.people), sent: sum((g) => g.sent), signed: sum((g) => g.signed), failed: sum((g) => g.failed), pending: sum((g) => g.pending), awaitingReminder: sum((g) => g.awaitingReminder) };
+      };
+      if (options.watch) {
+        // Every send in progress as one bar, until nothing is left to send (reminders go out over days).
+        const label = (t: ReturnType<typeof totals>) => ({ signed: t.signed, failed: t.failed });
+        let now = totals(groups);
+        if (process.stdout.isTTY) {
+          const { default: cliProgress } = await import('cli-progress');
+          const bar = new cliProgress.SingleBar({ format: ' {bar} {percentage}% | {value}/{total} sent | {signed} signed | {failed} failed', hideCursor: true }, cliProgress.Presets.shades_classic);
+          try {
+            bar.start(Math.max(1, now.people), now.sent, label(now));
+            while (now.pending > 0) {
+              await new Promise((resolve) => setTimeout(resolve, 1000));
+              groups = await read();
+              now = totals(groups);
+              bar.setTotal(Math.max(1, now.people));
+              bar.update(now.sent, label(now));
+            }
+          } finally {
+            bar.stop();
+          }
+        } else {
+          // Not a terminal (a log, a pipe): one line per look, the same bar drawn in text.
+          for (;;) {
+            console.log(progressLine(now.sent, now.people, now.signed, now.failed));
+            if (now.pending === 0) break;
+            await new Promise((resolve) => setTimeout(resolve, 5000));
+            groups = await read();
+            now = totals(groups);
+          }
         }
       }
-      const now = progress[0]!;
-      console.log(`Sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.queued}.`);
-      for (const failure of now.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
-      for (const earlier of progress.slice(1)) {
-        console.log(`Earlier: ${earlier.policyTitle} v${earlier.policyVersion} (${earlier.campaign.reason}) ${earlier.sent}/${earlier.campaign.recipients} sent, ${earlier.signed} signed, ${earlier.failed} failed.`);
-      }
+      const live = groups.filter((g) => g.inProgress);
+      console.log(live.length ? `In progress at ${target.name}:` : `Nothing is being sent or waiting for a reminder at ${target.name}.`);
+      for (const group of live) printDeliveryGroup(group);
+      const done = groups.filter((g) => !g.inProgress);
+      if (done.length) console.log(`Finished this year:`);
+      for (const group of done) printDeliveryGroup(group);
+      const now = totals(groups);
+      if (live.length) console.log(`In progress: sent ${now.sent}, signed ${now.signed}, failed ${now.failed}, still to send ${now.pending}, waiting for a reminder ${now.awaitingReminder}.`);
     });
   });
+
+/** One send of a policy: what it is, its bar, its counts and why any failed. */
+function printDeliveryGroup(group: {
+  reason: string;
+  policyTitle: string;
+  policyVersion: number;
+  startedAt: string;
+  people: number;
+  pending: number;
+  sent: number;
+  signed: number;
+  failed: number;
+  awaitingReminder: number;
+  remindersSent: number;
+  failures: { code: string; reason: string; count: number }[];
+  waitingFor: string[];
+}): void {
+  const what = { published: 'new version', yearly: 'yearly re-acknowledgement', new_starter: 'new starters', requested: 'asked one by one' }[group.reason] ?? group.reason;
+  const since = group.startedAt.slice(0, 16).replace('T', ' ');
+  console.log(`${group.policyTitle} v${group.policyVersion} (${what}), ${group.reason === 'new_starter' || group.reason === 'requested' ? 'first' : 'started'} ${since} UTC, ${group.people} ${group.people === 1 ? 'person' : 'people'}:`);
+  console.log(progressLine(group.sent, group.people, group.signed, group.failed));
+  console.log(`  sent ${group.sent}, pending ${group.pending}, failed ${group.failed}, signed ${group.signed}; reminders sent ${group.remindersSent}, ${group.awaitingReminder} waiting for a reminder`);
+  for (const failure of group.failures) console.log(`  ${String(failure.count).padStart(5)} × ${failure.reason || failure.code}`);
+  if (group.waitingFor.length) console.log(`  not signed yet: ${group.waitingFor.slice(0, 10).join(', ')}${group.waitingFor.length > 10 ? ` and ${group.waitingFor.length - 10} more` : ''}`);
+}
 
 /** Runs a use case and turns its field-level problems into one readable message, naming the flags typed. */
 async function withFieldErrors<T>(work: () => Promise<T>): Promise<T> {

@@ -39,7 +39,7 @@ describe.each(enginesUnderTest())('running policy sign-off over the API on %s', 
     expect((await t.request('/api/v1/aup/status', { token: staff })).status).toBe(403);
     const status = await t.request('/api/v1/aup/status', { token: admin });
     expect(status.status).toBe(200);
-    expect(status.body.totals).toEqual({ people: 9, signed: 1, unsigned: 8, noPolicy: 0 });
+    expect(status.body.totals).toEqual({ people: 9, signed: 1, unsigned: 8, noPolicy: 0, throughLink: 0 });
     expect(status.body.rows.find((r: { displayName: string }) => r.displayName === 'Nia Newstart')).toMatchObject({ status: 'unsigned', startDate: '2031-09-01', delivery: { state: 'queued' } });
     const unsigned = await t.request('/api/v1/aup/status?unsigned=true', { token: admin });
     expect(unsigned.body.rows).toHaveLength(8);
@@ -65,7 +65,7 @@ describe.each(enginesUnderTest())('running policy sign-off over the API on %s', 
 
     // Another school's admin sees none of it.
     const otherAdmin = await t.tokenFor(t.schoolB.admin, t.schoolB);
-    expect((await t.request('/api/v1/aup/status', { token: otherAdmin })).body.totals).toEqual({ people: 8, signed: 0, unsigned: 0, noPolicy: 8 });
+    expect((await t.request('/api/v1/aup/status', { token: otherAdmin })).body.totals).toEqual({ people: 8, signed: 0, unsigned: 0, noPolicy: 8, throughLink: 0 });
   });
 
   test('settings and per-person overrides are validated and saved', async () => {

@@ -58,14 +58,14 @@ describe('dsl-desk CLI', () => {
     expect(missing.stderr).toMatch(/Cannot read/);
   }, TEST_TIMEOUT_MS);
 
-  test('aup new-starter, status (table and CSV) and campaign status with its progress bar', async () => {
+  test('aup new-starter, status (table and CSV), aup campaign status shows every delivery in progress, and aup link prints the right address with its caption', async () => {
     const aupDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-aup-status-'));
     await cli(aupDir, 'school', 'add', '--name', 'Status Primary', '--slug', 'status-primary');
     const csv = join(aupDir, 'people.csv');
     writeFileSync(csv, 'display_name,email,roles\nAnn Lead,ann@status.example.org,staff;dsl\nBob Class,bob@status.example.org,staff\n');
     await cli(aupDir, 'people', 'import', csv, '--school', 'status-primary');
     const none = await cli(aupDir, 'aup', 'campaign', 'status', '--school', 'status-primary');
-    expect(none.stdout).toMatch(/no campaigns yet/);
+    expect(none.stdout).toMatch(/nothing being sent and no campaigns this year/);
     await cli(aupDir, 'aup', 'publish', 'staff', resolve(__dirname, '../../samples/aup/staff-aup.md'), '--school', 'status-primary');
 
     const bad = await cli(aupDir, 'aup', 'new-starter', '--school', 'status-primary', '--name', 'Nia Newstart', '--email', 'not-an-email', '--start-date', '1/9/2031');
@@ -82,23 +82,44 @@ describe('dsl-desk CLI', () => {
     expect(table.stdout).toMatch(/Nia Newstart\s+Staff\s+v1\s+unsigned/);
     expect(table.stdout).toMatch(/0 signed, 3 not signed/);
     const exported = await cli(aupDir, 'aup', 'status', '--school', 'status-primary', '--csv');
-    expect(exported.stdout.split('\r\n')[0]).toBe('name,email,audience,policy,version,status,signed_at_utc,last_signed_version,sent_by,sent_at_utc,reminders,not_delivered_because,start_date');
+    expect(exported.stdout.split('\r\n')[0]).toBe('name,email,audience,policy,version,status,signed_at_utc,signed_via,link_for,last_signed_version,sent_by,sent_at_utc,reminders,not_delivered_because,start_date');
     expect(exported.stdout).toContain('Nia Newstart,nia@status.example.org,Staff,Staff Acceptable Use Policy,1,unsigned');
     expect((await cli(aupDir, 'aup', 'status', '--school', 'status-primary', '--audience', 'pupils')).stderr).toMatch(/--audience must be one of/);
 
+    // aup campaign status shows every delivery in progress: the publication's campaign and the new starter.
     const progress = await cli(aupDir, 'aup', 'campaign', 'status', '--school', 'status-primary');
     expect(progress.code).toBe(0);
-    expect(progress.stdout).toMatch(/Staff Acceptable Use Policy v1 \(new version\).*2 people/);
-    expect(progress.stdout).toMatch(/0\/2 sent \| 0 signed \| 0 failed/);
-    expect(progress.stdout).toMatch(/Sent 0, signed 0, failed 0, still to send 2\./);
+    expect(progress.stdout).toMatch(/^In progress at Status Primary:$/m);
+    expect(progress.stdout).toMatch(/Staff Acceptable Use Policy v1 \(new version\).*2 people:\n.*0\/2 sent \| 0 signed \| 0 failed\n\s+sent 0, pending 2, failed 0/);
+    expect(progress.stdout).toMatch(/Staff Acceptable Use Policy v1 \(new starters\).*1 person:\n.*0\/1 sent .*\n\s+sent 0, pending 1, failed 0.*\n\s+not signed yet: Nia Newstart/);
+    expect(progress.stdout).toMatch(/In progress: sent 0, signed 0, failed 0, still to send 3, waiting for a reminder 0\./);
 
+    // aup link prints the right address: never a guessed one nobody else can open.
+    const links = () => Number((new DatabaseSync(join(aupDir, 'dsl-desk.sqlite')).prepare('select count(*) as n from aup_signing_links').get() as { n: number }).n);
+    const guessed = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply');
+    expect(guessed.code).toBe(1);
+    expect(guessed.stderr).toMatch(/PUBLIC_BASE_URL is not set, so the link would point at http:\/\/127\.0\.0\.1:3978, which only this machine can open\. Nobody else could open the link or its QR code, so none was made\./);
+    expect(guessed.stdout).not.toMatch(/aup\/sign/);
+    const loopback = await cliWith({ DATA_DIR: aupDir, DATABASE_URL: '', PUBLIC_BASE_URL: 'http://localhost:4000' }, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply');
+    expect(loopback.code).toBe(1);
+    expect(loopback.stderr).toMatch(/PUBLIC_BASE_URL is http:\/\/localhost:4000, which only this machine can open/);
+    expect(links()).toBe(0);
     const qr = join(aupDir, 'reception.svg');
-    const link = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--hours', '8', '--qr', qr);
+    const link = await cliWith({ DATA_DIR: aupDir, DATABASE_URL: '', PUBLIC_BASE_URL: 'https://dsl.status.example.org/' }, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--hours', '8', '--qr', qr);
     expect(link.code).toBe(0);
-    expect(link.stdout).toMatch(/One-time signing link for Sally Supply \(staff\)/);
-    expect(link.stdout).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/aup\/sign\/[A-Za-z0-9_-]{43}$/m);
-    expect(readFileSync(qr, 'utf8')).toMatch(/^<svg /);
-    const noPolicy = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'visitor', '--for', 'Val Visitor');
+    expect(link.stdout).toMatch(/^One-time signing link:\n {2}For: Sally Supply, staff\n {2}Policy: Staff Acceptable Use Policy, version 1, Status Primary\n {2}Works once, until \w+day \d+ \w+ \d{4}, \d\d:\d\d Europe\/London time \((GMT|BST)\)\n/);
+    expect(link.stdout).toMatch(/^https:\/\/dsl\.status\.example\.org\/aup\/sign\/[A-Za-z0-9_-]{43}$/m);
+    const svg = readFileSync(qr, 'utf8');
+    expect(svg).toMatch(/^<svg /);
+    expect(svg).toContain('>For: Sally Supply, staff</text>');
+    expect(svg).toMatch(/Europe\/London time \((GMT|BST)\)<\/text>/);
+    const local = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--local');
+    expect(local.code).toBe(0);
+    expect(local.stdout).toMatch(/Only this machine can open it \(--local\)/);
+    expect(local.stdout).toMatch(/^http:\/\/127\.0\.0\.1:3978\/aup\/sign\/[A-Za-z0-9_-]{43}$/m);
+    expect((await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'staff', '--for', 'Sally Supply', '--local', '--qr', join(aupDir, 'qr.png'))).stderr).toMatch(/--qr saves an SVG file/);
+    expect(links()).toBe(2);
+    const noPolicy = await cli(aupDir, 'aup', 'link', '--school', 'status-primary', '--audience', 'visitor', '--for', 'Val Visitor', '--local');
     expect(noPolicy.code).toBe(1);
     expect(noPolicy.stderr).toMatch(/no published policy for visitors|Publish one first/i);
   }, TEST_TIMEOUT_MS);
@@ -122,6 +143,62 @@ describe('dsl-desk CLI', () => {
     expect(policy.stderr).not.toMatch(/acknowledgementWording|effectiveDate/);
   }, TEST_TIMEOUT_MS);
 
+  test('the CSV import finishes with a stray quote, an unclosed quote, a duplicate email and a changed role, reports each, and changes nothing for them without --update', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-import-'));
+    await cli(dir, 'school', 'add', '--name', 'Import Primary', '--slug', 'import-primary');
+    const first = join(dir, 'first.csv');
+    writeFileSync(first, 'display_name,email,roles\nSam Smith,sam@import.example.org,staff\n');
+    expect((await cli(dir, 'people', 'import', first, '--school', 'import-primary')).code).toBe(0);
+
+    // Exported from a spreadsheet: a byte-order mark and CRLF line ends.
+    const csv = join(dir, 'staff.csv');
+    writeFileSync(
+      csv,
+      '\uFEFFdisplay_name,email,roles\r\n' +
+        'Kim Lee,kim@import.example.org,staff\r\n' +
+        'Cat "Kitty" Jones,cat@import.example.org,staff\r\n' +
+        'Sam Smith,sam@import.example.org,staff;dsl\r\n' +
+        'Dan Dup,dan@import.example.org,staff\r\n' +
+        '"Gus Open,gus@import.example.org,staff\r\n' +
+        'Daniel Dup,DAN@import.example.org,staff\r\n' +
+        'Eve Extra,eve@import.example.org,staff,more,cells\r\n' +
+        'Lee Last,lee@import.example.org,staff\r\n',
+    );
+    const imported = await cli(dir, 'people', 'import', csv, '--school', 'import-primary');
+    expect(imported.code).toBe(2);
+    expect(imported.stdout).toMatch(/^Imported into Import Primary: 2 added, 0 updated, 0 unchanged, 1 with changes not applied, 5 rejected\.$/m);
+    expect(imported.stdout).toMatch(/^ {2}line 3: a stray double quote \("\) in cell 1 \(display_name\): remove it/m);
+    expect(imported.stdout).toMatch(/^ {2}line 4: Sam Smith: roles staff → staff, dsl \(use --update to apply\)$/m);
+    expect(imported.stdout).toMatch(/^ {2}line 5: dan@import\.example\.org is also on line 7: keep one row per person/m);
+    expect(imported.stdout).toMatch(/^ {2}line 6: a double quote \("\) opens a cell and is never closed/m);
+    expect(imported.stdout).toMatch(/^ {2}line 7: dan@import\.example\.org is also on line 5/m);
+    expect(imported.stdout).toMatch(/^ {2}line 8: has 5 cells but the first line names 3 columns/m);
+    expect(imported.stdout).toMatch(/5 rows were rejected: fix them and import the file again/);
+    expect(imported.stdout).toMatch(/1 existing person was left unchanged: run again with --update/);
+    expect(imported.stderr).toBe('');
+    const listed = (await cli(dir, 'people', 'list', '--school', 'import-primary')).stdout;
+    expect(listed).toMatch(/^kim@import\.example\.org\s+Kim Lee\s+staff$/m);
+    expect(listed).toMatch(/^lee@import\.example\.org\s+Lee Last\s+staff$/m);
+    expect(listed).toMatch(/^sam@import\.example\.org\s+Sam Smith\s+staff$/m);
+    expect(listed).not.toMatch(/dan@|cat@|gus@|eve@/);
+
+    const updated = await cli(dir, 'people', 'import', csv, '--school', 'import-primary', '--update');
+    expect(updated.code).toBe(2);
+    expect(updated.stdout).toMatch(/0 added, 1 updated, 2 unchanged, 5 rejected/);
+    expect(updated.stdout).toMatch(/^ {2}line 4: Sam Smith: roles staff → staff, dsl \(updated\)$/m);
+    expect((await cli(dir, 'people', 'list', '--school', 'import-primary')).stdout).toMatch(/^sam@import\.example\.org\s+Sam Smith\s+dsl, staff$/m);
+    expect((await cli(dir, 'audit', 'verify')).code).toBe(0);
+
+    const missing = await cli(dir, 'people', 'import', join(dir, 'nope.csv'), '--school', 'import-primary');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/Cannot read .*nope\.csv: no such file/);
+    const headerless = join(dir, 'headerless.csv');
+    writeFileSync(headerless, 'Ann Lead,ann@import.example.org,staff\n');
+    const refused = await cli(dir, 'people', 'import', headerless, '--school', 'import-primary');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/line 1 must name the columns: display_name and email are missing .* Nothing was imported\./);
+  }, TEST_TIMEOUT_MS);
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');
@@ -131,10 +208,11 @@ describe('dsl-desk CLI', () => {
     writeFileSync(csv, 'display_name,email,roles\nAnn Lead,ann@oakfield.org,staff;dsl\nNo Email,,staff\nBob Class,bob@oakfield.org,\nCat Odd,cat@oakfield.org,wizard\n');
     const imported = await cli(dataDir, 'people', 'import', csv, '--school', 'oakfield');
     expect(imported.code).toBe(2);
-    expect(imported.stdout).toMatch(/2 added, 0 updated, 2 rejected/);
+    expect(imported.stdout).toMatch(/2 added, 0 updated, 0 unchanged, 2 rejected/);
     expect(imported.stdout).toMatch(/line 3: email is not a valid email address/);
     expect(imported.stdout).toMatch(/line 5: roles must be some of/);
-    expect(imported.stderr).toMatch(/Importing/);
+    // Not a terminal: no progress bar, only the summary.
+    expect(imported.stderr).not.toMatch(/Importing/);
 
     const granted = await cli(dataDir, 'people', 'grant-role', '--school', 'oakfield', '--email', 'bob@oakfield.org', '--role', 'it');
     expect(granted.stdout).toMatch(/Bob Class now has: it, staff/);
@@ -170,7 +248,7 @@ describe('dsl-desk CLI', () => {
     expect((await cliWith({}, 'analyse', join(ROOT, 'no-such.eml'))).stderr).toMatch(/Cannot read .*no such file/);
   }, TEST_TIMEOUT_MS);
 
-  test('serve: the built service answers /readyz, the API, the Teams bot and a signing link, and stops on SIGTERM', async () => {
+  test('serve: the built service answers /readyz, the API, the Teams bot and a signing link (visitors who signed through a link appear in aup status), and stops on SIGTERM', async () => {
     const serveDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-serve-'));
     const env = { ...process.env, DSL_DESK_MODE: 'sandbox', HOST: '127.0.0.1', PORT: '0', DATA_DIR: serveDir, DATABASE_URL: '', DATA_KEYS: '', LOG_LEVEL: 'info' };
     const child = spawn(process.execPath, [CLI, 'serve'], { env, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -224,11 +302,23 @@ describe('dsl-desk CLI', () => {
       expect(JSON.stringify(dialog.task.value.card.content)).toContain('Sam Sender');
 
       // The CLI beside the running service: a signing link, whose page the service renders.
-      const link = await cliWith({ DATA_DIR: serveDir, DATABASE_URL: '', PORT: new URL(url).port }, 'aup', 'link', '--school', 'demo-school', '--audience', 'staff', '--for', 'Sally Supply');
+      const link = await cliWith({ DATA_DIR: serveDir, DATABASE_URL: '', PORT: new URL(url).port }, 'aup', 'link', '--school', 'demo-school', '--audience', 'staff', '--for', 'Sally Supply', '--local');
       expect(link.code).toBe(0);
-      const page = await fetch(/^http:\S+$/m.exec(link.stdout)![0]);
+      const address = /^http:\S+$/m.exec(link.stdout)![0];
+      const page = await fetch(address);
       expect(page.status).toBe(200);
-      expect(await page.text()).toContain('Staff Acceptable Use Policy');
+      const html = await page.text();
+      expect(html).toContain('Staff Acceptable Use Policy');
+
+      // Visitors who signed through a link appear in aup status, with how they signed.
+      const policyId = /name="policyId" value="([^"]+)"/.exec(html)![1]!;
+      const signed = await fetch(address, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ policyId, agreed: 'yes', typedName: 'Sally Supply-Teacher', typedEmail: 'sally@supply.example.org' }).toString() });
+      expect(signed.status).toBe(201);
+      const status = await cliWith({ DATA_DIR: serveDir, DATABASE_URL: '' }, 'aup', 'status', '--school', 'demo-school', '--audience', 'staff');
+      expect(status.stdout).toMatch(/^Sally Supply-Teacher\s+Staff\s+v1\s+signed\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+one-time link \(for Sally Supply\)/m);
+      expect(status.stdout).toMatch(/\d+ signed \(1 without an account, through a one-time link\)/);
+      const exported = await cliWith({ DATA_DIR: serveDir, DATABASE_URL: '' }, 'aup', 'status', '--school', 'demo-school', '--csv');
+      expect(exported.stdout).toMatch(/^Sally Supply-Teacher,sally@supply\.example\.org,Staff,Staff Acceptable Use Policy,1,signed,[^,]+,one-time link,Sally Supply,/m);
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,6 +1,8 @@
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
 import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
+import { createSigningLink } from '../../src/app/create-signing-link.ts';
+import { signWithLink } from '../../src/app/sign-with-link.ts';
 import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed } from '../../src/app/deliver-aup.ts';
 import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
 import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../../src/app/get-aup-status.ts';
@@ -9,6 +11,7 @@ import { publishAup } from '../../src/app/publish-aup.ts';
 import { startAupCampaign, startYearlyCampaigns } from '../../src/app/start-aup-campaign.ts';
 import { addNewStarter } from '../../src/app/welcome-new-starter.ts';
 import { defaultAupSettings } from '../../src/app/aup-context.ts';
+import { listAupDeliveries } from '../../src/app/list-aup-deliveries.ts';
 import { AUP_OUTBOX_KINDS } from '../../src/app/aup-messages.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
@@ -96,6 +99,48 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     expect(progress).toMatchObject({ sent: 1, failed: 1, queued: 6, signed: 0, failures: [{ code: 'no_teams_licence', count: 1 }] });
   });
 
+  test('aup campaign status shows every delivery in progress: publications, yearly rounds, new starters and reminders, with sent, pending and failed counts', async () => {
+    const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const campaignPeople = (await db.storage.read((r) => r.aupDeliveries.listForPolicy(a.school.id, v1.id, '2026'))).length;
+    const key = (personId: string) => ({ schoolId: a.school.id, personId, policyId: v1.id, cycle: '2026' });
+    await prepareAupDelivery(deps, key(a.staff.personId), 'teams');
+    await recordAupDelivered(deps, key(a.staff.personId), { channel: 'teams', conversationId: 'a:conv' });
+    await prepareAupDelivery(deps, key(a.staff2.personId), 'teams');
+    await recordAupDeliveryFailed(deps, key(a.staff2.personId), { code: 'no_teams_licence', reason: 'Microsoft 365 says this person has no Teams licence.' });
+    await acknowledgeAup(deps, { actor: a.dsl, policyId: v1.id, signature: { agreed: true, typedName: 'Dana Lead' }, surface: 'teams' });
+    now = new Date('2026-10-06T09:00:00Z');
+    await addNewStarter(deps, { actor: a.admin, schoolId: a.school.id, input: { displayName: 'Nia Newstart', email: 'nia@oakfield.example.org' } });
+
+    const groups = await listAupDeliveries(deps, { actor: a.head, schoolId: a.school.id });
+    expect(groups.map((g) => g.reason)).toEqual(['new_starter', 'published']);
+    expect(groups[0]).toMatchObject({ campaignId: null, policyVersion: 1, people: 1, pending: 1, sent: 0, failed: 0, inProgress: true, waitingFor: ['Nia Newstart'] });
+    expect(groups[1]).toMatchObject({ people: campaignPeople, pending: campaignPeople - 3, sent: 2, signed: 1, failed: 1, awaitingReminder: 1, remindersSent: 0, failures: [{ code: 'no_teams_licence', count: 1 }], waitingFor: [] });
+
+    // Next September the yearly round starts; last year's sends that still have work to do are listed too.
+    now = new Date('2027-09-01T07:00:00Z');
+    expect(await startYearlyCampaigns(deps, { schoolId: a.school.id })).toEqual({ started: 1 });
+    const later = await listAupDeliveries(deps, { actor: a.dsl, schoolId: a.school.id });
+    expect(later.map((g) => `${g.reason}:${g.cycle}`)).toEqual(['yearly:2027', 'new_starter:2026', 'published:2026']);
+    expect(later[0]!.pending).toBe(later[0]!.people);
+    expect(later[0]!.people).toBeGreaterThanOrEqual(campaignPeople);
+
+    // Once nothing is left to send or remind, a send is finished: listed only when asked for (this year's).
+    await expect(listAupDeliveries(deps, { actor: a.staff, schoolId: a.school.id })).rejects.toMatchObject({ code: 'forbidden' });
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id })).toEqual([]);
+    const elsewhere = await publishAup(deps, { actor: b.admin, schoolId: b.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const theirs = await db.storage.read((r) => r.aupDeliveries.listForPolicy(b.school.id, elsewhere.id, '2027'));
+    expect((await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id }))[0]).toMatchObject({ reason: 'published', pending: theirs.length, inProgress: true });
+    for (const delivery of theirs) {
+      const their = { schoolId: b.school.id, personId: delivery.personId, policyId: elsewhere.id, cycle: '2027' };
+      await prepareAupDelivery(deps, their, 'teams');
+      await recordAupDeliveryFailed(deps, their, { code: 'no_chat', reason: 'DSL Desk could not reach them in Teams.' });
+    }
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id })).toEqual([]);
+    expect(await listAupDeliveries(deps, { actor: b.admin, schoolId: b.school.id, includeFinished: true })).toEqual([
+      expect.objectContaining({ reason: 'published', people: theirs.length, pending: 0, failed: theirs.length, inProgress: false, failures: [expect.objectContaining({ code: 'no_chat', count: theirs.length })] }),
+    ]);
+  });
+
   test('someone unreachable is sent the policy again when they first open their chat; overdue reminders collapse into the latest', async () => {
     const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
     const key = { schoolId: a.school.id, personId: a.staff.personId, policyId: v1.id, cycle: '2026' };
@@ -119,13 +164,45 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     expect(await prepareAupReminder(deps, key, 3, 'teams')).toMatchObject({ person: { id: a.staff.personId } });
   });
 
+  test('visitors who signed through a link appear in aup status (by audience) and its CSV, with how they signed', async () => {
+    const staffPolicy = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
+    const visitorPolicy = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: { ...policy('# Visitors\n\nWear your badge.\n', 'visitor'), title: 'Visitor Acceptable Use Policy' } });
+    await acknowledgeAup(deps, { actor: a.staff, policyId: staffPolicy.id, signature: { agreed: true, typedName: 'Sam Teacher' }, surface: 'teams' });
+    const visitorLink = await createSigningLink(deps, { actor: a.admin, schoolId: a.school.id, input: { audience: 'visitor', intendedFor: 'Val Visitor' }, publicUrl: 'https://dsl.example.org' });
+    await signWithLink(deps, { token: visitorLink.token, policyId: visitorPolicy.id, signature: { agreed: true, typedName: 'Valerie Visitor', typedEmail: 'val@visitor.example.org' }, ipAddress: '203.0.113.9' });
+    // A link made but not used is nobody's signature.
+    await createSigningLink(deps, { actor: a.admin, schoolId: a.school.id, input: { audience: 'visitor', intendedFor: 'Una Unused' }, publicUrl: 'https://dsl.example.org' });
+
+    const all = await getAupStatus(deps, { actor: a.head, schoolId: a.school.id });
+    expect(all.totals).toEqual({ people: 8, signed: 2, unsigned: 7, noPolicy: 0, throughLink: 1 });
+    const visitor = all.rows.find((r) => r.personId === null);
+    expect(visitor).toMatchObject({ displayName: 'Valerie Visitor', email: 'val@visitor.example.org', audience: 'visitor', audienceLabel: 'Visitors', policyVersion: 1, status: 'signed', signedVia: 'web_link', linkFor: 'Val Visitor', signedAt: now.toISOString() });
+    expect(all.rows.find((r) => r.personId === a.staff.personId)).toMatchObject({ status: 'signed', signedVia: 'teams', linkFor: null });
+    expect(all.rows.filter((r) => r.displayName === 'Una Unused')).toEqual([]);
+
+    const visitorsOnly = await getAupStatus(deps, { actor: a.head, schoolId: a.school.id, audience: 'visitor' });
+    expect(visitorsOnly.rows.map((r) => r.displayName)).toEqual(['Valerie Visitor']);
+    expect((await getAupStatus(deps, { actor: a.head, schoolId: a.school.id, audience: 'staff' })).rows.map((r) => r.displayName)).not.toContain('Valerie Visitor');
+    expect((await getAupStatus(deps, { actor: a.head, schoolId: a.school.id, onlyUnsigned: true })).rows.map((r) => r.displayName)).not.toContain('Valerie Visitor');
+    expect((await getAupStatus(deps, { actor: b.admin, schoolId: b.school.id })).totals.throughLink).toBe(0);
+
+    const lines = aupStatusCsv(all).trimEnd().split('\r\n');
+    const header = lines[0]!.split(',');
+    const visitorCells = lines.find((line) => line.startsWith('Valerie Visitor,'))!.split(',');
+    expect(visitorCells[header.indexOf('status')]).toBe('signed');
+    expect(visitorCells[header.indexOf('audience')]).toBe('Visitors');
+    expect(visitorCells[header.indexOf('signed_via')]).toBe('one-time link');
+    expect(visitorCells[header.indexOf('link_for')]).toBe('Val Visitor');
+    expect(lines.find((line) => line.startsWith('Sam Teacher,'))!.split(',')[header.indexOf('signed_via')]).toBe('Teams');
+  });
+
   test('signing marks the delivery signed; status and CSV show who has and has not signed this cycle', async () => {
     const v1 = await publishAup(deps, { actor: a.admin, schoolId: a.school.id, policy: policy('# AUP\n\nKeep passwords private.\n') });
     await acknowledgeAup(deps, { actor: a.staff, policyId: v1.id, signature: { agreed: true, typedName: 'Sam Teacher' }, surface: 'teams' });
     expect(await db.storage.read((r) => r.aupDeliveries.get(a.school.id, a.staff.personId, v1.id, '2026'))).toMatchObject({ state: 'signed', signedAt: now.toISOString() });
     const status = await getAupStatus(deps, { actor: a.head, schoolId: a.school.id });
     expect(status.cycle).toBe('2026');
-    expect(status.totals).toEqual({ people: 8, signed: 1, unsigned: 7, noPolicy: 0 });
+    expect(status.totals).toEqual({ people: 8, signed: 1, unsigned: 7, noPolicy: 0, throughLink: 0 });
     expect(status.rows.find((r) => r.personId === a.staff.personId)).toMatchObject({ status: 'signed', policyVersion: 1, signedAt: now.toISOString() });
     expect(status.rows[0]!.status).toBe('unsigned');
     const unsignedOnly = await getAupStatus(deps, { actor: a.head, schoolId: a.school.id, onlyUnsigned: true });
@@ -133,7 +210,7 @@ describe.each(enginesUnderTest())('AUP deliveries, campaigns and status on %s', 
     await expect(getAupStatus(deps, { actor: a.staff, schoolId: a.school.id })).rejects.toMatchObject({ code: 'forbidden' });
     const csv = aupStatusCsv(status);
     const lines = csv.trimEnd().split('\r\n');
-    expect(lines[0]).toBe('name,email,audience,policy,version,status,signed_at_utc,last_signed_version,sent_by,sent_at_utc,reminders,not_delivered_because,start_date');
+    expect(lines[0]).toBe('name,email,audience,policy,version,status,signed_at_utc,signed_via,link_for,last_signed_version,sent_by,sent_at_utc,reminders,not_delivered_because,start_date');
     expect(lines).toHaveLength(9);
     expect(lines.find((line) => line.startsWith('Sam Teacher,'))).toContain(',signed,');
 
