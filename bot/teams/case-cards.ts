@@ -2,7 +2,8 @@ import type { CaseDetailView as CaseRecord } from '../../src/app/get-case.ts';
 import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
-import { signalLabel } from '../../src/domain/case-summary.ts';
+import { defang } from '../../src/domain/defang.ts';
+import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -46,21 +47,32 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
   });
 }
 
-/** "Open case": the whole record, for the person who asked and may see it (getCase has checked and audited). */
+/**
+ * "Open case": the whole record, for the person who asked and may see it (getCase has checked and audited).
+ * Everything taken from a reported email (sender, subject, the evidence quoting its links and addresses,
+ * attachment names) is defanged, so no client turns it into a link to the sender or their site.
+ */
 export function caseDetailCardFor(record: CaseRecord): CardJson {
   return renderCaseDetailCard({
     ...caseDetailViewFrom(record.case, record.names),
-    emails: record.emails.map(({ analysis, attachmentsWithheld }) => ({
-      verdict: EMAIL_VERDICT_LABELS[analysis.verdict],
-      ...(analysis.subject ? { subject: analysis.subject } : {}),
-      ...(analysis.fromAddress || analysis.fromName ? { from: [analysis.fromName, analysis.fromAddress && `<${analysis.fromAddress}>`].filter(Boolean).join(' ') } : {}),
-      signals: analysis.signals.map((signal) => ({ severity: `${signalLabel(signal.code)} (${signal.severity})`, text: signal.evidence })),
-      attachments: analysis.attachments.map((attachment) => ({
-        name: attachment.filename || '(no name)',
-        detail: `${attachment.detectedType}, ${attachment.size.toLocaleString('en-GB')} bytes${attachment.risky ? ', risky' : ''}, SHA-256 ${attachment.sha256.slice(0, 16)}…`,
-      })),
-      withheld: attachmentsWithheld,
-    })),
+    emails: record.emails.map(({ analysis, attachmentsWithheld }) => {
+      const from = [analysis.fromName?.trim(), analysis.fromAddress && (analysis.fromName?.trim() ? `(${analysis.fromAddress})` : analysis.fromAddress)].filter(Boolean).join(' ');
+      return {
+        verdict: EMAIL_VERDICT_LABELS[analysis.verdict],
+        ...(analysis.subject ? { subject: defang(analysis.subject) } : {}),
+        ...(from ? { from: defang(from) } : {}),
+        signals: analysis.signals.map((signal) => ({
+          label: signalLabel(signal.code),
+          strength: SIGNAL_SEVERITY_LABELS[signal.severity] ?? signal.severity,
+          evidence: defang(signal.evidence),
+        })),
+        attachments: analysis.attachments.map((attachment) => ({
+          name: attachment.filename ? defang(attachment.filename) : '(no name)',
+          detail: `${attachment.detectedType}, ${attachment.size.toLocaleString('en-GB')} bytes${attachment.risky ? ', risky' : ''}, SHA-256 ${attachment.sha256.slice(0, 16)}…`,
+        })),
+        withheld: attachmentsWithheld,
+      };
+    }),
   });
 }
 

@@ -39,6 +39,7 @@ import { firstEmailId } from '../../src/app/email-actions.ts';
 import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
 import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
+import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
 import { hasUnstorableCharacters, trimTrailing, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
 
@@ -202,8 +203,11 @@ export class TeamsBot {
       case 'case.refresh':
         break;
       case 'case.open': {
+        // Authorised and audited by getCase, as everywhere: reading the record writes its access event.
         const view = await getCase(this.#deps, target);
-        return cardBody(caseDetailCardFor(view));
+        const card = caseDetailCardFor(view);
+        if (isPersonalChat(context)) return cardBody(card);
+        return this.#openCasePrivately(context, card, view.case.reference);
       }
       case 'case.acknowledge':
         await acknowledgeCase(this.#deps, target);
@@ -254,6 +258,30 @@ export class TeamsBot {
         throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
     }
     return cardBody(await this.#caseCardFor(actor, caseId, context));
+  }
+
+  /**
+   * "Open case" pressed anywhere but the person's own chat with DSL Desk (the case channel, a group chat):
+   * the record goes to them alone, in their 1:1 chat, and the button is answered with a short message. Never
+   * with the card: in the channel an invoke's card answer can replace the shared card (the Playground shows
+   * it to everyone), and the channel card must never carry the record.
+   */
+  async #openCasePrivately(context: TurnContext, card: CardJson, reference: string): Promise<InvokeBody & { type: string; value: unknown }> {
+    try {
+      await sendToSendersPersonalChat(context, { attachments: [attachment(card)], summary: `Case ${reference}` });
+      return { statusCode: 200, type: MESSAGE, value: `The case record for ${reference} is in your chat with DSL Desk.` };
+    } catch (error) {
+      // Never the record here: say how to get it instead. Logged without content.
+      this.#logger.warn(
+        { activityName: context.activity.name, conversationType: context.activity.conversation?.conversationType, code: 'personal_chat_unavailable', err: { message: (error as Error)?.message } },
+        'open case: could not reach the personal chat',
+      );
+      return {
+        statusCode: 200,
+        type: MESSAGE,
+        value: `DSL Desk could not open your chat with it to show ${reference}. Open DSL Desk in a personal chat (Apps, then DSL Desk), then press "Open case" again.`,
+      };
+    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { DetectedType, SniffResult } from './sniff.ts';
+import type { SignalCode } from './signal-codes.ts';
 import { quote, type Severity } from './signals.ts';
 import { findInvisible, findMixedScripts } from './unicode.ts';
 
@@ -22,7 +23,7 @@ export interface AttachmentInfo {
 }
 
 export interface AttachmentSignal {
-  code: string;
+  code: SignalCode;
   severity: Severity;
   evidence: string;
 }
@@ -116,7 +117,7 @@ function extensionOf(filename: string): string {
 export function attachmentSignals(info: Omit<AttachmentInfo, 'risky'>, sniffed: SniffResult): AttachmentSignal[] {
   const out: AttachmentSignal[] = [];
   const name = info.filename ? quote(info.filename) : `unnamed ${info.declaredType || 'part'}`;
-  const add = (code: string, severity: Severity, what: string) => out.push({ code, severity, evidence: `${name} is ${what} (sha256 ${sniffed.sha256.slice(0, 12)}…)` });
+  const add = (code: SignalCode, severity: Severity, what: string) => out.push({ code, severity, evidence: `${name} is ${what} (sha256 ${sniffed.sha256.slice(0, 12)}…)` });
   const type = sniffed.type;
   const has = (detail: string) => sniffed.details.includes(detail);
 

@@ -9,7 +9,8 @@ import { domainOf, FORM_HOSTS, hostInfo, hostIsUnder, hostUnderAny, IPFS_HOSTS, 
 import { replaceLargeParts } from './large-parts.ts';
 import { extractLinks, hostShownIn, htmlToText, type Link } from './links.ts';
 import { findLookalike, isStrongLookalike, protectedDomains, type ProtectedDomain } from './lookalike.ts';
-import { quote, SignalList, verdictFor, type Severity, type Signal, type Verdict } from './signals.ts';
+import { authSignal } from './signal-codes.ts';
+import { quote, SignalList, verdictFor, type Signal, type Verdict } from './signals.ts';
 import { sniff, type SniffResult } from './sniff.ts';
 import { AddressSet, addressesIn, withoutUrlsAndAddresses } from './text-scan.ts';
 import { deepSkeleton, describeLookalikeChar, findCombiningMarks, findInvisible, findMixedScripts, hasNonAscii, nameKey } from './unicode.ts';
@@ -209,19 +210,12 @@ function authenticationChecks(scope: Scope, email: Email): void {
   // Spoofing matters most for the school's own domain and brands' domains; a forged gmail.com sender is just a stranger.
   const spoofTarget = !fromDomain ? undefined : scope.fromIsSchool ? 'the school’s own domain' : isFreemail(hostInfo(fromDomain)) ? undefined : scope.brands.find((b) => b.domains.some((d) => hostIsUnder(fromDomain, d)))?.name;
 
-  const table: Record<string, Partial<Record<string, Severity>>> = {
-    dmarc: { fail: 'medium', none: 'low', permerror: 'low', temperror: 'info' },
-    compauth: { fail: 'medium', softfail: 'low', none: 'low' },
-    spf: { fail: 'medium', softfail: 'low', none: 'low', permerror: 'low', temperror: 'info' },
-    dkim: { fail: 'low', none: 'info', permerror: 'low', temperror: 'info' },
-    arc: { fail: 'low' },
-  };
   for (const method of ['dmarc', 'compauth', 'spf', 'dkim', 'arc'] as const) {
     const result = auth[method];
-    const severity = result ? table[method]![result] : undefined;
-    if (!result || !severity) continue;
+    const signal = result ? authSignal(method, result) : undefined;
+    if (!result || !signal) continue;
     const extra = method === 'compauth' && auth.compauthReason ? ` (reason ${auth.compauthReason})` : method === 'dmarc' && fromDomain ? ` for ${fromDomain}` : '';
-    scope.signals.add(`auth_${method}_${result}`, severity, `${METHOD_NAMES[method]} ${result}${extra}, ${by}`);
+    scope.signals.add(signal.code, signal.severity, `${METHOD_NAMES[method]} ${result}${extra}, ${by}`);
   }
   if (spoofTarget && (auth.dmarc === 'fail' || auth.compauth === 'fail')) {
     scope.signals.add('spoofed_sender_domain', 'high', `From claims ${fromDomain} (${spoofTarget}) but ${auth.dmarc === 'fail' ? 'DMARC' : 'composite authentication'} failed`);

@@ -3,3 +3,4 @@ export { analyseEmail, attachmentMetadataOnly, schoolDomainsOf, type AnalysisCon
 export { analyseReportedEmail, unfinishedAnalysis } from './reported-email.ts';
 export { DEFAULT_TENANT_AUTHSERV_IDS } from './authentication.ts';
 export { DEFAULT_BRANDS } from './brands.ts';
+export { SIGNAL_CODES, type SignalCode } from './signal-codes.ts';

@@ -1,3 +1,4 @@
+import type { Severity, SignalCode } from './signal-codes.ts';
 import { codepoint, INVISIBLE } from './unicode.ts';
 
 /**
@@ -5,7 +6,7 @@ import { codepoint, INVISIBLE } from './unicode.ts';
  * evidence string, written for a DSL or IT technician reading a card, not for a parser.
  */
 
-export type Severity = 'high' | 'medium' | 'low' | 'info';
+export type { Severity } from './signal-codes.ts';
 
 export interface Signal {
   code: string;
@@ -40,7 +41,7 @@ export class SignalList {
   private readonly seen = new Set<string>();
   private readonly codes = new Set<string>();
 
-  add(code: string, severity: Severity, evidence: string): void {
+  add(code: SignalCode, severity: Severity, evidence: string): void {
     const line = oneLine(evidence);
     const key = `${code}\u0000${line}`;
     if (this.seen.has(key)) return;

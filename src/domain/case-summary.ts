@@ -1,5 +1,6 @@
 import type { Case, CaseStatus } from './case.ts';
 import type { EmailAnalysisSummary, EmailVerdict } from './email-report.ts';
+import { signalLabel } from './email-signals.ts';
 import { protocolsFor, type IncidentTypeCode, type Urgency } from './incident-types.ts';
 
 /**
@@ -26,12 +27,6 @@ export interface CaseSummary {
 
 /** How many signals a card shows: the strongest, one line each; "Open case" shows them all with evidence. */
 export const CARD_SIGNAL_COUNT = 3;
-
-/** A signal code as a card shows it: "reply_to_free_mail" → "Reply to free mail". */
-export function signalLabel(code: string): string {
-  const words = code.replace(/[_.-]+/g, ' ').trim();
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
 
 export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined, email?: EmailAnalysisSummary): CaseSummary {
   const ticked = new Set(current.protocolTicks.map((tick) => tick.step));

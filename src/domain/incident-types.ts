@@ -224,3 +224,33 @@ export const ACTIONS_TAKEN = [
 ] as const;
 export type ActionTaken = (typeof ACTIONS_TAKEN)[number]['code'];
 export const ACTION_TAKEN_CODES = ACTIONS_TAKEN.map((a) => a.code) as [ActionTaken, ...ActionTaken[]];
+
+/**
+ * How the types are offered to a reporter: in groups, most urgent group first, the types in each group
+ * most serious first, "Other" last. The groups follow the "4 Cs" of online risk staff learn in Keeping
+ * Children Safe in Education (content, contact, conduct, commerce), plus the school's systems and data.
+ * An allegation about a member of staff sits near the top (second), never after "Other".
+ */
+export const INCIDENT_TYPE_GROUPS = [
+  { code: 'contact', label: 'Contact', types: ['grooming', 'staff_allegation', 'chain_or_threatening_messages'] },
+  {
+    code: 'content',
+    label: 'Content',
+    types: ['child_abuse_images', 'terrorist_or_extremist_material', 'pornographic_material', 'violent_material', 'hate_material', 'drug_or_bomb_making_material', 'age_inappropriate_content'],
+  },
+  {
+    code: 'conduct',
+    label: 'Conduct',
+    types: ['nudes_semi_nudes', 'online_bullying', 'images_posted_without_permission', 'impersonation_account', 'account_access_without_permission', 'disrepute', 'copyright_breach'],
+  },
+  { code: 'commerce', label: 'Commerce', types: ['online_gambling'] },
+  { code: 'security', label: 'School systems', types: ['suspicious_email', 'personal_data_exposure', 'hacking_or_viruses', 'filtering_failure', 'bypassing_security'] },
+  { code: 'other', label: 'Other', types: ['other_aup_breach', 'other'] },
+] as const satisfies readonly { code: string; label: string; types: readonly IncidentTypeCode[] }[];
+
+export type IncidentTypeGroupCode = (typeof INCIDENT_TYPE_GROUPS)[number]['code'];
+
+/** Every type once, in the order a reporter is offered them, with its group. */
+export function incidentTypesForReporters(): { type: IncidentType & { code: IncidentTypeCode }; group: (typeof INCIDENT_TYPE_GROUPS)[number] }[] {
+  return INCIDENT_TYPE_GROUPS.flatMap((group) => group.types.map((code) => ({ type: incidentType(code) as IncidentType & { code: IncidentTypeCode }, group })));
+}

@@ -173,16 +173,74 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     expect(JSON.stringify(told)).not.toContain('Ottoline');
   });
 
-  test('"Open case" shows the record to a DSL and writes an access event; others get nothing', async () => {
+  test('Open case must be private: in the channel the record goes to the DSL\'s own 1:1 chat, the button is answered with a message, the channel card is not edited, and others get nothing', async () => {
+    await setUpChannel();
     cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-3')));
     const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
-    const detail = cardOf(await t.press('dsl', 'channel', 'case.open', { caseId }));
-    expect(JSON.stringify(detail)).toContain('Ottoline Brackenridge');
+    const [posted] = await t.waitFor(() => channelCards().length > 0 && channelCards());
+    const callsBefore = t.connector.calls.length;
+
+    const answer = await t.press('dsl', 'channel', 'case.open', { caseId });
+    // A short message to the person who pressed, never a card that could replace the channel's.
+    expect(answer.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(answer.body.value).toMatch(/in your chat with DSL Desk/);
+    expect(JSON.stringify(answer.body)).not.toContain('Ottoline');
+
+    // The 1:1 chat was opened for the DSL who pressed (their Teams id, in the school's tenant) and the record sent there.
+    const calls = t.connector.calls.slice(callsBefore);
+    const create = calls.find((c) => c.route === 'create');
+    expect(create?.body).toMatchObject({ isGroup: false, members: [{ id: t.teamsIdOf('dsl') }], tenantId: t.tenantId });
+    const created = JSON.parse(JSON.stringify(calls.find((c) => c.route === 'send')));
+    expect(created.conversationId).not.toContain(t.channelConversation);
+    const [record] = t.connector.activities(created.conversationId);
+    expect((record as any).attachments[0].contentType).toBe(CARD);
+    expect(JSON.stringify(record)).toContain('Ottoline Brackenridge');
+    expect([...libraryProblems((record as any).attachments[0].content), ...schemaProblems((record as any).attachments[0].content)]).toEqual([]);
+
+    // Nothing went to the channel: no post, no edit, nothing queued to edit it.
+    expect(calls.filter((c) => c.conversationId?.startsWith(t.channelConversation))).toEqual([]);
+    expect(channelCards()).toHaveLength(1);
+    expect(channelCards()[0]!.edits).toBe(0);
+    expect(JSON.stringify(channelCards()[0]!.activity)).toEqual(JSON.stringify(posted!.activity));
+    const refreshes = await t.db.raw(`select count(*) as n from outbox where kind = '${OUTBOX_KINDS.cardRefresh}'`);
+    expect(Number((refreshes[0] as { n: number | string }).n)).toBe(0);
+
+    // Reading it is audited, as before.
+    const view = await getCase(t.service.deps, { actor: t.school.head, caseId });
+    expect(view.chronology.filter((e) => e.action === 'case.viewed').map((e) => e.actorId)).toContain(t.school.dsl.personId);
+
+    // Someone who may not see the case gets a message, and nobody gets the record.
+    const staffCallsBefore = t.connector.calls.length;
     const refused = await t.press('staff2', 'channel', 'case.open', { caseId });
     expect(refused.body).toMatchObject({ type: 'application/vnd.microsoft.activity.message' });
     expect(JSON.stringify(refused.body)).not.toContain('Ottoline');
-    const view = await getCase(t.service.deps, { actor: t.school.head, caseId });
-    expect(view.chronology.filter((e) => e.action === 'case.viewed').map((e) => e.actorId)).toContain(t.school.dsl.personId);
+    expect(t.connector.calls.slice(staffCallsBefore)).toEqual([]);
+  });
+
+  test('Open case must be private: in the DSL\'s own chat it answers with the record as before', async () => {
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-3b')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const callsBefore = t.connector.calls.length;
+    const detail = cardOf(await t.press('dsl', 'personal', 'case.open', { caseId }));
+    expect(JSON.stringify(detail)).toContain('Ottoline Brackenridge');
+    expect(t.connector.calls.slice(callsBefore).filter((c) => c.route === 'create')).toEqual([]);
+  });
+
+  test('Open case must be private: when Teams will not open the 1:1 chat, the DSL is told what to do and the record is shown nowhere', async () => {
+    await setUpChannel();
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-3c')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    await t.waitFor(() => channelCards().length > 0);
+    t.connector.failWith(t.teamsIdOf('dsl'), 403);
+    const answer = await t.press('dsl', 'channel', 'case.open', { caseId });
+    expect(answer.body).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.activity.message' });
+    expect(answer.body.value).toMatch(/personal chat/);
+    expect(answer.body.value).toMatch(/press "Open case" again/);
+    expect(JSON.stringify(answer.body)).not.toContain('Ottoline');
+    const create = t.connector.calls.filter((c) => c.route === 'create' && JSON.stringify(c.body).includes(t.teamsIdOf('dsl')));
+    expect(create.map((c) => c.status)).toEqual([403]);
+    expect(t.connector.calls.some((c) => JSON.stringify(c.body ?? '').includes('Ottoline'))).toBe(false);
+    expect(channelCards()[0]!.edits).toBe(0);
   });
 
   test('DSL actions from the card: note, steps, escalate, urgency, close', async () => {
@@ -376,12 +434,13 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     expect(told.body.value).toBe('Told 1 reporter(s): Likely phishing.');
     const verdict = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('was phishing')));
     expect(JSON.stringify(verdict)).toContain(receipt.reference);
-    // "Open case" shows every signal with its evidence, checked like every other card.
-    const detail = cardOf(await t.press('dsl', 'channel', 'case.open', { caseId: receipt.caseId }));
+    // "Open case" shows every signal with its evidence (defanged), checked like every other card.
+    const detail = cardOf(await t.press('dsl', 'personal', 'case.open', { caseId: receipt.caseId }));
     const detailText = JSON.stringify(detail);
     expect(detailText).toContain('Reported email: Likely phishing');
     expect(detailText).toContain('gift cards');
-    expect(detailText).toContain('203.0.113.45');
+    expect(detailText).toContain('203[.]0[.]113[.]45');
+    expect(detailText).toContain('A link goes to a bare IP address (link ip address)');
     expect([...libraryProblems(detail), ...schemaProblems(detail), ...structuralProblems(detail)]).toEqual([]);
     // This deployment is not connected to the mailboxes: the DSL is told what IT must do, nothing breaks.
     const removal = await t.press('dsl', 'channel', 'email.remove', { caseId: receipt.caseId });

@@ -86,18 +86,20 @@ export function renderCaseDetailCard(view: CaseDetailView): CardJson {
     { title: 'Status', value: CASE_STATUS_LABELS[view.status] },
     ...(view.acknowledged ? [{ title: 'Picked up by', value: view.acknowledged }] : []),
     { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
-    { title: 'Where', value: view.location },
-    { title: 'When', value: view.occurred || 'Not given' },
+    // A reported email has no place, time or people of its own: those rows would only say "unknown".
+    ...(view.fromEmail ? [] : [{ title: 'Where', value: view.location }, { title: 'When', value: view.occurred || 'Not given' }]),
     ...(view.appsInvolved.length > 0 ? [{ title: 'Apps', value: view.appsInvolved.join(', ') }] : []),
     ...(view.url ? [{ title: 'Web address', value: view.url }] : []),
     ...(view.source ? [{ title: 'Reported from', value: view.source.kind }] : []),
   ];
   const sections: Section[] = [
-    ...section(
-      'People involved',
-      view.involved.map((person) => entry(`${person.group}: ${person.name}`, person.contact ?? '')),
-      'Nobody named.',
-    ),
+    ...(view.fromEmail && view.involved.length === 0
+      ? []
+      : section(
+          'People involved',
+          view.involved.map((person) => entry(`${person.group}: ${person.name}`, person.contact ?? '')),
+          'Nobody named.',
+        )),
     ...section('Evidence (as described)', view.evidence ? [entry(view.evidence)] : [], 'None described.'),
     ...section(
       'Reported by',
@@ -107,7 +109,7 @@ export function renderCaseDetailCard(view: CaseDetailView): CardJson {
       ...section(`Reported email: ${email.verdict}`, [
         ...(email.subject || email.from ? [entry(email.subject ?? '(no subject)', email.from ? `From ${email.from}` : '')] : []),
         ...(email.withheld ? [entry('Reported as a safeguarding concern: the message and its attachments were not kept. Do not look for it, view, copy or forward it; tell the DSL if you see it again.')] : []),
-        ...email.signals.map((signal) => entry(signal.text, signal.severity)),
+        ...email.signals.map((signal) => entry(signal.label, `${signal.strength}: ${signal.evidence}`)),
       ]),
       ...section('Attachments (not opened; names and fingerprints only)', email.attachments.map((attachment) => entry(attachment.name, attachment.detail))),
     ]),

@@ -1,4 +1,4 @@
-import { INCIDENT_TYPES } from '../../../src/domain/incident-types.ts';
+import { incidentTypesForReporters } from '../../../src/domain/incident-types.ts';
 import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, type ConcernFormInputId } from './concern-form.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeActionWithBoundData, type CardJson } from './template.ts';
@@ -41,9 +41,26 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
     { type: 'TextBlock', text: 'Report a concern to the DSL', size: 'large', weight: 'bolder', style: 'heading', wrap: true },
     { type: 'TextBlock', text: 'Only the DSL team sees this report. Write what you saw or were told, in the words used.', wrap: true, isSubtle: true },
     {
+      $when: '${hasFormMessage}',
       type: 'Container',
       style: 'attention',
-      items: [{ type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first, then report here.', weight: 'bolder', wrap: true }],
+      items: [{ type: 'TextBlock', text: '${formMessage}', color: 'attention', weight: 'bolder', wrap: true }],
+    },
+    // The most urgent choice first: on a phone the form is several screens long.
+    {
+      type: 'Container',
+      style: 'attention',
+      items: [
+        { type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first, then report here.', weight: 'bolder', wrap: true },
+        ...withError('childAtImmediateRisk', {
+          type: 'Input.Toggle',
+          label: 'Is a child at immediate risk? Turning this on marks the case urgent.',
+          title: 'Yes, a child is at immediate risk',
+          valueOn: 'true',
+          valueOff: 'false',
+          wrap: true,
+        }),
+      ],
     },
     {
       $when: '${hasPrefill}',
@@ -53,12 +70,6 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
         { type: 'TextBlock', text: '${prefillText}', wrap: true },
         { $when: '${hasPrefillLink}', type: 'ActionSet', actions: [{ type: 'Action.OpenUrl', title: 'Open the message', url: '${prefillLink}' }] },
       ],
-    },
-    {
-      $when: '${hasFormMessage}',
-      type: 'Container',
-      style: 'attention',
-      items: [{ type: 'TextBlock', text: '${formMessage}', color: 'attention', weight: 'bolder', wrap: true }],
     },
     ...withError('types', {
       type: 'Input.ChoiceSet',
@@ -75,6 +86,14 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       label: 'If you chose "Other", say what kind of incident',
       maxLength: 200,
     }),
+    ...withError('description', {
+      type: 'Input.Text',
+      label: 'What happened? What, when, where and how',
+      isMultiline: true,
+      isRequired: true,
+      errorMessage: 'Describe what happened: what, when, where and how.',
+      maxLength: 20000,
+    }),
     ...withError('location', {
       type: 'Input.ChoiceSet',
       label: 'Where did it happen?',
@@ -90,14 +109,6 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       label: 'People involved',
       isMultiline: true,
       placeholder: INVOLVED_LINE_HELP,
-    }),
-    ...withError('description', {
-      type: 'Input.Text',
-      label: 'What happened? What, when, where and how',
-      isMultiline: true,
-      isRequired: true,
-      errorMessage: 'Describe what happened: what, when, where and how.',
-      maxLength: 20000,
     }),
     ...withError('appsInvolved', {
       type: 'Input.Text',
@@ -130,19 +141,17 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       style: 'url',
       maxLength: 2000,
     }),
-    ...withError('childAtImmediateRisk', {
-      type: 'Input.Toggle',
-      label: 'Is a child at immediate risk? If a child is in immediate danger, call 999 first. Turning this on marks the case urgent.',
-      title: 'Yes, a child is at immediate risk',
-      valueOn: 'true',
-      valueOff: 'false',
-      wrap: true,
-    }),
   ],
   actions: [executeActionWithBoundData('Send to the DSL', REPORT_SUBMIT, 'submitData', 'submitFallbackData', { style: 'positive', associatedInputs: 'auto' })],
 });
 
-const TYPE_CHOICES = INCIDENT_TYPES.map((type) => ({ title: type.label, value: type.code }));
+/**
+ * A Teams ChoiceSet has no option groups, so the grouping is in the order (the domain's groups, most urgent
+ * first, "Other" last) and in each title's first word ("Contact: Grooming"). One multi-select list, not one per
+ * group: a concern often spans groups (grooming and nudes), stays one input to fill, check and give back on
+ * an error, and takes one row on a phone instead of six.
+ */
+const TYPE_CHOICES = incidentTypesForReporters().map(({ type, group }) => ({ title: group.code === 'other' ? type.label : `${group.label}: ${type.label}`, value: type.code }));
 const LOCATION_CHOICES = Object.entries(LOCATION_LABELS).map(([value, title]) => ({ title, value }));
 const TOGGLES: readonly ConcernFormInputId[] = ['ongoing', 'childAtImmediateRisk'];
 

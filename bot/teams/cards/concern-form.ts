@@ -27,19 +27,20 @@ export interface ConcernFormValues {
 
 export type ConcernFormInputId = keyof ConcernFormValues;
 
+/** The inputs in the order the form shows them: the urgent toggle first, then what happened. */
 export const CONCERN_FORM_INPUT_IDS = [
+  'childAtImmediateRisk',
   'types',
   'otherType',
+  'description',
   'location',
   'occurredDate',
   'occurredTime',
   'ongoing',
   'involved',
-  'description',
   'appsInvolved',
   'evidence',
   'url',
-  'childAtImmediateRisk',
 ] as const satisfies readonly ConcernFormInputId[];
 
 /** Errors that belong to no single input (shown at the top of the form). */

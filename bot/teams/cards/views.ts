@@ -91,6 +91,8 @@ export interface CaseDetailView {
   caseId: string;
   reference: string;
   restricted: boolean;
+  /** A reported email: where, when and the people involved do not apply and are left out. */
+  fromEmail: boolean;
   typeLabels: string[];
   otherType?: string;
   urgency: Urgency;
@@ -110,12 +112,16 @@ export interface CaseDetailView {
   /** e.g. "A Teams message" and its link. */
   source?: { kind: string; link?: string };
   reporters: { name: string; at: string; channel: string }[];
-  /** Reported emails: every signal with its evidence, and attachments by name and hash only. */
+  /**
+   * Reported emails: every signal with its evidence, and attachments by name and hash only. Text from the
+   * email itself (subject, sender, evidence, file names) arrives already defanged (src/domain/defang.ts).
+   */
   emails?: {
     verdict: string;
     subject?: string;
     from?: string;
-    signals: { severity: string; text: string }[];
+    /** label: plain words first, the technical name second; strength: e.g. "Strong sign". */
+    signals: { label: string; strength: string; evidence: string }[];
     attachments: { name: string; detail: string }[];
     /** A safeguarding report: nothing of the message was kept, and nobody should look for it. */
     withheld: boolean;
@@ -239,6 +245,7 @@ export function caseDetailViewFrom(current: Case, names: PersonNames, timeZone: 
     caseId: current.id,
     reference: current.reference,
     restricted: current.restricted,
+    fromEmail: current.source?.kind === 'email',
     typeLabels: current.types.map(incidentTypeLabel),
     ...(concern.otherType ? { otherType: concern.otherType } : {}),
     urgency: current.urgency,

@@ -229,10 +229,56 @@ describe('concern form', () => {
     expect(inputsOn(card).map((input) => input.id)).toEqual([...CONCERN_FORM_INPUT_IDS]);
   });
 
-  it('offers every incident type by its label, as a compact multi-select', () => {
+  it('offers every incident type once, by its label, as a compact multi-select', () => {
     const types = inputById(renderConcernForm({ formId: 'f', values: {}, errors: {} }), 'types');
     expect(types).toMatchObject({ type: 'Input.ChoiceSet', isMultiSelect: true, style: 'compact', isRequired: true });
-    expect(types?.choices).toEqual(INCIDENT_TYPES.map((type) => ({ title: type.label, value: type.code })));
+    const choices = types?.choices as { title: string; value: string }[];
+    expect(choices.map((choice) => choice.value).sort()).toEqual(INCIDENT_TYPES.map((type) => type.code).sort());
+    for (const type of INCIDENT_TYPES) expect(choices.find((choice) => choice.value === type.code)?.title.endsWith(type.label)).toBe(true);
+  });
+
+  describe('the most urgent choice comes first', () => {
+    const form = () => renderConcernForm({ formId: 'f', values: {}, errors: {} });
+    const titles = () => (inputById(form(), 'types')?.choices as { title: string; value: string }[]);
+
+    it('the most urgent choice comes first: the 999 line and the "child at immediate risk" toggle are the first things after the heading', () => {
+      const body = form().body as Record<string, unknown>[];
+      const urgent = body.findIndex((node) => JSON.stringify(node).includes('"childAtImmediateRisk"'));
+      const typesAt = body.findIndex((node) => node.id === 'types');
+      expect(urgent).toBeGreaterThan(-1);
+      expect(urgent).toBeLessThan(typesAt);
+      // Nothing but the heading, the one-line introduction (and a form message, when there is one) comes before it.
+      expect(body.slice(0, urgent).filter((node) => node.$when === undefined && node.type !== 'TextBlock')).toEqual([]);
+      expect(JSON.stringify(body[urgent])).toMatch(/call 999 first/);
+      expect(inputsOn(form())[0]?.id).toBe('childAtImmediateRisk');
+    });
+
+    it('the most urgent choice comes first: incident types are grouped (contact, content, conduct, commerce, school systems), "Other" last', () => {
+      const list = titles();
+      const groupOf = (title: string) => (/^(Contact|Content|Conduct|Commerce|School systems): /.exec(title)?.[1] ?? 'Other');
+      const order = list.map((choice) => groupOf(choice.title)).filter((group, index, all) => all.indexOf(group) === index);
+      expect(order).toEqual(['Contact', 'Content', 'Conduct', 'Commerce', 'School systems', 'Other']);
+      // Each group is one run: no group reappears after another has started.
+      const runs = list.map((choice) => groupOf(choice.title)).filter((group, index, all) => index === 0 || all[index - 1] !== group);
+      expect(runs).toEqual(order);
+      expect(list.at(-1)?.value).toBe('other');
+      expect(list[0]?.value).toBe('grooming');
+    });
+
+    it('the most urgent choice comes first: "Allegation about a member of staff" is near the top and before "Other"', () => {
+      const values = titles().map((choice) => choice.value);
+      const allegation = values.indexOf('staff_allegation');
+      expect(allegation).toBeGreaterThan(-1);
+      expect(allegation).toBeLessThan(3);
+      expect(allegation).toBeLessThan(values.indexOf('other'));
+      expect(allegation).toBeLessThan(values.indexOf('other_aup_breach'));
+      expect(titles()[allegation]?.title).toMatch(/^Contact: Allegation about a member of staff/);
+    });
+
+    it('the most urgent choice comes first: every urgent type is offered in the first half of the list', () => {
+      const values = titles().map((choice) => choice.value);
+      for (const type of INCIDENT_TYPES.filter((t) => t.defaultUrgency === 'urgent')) expect(values.indexOf(type.code)).toBeLessThan(values.length / 2);
+    });
   });
 
   it('uses the right input for each answer', () => {
@@ -261,7 +307,8 @@ describe('concern form', () => {
   it('tells people to call 999 first, and that the risk toggle marks the case urgent', () => {
     const toggle = inputById(renderConcernForm({ formId: 'f', values: {}, errors: {} }), 'childAtImmediateRisk');
     expect(toggle?.type).toBe('Input.Toggle');
-    expect(String(toggle?.label)).toMatch(/call 999 first/);
+    const around = (renderConcernForm({ formId: 'f', values: {}, errors: {} }).body as Record<string, unknown>[]).find((node) => JSON.stringify(node).includes('"childAtImmediateRisk"'));
+    expect(JSON.stringify(around)).toMatch(/call 999 first/);
     expect(String(toggle?.label)).toMatch(/urgent/);
   });
 
@@ -284,8 +331,10 @@ describe('concern form', () => {
 
   it('shows each server error in red right under its input', () => {
     const card = renderConcernForm({ formId: 'f', values: {}, errors: everyFieldError });
-    const body = card.body as Record<string, unknown>[];
+    // The list an input sits in: the card's body, or the items of a container (the urgent toggle's).
+    const lists = [card.body as Record<string, unknown>[], ...allNodes(card).flatMap((node) => (Array.isArray(node.items) ? [node.items as Record<string, unknown>[]] : []))];
     for (const id of CONCERN_FORM_INPUT_IDS) {
+      const body = lists.find((list) => list.some((node) => node.id === id))!;
       const index = body.findIndex((node) => node.id === id);
       expect(body[index + 1]).toMatchObject({ type: 'TextBlock', color: 'attention', text: `Server says ${id} needs another look.` });
     }

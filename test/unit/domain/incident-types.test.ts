@@ -2,7 +2,9 @@ import {
   ACTION_TAKEN_CODES,
   ESCALATION_AGENCY_CODES,
   INCIDENT_TYPE_CODES,
+  INCIDENT_TYPE_GROUPS,
   INCIDENT_TYPES,
+  incidentTypesForReporters,
   incidentType,
   isIncidentTypeCode,
   isSecurityOnly,
@@ -194,5 +196,21 @@ describe('escalation agencies and actions taken', () => {
     expect(ACTION_TAKEN_CODES).toHaveLength(9);
     expect(new Set(ACTION_TAKEN_CODES).size).toBe(9);
     expect(ACTION_TAKEN_CODES).toEqual(expect.arrayContaining(['reported_to_dsl', 'reported_to_police_ceop', 'parents_informed', 'wider_community_response']));
+  });
+});
+
+describe('the most urgent choice comes first: how reporters are offered the types', () => {
+  it('the most urgent choice comes first: every type is in exactly one group', () => {
+    const grouped = INCIDENT_TYPE_GROUPS.flatMap((group) => [...group.types]);
+    expect(new Set(grouped).size).toBe(grouped.length);
+    expect([...grouped].sort()).toEqual(INCIDENT_TYPES.map((type) => type.code).sort());
+    expect(incidentTypesForReporters().map(({ type }) => type.code)).toEqual(grouped);
+  });
+
+  it('the most urgent choice comes first: groups run contact, content, conduct, commerce, security; "Other" is last', () => {
+    expect(INCIDENT_TYPE_GROUPS.map((group) => group.code)).toEqual(['contact', 'content', 'conduct', 'commerce', 'security', 'other']);
+    const order = incidentTypesForReporters().map(({ type }) => type.code);
+    expect(order.at(-1)).toBe('other');
+    expect(order.indexOf('staff_allegation')).toBeLessThan(3);
   });
 });
