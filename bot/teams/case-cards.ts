@@ -3,6 +3,7 @@ import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
 import { signalLabel } from '../../src/domain/case-summary.ts';
+import type { Role } from '../../src/domain/roles.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -43,7 +44,20 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
     ...(summary.email ? { email: { verdictLabel: EMAIL_VERDICT_LABELS[summary.email.verdict], signals: summary.email.topSignals } } : {}),
+    escalations: summary.escalations,
+    ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
+    viewerIsAssignee: context.viewerIsAssignee,
+    // Only a view for someone who may act carries the "Assign to…" list; the shared card has no forms.
+    assignable: options.forDsl ? context.assignable.map((person) => ({ personId: person.personId, displayName: person.displayName, roleLabel: handlerRoleLabel(person.roles) })) : [],
   });
+}
+
+/** The case role a person is offered under in "Assign to…", the most senior safeguarding role first. */
+function handlerRoleLabel(roles: readonly Role[]): string {
+  if (roles.includes('dsl')) return 'DSL';
+  if (roles.includes('deputy_dsl')) return 'Deputy DSL';
+  if (roles.includes('head')) return 'Headteacher';
+  return 'Staff';
 }
 
 /** "Open case": the whole record, for the person who asked and may see it (getCase has checked and audited). */
