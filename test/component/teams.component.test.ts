@@ -66,7 +66,7 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
   const channelCards = () => t.connector.stored(t.channelConversation);
   /** Card edits still waiting in the outbox: each pending edit and when it may run. */
   const pendingEdits = async () =>
-    (await t.db.raw(`select run_after from outbox where kind = '${OUTBOX_KINDS.cardRefresh}' and status = 'pending'`)).map((row: { run_after: string }) => Date.parse(row.run_after));
+    (await t.db.raw(`select run_after from outbox where kind = '${OUTBOX_KINDS.cardRefresh}' and status = 'pending'`)).map((row) => Date.parse(String(row.run_after)));
   /** The dispatcher has run every pending edit and held it (put it back for later than the next few seconds). */
   const heldEdit = async (until = t.clock.now().getTime() + 10_000) => {
     const pending = await pendingEdits();
