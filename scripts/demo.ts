@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_CARD_EDIT_HOLD } from '../src/domain/chat.ts';
 import { bannerSentences } from './demo-banner.ts';
 import { PLAYGROUND_BOT, PLAYGROUND_CONVERSATIONS, PLAYGROUND_NAMES, PLAYGROUND_PEOPLE } from './playground/identities.ts';
 import { ConversationStream, PlaygroundApi } from './playground/playground-api.ts';
@@ -66,6 +67,12 @@ async function setUpCasesChannel(playground: RunningPlayground): Promise<string>
   }
 }
 
+/** The quiet period before the channel's shared card is edited, in words (the service's default unless set). */
+function quietPeriod(): string {
+  const seconds = Number(process.env.CASE_CARD_QUIET_SECONDS ?? DEFAULT_CARD_EDIT_HOLD.quietMs / 1000);
+  return seconds % 60 === 0 ? `${seconds / 60} minute${seconds === 60 ? '' : 's'}` : `${seconds} seconds`;
+}
+
 async function main(): Promise<void> {
   const dslDesk: RunningDslDesk = await startDslDeskSandbox({
     port: values.port === undefined ? 3978 : Number(values.port),
@@ -90,6 +97,9 @@ DSL Desk demo is running (local only, made-up people and data).
       Personal Chat: type "report", fill in the form and send it. "my reports" lists your reports.
   Open ${dsl.url}  — you are ${PLAYGROUND_PEOPLE.dsl.name}, the DSL.
       ${PLAYGROUND_NAMES.team} > ${PLAYGROUND_NAMES.casesChannel}: new cases arrive here; press "Show my options" on a card (this client does not fetch per-person views by itself), then Acknowledge.
+      Work the case from your view (Assign to me, Add note, Assign to…): it changes at once and keeps its buttons, and
+      a note you are typing stays. The card the rest of the channel sees catches up once nobody has acted on it for
+      ${quietPeriod()} (CASE_CARD_QUIET_SECONDS).
 ${setup === undefined ? `      First post "@${PLAYGROUND_BOT.name} use this channel for cases" in ${PLAYGROUND_NAMES.casesChannel}.` : `      ${PLAYGROUND_NAMES.casesChannel} was set up for cases as ${PLAYGROUND_PEOPLE.dsl.name}: ${setup}`}
 
   Open both pages before you start: a page only shows what arrives while it is open, and reloading clears it.

@@ -3,6 +3,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { CardEditHold } from './domain/chat.ts';
 import { parseKeyRing, type KeyRing } from './storage/field-cipher.ts';
 
 /**
@@ -55,6 +56,8 @@ export const configSchema = z.object({
   BOT_REFUSALS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
   TEAMS_TENANT_REQUESTS_PER_SECOND: z.coerce.number().int().min(1).max(50, 'Teams allows at most 50 requests per second per tenant').default(40),
   URGENT_ACKNOWLEDGE_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  CASE_CARD_QUIET_SECONDS: z.coerce.number().int().min(0).max(3600).default(180),
+  CASE_CARD_MAX_HOLD_MINUTES: z.coerce.number().int().min(1).max(240).default(30),
   DELIVERY_FALLBACK_URGENT_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   DELIVERY_FALLBACK_MINUTES: z.coerce.number().int().min(1).max(1440).default(60),
   DELIVERY_FALLBACK_NOTICE_MINUTES: z.coerce.number().int().min(1).max(4320).default(240),
@@ -113,6 +116,8 @@ export interface Config {
     refusalsPerMinute: number;
   };
   urgentAcknowledgeMinutes: number;
+  /** How long edits of a shared case card wait while a DSL works on it, and at most. */
+  caseCardHold: CardEditHold;
   /** Minutes a case card or notice Teams has not taken waits before the school's email fallback. */
   deliveryFallback: { urgentMinutes: number; caseMinutes: number; noticeMinutes: number };
   /** Where people reach DSL Desk: signing links and "Read the full policy" point here. */
@@ -180,6 +185,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const queryTimeoutMs = raw.DATABASE_QUERY_TIMEOUT_MS ?? raw.DATABASE_STATEMENT_TIMEOUT_MS + 2000;
   if (queryTimeoutMs <= raw.DATABASE_STATEMENT_TIMEOUT_MS) throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS must be longer than DATABASE_STATEMENT_TIMEOUT_MS.');
 
+  if (raw.CASE_CARD_QUIET_SECONDS > raw.CASE_CARD_MAX_HOLD_MINUTES * 60) {
+    throw new ConfigError('CASE_CARD_QUIET_SECONDS must not be longer than CASE_CARD_MAX_HOLD_MINUTES: the longest hold would cut every quiet period short.');
+  }
+
   const keyRing = mode === 'sandbox' && !raw.DATA_KEYS ? sandboxKeyRing(dataDir) : productionKeyRing(raw);
   return {
     mode,
@@ -225,6 +234,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refusalsPerMinute: raw.BOT_REFUSALS_PER_MINUTE,
     },
     urgentAcknowledgeMinutes: raw.URGENT_ACKNOWLEDGE_MINUTES,
+    caseCardHold: { quietMs: raw.CASE_CARD_QUIET_SECONDS * 1000, maxHoldMs: raw.CASE_CARD_MAX_HOLD_MINUTES * 60_000 },
     deliveryFallback: { urgentMinutes: raw.DELIVERY_FALLBACK_URGENT_MINUTES, caseMinutes: raw.DELIVERY_FALLBACK_MINUTES, noticeMinutes: raw.DELIVERY_FALLBACK_NOTICE_MINUTES },
     publicUrl: (raw.PUBLIC_BASE_URL ?? `http://${raw.HOST.includes(':') ? `[${raw.HOST}]` : raw.HOST}:${raw.PORT}`).replace(/\/$/, ''),
     publicUrlConfigured: Boolean(raw.PUBLIC_BASE_URL),

@@ -83,7 +83,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     analyseEmail: analysisPool.analyse,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
-    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback },
+    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback, caseCardHold: config.caseCardHold },
     ...(config.entra.clientId && config.entra.clientSecret
       ? {
           mailbox: graphMailboxReader(config, overrides.msalNetworkClient),

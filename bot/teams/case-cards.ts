@@ -4,6 +4,7 @@ import type { PreparedNotification } from '../../src/app/prepare-notification.ts
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
+import type { Role } from '../../src/domain/roles.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -44,7 +45,20 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
     ...(summary.email ? { email: { verdictLabel: EMAIL_VERDICT_LABELS[summary.email.verdict], signals: summary.email.topSignals } } : {}),
+    escalations: summary.escalations,
+    ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
+    viewerIsAssignee: context.viewerIsAssignee,
+    // Only a view for someone who may act carries the "Assign to…" list; the shared card has no forms.
+    assignable: options.forDsl ? context.assignable.map((person) => ({ personId: person.personId, displayName: person.displayName, roleLabel: handlerRoleLabel(person.roles) })) : [],
   });
+}
+
+/** The case role a person is offered under in "Assign to…", the most senior safeguarding role first. */
+function handlerRoleLabel(roles: readonly Role[]): string {
+  if (roles.includes('dsl')) return 'DSL';
+  if (roles.includes('deputy_dsl')) return 'Deputy DSL';
+  if (roles.includes('head')) return 'Headteacher';
+  return 'Staff';
 }
 
 /**

@@ -10,6 +10,7 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { escalateCase } from '../../src/app/escalate-case.ts';
 import { getCase } from '../../src/app/get-case.ts';
 import { listMyReports } from '../../src/app/list-my-reports.ts';
+import { noteCaseCardWorked } from '../../src/app/note-case-card-worked.ts';
 import { prepareCaseCard } from '../../src/app/prepare-case-card.ts';
 import { readAupForSigning } from '../../src/app/read-current-aup.ts';
 import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
@@ -199,6 +200,11 @@ export class TeamsBot {
     }
     if (!caseId) throw new AppError('invalid_input', 'This button is out of date. Type "report" to start again.');
     const target = { actor, caseId };
+    // A DSL pressing a button or sending a form on the card in the channel is working it: edits of the shared
+    // message wait until the card has been quiet, so the forms in their own view are not re-rendered under
+    // them. Teams' own automatic refresh (fetching a person's view) is not someone working the card.
+    const automatic = (context.activity.value as { trigger?: unknown } | undefined)?.trigger === 'automatic';
+    if (!automatic && !isPersonalChat(context)) await noteCaseCardWorked(this.#deps, target);
     switch (verb) {
       case 'case.refresh':
         break;
@@ -215,6 +221,12 @@ export class TeamsBot {
       case 'case.assign_to_me':
         await assignCase(this.#deps, { ...target, assigneeId: actor.personId });
         break;
+      case 'case.assign': {
+        const assigneeId = typeof data.assigneeId === 'string' ? data.assigneeId.trim() : '';
+        if (!assigneeId) throw new AppError('invalid_input', 'Choose who should have the case.', { fields: [{ path: 'assigneeId', message: 'Choose who should have the case.' }] });
+        await assignCase(this.#deps, { ...target, assigneeId });
+        break;
+      }
       case 'case.add_note':
         await addCaseNote(this.#deps, { ...target, text: requiredText(data.note, 'note', 'Write the note before saving it.') });
         break;

@@ -7,9 +7,9 @@ import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/record
 import { requestDeliveryFallback } from '../../src/app/request-delivery-fallback.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/send-notification-email.ts';
 import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/case-summary.ts';
-import { CHANNEL_TARGET, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
+import { cardEditDueAt, CHANNEL_TARGET, DEFAULT_CARD_EDIT_HOLD, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
+import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
 import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
 import { channelCardFor, notificationCardFor } from './case-cards.ts';
@@ -60,7 +60,7 @@ export class TeamsDelivery {
     try {
       await delivering;
     } catch (error) {
-      if (!(error instanceof PermanentDeliveryError)) {
+      if (!(error instanceof PermanentDeliveryError) && !(error instanceof DeferDelivery)) {
         await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
           this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
         );
@@ -123,8 +123,16 @@ export class TeamsDelivery {
     const { card } = context;
     if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
     if (!card.activityId || card.renderedVersion >= context.summary.version) return;
+    // Editing the message re-renders it for everyone and wipes whatever a DSL is typing in its forms: while
+    // someone is working the card the edit waits (and collapses with later ones), up to the longest hold.
+    const now = this.#options.deps.clock.now();
+    const due = cardEditDueAt({ now, ...(card.workedAt ? { workedAt: card.workedAt } : {}), changedAt: message.createdAt, hold: this.#options.deps.settings?.caseCardHold ?? DEFAULT_CARD_EDIT_HOLD });
+    if (due > now) {
+      this.#options.logger.info({ outboxId: message.id, caseId, until: due.toISOString() }, 'case card edit held while the card is being worked');
+      throw new DeferDelivery('the card is being worked', due);
+    }
     // One edit per card per window, however the queue's timing falls: come back when the window has passed.
-    const sinceLastEdit = this.#options.deps.clock.now().getTime() - Date.parse(card.updatedAt);
+    const sinceLastEdit = now.getTime() - Date.parse(card.updatedAt);
     if (sinceLastEdit < CARD_REFRESH_WINDOW_MS) throw new RetryableDeliveryError('the card was edited moments ago', CARD_REFRESH_WINDOW_MS - sinceLastEdit);
     const address = { ...context.channel.address, conversationId: card.conversationId };
     const activity = { ...cardActivity(channelCardFor(context, { forDsl: false, inChannel: true })), id: card.activityId };

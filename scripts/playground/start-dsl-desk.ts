@@ -48,7 +48,8 @@ function nodeBinary(root: string): string {
 
 /** The environment DSL Desk gets: only what a process needs to run, plus the sandbox settings. */
 function sandboxEnv(extra: Record<string, string>): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'];
+  // The case card's hold settings pass through, so a demo can shorten the quiet period (none is a credential).
+  const keep = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT', 'CASE_CARD_QUIET_SECONDS', 'CASE_CARD_MAX_HOLD_MINUTES'];
   const env: Record<string, string> = {};
   for (const name of keep) {
     const value = process.env[name];

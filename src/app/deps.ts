@@ -1,6 +1,7 @@
 import type { AnalysisContext, EmailAnalysis } from '../analysis/index.ts';
 import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
+import type { CardEditHold } from '../domain/chat.ts';
 import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
 import type { Actor } from '../domain/roles.ts';
 
@@ -31,6 +32,8 @@ export interface CaseSettings {
   emailForwarding?: { from?: string; securityMailbox?: string; ncscAddress?: string };
   /** How long a case card or notice Teams has not taken waits before the school's email fallback. */
   deliveryFallback?: FallbackThresholds;
+  /** How long edits of a shared case card wait while someone works on it (default DEFAULT_CARD_EDIT_HOLD). */
+  caseCardHold?: CardEditHold;
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

@@ -1,8 +1,8 @@
-import { summariseCase, type CaseSummary } from '../domain/case-summary.ts';
+import { lastCaseActivity, summariseCase, type CaseSummary } from '../domain/case-summary.ts';
 import { CHANNEL_TARGET, type CaseCardRecord, type CaseChannel, type ChatPlatform } from '../domain/chat.ts';
 import type { PersonWithRoles } from '../domain/ports.ts';
 import { canActOnCase, canViewCase, ROLES_NOTIFIED_OF_NEW_CASES } from '../domain/case.ts';
-import type { Actor } from '../domain/roles.ts';
+import { CASE_HANDLER_ROLES, type Actor, type Role } from '../domain/roles.ts';
 import type { AppDeps } from './deps.ts';
 
 /** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
@@ -25,6 +25,15 @@ export interface CaseCardContext {
   viewerMayAct: boolean;
   /** Whether they may see it at all; a restricted case shows others only that it exists. */
   viewerMaySee: boolean;
+  /** Whether the person looking is the one the case is assigned to (they are not offered "Assign to me"). */
+  viewerIsAssignee: boolean;
+  /** The last thing done on the case, with who did it (no name when DSL Desk itself did it). */
+  lastActivity?: { label: string; byName?: string; at: string };
+  /**
+   * Who the case can be given to ("Assign to…"): everyone the domain lets hold it, minus its assignee. Listed
+   * only for a viewer who may act, so the shared card never carries it.
+   */
+  assignable: { personId: string; displayName: string; roles: Role[] }[];
 }
 
 /**
@@ -41,8 +50,9 @@ export async function prepareCaseCard(
     if (options.onlyWithChannel && !(await reader.chat.getCaseChannel(schoolId, platform))) return undefined;
     const found = await reader.cases.get(schoolId, caseId);
     if (!found) return undefined;
+    const activity = lastCaseActivity(await reader.audit.listForCase(schoolId, caseId));
     const people = new Map<string, PersonWithRoles>();
-    const ids = new Set([found.reporters[0]?.personId, found.assigneeId, found.acknowledgedById].filter((id): id is string => Boolean(id)));
+    const ids = new Set([found.reporters[0]?.personId, found.assigneeId, found.acknowledgedById, activity?.actorId].filter((id): id is string => Boolean(id)));
     for (const id of ids) {
       const person = await reader.people.get(schoolId, id);
       if (person) people.set(id, person);
@@ -51,12 +61,27 @@ export async function prepareCaseCard(
     for (const role of ROLES_NOTIFIED_OF_NEW_CASES) {
       for (const person of await reader.people.listWithRole(schoolId, role)) if (person.active) handlers.set(person.id, person);
     }
+    const viewerMayAct = viewer ? canActOnCase(viewer, found) : false;
+    const assignable = new Map<string, PersonWithRoles>();
+    if (viewerMayAct) {
+      for (const role of CASE_HANDLER_ROLES) {
+        for (const person of await reader.people.listWithRole(schoolId, role)) {
+          const asActor: Actor = { schoolId: person.schoolId, personId: person.id, displayName: person.displayName, roles: person.roles };
+          if (person.active && person.id !== found.assigneeId && canActOnCase(asActor, found)) assignable.set(person.id, person);
+        }
+      }
+    }
     const chatUsers = new Map((await reader.chat.listUsers(schoolId, [...handlers.keys()], platform)).map((user) => [user.personId, user]));
     const channel = await reader.chat.getCaseChannel(schoolId, platform);
     const card = await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET);
     return {
-      viewerMayAct: viewer ? canActOnCase(viewer, found) : false,
+      viewerMayAct,
       viewerMaySee: viewer ? canViewCase(viewer, found) : false,
+      viewerIsAssignee: Boolean(viewer && found.assigneeId === viewer.personId),
+      ...(activity ? { lastActivity: { label: activity.label, ...(activity.actorId ? { byName: people.get(activity.actorId)?.displayName ?? 'Someone no longer listed' } : {}), at: activity.at } } : {}),
+      assignable: [...assignable.values()]
+        .sort((a, b) => a.displayName.localeCompare(b.displayName, 'en-GB'))
+        .map((person) => ({ personId: person.id, displayName: person.displayName, roles: [...person.roles] })),
       summary: summariseCase(found, (id) => people.get(id)?.displayName, (await reader.emails.listForCase(schoolId, caseId))[0]?.analysis),
       ...(channel ? { channel } : {}),
       ...(card ? { card } : {}),

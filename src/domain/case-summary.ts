@@ -1,7 +1,8 @@
 import type { Case, CaseStatus } from './case.ts';
 import type { EmailAnalysisSummary, EmailVerdict } from './email-report.ts';
+import type { AuditAction, AuditEvent } from './audit.ts';
 import { signalLabel } from './email-signals.ts';
-import { protocolsFor, type IncidentTypeCode, type Urgency } from './incident-types.ts';
+import { protocolsFor, type EscalationAgency, type IncidentTypeCode, type Urgency } from './incident-types.ts';
 
 /**
  * What a chat card may say about a case. Channel notifications show on phones and lock screens, so this
@@ -20,6 +21,8 @@ export interface CaseSummary {
   assigneeName?: string;
   acknowledgedByName?: string;
   protocolSteps: { key: string; label: string; done: boolean }[];
+  /** Who it was escalated to, and whether their reference was recorded (never the reference itself). */
+  escalations: { agency: EscalationAgency; hasReference: boolean }[];
   /** For a reported email: the suggested verdict and its strongest signals, as short labels (no evidence). */
   email?: { verdict: EmailVerdict; topSignals: string[] };
   version: number;
@@ -51,9 +54,47 @@ export function summariseCase(current: Case, nameOf: (personId: string) => strin
         return { key, label: step.label, done: ticked.has(key) };
       }),
     ),
+    escalations: current.escalations.map((escalation) => ({ agency: escalation.agency, hasReference: Boolean(escalation.reference?.trim()) })),
     ...(email ? { email: { verdict: email.verdict, topSignals: email.signals.filter((signal) => signal.severity !== 'info').slice(0, CARD_SIGNAL_COUNT).map((signal) => signalLabel(signal.code)) } } : {}),
     version: current.version,
   };
+}
+
+/**
+ * What a case card may say someone last did on a case, in words: the kind of action only, never what was
+ * written (a note's or an outcome's text stays in the case).
+ */
+export const CASE_ACTIVITY_LABELS: Partial<Record<AuditAction, string>> = {
+  'case.acknowledged': 'Acknowledged',
+  'case.assigned': 'Assigned',
+  'case.note_added': 'Note added',
+  'case.protocol_step_ticked': 'Protocol step done',
+  'case.escalated': 'Escalated',
+  'case.urgency_changed': 'Urgency changed',
+  'case.action_recorded': 'Action recorded',
+  'case.closed': 'Closed',
+  'case.reopened': 'Reopened',
+  'case.email_removal_requested': 'Email removal started',
+  'case.email_forwarded': 'Email forwarded',
+  'case.reporters_told_verdict': 'Reporters told the verdict',
+  'case.urgent_unacknowledged': 'Not picked up in time: deputies and head told',
+};
+
+export interface CaseActivity {
+  label: string;
+  /** Null when DSL Desk itself did it (the urgent escalation). */
+  actorId: string | null;
+  at: string;
+}
+
+/** The last thing done on a case (events in chain order); views, posts and deliveries do not count. */
+export function lastCaseActivity(events: readonly Pick<AuditEvent, 'action' | 'actorId' | 'at'>[]): CaseActivity | undefined {
+  for (let i = events.length - 1; i >= 0; i -= 1) {
+    const event = events[i]!;
+    const label = CASE_ACTIVITY_LABELS[event.action];
+    if (label) return { label, actorId: event.actorId, at: event.at };
+  }
+  return undefined;
 }
 
 /** The 1:1 messages DSL Desk sends about a case; none of them carries concern text. */

@@ -57,6 +57,33 @@ export interface CaseCardRecord {
   /** Why it was not delivered, in words a DSL understands (for example "the bot was removed from the team"). */
   failure?: string;
   updatedAt: string;
+  /** When a person last acted on the card from their own view; edits for everyone wait until it has been quiet. */
+  workedAt?: string;
+}
+
+/** How long edits of a shared case card wait while people are working on it (see cardEditDueAt). */
+export interface CardEditHold {
+  /** An edit waits until nobody has acted on the card for this long. */
+  quietMs: number;
+  /** ...but never longer than this after the change it shows, so the channel's picture is never stale for ever. */
+  maxHoldMs: number;
+}
+
+/** Three minutes of quiet: enough to type a note or an outcome after pressing a button; at most 30 minutes stale. */
+export const DEFAULT_CARD_EDIT_HOLD: CardEditHold = { quietMs: 180_000, maxHoldMs: 30 * 60_000 };
+
+/**
+ * When an edit of the shared card may be made. Editing the message re-renders the card for everyone and
+ * wipes whatever a person was typing in its forms, so while someone is working the card (they acted on it
+ * less than `quietMs` ago) the edit is held; a held edit goes at the latest `maxHoldMs` after `changedAt`
+ * (when the first change it shows was made). Returns `now` when it may go now.
+ */
+export function cardEditDueAt(options: { now: Date; workedAt?: string; changedAt: string; hold: CardEditHold }): Date {
+  const { now, workedAt, changedAt, hold } = options;
+  if (!workedAt) return now;
+  const quietAt = Date.parse(workedAt) + hold.quietMs;
+  const latest = Date.parse(changedAt) + hold.maxHoldMs;
+  return new Date(Math.max(now.getTime(), Math.min(quietAt, latest)));
 }
 
 export const CHANNEL_TARGET = 'channel';

@@ -173,6 +173,8 @@ export interface ChatRepository {
   saveUser(user: ChatUser): Promise<void>;
   getCaseCard(schoolId: string, caseId: string, target: string): Promise<CaseCardRecord | undefined>;
   listCaseCards(schoolId: string, caseId: string): Promise<CaseCardRecord[]>;
+  /** Records that someone acted on the card at `at` (kept only if later than what is recorded); false when there is no such card. */
+  markCaseCardWorked(schoolId: string, caseId: string, target: string, at: string): Promise<boolean>;
   saveCaseCard(card: CaseCardRecord): Promise<void>;
 }
 
@@ -321,6 +323,8 @@ export interface OutboxClaimOptions {
 export interface OutboxStore {
   claim(options: OutboxClaimOptions): Promise<OutboxMessage[]>;
   complete(id: string, owner: string, at: string): Promise<void>;
+  /** Puts a claimed message back until `runAfter` without counting the attempt (a held edit, not a failure). */
+  defer(id: string, owner: string, runAfter: string): Promise<void>;
   /** Schedules a retry at `retryAt`, or gives up for good when it is null. */
   fail(id: string, owner: string, error: string, retryAt: string | null): Promise<void>;
   counts(): Promise<Record<'pending' | 'done' | 'failed', number>>;

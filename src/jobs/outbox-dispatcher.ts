@@ -17,6 +17,19 @@ export class RetryableDeliveryError extends Error {
   }
 }
 
+/**
+ * Not a failure: the message is not to run yet (a card edit held while someone works on the card). It goes
+ * back to the queue until `until`, without counting as an attempt or recording an error.
+ */
+export class DeferDelivery extends Error {
+  override name = 'DeferDelivery';
+  readonly until: Date;
+  constructor(message: string, until: Date) {
+    super(message);
+    this.until = until;
+  }
+}
+
 /** After this many failed attempts a message is given up, unless its kind was registered with another policy. */
 export const DEFAULT_MAX_ATTEMPTS = 10;
 
@@ -138,6 +151,16 @@ export class OutboxDispatcher {
       await handler(message, { final, now });
       await store.complete(message.id, this.owner, clock.now().toISOString());
     } catch (error) {
+      if (error instanceof DeferDelivery) {
+        try {
+          await store.defer(message.id, this.owner, error.until.toISOString());
+          logger.debug({ outboxId: message.id, kind: message.kind, until: error.until.toISOString() }, 'outbox message held');
+        } catch (storeError) {
+          // The lease runs out and the message is claimed again, and held again if it still must wait.
+          logger.error({ outboxId: message.id, err: { message: (storeError as Error).message } }, 'outbox hold could not be recorded');
+        }
+        return;
+      }
       const reason = error instanceof Error ? `${error.name}: ${error.message}` : 'unknown error';
       const permanent = error instanceof PermanentDeliveryError || final;
       const retryAt = permanent ? null : new Date(clock.now().getTime() + this.retryDelayMs(message.attempts, error instanceof RetryableDeliveryError ? error.retryAfterMs : undefined)).toISOString();

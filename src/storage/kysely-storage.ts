@@ -712,6 +712,7 @@ class KyselyChat implements ChatRepository {
       rendered_version: card.renderedVersion,
       failure: card.failure ?? null,
       updated_at: card.updatedAt,
+      worked_at: card.workedAt ?? null,
     };
     await this.#db
       .insertInto('chat_case_cards')
@@ -729,6 +730,18 @@ class KyselyChat implements ChatRepository {
       )
       .execute();
   }
+  async markCaseCardWorked(schoolId: string, caseId: string, target: string, at: string): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('chat_case_cards')
+      .set({ worked_at: at })
+      .where('school_id', '=', schoolId)
+      .where('case_id', '=', caseId)
+      .where('target', '=', target)
+      // Never moved back: two instances answering at once keep the later time.
+      .where((eb) => eb.or([eb('worked_at', 'is', null), eb('worked_at', '<', at)]))
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0) > 0;
+  }
 }
 
 function toCaseCard(row: ChatCaseCardsTable): CaseCardRecord {
@@ -743,6 +756,7 @@ function toCaseCard(row: ChatCaseCardsTable): CaseCardRecord {
     renderedVersion: Number(row.rendered_version),
     ...(row.failure ? { failure: row.failure } : {}),
     updatedAt: row.updated_at,
+    ...(row.worked_at ? { workedAt: row.worked_at } : {}),
   };
 }
 
@@ -942,6 +956,16 @@ class KyselyOutboxStore implements OutboxStore {
     await this.#db
       .updateTable('outbox')
       .set({ status: 'done', done_at: at, lease_owner: null, lease_until: null })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
+  }
+
+  async defer(id: string, owner: string, runAfter: string): Promise<void> {
+    // Held, not failed: the claim's attempt is given back and no error is recorded.
+    await this.#db
+      .updateTable('outbox')
+      .set((eb) => ({ run_after: runAfter, lease_owner: null, lease_until: null, attempts: eb('attempts', '-', 1) }))
       .where('id', '=', id)
       .where('lease_owner', '=', owner)
       .execute();

@@ -378,6 +378,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('delivery_fallbacks_case').on('delivery_fallbacks').columns(['school_id', 'case_id']).execute();
     },
   },
+  '0008_case_card_worked': {
+    async up(db: Kysely<any>) {
+      // When someone last acted on a case's card: edits of the shared message wait until it has been quiet.
+      await db.schema.alterTable('chat_case_cards').addColumn('worked_at', 'text').execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

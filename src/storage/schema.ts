@@ -146,6 +146,8 @@ export interface ChatCaseCardsTable {
   rendered_version: number;
   failure: string | null;
   updated_at: string;
+  /** When a person last acted on the card (a button or form of their own view); null when nobody has. */
+  worked_at: string | null;
 }
 
 export interface EmailMessagesTable {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
 import { addPerson } from '../../src/app/add-person.ts';
+import { assignCase } from '../../src/app/assign-case.ts';
 import { reportEmail } from '../../src/app/report-email.ts';
 import { libraryProblems, schemaProblems, structuralProblems } from '../unit/bot/fixtures/card-checks.ts';
 import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
@@ -62,6 +64,15 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
   };
 
   const channelCards = () => t.connector.stored(t.channelConversation);
+  /** Card edits still waiting in the outbox: each pending edit and when it may run. */
+  const pendingEdits = async () =>
+    (await t.db.raw(`select run_after from outbox where kind = '${OUTBOX_KINDS.cardRefresh}' and status = 'pending'`)).map((row) => Date.parse(String(row.run_after)));
+  /** The dispatcher has run every pending edit and held it (put it back for later than the next few seconds). */
+  const heldEdit = async (until = t.clock.now().getTime() + 10_000) => {
+    const pending = await pendingEdits();
+    return pending.length > 0 && pending.every((runAfter) => runAfter >= until) && pending;
+  };
+  const outboxIdle = async () => (await pendingEdits()).length === 0;
   const personalMessages = (person: Parameters<TeamsTestService['personalConversationOf']>[0]) => t.connector.activities(t.personalConversationOf(person));
 
   test('the mounted endpoint refuses forged, expired, wrong-audience and wrong-serviceurl tokens with 401', async () => {
@@ -165,12 +176,117 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     expect(JSON.stringify(acknowledged)).toContain('Dana Lead');
     expect(verbsOf(acknowledged)).not.toContain('case.acknowledge');
 
+    // The DSL acted on the card: the edit for everyone waits until the card has been quiet.
+    await t.waitFor(heldEdit);
+    expect(channelCards()[0]!.edits).toBe(0);
+    t.clock.offsetMs = t.config.caseCardHold.quietMs + 1000;
     const edited = await t.waitFor(() => channelCards()[0]!.edits > 0 && channelCards()[0]);
     expect(edited.id).toBe(posted!.id);
     expect(JSON.stringify(edited.activity)).toContain('Dana Lead');
     const told = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('picked up')));
     expect(JSON.stringify(told)).toContain(reference);
     expect(JSON.stringify(told)).not.toContain('Ottoline');
+  });
+
+  test('a half-typed note is not wiped: no edit of the channel message while the card is being worked, one collapsed edit after the quiet period, and the note saved later is on the case', async () => {
+    await setUpChannel();
+    await t.send('dsl', { type: 'installationUpdate', action: 'add' });
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-held')));
+    await t.waitFor(() => channelCards().length > 0);
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const quietMs = t.config.caseCardHold.quietMs;
+    const startedAt = t.clock.now().getTime();
+
+    // "Assign to me": the DSL's own view comes back at once, with their buttons and the note form.
+    const assigned = cardOf(await t.press('dsl', 'channel', 'case.assign_to_me', { caseId }));
+    expect(JSON.stringify(assigned)).toContain('Dana Lead');
+    expect(verbsOf(assigned)).toContain('case.add_note');
+    expect(verbsOf(assigned)).not.toContain('case.assign_to_me');
+    // DSL Desk's delivery ran and held the edit until the card has been quiet.
+    await t.waitFor(() => heldEdit(startedAt + quietMs - 5000));
+    expect(channelCards()[0]!.edits).toBe(0);
+
+    // Two minutes on, still typing; the note is saved: the DSL's view again, and still no edit for everyone.
+    t.clock.offsetMs = 120_000;
+    const noted = cardOf(await t.press('dsl', 'channel', 'case.add_note', { caseId, note: 'Spoke to the class teacher; parents to be called.' }));
+    expect(JSON.stringify(noted)).toContain('Note added by Dana Lead');
+    // Past the first quiet period, but not the second: the first edit is held again, with the second.
+    t.clock.offsetMs = quietMs + 10_000;
+    await t.waitFor(() => heldEdit(startedAt + 120_000 + quietMs - 5000));
+    expect(channelCards()[0]!.edits).toBe(0);
+
+    // Quiet at last: one edit, showing the latest state, however many changes were waiting.
+    t.clock.offsetMs = 120_000 + quietMs + 10_000;
+    const edited = await t.waitFor(() => channelCards()[0]!.edits > 0 && channelCards()[0]);
+    await t.waitFor(outboxIdle);
+    expect(channelCards()[0]!.edits).toBe(1);
+    const shared = JSON.stringify(edited.activity);
+    expect(shared).toContain('Dana Lead');
+    expect(shared).toContain('Note added by Dana Lead');
+    expect(shared).not.toContain('parents to be called');
+    expect(verbsOf((edited.activity.attachments as any[])[0].content)).not.toContain('case.add_note');
+    const after = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    expect(after.case.notes.map((note) => note.text)).toEqual(['Spoke to the class teacher; parents to be called.']);
+    expect(after.case.assigneeId).toBe(t.school.dsl.personId);
+  });
+
+  test('a half-typed note is not wiped: changes from outside the card wait too, and a card nobody works is edited at once', async () => {
+    await setUpChannel();
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-outside')));
+    await t.waitFor(() => channelCards().length > 0);
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    // Nobody has worked the card: a change made elsewhere (here through the API's use case) is edited in within seconds.
+    await acknowledgeCase(t.service.deps, { actor: t.school.deputy, caseId });
+    await t.waitFor(() => channelCards()[0]!.edits === 1);
+    // A DSL opens their options on the card; a change from outside the card now waits for the quiet period.
+    cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId }));
+    await assignCase(t.service.deps, { actor: t.school.deputy, caseId, assigneeId: t.school.deputy.personId });
+    await t.waitFor(() => heldEdit());
+    expect(channelCards()[0]!.edits).toBe(1);
+    // Teams fetching a DSL's view by itself (automatic refresh) is not someone working the card.
+    t.clock.offsetMs = t.config.caseCardHold.quietMs + 1000;
+    await t.send('dsl', {
+      type: 'invoke',
+      name: 'adaptiveCard/action',
+      value: { trigger: 'automatic', action: { type: 'Action.Execute', verb: 'case.refresh', data: { caseId } } },
+      conversation: { id: `${t.channelConversation};messageid=1`, conversationType: 'channel', isGroup: true, tenantId: t.tenantId },
+      channelData: { tenant: { id: t.tenantId }, team: { id: '19:team@thread.tacv2' }, channel: { id: t.channelConversation } },
+    });
+    await t.waitFor(() => channelCards()[0]!.edits === 2);
+    expect(JSON.stringify(channelCards()[0]!.activity)).toContain('Dev Deputy');
+  });
+
+  test('assign to a colleague: a DSL gives the case to the deputy from the card; someone who may not hold a case is refused with a clear message', async () => {
+    await setUpChannel();
+    cardOf(await t.press('staff', 'personal', 'report.submit', validForm('form-assign')));
+    const caseId = (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!.id;
+    const options = cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId }));
+    const choices = JSON.stringify(options);
+    // The school's DSLs, deputies and head, by name and role; a member of staff is not offered.
+    for (const offered of ['Dana Lead (DSL)', 'Dev Deputy (Deputy DSL)', 'Hana Head (Headteacher)']) expect(choices).toContain(offered);
+    expect(choices).not.toContain('Sam Teacher (');
+    expect(choices).not.toContain('Ian Network');
+
+    const given = cardOf(await t.press('dsl', 'channel', 'case.assign', { caseId, assigneeId: t.school.deputy.personId }));
+    expect(JSON.stringify(given)).toContain('Dev Deputy');
+    // The deputy is no longer offered in "Assign to…": they have it.
+    expect(JSON.stringify(given)).not.toContain('Dev Deputy (Deputy DSL)');
+    expect((await getCase(t.service.deps, { actor: t.school.dsl, caseId })).case.assigneeId).toBe(t.school.deputy.personId);
+
+    for (const [assigneeId, message] of [
+      [t.school.staff.personId, 'cannot be assigned this case'],
+      [t.school.it.personId, 'cannot be assigned this case'],
+      ['someone-else', 'not found in your school'],
+      ['', 'Choose who should have the case'],
+    ] as const) {
+      const refused = await t.press('dsl', 'channel', 'case.assign', { caseId, assigneeId });
+      expect(refused.body.type).toBe('application/vnd.microsoft.activity.message');
+      expect(String(refused.body.value)).toContain(message);
+    }
+    // A member of staff cannot assign, whatever the card sends.
+    const notAllowed = await t.press('staff2', 'channel', 'case.assign', { caseId, assigneeId: t.school.staff2.personId });
+    expect(notAllowed.body.type).toBe('application/vnd.microsoft.activity.message');
+    expect((await getCase(t.service.deps, { actor: t.school.dsl, caseId })).case.assigneeId).toBe(t.school.deputy.personId);
   });
 
   test('Open case must be private: in the channel the record goes to the DSL\'s own 1:1 chat, the button is answered with a message, the channel card is not edited, and others get nothing', async () => {

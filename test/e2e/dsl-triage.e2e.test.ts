@@ -1,8 +1,9 @@
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';
 import { artifactsDir, launchBrowser, type E2EBrowser } from './support/browser.ts';
-import { ConversationStream, PlaygroundUi, cardActions, startTestPlayground, type CardAction, type RunningPlayground } from './support/playground.ts';
+import { ConversationStream, PlaygroundUi, cardActions, eventually, startTestPlayground, type CardAction, type RunningPlayground } from './support/playground.ts';
 import { PLAYGROUND_CONVERSATIONS } from '../../scripts/playground/identities.ts';
 
 // The DSL's side, all through the web client: two Agents Playground pages, one for the teacher and one
@@ -100,6 +101,62 @@ test('the DSL sees the case card without the concern, presses "Show my options",
   expect(after).toMatch(/acknowledged/i);
   expect(after).not.toContain('Year 4 child');
   expect(await dsl.card(ref).getByRole('button', { name: 'Acknowledge', exact: true }).count()).toBe(0);
+});
+
+test('a half-typed note is not wiped: the DSL assigns the case to themselves, types a note while DSL Desk delivers, saves it, and the card shows the progress', async () => {
+  const ref = reference!;
+  const NOTE = 'E2E: spoke to the class teacher; parents to be called this afternoon.';
+  /**
+   * DSL Desk's delivery has run for every card edit queued so far (read from the sandbox's own database): each
+   * was either made, found nothing to do, or was held for later; nothing is waiting to run now.
+   */
+  let lastSeen = '';
+  const deliveryRan = () => {
+    const db = new DatabaseSync(join(dslDesk.dataDir, 'dsl-desk.sqlite'), { readOnly: true });
+    try {
+      const rows = db.prepare(`select status, run_after, created_at from outbox where kind = 'case.card_refresh'`).all() as { status: string; run_after: string; created_at: string }[];
+      lastSeen = JSON.stringify({ all: db.prepare(`select kind, status, run_after, created_at, attempts, last_error from outbox`).all() });
+      const now = new Date().toISOString();
+      const handled = (row: (typeof rows)[number]) => row.status !== 'pending' || row.run_after > now;
+      return rows.length > 0 && rows.every(handled) ? rows : undefined;
+    } finally {
+      db.close();
+    }
+  };
+
+  await dslBrowser.step('assigned-to-me', async () => {
+    await dsl.clickCardButton(dsl.card(ref), 'Assign to me');
+    await dsl.card(ref).getByRole('button', { name: 'Assign to me', exact: true }).waitFor({ state: 'detached', timeout: 15000 });
+  });
+  const assigned = await dsl.card(ref).innerText();
+  expect(assigned).toMatch(/Assigned to\s*Dina Safeguarding/);
+  expect(assigned).toMatch(/Last action\s*Assigned by Dina Safeguarding/);
+
+  await dslBrowser.step('note-typed', async () => {
+    await dsl.clickCardButton(dsl.card(ref), 'Add note');
+    await dsl.typeIntoCardInput(dsl.card(ref), 'Note for the case record', NOTE);
+  });
+  // DSL Desk's delivery has run for the assignment and held the channel edit instead of making it.
+  await eventually(deliveryRan, 'DSL Desk to run the channel card edits', 20000).catch((error: Error) => {
+    throw new Error(`${error.message} ${lastSeen}`);
+  });
+  await dslBrowser.step('note-still-there', async () => {
+    expect(await dsl.card(ref).getByLabel('Note for the case record').inputValue()).toBe(NOTE);
+    expect(await dsl.card(ref).getByRole('button', { name: 'Save note', exact: true }).isVisible()).toBe(true);
+  });
+
+  await dslBrowser.step('note-saved', async () => {
+    await dsl.clickCardButton(dsl.card(ref), 'Save note');
+    await dsl.cards().filter({ hasText: ref }).filter({ hasText: 'Note added by Dina Safeguarding' }).last().waitFor({ timeout: 15000 });
+  });
+  const progress = await dsl.card(ref).innerText();
+  expect(progress).toMatch(/Protocol steps\s*0 of \d+ done/);
+  expect(progress).toMatch(/Assigned to\s*Dina Safeguarding/);
+  // The note is on the case, and never on the card.
+  expect(progress).not.toContain('parents to be called');
+  const stored = await fetch(`${dslDesk.url}/api/v1/cases/${ref}`, { headers: { 'x-dsl-desk-sandbox-user': 'dsl@demo-school.test' } });
+  expect(stored.status).toBe(200);
+  expect(JSON.stringify(await stored.json())).toContain(NOTE);
 });
 
 test('the teacher is told the report was picked up, without any detail', async () => {

@@ -1,9 +1,10 @@
 import { ESCALATION_AGENCIES, URGENCIES } from '../../../src/domain/incident-types.ts';
-import { CASE_STATUS_LABELS, DEFAULT_TIME_ZONE, formatWhen, incidentTypeLabel, reporterSummary, URGENCY_LABELS } from './format.ts';
+import { agencyLabel, CASE_STATUS_LABELS, DEFAULT_TIME_ZONE, formatWhen, incidentTypeLabel, reporterSummary, URGENCY_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
 import {
   CASE_ACKNOWLEDGE,
   CASE_ADD_NOTE,
+  CASE_ASSIGN,
   CASE_ASSIGN_TO_ME,
   CASE_CHANGE_URGENCY,
   CASE_CLOSE,
@@ -33,6 +34,10 @@ interface ChannelCaseData {
   deliveryWarning: string;
   showWorkingActions: boolean;
   showAcknowledge: boolean;
+  showAssignToMe: boolean;
+  hasAssignChoices: boolean;
+  hasNoAssignChoices: boolean;
+  assignChoices: { title: string; value: string }[];
   showClosedActions: boolean;
   showRefresh: boolean;
   showEmailActions: boolean;
@@ -128,6 +133,34 @@ const closeCard = {
   actions: [saveButton('Close case', CASE_CLOSE)],
 };
 
+const urgencyOrCloseCard = {
+  type: 'AdaptiveCard',
+  body: [],
+  actions: [
+    { type: 'Action.ShowCard', title: 'Change urgency', card: urgencyCard },
+    { type: 'Action.ShowCard', title: 'Close with outcome', card: closeCard },
+  ],
+};
+
+const assignCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      $when: '${hasAssignChoices}',
+      type: 'Input.ChoiceSet',
+      id: CASE_INPUTS.assignee,
+      label: 'Assign to',
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose who should have the case.',
+      placeholder: 'Choose a DSL or deputy',
+      choices: [{ $data: '${assignChoices}', title: '${title}', value: '${value}' }],
+    },
+    { $when: '${hasNoAssignChoices}', type: 'TextBlock', text: 'Nobody else in DSL Desk can be given this case.', wrap: true },
+  ],
+  actions: [{ $when: '${hasAssignChoices}', ...saveButton('Assign', CASE_ASSIGN) }],
+};
+
 const openCaseButton = executeAction('Open case', CASE_OPEN, caseData);
 
 const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
@@ -157,25 +190,22 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
       type: 'ActionSet',
       actions: [
         { $when: '${showAcknowledge}', ...executeAction('Acknowledge', CASE_ACKNOWLEDGE, caseData, { style: 'positive' }) },
-        executeAction('Assign to me', CASE_ASSIGN_TO_ME, caseData),
+        { $when: '${showAssignToMe}', ...executeAction('Assign to me', CASE_ASSIGN_TO_ME, caseData) },
         openCaseButton,
       ],
     },
     {
+      // Every form in one set: opening one closes the others, so only one form is open at a time. Five at
+      // most (what renderers show by default; Teams allows six), so the set still fits a phone; the two
+      // rarer forms sit one level down, in a set of their own inside "Urgency or close".
       $when: '${showWorkingActions}',
       type: 'ActionSet',
       actions: [
         { type: 'Action.ShowCard', title: 'Add note', card: noteCard },
         { type: 'Action.ShowCard', title: 'Protocol steps', card: stepsCard },
         { type: 'Action.ShowCard', title: 'Escalate', card: escalateCard },
-      ],
-    },
-    {
-      $when: '${showWorkingActions}',
-      type: 'ActionSet',
-      actions: [
-        { type: 'Action.ShowCard', title: 'Change urgency', card: urgencyCard },
-        { type: 'Action.ShowCard', title: 'Close with outcome', card: closeCard },
+        { type: 'Action.ShowCard', title: 'Assign to…', card: assignCard },
+        { type: 'Action.ShowCard', title: 'Urgency or close', card: urgencyOrCloseCard },
       ],
     },
     {
@@ -198,12 +228,36 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
   ],
 });
 
+/**
+ * How far the case has got, in facts that may sit in the channel: steps done of the checklist, who it was
+ * escalated to (and whether their reference was recorded, never the reference), and the last thing done
+ * with who and when. Nothing that was written (notes, outcome, the concern) is read.
+ */
+function progressFacts(view: ChannelCaseView, timeZone: string): { title: string; value: string }[] {
+  const facts: { title: string; value: string }[] = [];
+  const steps = view.protocolSteps;
+  if (steps.length > 0) facts.push({ title: 'Protocol steps', value: `${steps.filter((step) => step.done).length} of ${steps.length} done` });
+  const escalations = view.escalations ?? [];
+  if (escalations.length > 0) {
+    facts.push({
+      title: 'Escalated to',
+      value: escalations.map((escalation) => `${agencyLabel(escalation.agency)} (${escalation.hasReference ? 'reference recorded' : 'no reference yet'})`).join('; '),
+    });
+  }
+  if (view.lastActivity) {
+    const { label, byName, at } = view.lastActivity;
+    facts.push({ title: 'Last action', value: `${label}${byName ? ` by ${byName}` : ''}, ${formatWhen(at, timeZone)}` });
+  }
+  return facts;
+}
+
 const AGENCY_CHOICES = ESCALATION_AGENCIES.map((agency) => ({ title: agency.label, value: agency.code }));
 const URGENCY_CHOICES = URGENCIES.map((urgency) => ({ title: URGENCY_LABELS[urgency], value: urgency }));
 
 /**
  * The DSL channel's card. It shows only what may sit in a channel: the reference, the type labels
- * (never the reporter's "other" wording), urgency, when it came in, who reported it and who has it.
+ * (never the reporter's "other" wording), urgency, when it came in, who reported it, who has it, and how
+ * far it has got (see progressFacts).
  * Buttons appear only on a rendering for someone who may act; everyone in the channel sees the rest.
  */
 export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
@@ -216,8 +270,10 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     ...(view.email ? [{ title: 'Email verdict', value: view.email.verdictLabel }] : []),
     ...(view.acknowledgedByName ? [{ title: 'Picked up by', value: view.acknowledgedByName }] : []),
     { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
+    ...progressFacts(view, timeZone),
   ];
   const working = view.forDsl && !view.closed;
+  const assignChoices = working ? (view.assignable ?? []).map((person) => ({ title: `${person.displayName} (${person.roleLabel})`, value: person.personId })) : [];
   return channelCaseTemplate({
     caseId: view.caseId,
     reference: view.reference,
@@ -232,6 +288,10 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     deliveryWarning: view.deliveryWarning?.trim() ?? '',
     showWorkingActions: working,
     showAcknowledge: working && view.status === 'new' && !view.acknowledgedByName,
+    showAssignToMe: working && !view.viewerIsAssignee,
+    hasAssignChoices: assignChoices.length > 0,
+    hasNoAssignChoices: assignChoices.length === 0,
+    assignChoices,
     showClosedActions: view.forDsl && view.closed,
     showRefresh: !view.forDsl,
     hasSteps: view.protocolSteps.length > 0,

@@ -10,6 +10,8 @@ export const REPORTS_MINE = 'reports.mine';
 export const CASE_OPEN = 'case.open';
 export const CASE_ACKNOWLEDGE = 'case.acknowledge';
 export const CASE_ASSIGN_TO_ME = 'case.assign_to_me';
+/** "Assign to…": the form sends the chosen person's id as `assigneeId`. */
+export const CASE_ASSIGN = 'case.assign';
 export const CASE_ADD_NOTE = 'case.add_note';
 export const CASE_TICK_STEPS = 'case.tick_steps';
 export const CASE_ESCALATE = 'case.escalate';
@@ -38,6 +40,7 @@ export const CASE_VERBS = [
   CASE_OPEN,
   CASE_ACKNOWLEDGE,
   CASE_ASSIGN_TO_ME,
+  CASE_ASSIGN,
   CASE_ADD_NOTE,
   CASE_TICK_STEPS,
   CASE_ESCALATE,
@@ -55,7 +58,7 @@ export function isCardVerb(value: unknown): value is CardVerb {
 }
 
 /** The DSL-only verbs: a card for someone who may not act on the case carries none of them. */
-export const DSL_ACTION_VERBS: readonly CaseVerb[] = [CASE_ACKNOWLEDGE, CASE_ASSIGN_TO_ME, CASE_ADD_NOTE, CASE_TICK_STEPS, CASE_ESCALATE, CASE_CHANGE_URGENCY, CASE_CLOSE];
+export const DSL_ACTION_VERBS: readonly CaseVerb[] = [CASE_ACKNOWLEDGE, CASE_ASSIGN_TO_ME, CASE_ASSIGN, CASE_ADD_NOTE, CASE_TICK_STEPS, CASE_ESCALATE, CASE_CHANGE_URGENCY, CASE_CLOSE];
 
 /** Input ids on the DSL channel card's forms; the button's data carries only {caseId}. */
 export const CASE_INPUTS = {
@@ -65,6 +68,7 @@ export const CASE_INPUTS = {
   urgency: 'urgency',
   urgencyReason: 'urgencyReason',
   outcome: 'outcome',
+  assignee: 'assigneeId',
 } as const;
 
 /** Each protocol step is one toggle, `step:<protocol>.<step>`, sending 'true' or 'false'. */

@@ -1,5 +1,5 @@
 import type { Case, CaseStatus } from '../../../src/domain/case.ts';
-import { protocolsFor, type IncidentTypeCode, type Urgency } from '../../../src/domain/incident-types.ts';
+import { protocolsFor, type EscalationAgency, type IncidentTypeCode, type Urgency } from '../../../src/domain/incident-types.ts';
 import type { ConcernFormValues } from './concern-form.ts';
 import type { CaseVerb } from './verbs.ts';
 import {
@@ -77,6 +77,14 @@ export interface ChannelCaseView {
   deliveryWarning?: string;
   /** A reported email's suggested verdict and strongest signals, one short line each (no evidence). */
   email?: { verdictLabel: string; signals: string[] };
+  /** Who it was escalated to and whether a reference was recorded; the reference itself never. */
+  escalations?: { agency: EscalationAgency; hasReference: boolean }[];
+  /** The last thing done on the case: its kind (never its text), who and when. */
+  lastActivity?: { label: string; byName?: string; at: string };
+  /** This rendering is for the case's assignee: no "Assign to me". */
+  viewerIsAssignee?: boolean;
+  /** "Assign to…" choices (people who may hold the case, its assignee left out); personal views only. */
+  assignable?: { personId: string; displayName: string; roleLabel: string }[];
   timeZone?: string;
 }
 
@@ -209,6 +217,7 @@ export function channelCaseViewFrom(current: Case, context: ChannelCardContext):
     closed: current.status === 'closed',
     forDsl: context.forDsl,
     protocolSteps: protocolStepsOf(current),
+    escalations: current.escalations.map((escalation) => ({ agency: escalation.agency, hasReference: Boolean(escalation.reference?.trim()) })),
     refreshUserIds: [...new Set(context.refreshUserIds)],
     ...(context.deliveryWarning ? { deliveryWarning: context.deliveryWarning } : {}),
     ...(context.timeZone ? { timeZone: context.timeZone } : {}),

@@ -50,6 +50,10 @@ function channelView(overrides: Partial<ChannelCaseView> = {}): ChannelCaseView 
     forDsl: true,
     protocolSteps: protocolStepsOf({ types: ['online_bullying', 'hate_material'], protocolTicks: [{ step: 'online_bullying.evidence_kept', byId: 'p-dee', at: at(3) }] }),
     refreshUserIds: ['29:dee', '29:dan'],
+    assignable: [
+      { personId: 'p-dan', displayName: 'Dan Deputy', roleLabel: 'Deputy DSL' },
+      { personId: 'p-dee', displayName: 'Dee Dsl', roleLabel: 'DSL' },
+    ],
     ...overrides,
   };
 }
@@ -84,7 +88,16 @@ function channelCombinations(): [string, ChannelCaseView][] {
             urgency,
             forDsl,
             closed: status === 'closed',
-            ...(acknowledged ? { acknowledgedByName: 'Dee Dsl', assigneeName: 'Dan Deputy' } : {}),
+            ...(acknowledged
+              ? {
+                  acknowledgedByName: 'Dee Dsl',
+                  assigneeName: 'Dan Deputy',
+                  viewerIsAssignee: urgency === 'high',
+                  escalations: [{ agency: 'police_ceop', hasReference: true }, { agency: 'childrens_social_care', hasReference: false }],
+                  lastActivity: { label: 'Escalated', byName: 'Dee Dsl', at: at(30) },
+                  ...(urgency === 'low' ? { assignable: [] } : {}),
+                }
+              : {}),
             ...(urgency === 'urgent' ? { deliveryWarning: 'Dan Deputy could not be messaged about this urgent case.' } : {}),
           }),
         ]);
@@ -440,6 +453,7 @@ describe('channel case card', () => {
       Status: 'In progress',
       'Picked up by': 'Dee Dsl',
       'Assigned to': 'Dan Deputy',
+      'Protocol steps': '1 of 12 done',
     });
   });
 
@@ -466,8 +480,8 @@ describe('channel case card', () => {
       const card = renderChannelCaseCard(channelView({ status: 'new' }));
       expect(new Set(verbsOn(card).filter((verb) => verb !== CASE_REFRESH))).toEqual(new Set([...DSL_ACTION_VERBS, CASE_OPEN]));
       const showCards = allNodes(card).filter((node) => node.type === 'Action.ShowCard').map((node) => node.title);
-      expect(showCards).toEqual(['Add note', 'Protocol steps', 'Escalate', 'Change urgency', 'Close with outcome']);
-      const buttons = allNodes(card).filter((node) => node.type === 'Action.Execute' && node !== card.refresh?.action && !String(node.title).startsWith('Save') && !['Record escalation', 'Change urgency', 'Close case'].includes(String(node.title)));
+      expect(showCards).toEqual(['Add note', 'Protocol steps', 'Escalate', 'Assign to…', 'Urgency or close', 'Change urgency', 'Close with outcome']);
+      const buttons = allNodes(card).filter((node) => node.type === 'Action.Execute' && node !== card.refresh?.action && !String(node.title).startsWith('Save') && !['Record escalation', 'Change urgency', 'Close case', 'Assign'].includes(String(node.title)));
       expect(buttons.map((node) => node.title)).toEqual(['Acknowledge', 'Assign to me', 'Open case']);
     });
 
@@ -516,7 +530,7 @@ describe('channel case card', () => {
 
     it('sends the inputs of a show card with its save button', () => {
       const saves = allNodes(renderChannelCaseCard(channelView())).filter((node) => node.type === 'Action.Execute' && node.associatedInputs === 'auto');
-      expect(saves.map((node) => node.verb)).toEqual(['case.add_note', 'case.tick_steps', 'case.escalate', 'case.change_urgency', 'case.close']);
+      expect(saves.map((node) => node.verb)).toEqual(['case.add_note', 'case.tick_steps', 'case.escalate', 'case.assign', 'case.change_urgency', 'case.close']);
     });
   });
 
@@ -580,6 +594,7 @@ describe('channel cards carry no concern text', () => {
       closed: false,
       forDsl: true,
       protocolSteps: protocolStepsOf(caseWithMarkers('in_progress')),
+      escalations: caseWithMarkers('in_progress').escalations.map((escalation) => ({ agency: escalation.agency, hasReference: Boolean(escalation.reference) })),
       refreshUserIds: ['29:dee', '29:dan'],
       deliveryWarning: 'Not delivered to Dan.',
     });

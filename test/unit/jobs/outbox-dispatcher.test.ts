@@ -1,12 +1,13 @@
 import { pino } from 'pino';
 import { createLogger } from '../../../src/logger.ts';
-import { OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError, SAFEGUARDING_RETRY, type OutboxAttempt } from '../../../src/jobs/outbox-dispatcher.ts';
+import { DeferDelivery, OutboxDispatcher, PermanentDeliveryError, RetryableDeliveryError, SAFEGUARDING_RETRY, type OutboxAttempt } from '../../../src/jobs/outbox-dispatcher.ts';
 import type { OutboxClaimOptions, OutboxMessage, OutboxStore } from '../../../src/domain/ports.ts';
 
 /** An in-memory store that records what the dispatcher did, to check its decisions. */
 function memoryStore(messages: OutboxMessage[]) {
   const completed: string[] = [];
   const failed: { id: string; error: string; retryAt: string | null }[] = [];
+  const deferred: { id: string; runAfter: string }[] = [];
   const store: OutboxStore = {
     async claim(options: OutboxClaimOptions) {
       return messages.splice(0, options.limit).filter((m) => options.kinds.includes(m.kind));
@@ -17,17 +18,32 @@ function memoryStore(messages: OutboxMessage[]) {
     async fail(id, _owner, error, retryAt) {
       failed.push({ id, error, retryAt });
     },
+    async defer(id, _owner, runAfter) {
+      deferred.push({ id, runAfter });
+    },
     async counts() {
       return { pending: messages.length, done: completed.length, failed: failed.length };
     },
   };
-  return { store, completed, failed };
+  return { store, completed, failed, deferred };
 }
 
 const message = (id: string, attempts = 1): OutboxMessage => ({ id, schoolId: 's', kind: 'card.post', payload: {}, attempts, createdAt: '2026-11-23T08:00:00.000Z' });
 const clock = { now: () => new Date('2026-11-23T08:00:00.000Z') };
 
 describe('outbox dispatcher', () => {
+  test('a held message goes back to the queue until its time, neither failed nor completed', async () => {
+    const { store, completed, failed, deferred } = memoryStore([message('held')]);
+    const dispatcher = new OutboxDispatcher({ store, clock, logger: createLogger('silent') });
+    dispatcher.register('card.post', async () => {
+      throw new DeferDelivery('someone is working on the card', new Date('2026-11-23T08:05:00.000Z'));
+    });
+    expect(await dispatcher.runOnce()).toBe(1);
+    expect(deferred).toEqual([{ id: 'held', runAfter: '2026-11-23T08:05:00.000Z' }]);
+    expect(failed).toEqual([]);
+    expect(completed).toEqual([]);
+  });
+
   test('completes handled messages, retries transient failures with backoff, records permanent ones', async () => {
     const { store, completed, failed } = memoryStore([message('ok'), message('busy', 2), message('gone'), message('tired', 10)]);
     const dispatcher = new OutboxDispatcher({ store, clock, logger: createLogger('silent'), random: () => 0.5, baseDelayMs: 1000 });
