@@ -143,7 +143,7 @@ describe('the email case speaks the DSL\'s language', () => {
       'Replies would go to a free email account (reply to freemail)',
       'A link shows one address but goes to another (link text mismatch)',
     ]);
-    const card = channelCardFor({ summary, handlers: [], viewerMaySee: true, viewerMayAct: true } as never, { forDsl: true, inChannel: false });
+    const card = channelCardFor({ summary, handlers: [], assignable: [], viewerIsAssignee: false, viewerMaySee: true, viewerMayAct: true } as never, { forDsl: true, inChannel: false });
     const text = JSON.stringify(card);
     expect(text).toContain('A link goes to a bare IP address (link ip address)');
     expect(text).not.toContain('203.0.113.45');
