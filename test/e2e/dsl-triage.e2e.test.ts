@@ -136,7 +136,9 @@ test('a half-typed note is not wiped: the DSL assigns the case to themselves, ty
     await dsl.clickCardButton(dsl.card(ref), 'Add note');
     await dsl.typeIntoCardInput(dsl.card(ref), 'Note for the case record', NOTE);
   });
-  // DSL Desk's delivery has run for the assignment and held the channel edit instead of making it.
+  // DSL Desk's delivery has run for the assignment. (The Agents Playground gives channel posts no message id,
+  // so DSL Desk never edits them there; that an edit waits while the card is worked in Teams is shown by the
+  // component test "a half-typed note is not wiped".) What the DSL typed is still there.
   await eventually(deliveryRan, 'DSL Desk to run the channel card edits', 20000).catch((error: Error) => {
     throw new Error(`${error.message} ${lastSeen}`);
   });
