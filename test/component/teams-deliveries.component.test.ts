@@ -148,7 +148,11 @@ describe.each(enginesUnderTest())('Teams deliveries through outages and restarts
     expect(JSON.stringify(email)).not.toContain('voice note');
 
     const caseId = await caseIdOf(receipt.reference);
-    let view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    // The mail service has the email; DSL Desk records it as sent once the send has returned.
+    let view = await t.waitFor(async () => {
+      const current = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+      return current.deliveries.some((delivery) => delivery.target === 'email:channel' && delivery.state === 'posted') && current;
+    }, 20_000);
     expect(view.deliveries).toContainEqual(expect.objectContaining({ target: 'email:channel', platform: 'email', state: 'posted' }));
     expect(view.chronology.filter((e) => e.action === 'case.delivery_fallback')).toHaveLength(1);
     expect(view.chronology.find((e) => e.action === 'case.delivery_fallback')!.detail).toMatchObject({ target: 'channel', channel: 'email', state: 'sent', recipients: 2 });
@@ -158,10 +162,18 @@ describe.each(enginesUnderTest())('Teams deliveries through outages and restarts
     t.clock.offsetMs += 11 * 60_000;
     await t.waitFor(() => channelCards().length > 0, 20_000);
     expect(JSON.stringify(channelCards()[0]!.activity)).toContain(receipt.reference);
-    view = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+    // Teams has the card; DSL Desk records it as posted once Teams has answered, a moment later.
+    const posted = (delivery: { target: string; platform: string; state: string }) => delivery.target === 'channel' && delivery.platform === 'teams' && delivery.state === 'posted';
+    view = await t.waitFor(async () => {
+      const current = await getCase(t.service.deps, { actor: t.school.dsl, caseId });
+      return current.deliveries.some(posted) && current;
+    }, 20_000);
     expect(view.deliveries).toContainEqual(expect.objectContaining({ target: 'channel', platform: 'teams', state: 'posted' }));
     expect(fallbacks()).toHaveLength(1);
-    const [done] = await t.db.raw(`select status from outbox where kind = ?`, [OUTBOX_KINDS.caseCreated]);
+    const done = await t.waitFor(async () => {
+      const [row] = await t.db.raw(`select status from outbox where kind = ?`, [OUTBOX_KINDS.caseCreated]);
+      return row?.status === 'done' && row;
+    }, 20_000);
     expect(done).toMatchObject({ status: 'done' });
     expect(Number((await t.db.raw(`select count(*) as n from outbox where kind = ?`, [OUTBOX_KINDS.deliveryFallback]))[0]!.n)).toBe(1);
   }, 180_000);
