@@ -48,7 +48,7 @@ beforeAll(async () => {
   // A fast outbox, so channel posts and notices follow within a test's patience.
   dslDesk = EXTERNAL
     ? { url: EXTERNAL, port: Number(new URL(EXTERNAL).port), botEndpoint: `${EXTERNAL}/api/messages`, dataDir: '', logFile: '', pid: 0, output: () => '', close: async () => undefined }
-    : await startDslDeskSandbox({ port: 0, logLevel: 'info', env: { OUTBOX_POLL_MS: '100' } });
+    : await startDslDeskSandbox({ port: 0, logLevel: 'info', env: { OUTBOX_POLL_MS: '100', CASE_CARD_QUIET_SECONDS: '2' } });
   playground = await startTestPlayground(dslDesk.botEndpoint);
   api = new PlaygroundApi(playground.url);
   stream = await ConversationStream.connect(playground.url);
@@ -155,7 +155,8 @@ test('(e) the card shows the case as acknowledged — in the DSL\'s answer and i
   const result = need(acknowledged, '(d)');
   const ref = need(reference, '(b)');
   expect(cardText(result.value)).toMatch(/acknowledged/i);
-  // The channel post itself must be edited, or everyone else keeps seeing the old card.
+  // The channel post itself must be edited, or everyone else keeps seeing the old card: once nobody has acted
+  // on the card for the quiet period (2 s here, CASE_CARD_QUIET_SECONDS), the held edit is made.
   const message = need(caseCard, '(c)');
   await stream.waitFor((e) => e.action === 'updateMessage' && e.messageId === message.messageId && /acknowledged/i.test(ConversationStream.textOf(e)), 'the channel card edited to Acknowledged', { timeoutMs: 20000 });
   await browser.step('e-channel-card-acknowledged', () => ui.cards().filter({ hasText: ref }).filter({ hasText: /acknowledged/i }).last().waitFor());
