@@ -101,6 +101,17 @@ export interface AuditHeadsTable {
   hash: string;
 }
 
+/** HMAC seals of each school's chain head, made with a key that is not in the database. */
+export interface AuditSealsTable {
+  school_id: string;
+  seal_seq: number;
+  head_seq: number;
+  head_hash: string;
+  key_id: string;
+  sealed_at: string;
+  mac: string;
+}
+
 export interface OutboxTable {
   id: string;
   school_id: string;
@@ -300,6 +311,7 @@ export interface Database {
   case_sources: CaseSourcesTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_seals: AuditSealsTable;
   outbox: OutboxTable;
   chat_case_channels: ChatCaseChannelsTable;
   chat_users: ChatUsersTable;
