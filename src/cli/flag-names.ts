@@ -12,7 +12,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   migrate: {},
   'audit verify': { '--json': null },
   'audit seal': {},
-  'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone' },
+  'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone', '--region': 'region' },
   'school list': {},
   'people import': { '<csv>': null, '--school': null, '--update': null },
   'people grant-role': { '--school': null, '--email': 'email', '--role': 'role' },

@@ -123,14 +123,16 @@ school
   .requiredOption('--slug <slug>', 'short id, e.g. oakfield-primary')
   .option('--entra-tenant <tenantId>', 'its Microsoft 365 tenant id')
   .option('--google-domain <domain>', 'its Google Workspace domain')
-  .option('--time-zone <tz>', 'IANA time zone', 'Europe/London')
-  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone: string }) => {
+  .option('--time-zone <tz>', 'IANA time zone (default Europe/London)')
+  .option('--region <region>', 'whose bank holidays close the school: england (default), wales, scotland, northern-ireland or none')
+  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone?: string; region?: string }) => {
     const { addSchool } = await import('../app/add-school.ts');
     const created = await withDeps((deps) =>
       addSchool(deps, {
         name: options.name,
         slug: options.slug,
-        timeZone: options.timeZone,
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+        ...(options.region ? { region: options.region } : {}),
         ...(options.entraTenant ? { entraTenantId: options.entraTenant } : {}),
         ...(options.googleDomain ? { googleDomain: options.googleDomain } : {}),
       }),

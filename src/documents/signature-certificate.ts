@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { PDFDocument } from 'pdf-lib';
 import type { AupAcknowledgement, AupPolicyVersion } from '../domain/aup.ts';
 import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/time-zone.ts';
 import { PdfLayout, type DrawnText, type PageSetup, type TextStyle } from './pdf-layout.ts';
 import { embedUnicodeFonts } from './unicode-fonts.ts';
 
@@ -39,7 +40,7 @@ export function localSigningTime(signedAt: string, timeZone: string): string {
  */
 export function certificateSections(input: CertificateInput): Array<{ heading: string; rows: Array<[string, string]> }> {
   const { policy, acknowledgement: ack } = input;
-  const zone = input.schoolTimeZone ?? 'Europe/London';
+  const zone = input.schoolTimeZone ?? DEFAULT_TIME_ZONE;
   const who: Array<[string, string]> = [
     ['Name typed when signing', ack.typedName],
     ['Person in the school’s records', input.signerName],

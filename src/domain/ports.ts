@@ -1,4 +1,5 @@
 import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
+import type { UkRegion } from './bank-holidays.ts';
 import type { AuditSeal, AuditSealKeys, AuditSealProblem } from './audit-seal.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
@@ -28,6 +29,8 @@ export interface School {
   entraTenantId: string | null;
   googleDomain: string | null;
   timeZone: string;
+  /** Whose bank holidays close the school (default England's). */
+  region?: UkRegion;
   createdAt: string;
 }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { DEFAULT_REGION, isUkRegion } from '../domain/bank-holidays.ts';
 import { findSealProblem, type AuditSeal, type AuditSealKeys, type AuditSealProblem } from '../domain/audit-seal.ts';
 import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEvent, type AuditEventInput, type AuditBreak } from '../domain/audit.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
@@ -197,6 +198,7 @@ function toSchool(row: SchoolsTable): School {
     entraTenantId: row.entra_tenant_id,
     googleDomain: row.google_domain,
     timeZone: row.time_zone,
+    region: isUkRegion(row.region) ? row.region : DEFAULT_REGION,
     createdAt: row.created_at,
   };
 }
@@ -235,6 +237,7 @@ class KyselySchools implements SchoolRepository {
         entra_tenant_id: school.entraTenantId?.toLowerCase() ?? null,
         google_domain: school.googleDomain?.toLowerCase() ?? null,
         time_zone: school.timeZone,
+        region: school.region ?? DEFAULT_REGION,
         created_at: school.createdAt,
       })
       .execute();

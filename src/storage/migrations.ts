@@ -399,6 +399,9 @@ const migrations: Record<string, Migration> = {
         .addColumn('mac', 'text', (c) => c.notNull())
         .addPrimaryKeyConstraint('audit_seals_pk', ['school_id', 'seal_seq'])
         .execute();
+
+      // Whose bank holidays close each school. Existing schools are English (the default) until changed.
+      await db.schema.alterTable('schools').addColumn('region', 'text', (c) => c.notNull().defaultTo('england')).execute();
     },
   },
 };

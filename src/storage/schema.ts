@@ -11,6 +11,8 @@ export interface SchoolsTable {
   entra_tenant_id: string | null;
   google_domain: string | null;
   time_zone: string;
+  /** Whose bank holidays close the school (england, wales, scotland, northern-ireland, none). */
+  region: string;
   created_at: string;
 }
 
