@@ -7,10 +7,10 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-pure',
-      comment: 'src/domain imports only itself, the standard library, zod and luxon (time zones and calendars).',
+      comment: 'src/domain imports only itself, the standard library, zod, luxon (time zones and calendars) and date-holidays (bank holidays).',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { pathNot: ['^src/domain/', '^node_modules/(zod|luxon)/'], dependencyTypesNot: ['core'] },
+      to: { pathNot: ['^src/domain/', '^node_modules/(zod|luxon|date-holidays|date-holidays-parser)/'], dependencyTypesNot: ['core'] },
     },
     {
       name: 'use-cases-depend-on-domain-only',

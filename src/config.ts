@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CardEditHold } from './domain/chat.ts';
+import type { AuditSealKeys } from './domain/audit-seal.ts';
 import { parseKeyRing, type KeyRing } from './storage/field-cipher.ts';
 
 /**
@@ -28,6 +29,8 @@ export const configSchema = z.object({
   DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(30_000),
   DATA_KEYS: z.string().optional(),
   DATA_KEY_ID: z.string().optional(),
+  AUDIT_KEY: z.string().optional(),
+  AUDIT_SEAL_MINUTES: z.coerce.number().int().min(1).max(1440).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: z.string().optional(),
   BODY_LIMIT: z.string().regex(/^\d+(kb|mb)$/i, 'must look like 256kb or 2mb').default('256kb'),
@@ -92,6 +95,11 @@ export interface Config {
   /** PostgreSQL: how long a request waits for the database before answering 503 (docs/decisions.md). */
   database: { connectTimeoutMs: number; statementTimeoutMs: number; queryTimeoutMs: number; idleInTransactionTimeoutMs: number };
   keyRing: KeyRing;
+  /**
+   * Seals the audit chains (HMAC keys that are never stored in the database): from AUDIT_KEY when set, else
+   * derived from each data key; every key verifies, the current one seals.
+   */
+  auditSeal: { keys: AuditSealKeys; everyMinutes: number };
   /** Signs the links to policy pages (derived from the current data key, so there is no extra secret to manage). */
   pageLinkKey: Buffer;
   logLevel: RawConfig['LOG_LEVEL'];
@@ -203,6 +211,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       idleInTransactionTimeoutMs: raw.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
     },
     keyRing,
+    auditSeal: { keys: auditSealKeys(raw.AUDIT_KEY, keyRing), everyMinutes: raw.AUDIT_SEAL_MINUTES },
     pageLinkKey: Buffer.from(hkdfSync('sha256', keyRing.keys.get(keyRing.currentKeyId)!, Buffer.alloc(0), 'dsl-desk:aup-page-links', 32)),
     logLevel: raw.LOG_LEVEL,
     trustProxy: raw.TRUST_PROXY,
@@ -261,6 +270,34 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+/** The HKDF label of audit sealing keys derived from a data key: distinct from every other use of the key. */
+export const AUDIT_SEAL_KEY_INFO = 'dsl-desk:audit-seal';
+
+/**
+ * Sealing keys: each data key gives one (HKDF-SHA256, its own label), named `data:<id>`, so rotating DATA_KEYS
+ * keeps old seals verifiable while the old key stays in the ring. AUDIT_KEY (`id:base64-32-bytes[,older…]`,
+ * the first one sealing) keeps the seals independent of the data keys, named `audit:<id>`; the derived keys
+ * still verify seals made before it was set.
+ */
+function auditSealKeys(auditKey: string | undefined, ring: KeyRing): AuditSealKeys {
+  const keys = new Map<string, Buffer>();
+  for (const [id, key] of ring.keys) keys.set(`data:${id}`, Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), AUDIT_SEAL_KEY_INFO, 32)));
+  let currentKeyId = `data:${ring.currentKeyId}`;
+  if (auditKey) {
+    const entries = auditKey.split(',').map((entry) => entry.trim()).filter(Boolean);
+    entries.forEach((entry, index) => {
+      const at = entry.indexOf(':');
+      const id = at > 0 ? entry.slice(0, at) : '';
+      const key = Buffer.from(entry.slice(at + 1), 'base64');
+      if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) throw new ConfigError('AUDIT_KEY is invalid: give it as id:base64-of-32-bytes (id of letters, digits, _ and -), the sealing key first.');
+      if (key.length !== 32) throw new ConfigError(`AUDIT_KEY is invalid: key "${id}" is ${key.length} bytes, not 32.`);
+      keys.set(`audit:${id}`, key);
+      if (index === 0) currentKeyId = `audit:${id}`;
+    });
+  }
+  return { currentKeyId, keys };
+}
+
 function productionKeyRing(raw: RawConfig): KeyRing {
   if (!raw.DATA_KEYS || !raw.DATA_KEY_ID) {
     throw new ConfigError('Set DATA_KEYS (id:base64-of-32-bytes[,...]) and DATA_KEY_ID (the id used for new writes): case data is encrypted at rest.');
@@ -294,6 +331,7 @@ export function redactedSummary(config: Config): Record<string, unknown> {
     listen: `${config.host}:${config.port}`,
     database: /^postgres/.test(config.databaseUrl) ? config.databaseUrl.replace(/\/\/[^@/]*@/, '//***@') : config.databaseUrl,
     dataKeys: { current: config.keyRing.currentKeyId, count: config.keyRing.keys.size },
+    auditSeal: { key: config.auditSeal.keys.currentKeyId, everyMinutes: config.auditSeal.everyMinutes },
     entra: { audiences: config.entra.audiences.length, metadata: config.entra.openIdMetadataUrl, clientSecret: config.entra.clientSecret ? 'set' : 'unset' },
     bot: { appId: config.bot.appId ?? 'unset', appPassword: config.bot.appPassword ? 'set' : 'unset' },
     google: { audiences: config.google.audiences.length, certs: config.google.certsUrl },

@@ -6,6 +6,7 @@ import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/tea
 import { OUTBOX_KINDS, SAFEGUARDING_KINDS } from './app/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
+import { sealAuditChains } from './app/seal-audit-chains.ts';
 import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
 import { overdueDeliveryOf } from './app/request-delivery-fallback.ts';
 import { sendDeliveryFallback } from './app/send-delivery-fallback.ts';
@@ -195,6 +196,14 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   void dropExpired();
   const retentionTimer = setInterval(dropExpired, 60 * 60_000);
   retentionTimer.unref();
+  // The audit chains' heads are sealed with a key outside the database: every AUDIT_SEAL_MINUTES, and at stop.
+  const sealChains = () =>
+    sealAuditChains(deps, config.auditSeal.keys).then(
+      (sealed) => sealed && logger.debug({ sealed }, 'audit chains sealed'),
+      (error: unknown) => logger.error({ err: { message: (error as Error).message } }, 'sealing the audit chains failed'),
+    );
+  const sealTimer = setInterval(sealChains, config.auditSeal.everyMinutes * 60_000);
+  sealTimer.unref();
   const aupSchedules = startAupSchedules({
     deps,
     logger,
@@ -226,6 +235,8 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       clearInterval(retentionTimer);
       await aupSchedules.stop();
       await dispatcher.stop();
+      clearInterval(sealTimer);
+      await sealChains();
       await storage.close();
     },
   };

@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
 import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
 import { addCaseNote } from '../../src/app/add-case-note.ts';
+import { readSchoolTimeZone } from '../../src/app/read-school-time-zone.ts';
+import { DEFAULT_TIME_ZONE } from '../../src/domain/time-zone.ts';
 import { assignCase } from '../../src/app/assign-case.ts';
 import { changeCaseUrgency } from '../../src/app/change-case-urgency.ts';
 import { closeCase } from '../../src/app/close-case.ts';
@@ -46,8 +48,6 @@ import { hasUnstorableCharacters, trimTrailing, UNSTORABLE_TEXT_MESSAGE } from '
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
-/** UK schools: the form's date and time are read in this zone unless the school says otherwise. */
-const SCHOOL_TIME_ZONE = 'Europe/London';
 
 export interface TeamsBotOptions {
   deps: AppDeps;
@@ -173,7 +173,7 @@ export class TeamsBot {
           this.#log(context, error);
           const data = (value.data ?? {}) as Record<string, unknown>;
           const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
-          const { values } = readConcernForm(data, SCHOOL_TIME_ZONE);
+          const { values } = readConcernForm(data, await this.#schoolTimeZone(context));
           return taskContinue(asTaskForm(renderConcernForm({ formId, values, errors: {}, formMessage: `${userMessageOf(error)} What you typed is still here.`, ...prefillFrom(value.messagePayload) })));
         }
       default:
@@ -372,7 +372,8 @@ export class TeamsBot {
 
   async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<InvokeBody & { type: string; value: unknown }> {
     const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
-    const { values, concern } = readConcernForm(data, SCHOOL_TIME_ZONE);
+    // The form's date and time are the school's local time.
+    const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
     const parsed = concernSchema.safeParse(concern);
     if (!parsed.success) {
       // The form comes back with everything the reporter typed and a message by each field to fix.
@@ -404,6 +405,15 @@ export class TeamsBot {
   async #myReports(actor: Actor): Promise<CardJson> {
     const reports = await listMyReports(this.#deps, { actor, limit: 20 });
     return renderMyReportsCard({ reports: reports.map((r) => ({ reference: r.reference, status: r.status, reportedAt: r.reportedAt, updatedAt: r.updatedAt })) });
+  }
+
+  /** The sender's school's time zone, or the default when the sender cannot be identified. */
+  async #schoolTimeZone(context: TurnContext): Promise<string> {
+    try {
+      return await readSchoolTimeZone(this.#deps, { schoolId: (await this.#actor(context)).schoolId });
+    } catch {
+      return DEFAULT_TIME_ZONE;
+    }
   }
 
   async #actor(context: TurnContext): Promise<Actor & { firstPersonalContact: boolean }> {

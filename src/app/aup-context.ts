@@ -1,6 +1,7 @@
 import { audienceFor, type AupAudience } from '../domain/aup.ts';
 import { DEFAULT_AUP_SETTINGS, type AupProfile, type AupSettings } from '../domain/aup-delivery.ts';
 import { DEFAULT_SERVICE_ACCOUNT_PATTERNS } from '../domain/directory.ts';
+import { DEFAULT_REGION } from '../domain/bank-holidays.ts';
 import { acknowledgementCycle, type SchoolDay } from '../domain/school-calendar.ts';
 import { forbidden } from '../domain/errors.ts';
 import { hasAnyRole, type Actor, type Role } from '../domain/roles.ts';
@@ -26,9 +27,9 @@ export async function aupSettingsFor(reader: Pick<StorageTx, 'aupSettings'>, sch
   return (await reader.aupSettings.get(schoolId)) ?? defaultAupSettings();
 }
 
-/** The school day in the school's own time zone, for reminders and deadlines. */
-export function schoolDayOf(school: Pick<School, 'timeZone'>, settings: Pick<AupSettings, 'schoolDay'>): SchoolDay {
-  return { timeZone: school.timeZone, ...settings.schoolDay };
+/** The school day in the school's own time zone, closed on its region's bank holidays, for reminders and deadlines. */
+export function schoolDayOf(school: Pick<School, 'timeZone' | 'region'>, settings: Pick<AupSettings, 'schoolDay'>): SchoolDay {
+  return { timeZone: school.timeZone, region: school.region ?? DEFAULT_REGION, ...settings.schoolDay };
 }
 
 /** The yearly cycle `at` falls in, for this school. */

@@ -1,4 +1,5 @@
 import { AUP_AUDIENCE_LABELS, type AupAudience } from '../domain/aup.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/time-zone.ts';
 import { canNotifyByEmail } from './send-notification-email.ts';
 import { createSigningLink } from './create-signing-link.ts';
 import { OPERATOR, type AppDeps } from './deps.ts';
@@ -21,7 +22,8 @@ export async function emailSigningLink(
     publicUrl: options.publicUrl,
     input: { audience: options.policy.audience, intendedFor: options.person.displayName, email: options.person.email },
   });
-  const expires = new Date(link.expiresAt).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'Europe/London' });
+  const timeZone = (await deps.storage.read((reader) => reader.schools.get(options.schoolId)))?.timeZone ?? DEFAULT_TIME_ZONE;
+  const expires = new Date(link.expiresAt).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone });
   const subject = options.reminder ? `Reminder: please sign "${options.policy.title}"` : `Please read and sign "${options.policy.title}"`;
   const body = [
     `Hello ${options.person.displayName},`,

@@ -54,6 +54,8 @@ export interface OpenedSigningLink {
   /** The version to read and sign: the current one for the link's audience. */
   policy: AupPolicyVersion;
   schoolName: string;
+  /** The school's time zone: the page shows times in it. */
+  schoolTimeZone: string;
 }
 
 async function openWith(reader: Pick<StorageTx, 'aupSigningLinks' | 'aupPolicies' | 'schools'>, token: string, now: Date): Promise<OpenedSigningLink> {
@@ -61,7 +63,7 @@ async function openWith(reader: Pick<StorageTx, 'aupSigningLinks' | 'aupPolicies
   const policy = await reader.aupPolicies.current(link.schoolId, link.audience);
   const school = await reader.schools.get(link.schoolId);
   if (!policy || !school) throw new AppError('not_found', 'There is no policy to sign with this link. Ask the school office which policy you should sign.');
-  return { link, policy, schoolName: school.name };
+  return { link, policy, schoolName: school.name, schoolTimeZone: school.timeZone };
 }
 
 /** What the signing page shows for a token: refused with a message a visitor understands when it cannot be used. */
@@ -84,6 +86,7 @@ export interface SignedWithLink {
   acknowledgement: AupAcknowledgement;
   policy: AupPolicyVersion;
   schoolName: string;
+  schoolTimeZone: string;
 }
 
 /**
@@ -93,7 +96,7 @@ export interface SignedWithLink {
 export async function signWithLink(deps: AppDeps, options: SignWithLinkOptions): Promise<SignedWithLink> {
   const signature = parseLinkSignature(options.signature);
   return deps.storage.transaction(async (tx) => {
-    const { link, policy: current, schoolName } = await openWith(tx, options.token, deps.clock.now());
+    const { link, policy: current, schoolName, schoolTimeZone } = await openWith(tx, options.token, deps.clock.now());
     const shown = await tx.aupPolicies.get(link.schoolId, options.policyId);
     if (!shown || shown.audience !== link.audience) {
       throw new AppError('conflict', `Please read "${current.title}" (version ${current.version}) below and sign that.`, { internal: SIGNING_LINK_PROBLEMS.policyReplaced });
@@ -112,7 +115,7 @@ export async function signWithLink(deps: AppDeps, options: SignWithLinkOptions):
     });
     // The second of two racing submits finds the link taken: throwing rolls its signature back.
     if (!(await tx.aupSigningLinks.markUsed(link.schoolId, link.id, nowIso(deps), acknowledgement.id))) throw usedLink();
-    return { acknowledgement, policy: current, schoolName };
+    return { acknowledgement, policy: current, schoolName, schoolTimeZone };
   });
 }
 

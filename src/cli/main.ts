@@ -84,20 +84,35 @@ program
 const audit = program.command('audit').description('the tamper-evident audit log');
 audit
   .command('verify')
-  .description('check every school’s audit hash chain; exits 1 naming the first broken row')
+  .description('check every school’s audit hash chain and its seals; exits 1 naming the first broken row or seal')
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
-    const { verifyAuditChain } = await import('../app/verify-audit-chain.ts');
-    const result = await withDeps((deps) => verifyAuditChain(deps));
+    const [{ verifyAuditChain, auditVerificationFailed }, { describeSealProblem }] = await Promise.all([import('../app/verify-audit-chain.ts'), import('../domain/audit-seal.ts')]);
+    const config = await cliConfig();
+    const result = await withDeps((deps) => verifyAuditChain(deps, config.auditSeal.keys));
     if (options.json) console.log(JSON.stringify(result));
-    if (result.firstBreak) {
+    if (result.firstBreak && !options.json) {
       const b = result.firstBreak;
       const what = { hash_mismatch: 'was altered', prev_hash_mismatch: 'does not follow the row before it', sequence_gap: 'is missing', head_mismatch: 'is missing (rows were removed from the end)' }[b.reason];
-      if (!options.json) console.error(`Audit chain BROKEN: school ${b.schoolId}, event #${b.seq}${b.eventId ? ` (id ${b.eventId})` : ''} ${what}.`);
+      console.error(`Audit chain BROKEN: school ${b.schoolId}, event #${b.seq}${b.eventId ? ` (id ${b.eventId})` : ''} ${what}.`);
+    }
+    if (result.sealProblem && !options.json) console.error(`Audit seals BROKEN: school ${result.sealProblem.schoolId}, ${describeSealProblem(result.sealProblem)}.`);
+    if (auditVerificationFailed(result)) {
       process.exitCode = 1;
     } else if (!options.json) {
-      console.log(`Audit chain intact: ${result.events} events across ${result.schools} school(s).`);
+      console.log(`Audit chain intact: ${result.events} events across ${result.schools} school(s), ${result.seals ?? 0} seal(s) valid.`);
+      if (result.unsealedSchools?.length) console.log(`Not sealed yet (the service seals every AUDIT_SEAL_MINUTES and when it stops): ${result.unsealedSchools.join(', ')}.`);
     }
+  });
+
+audit
+  .command('seal')
+  .description('seal every school’s audit chain head now (the service also does this every AUDIT_SEAL_MINUTES)')
+  .action(async () => {
+    const { sealAuditChains } = await import('../app/seal-audit-chains.ts');
+    const config = await cliConfig();
+    const sealed = await withDeps((deps) => sealAuditChains(deps, config.auditSeal.keys));
+    console.log(sealed ? `Sealed ${sealed} school chain(s) with key ${config.auditSeal.keys.currentKeyId}.` : 'Every chain was already sealed at its head.');
   });
 
 const school = program.command('school').description('schools served by this deployment');
@@ -108,14 +123,16 @@ school
   .requiredOption('--slug <slug>', 'short id, e.g. oakfield-primary')
   .option('--entra-tenant <tenantId>', 'its Microsoft 365 tenant id')
   .option('--google-domain <domain>', 'its Google Workspace domain')
-  .option('--time-zone <tz>', 'IANA time zone', 'Europe/London')
-  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone: string }) => {
+  .option('--time-zone <tz>', 'IANA time zone (default Europe/London)')
+  .option('--region <region>', 'whose bank holidays close the school: england (default), wales, scotland, northern-ireland or none')
+  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone?: string; region?: string }) => {
     const { addSchool } = await import('../app/add-school.ts');
     const created = await withDeps((deps) =>
       addSchool(deps, {
         name: options.name,
         slug: options.slug,
-        timeZone: options.timeZone,
+        ...(options.timeZone ? { timeZone: options.timeZone } : {}),
+        ...(options.region ? { region: options.region } : {}),
         ...(options.entraTenant ? { entraTenantId: options.entraTenant } : {}),
         ...(options.googleDomain ? { googleDomain: options.googleDomain } : {}),
       }),

@@ -74,11 +74,15 @@ export class PdfLayout {
     return style.font.heightAtSize(style.size) + (style.leading ?? style.size * 0.25);
   }
 
-  /** The text as the font can encode it: characters it has no glyph for become '?' rather than failing. */
+  /**
+   * The text as the font can encode it. Composed first (NFC: "e" + combining marks becomes "ễ"), because
+   * pdf-lib places each glyph on its own and would not stack a combining mark; a character the font still has
+   * no glyph for (with DejaVu Sans: CJK, Indic scripts, emoji) becomes '?' rather than failing.
+   */
   static encodable(font: PDFFont, text: string): string {
     const known = new Set(font.getCharacterSet());
     let out = '';
-    for (const char of text.replace(/[\r\n\t]+/g, ' ')) out += known.has(char.codePointAt(0)!) ? char : '?';
+    for (const char of text.normalize('NFC').replace(/[\r\n\t]+/g, ' ')) out += known.has(char.codePointAt(0)!) ? char : '?';
     return out;
   }
 

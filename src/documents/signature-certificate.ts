@@ -1,8 +1,10 @@
 import { DateTime } from 'luxon';
-import { PDFDocument, StandardFonts } from 'pdf-lib';
+import { PDFDocument } from 'pdf-lib';
 import type { AupAcknowledgement, AupPolicyVersion } from '../domain/aup.ts';
 import { AUP_AUDIENCE_LABELS } from '../domain/aup.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/time-zone.ts';
 import { PdfLayout, type DrawnText, type PageSetup, type TextStyle } from './pdf-layout.ts';
+import { embedUnicodeFonts } from './unicode-fonts.ts';
 
 const SURFACE_LABELS: Record<AupAcknowledgement['surface'], string> = {
   teams: 'Microsoft Teams (DSL Desk card)',
@@ -38,7 +40,7 @@ export function localSigningTime(signedAt: string, timeZone: string): string {
  */
 export function certificateSections(input: CertificateInput): Array<{ heading: string; rows: Array<[string, string]> }> {
   const { policy, acknowledgement: ack } = input;
-  const zone = input.schoolTimeZone ?? 'Europe/London';
+  const zone = input.schoolTimeZone ?? DEFAULT_TIME_ZONE;
   const who: Array<[string, string]> = [
     ['Name typed when signing', ack.typedName],
     ['Person in the school’s records', input.signerName],
@@ -85,8 +87,8 @@ export function certificateSections(input: CertificateInput): Array<{ heading: s
 
 /**
  * A certificate of one signature: who signed, what exactly (title, version, SHA-256 of the text, the words
- * agreed to), when (in the school's time and UTC) and how. Plain standard fonts so any PDF reader shows it;
- * the same facts are in the document's metadata for machine checks. Laid out by `PdfLayout`: every value
+ * agreed to), when (in the school's time and UTC) and how. An embedded Unicode font (DejaVu Sans, subset) so
+ * every name prints as typed in any PDF reader; the same facts are in the document's metadata for machine checks. Laid out by `PdfLayout`: every value
  * wraps inside its column, however long, and a second page starts if one is not enough.
  */
 export async function renderSignatureCertificate(input: CertificateInput): Promise<Uint8Array> {
@@ -102,8 +104,7 @@ export async function layOutSignatureCertificate(input: CertificateInput): Promi
   pdf.setKeywords(['DSL Desk', 'acceptable use policy', policy.sha256, acknowledgement.id]);
   pdf.setProducer('DSL Desk');
   pdf.setCreationDate(new Date(acknowledgement.signedAt));
-  const regular = await pdf.embedFont(StandardFonts.Helvetica);
-  const bold = await pdf.embedFont(StandardFonts.HelveticaBold);
+  const { regular, bold } = await embedUnicodeFonts(pdf);
   const layout = new PdfLayout(pdf, CERTIFICATE_PAGE);
   const title: TextStyle = { font: bold, size: 20 };
   const school: TextStyle = { font: bold, size: 13 };

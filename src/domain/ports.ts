@@ -1,4 +1,6 @@
 import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
+import type { UkRegion } from './bank-holidays.ts';
+import type { AuditSeal, AuditSealKeys, AuditSealProblem } from './audit-seal.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { DeliveryFallbackRecord } from './delivery-fallback.ts';
@@ -27,6 +29,8 @@ export interface School {
   entraTenantId: string | null;
   googleDomain: string | null;
   timeZone: string;
+  /** Whose bank holidays close the school (default England's). */
+  region?: UkRegion;
   createdAt: string;
 }
 
@@ -157,6 +161,12 @@ export interface CaseSourceRepository {
 export interface AuditLog {
   append(event: AuditEventInput, at: string): Promise<AuditEvent>;
   listForCase(schoolId: string, caseId: string): Promise<AuditEvent[]>;
+  /** Schools whose chain has at least one event. */
+  schoolsWithChains(): Promise<string[]>;
+  /** The school's chain head, locked for the rest of the transaction (so a seal sees a head no append is moving). */
+  lockHead(schoolId: string): Promise<{ seq: number; hash: string } | undefined>;
+  latestSeal(schoolId: string): Promise<AuditSeal | undefined>;
+  addSeal(seal: AuditSeal): Promise<void>;
 }
 
 export interface Outbox {
@@ -355,6 +365,11 @@ export interface AuditVerification {
   schools: number;
   events: number;
   firstBreak?: AuditBreak;
+  /** Seals checked (only when verification was given the sealing keys). */
+  seals?: number;
+  /** Schools with events and no seal yet (a new deployment before its first sealing run). */
+  unsealedSchools?: string[];
+  sealProblem?: AuditSealProblem;
 }
 
 export interface Storage {
@@ -364,7 +379,8 @@ export interface Storage {
   read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T>;
   outbox: OutboxStore;
   pacing: PacingLedger;
-  verifyAudit(): Promise<AuditVerification>;
+  /** Walks every chain; with the sealing keys, also checks every seal against its chain. */
+  verifyAudit(options?: { sealKeys?: AuditSealKeys }): Promise<AuditVerification>;
   /** Fails (AppError `unavailable`) when the database does not answer a trivial query within `timeoutMs`. */
   ping(options?: { timeoutMs?: number }): Promise<void>;
   close(): Promise<void>;

@@ -2,6 +2,9 @@ import { DateTime, IANAZone } from 'luxon';
 import { z } from 'zod';
 import { textField } from './text.ts';
 import { AppError } from './errors.ts';
+import { isBankHoliday, type UkRegion } from './bank-holidays.ts';
+
+export { DEFAULT_TIME_ZONE } from './time-zone.ts';
 
 /**
  * The school calendar: when the office is open, so that AUP reminders and safeguarding deadlines land
@@ -10,7 +13,9 @@ import { AppError } from './errors.ts';
  * Everything is reckoned in the school's own time zone, because "Monday 08:00" means Monday 08:00 on the
  * office clock whether or not British Summer Time is in force. The rules, precisely:
  *
- * - A *working day* is a local date whose ISO weekday is in `workingDays` and which is not in `closures`.
+ * - A *working day* is a local date whose ISO weekday is in `workingDays`, which is not in `closures` and
+ *   which is not a bank holiday of the school's `region` (England and Wales, Scotland or Northern Ireland,
+ *   from the date-holidays package; none when the region is `none` or not given).
  * - *School hours* on a working day D run from the first moment the local clock on D reads `start` or later,
  *   to the last moment it reads `end` or earlier, both ends included (08:00:00.000 and 16:30:00.000 are
  *   inside). The clocks changing only matters if the hours touch the changeover hour: if clocks go forward
@@ -30,8 +35,10 @@ export interface SchoolDay {
   end: string;
   /** ISO weekdays that are working days (1 = Monday … 7 = Sunday). Default [1,2,3,4,5]. */
   workingDays: number[];
-  /** Local dates (YYYY-MM-DD) the school is closed (bank holidays, INSET, holidays). */
+  /** Local dates (YYYY-MM-DD) the school is closed (INSET, school holidays; bank holidays come from `region`). */
   closures: string[];
+  /** Whose bank holidays close the school; none when not given. */
+  region?: UkRegion;
 }
 
 /**
@@ -172,6 +179,7 @@ interface Calendar {
   closeMs: number;
   workingDays: ReadonlySet<number>;
   closures: ReadonlySet<string>;
+  region: UkRegion;
 }
 
 function invalid(userMessage: string, internal?: string): AppError {
@@ -191,7 +199,7 @@ function calendarOf(day: SchoolDay): Calendar {
   if (closeMs <= openMs) throw invalid(END_AFTER_START_MESSAGE);
   const workingDays = new Set(day.workingDays.filter((d) => Number.isInteger(d) && d >= 1 && d <= 7));
   if (workingDays.size === 0) throw invalid('Choose at least one working day.');
-  return { zone, openMs, closeMs, workingDays, closures: new Set(day.closures) };
+  return { zone, openMs, closeMs, workingDays, closures: new Set(day.closures), region: day.region ?? 'none' };
 }
 
 function checkInstant(at: Date, what: string): void {
@@ -224,7 +232,7 @@ function shiftDate(localDate: string, days: number): string {
 }
 
 function working(calendar: Calendar, localDate: string): boolean {
-  return calendar.workingDays.has(calendarDate(localDate).weekday) && !calendar.closures.has(localDate);
+  return calendar.workingDays.has(calendarDate(localDate).weekday) && !calendar.closures.has(localDate) && !isBankHoliday(calendar.region, localDate);
 }
 
 /** The `n`th working date after (`step` 1) or before (`step` -1) `localDate`. */

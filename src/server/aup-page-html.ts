@@ -1,6 +1,7 @@
 import MarkdownIt from 'markdown-it';
 import type { AupAcknowledgement, AupPolicyVersion } from '../domain/aup.ts';
 import type { FieldIssue } from '../domain/errors.ts';
+import { DEFAULT_TIME_ZONE } from '../domain/time-zone.ts';
 
 /**
  * The HTML of the policy and signing pages: plain server-rendered pages that work without JavaScript, in
@@ -35,12 +36,17 @@ export function renderPolicyMarkdown(text: string): string {
   return markdown.render(text);
 }
 
-const LONDON_TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+const schoolTimes = new Map<string, Intl.DateTimeFormat>();
 const CALENDAR_DATE = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', day: 'numeric', month: 'long', year: 'numeric' });
 
-/** A moment as people in English schools read it: "6 December 2026 at 15:04 GMT". */
-export function londonDateTime(iso: string): string {
-  return LONDON_TIME.format(new Date(iso));
+/** A moment as the school reads it, in its own zone: "6 December 2026 at 15:04 GMT". */
+export function schoolDateTime(iso: string, timeZone: string = DEFAULT_TIME_ZONE): string {
+  let format = schoolTimes.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', { timeZone, day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    schoolTimes.set(timeZone, format);
+  }
+  return format.format(new Date(iso));
 }
 
 /** A calendar date ("2026-09-01") as "1 September 2026". */
@@ -186,11 +192,11 @@ ${errorMessage('typedEmail', messages.typedEmail)}
 }
 
 /** What the person sees once their signature is recorded. */
-export function signedPage(options: { schoolName: string; policy: AupPolicyVersion; acknowledgement: AupAcknowledgement }): string {
+export function signedPage(options: { schoolName: string; schoolTimeZone?: string; policy: AupPolicyVersion; acknowledgement: AupAcknowledgement }): string {
   const { policy, acknowledgement } = options;
   const main = `<div class="panel">
 <h1>You have signed</h1>
-<p class="panel-body">Signed on ${escapeHtml(londonDateTime(acknowledgement.signedAt))} — version ${acknowledgement.policyVersion}</p>
+<p class="panel-body">Signed on ${escapeHtml(schoolDateTime(acknowledgement.signedAt, options.schoolTimeZone))} — version ${acknowledgement.policyVersion}</p>
 </div>
 <dl class="policy-facts">
 <div><dt>Policy</dt><dd>${escapeHtml(policy.title)}</dd></div>

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { DEFAULT_REGION, isUkRegion } from '../domain/bank-holidays.ts';
+import { findSealProblem, type AuditSeal, type AuditSealKeys, type AuditSealProblem } from '../domain/audit-seal.ts';
 import { auditHash, findFirstBreak, GENESIS_HASH, type AuditDetail, type AuditEvent, type AuditEventInput, type AuditBreak } from '../domain/audit.ts';
 import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
@@ -122,20 +124,43 @@ export class KyselyStorage implements Storage {
     };
   }
 
-  async verifyAudit(): Promise<AuditVerification> {
+  async verifyAudit(options: { sealKeys?: AuditSealKeys } = {}): Promise<AuditVerification> {
     const heads = await this.#db.selectFrom('audit_heads').selectAll().execute();
     const headBySchool = new Map(heads.map((h) => [h.school_id, { seq: Number(h.seq), hash: h.hash }]));
     const schoolRows = await this.#db.selectFrom('audit_events').select('school_id').distinct().execute();
     const schools = new Set([...schoolRows.map((r) => r.school_id), ...headBySchool.keys()]);
+    const sealRows = options.sealKeys ? await this.#db.selectFrom('audit_seals').selectAll().orderBy('school_id').orderBy('seal_seq').execute() : [];
+    const sealsBySchool = new Map<string, AuditSeal[]>();
+    for (const row of sealRows) {
+      const list = sealsBySchool.get(row.school_id) ?? [];
+      list.push(toAuditSeal(row));
+      sealsBySchool.set(row.school_id, list);
+      // Seals of a school whose every event and head were deleted still count: the chain they vouch for is gone.
+      schools.add(row.school_id);
+    }
     let events = 0;
     let firstBreak: AuditBreak | undefined;
+    let sealProblem: AuditSealProblem | undefined;
+    const unsealedSchools: string[] = [];
     for (const schoolId of [...schools].sort()) {
       const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).orderBy('seq').execute();
       events += rows.length;
-      const broken = findFirstBreak(schoolId, rows.map(toAuditEvent), headBySchool.get(schoolId));
+      const chain = rows.map(toAuditEvent);
+      const broken = findFirstBreak(schoolId, chain, headBySchool.get(schoolId));
       if (broken && !firstBreak) firstBreak = broken;
+      if (options.sealKeys) {
+        const seals = sealsBySchool.get(schoolId) ?? [];
+        if (!seals.length && chain.length) unsealedSchools.push(schoolId);
+        const problem = findSealProblem(schoolId, seals, chain, options.sealKeys);
+        if (problem && !sealProblem) sealProblem = problem;
+      }
     }
-    return { schools: schools.size, events, ...(firstBreak ? { firstBreak } : {}) };
+    return {
+      schools: schools.size,
+      events,
+      ...(firstBreak ? { firstBreak } : {}),
+      ...(options.sealKeys ? { seals: sealRows.length, unsealedSchools, ...(sealProblem ? { sealProblem } : {}) } : {}),
+    };
   }
 
   /**
@@ -173,6 +198,7 @@ function toSchool(row: SchoolsTable): School {
     entraTenantId: row.entra_tenant_id,
     googleDomain: row.google_domain,
     timeZone: row.time_zone,
+    region: isUkRegion(row.region) ? row.region : DEFAULT_REGION,
     createdAt: row.created_at,
   };
 }
@@ -211,6 +237,7 @@ class KyselySchools implements SchoolRepository {
         entra_tenant_id: school.entraTenantId?.toLowerCase() ?? null,
         google_domain: school.googleDomain?.toLowerCase() ?? null,
         time_zone: school.timeZone,
+        region: school.region ?? DEFAULT_REGION,
         created_at: school.createdAt,
       })
       .execute();
@@ -641,6 +668,34 @@ class KyselyAuditLog implements AuditLog {
     const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('seq').execute();
     return rows.map(toAuditEvent);
   }
+
+  async schoolsWithChains(): Promise<string[]> {
+    const rows = await this.#db.selectFrom('audit_heads').select('school_id').where('seq', '>', 0).orderBy('school_id').execute();
+    return rows.map((r) => r.school_id);
+  }
+
+  async lockHead(schoolId: string): Promise<{ seq: number; hash: string } | undefined> {
+    let query = this.#db.selectFrom('audit_heads').select(['seq', 'hash']).where('school_id', '=', schoolId);
+    if (this.#locks) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
+    return row ? { seq: Number(row.seq), hash: row.hash } : undefined;
+  }
+
+  async latestSeal(schoolId: string): Promise<AuditSeal | undefined> {
+    const row = await this.#db.selectFrom('audit_seals').selectAll().where('school_id', '=', schoolId).orderBy('seal_seq', 'desc').limit(1).executeTakeFirst();
+    return row ? toAuditSeal(row) : undefined;
+  }
+
+  async addSeal(seal: AuditSeal): Promise<void> {
+    await this.#db
+      .insertInto('audit_seals')
+      .values({ school_id: seal.schoolId, seal_seq: seal.sealSeq, head_seq: seal.headSeq, head_hash: seal.headHash, key_id: seal.keyId, sealed_at: seal.sealedAt, mac: seal.mac })
+      .execute();
+  }
+}
+
+function toAuditSeal(row: Database['audit_seals']): AuditSeal {
+  return { schoolId: row.school_id, sealSeq: Number(row.seal_seq), headSeq: Number(row.head_seq), headHash: row.head_hash, keyId: row.key_id, sealedAt: row.sealed_at, mac: row.mac };
 }
 
 // ---- chat addresses -------------------------------------------------------------------------------

@@ -384,6 +384,26 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_case_cards').addColumn('worked_at', 'text').execute();
     },
   },
+  '0012_audit_seals': {
+    async up(db: Kysely<any>) {
+      // Seals of each school's audit chain head (an HMAC with a key outside the database), numbered per school.
+      // An existing chain is sealed by the first sealing run after the upgrade; nothing to copy.
+      await db.schema
+        .createTable('audit_seals')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('seal_seq', 'integer', (c) => c.notNull())
+        .addColumn('head_seq', 'integer', (c) => c.notNull())
+        .addColumn('head_hash', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text', (c) => c.notNull())
+        .addColumn('sealed_at', 'text', (c) => c.notNull())
+        .addColumn('mac', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('audit_seals_pk', ['school_id', 'seal_seq'])
+        .execute();
+
+      // Whose bank holidays close each school. Existing schools are English (the default) until changed.
+      await db.schema.alterTable('schools').addColumn('region', 'text', (c) => c.notNull().defaultTo('england')).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -11,6 +11,8 @@ export interface SchoolsTable {
   entra_tenant_id: string | null;
   google_domain: string | null;
   time_zone: string;
+  /** Whose bank holidays close the school (england, wales, scotland, northern-ireland, none). */
+  region: string;
   created_at: string;
 }
 
@@ -99,6 +101,17 @@ export interface AuditHeadsTable {
   school_id: string;
   seq: number;
   hash: string;
+}
+
+/** HMAC seals of each school's chain head, made with a key that is not in the database. */
+export interface AuditSealsTable {
+  school_id: string;
+  seal_seq: number;
+  head_seq: number;
+  head_hash: string;
+  key_id: string;
+  sealed_at: string;
+  mac: string;
 }
 
 export interface OutboxTable {
@@ -300,6 +313,7 @@ export interface Database {
   case_sources: CaseSourcesTable;
   audit_events: AuditEventsTable;
   audit_heads: AuditHeadsTable;
+  audit_seals: AuditSealsTable;
   outbox: OutboxTable;
   chat_case_channels: ChatCaseChannelsTable;
   chat_users: ChatUsersTable;

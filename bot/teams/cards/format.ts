@@ -12,8 +12,9 @@ import {
   type Urgency,
 } from '../../../src/domain/incident-types.ts';
 
-/** UK schools: times on cards are shown in school time unless a view says otherwise. */
-export const DEFAULT_TIME_ZONE = 'Europe/London';
+/** Times on cards are shown in the school's zone (each view carries it); this only when a view has none. */
+export { DEFAULT_TIME_ZONE } from '../../../src/domain/time-zone.ts';
+import { DEFAULT_TIME_ZONE } from '../../../src/domain/time-zone.ts';
 
 export type Location = (typeof LOCATIONS)[number];
 

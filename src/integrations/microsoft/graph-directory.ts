@@ -7,6 +7,7 @@ import {
   type TeamsAppInstaller,
 } from '../../domain/directory.ts';
 import { AppError, isAppError } from '../../domain/errors.ts';
+import { DEFAULT_TIME_ZONE } from '../../domain/time-zone.ts';
 import { createGraphAppClient, isTransientTokenFailure, type GraphAppCredentials } from './graph-app-client.ts';
 
 export interface GraphDirectoryOptions extends GraphAppCredentials {
@@ -222,12 +223,13 @@ export function parseDirectoryChange(entry: unknown): DirectoryUserChange | unde
 /**
  * Graph holds the hire date as a UTC instant. Entered as a date in the Entra portal it is midnight UTC; synced
  * from an HR system in the UK it is often local midnight, which in summer is 23:00 UTC the day before. The
- * calendar date in London is the start date either way.
+ * calendar date in UK time is the start date either way. (This reads a date from the directory, before any
+ * school is known; it is never shown.)
  */
 function londonDate(instant: string): string | null {
   const time = Date.parse(instant);
   if (Number.isNaN(time)) return null;
-  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(time));
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: DEFAULT_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(new Date(time));
   const part = (type: string) => parts.find((candidate) => candidate.type === type)?.value;
   return `${part('year')}-${part('month')}-${part('day')}`;
 }

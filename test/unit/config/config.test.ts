@@ -18,6 +18,25 @@ describe('configuration', () => {
     expect(loadConfig({ DATA_DIR: dir }).keyRing.keys.get('sandbox-1')).toEqual(config.keyRing.keys.get('sandbox-1'));
   });
 
+  test('the audit chain resists a database-only attacker: sealing keys come from AUDIT_KEY or are derived from DATA_KEYS, never equal to a data key', () => {
+    const dataKey = Buffer.alloc(32, 1);
+    const base = { ENTRA_AUDIENCES: 'api://x', DATA_KEYS: `k1:${dataKey.toString('base64')},k0:${Buffer.alloc(32, 2).toString('base64')}`, DATA_KEY_ID: 'k1' };
+    const derived = loadConfig(base).auditSeal;
+    expect(derived.everyMinutes).toBe(10);
+    expect(derived.keys.currentKeyId).toBe('data:k1');
+    expect([...derived.keys.keys.keys()]).toEqual(['data:k1', 'data:k0']);
+    expect(derived.keys.keys.get('data:k1')).toHaveLength(32);
+    expect(derived.keys.keys.get('data:k1')!.equals(dataKey)).toBe(false);
+    const own = loadConfig({ ...base, AUDIT_KEY: `a2:${Buffer.alloc(32, 3).toString('base64')},a1:${Buffer.alloc(32, 4).toString('base64')}`, AUDIT_SEAL_MINUTES: '5' }).auditSeal;
+    expect(own.everyMinutes).toBe(5);
+    expect(own.keys.currentKeyId).toBe('audit:a2');
+    // Seals made before AUDIT_KEY was set stay checkable.
+    expect([...own.keys.keys.keys()].sort()).toEqual(['audit:a1', 'audit:a2', 'data:k0', 'data:k1']);
+    expect(() => loadConfig({ ...base, AUDIT_KEY: 'a1:c2hvcnQ=' })).toThrow(/AUDIT_KEY is invalid: key "a1" is 5 bytes/);
+    expect(() => loadConfig({ ...base, AUDIT_KEY: Buffer.alloc(32).toString('base64') })).toThrow(/AUDIT_KEY is invalid/);
+    expect(JSON.stringify(redactedSummary(loadConfig({ ...base, AUDIT_KEY: `a2:${Buffer.alloc(32, 3).toString('base64')}` })))).not.toContain(Buffer.alloc(32, 3).toString('base64'));
+  });
+
   test('the sandbox refuses a non-loopback address', () => {
     expect(() => loadConfig({ DATA_DIR: dataDir(), HOST: '0.0.0.0' })).toThrow(/only listens on 127\.0\.0\.1/);
   });

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
+import fontkit from '@pdf-lib/fontkit';
 import { PDFArray, PDFDict, PDFDocument, PDFName, PDFRawStream, StandardFonts, type PDFFont, type PDFRef } from 'pdf-lib';
 import type { AupAcknowledgement } from '../../../src/domain/aup.ts';
 import { CERTIFICATE_PAGE, layOutSignatureCertificate, renderSignatureCertificate, type CertificateInput } from '../../../src/documents/signature-certificate.ts';
@@ -63,27 +65,33 @@ interface Box {
   height: number;
 }
 
+/** The font's ToUnicode CMap: glyph code (as written in the content stream) → the text it stands for. */
+function toUnicode(font: PDFDict): Map<number, string> {
+  const stream = font.lookup(PDFName.of('ToUnicode')) as PDFRawStream;
+  const cmap = inflateSync(Buffer.from(stream.contents)).toString('latin1');
+  const utf16 = (hex: string) => String.fromCharCode(...(hex.match(/..../g) ?? []).map((h) => parseInt(h, 16)));
+  const map = new Map<number, string>();
+  for (const [, code, text] of cmap.matchAll(/<([0-9A-Fa-f]+)> *<([0-9A-Fa-f]+)>/g)) map.set(parseInt(code!, 16), utf16(text!));
+  for (const [, from, to, text] of cmap.matchAll(/<([0-9A-Fa-f]+)> *<([0-9A-Fa-f]+)> *<([0-9A-Fa-f]+)>/g)) {
+    // bfrange: consecutive codes, the last UTF-16 unit counting up.
+    for (let code = parseInt(from!, 16), unit = parseInt(text!.slice(-4), 16); code <= parseInt(to!, 16); code += 1, unit += 1) map.set(code, utf16(text!.slice(0, -4)) + String.fromCharCode(unit));
+  }
+  return map;
+}
+
 /**
  * Reads every text-showing operation back from the saved PDF's content streams (independently of the layout
- * code): font and size from Tf, position from Tm, the string from Tj, decoded through the font's encoding and
- * measured with the font's metrics. The box runs from the descender to the ascender.
+ * code): font and size from Tf, position from Tm, the string from Tj, decoded through the font's ToUnicode
+ * CMap (what a PDF reader's copy and search use) and measured with the font's own metrics (DejaVu Sans,
+ * embedded here afresh). The box runs from the descender to the ascender.
  */
 async function drawnBoxes(bytes: Uint8Array): Promise<Box[]> {
   const doc = await PDFDocument.load(bytes);
-  const fonts: Record<string, PDFFont> = {
-    Helvetica: await doc.embedFont(StandardFonts.Helvetica),
-    'Helvetica-Bold': await doc.embedFont(StandardFonts.HelveticaBold),
+  doc.registerFontkit(fontkit);
+  const metrics = {
+    regular: await doc.embedFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans.ttf'))),
+    bold: await doc.embedFont(readFileSync(require.resolve('dejavu-fonts-ttf/ttf/DejaVuSans-Bold.ttf'))),
   };
-  const decoders = new Map<PDFFont, Map<number, string>>();
-  for (const font of Object.values(fonts)) {
-    const map = new Map<number, string>();
-    for (const cp of font.getCharacterSet()) {
-      const char = String.fromCodePoint(cp);
-      const hex = font.encodeText(char).toString().slice(1, -1);
-      if (hex.length === 2) map.set(parseInt(hex, 16), char);
-    }
-    decoders.set(font, map);
-  }
   const boxes: Box[] = [];
   doc.getPages().forEach((page, pageIndex) => {
     const resources = page.node.Resources()!.lookup(PDFName.of('Font'), PDFDict);
@@ -91,23 +99,28 @@ async function drawnBoxes(bytes: Uint8Array): Promise<Box[]> {
     const refs = contents instanceof PDFArray ? contents.asArray() : [contents];
     const text = refs.map((ref) => inflateSync(Buffer.from((doc.context.lookup(ref as PDFRef) as PDFRawStream).contents)).toString('latin1')).join('\n');
     let font: PDFFont | undefined;
+    let decoder = new Map<number, string>();
     let size = 0;
     let x = 0;
     let y = 0;
     for (const line of text.split('\n')) {
       const tf = /^\/(\S+) ([\d.]+) Tf$/.exec(line);
       if (tf) {
-        const base = resources.lookup(PDFName.of(tf[1]!), PDFDict).lookup(PDFName.of('BaseFont'), PDFName).decodeText();
-        font = fonts[base];
+        const dict = resources.lookup(PDFName.of(tf[1]!), PDFDict);
+        const base = dict.lookup(PDFName.of('BaseFont'), PDFName).decodeText();
+        // A subset's name is the font's own followed by a tag: DejaVuSans-Bold-2114.
+        const weight = /^DejaVuSans-Bold-/.test(base) ? 'bold' : /^DejaVuSans-\d+$/.test(base) ? 'regular' : undefined;
+        if (!weight) throw new Error(`unexpected font ${base}`);
+        font = metrics[weight];
+        decoder = toUnicode(dict);
         size = Number(tf[2]);
-        if (!font) throw new Error(`unexpected font ${base}`);
       }
       const tm = /^1 0 0 1 ([-\d.]+) ([-\d.]+) Tm$/.exec(line);
       if (tm) [x, y] = [Number(tm[1]), Number(tm[2])];
       const tj = /^<([0-9A-F]*)> Tj$/.exec(line);
       if (tj && font) {
-        const codes = tj[1]!.match(/../g) ?? [];
-        const decoded = codes.map((hex) => decoders.get(font!)!.get(parseInt(hex, 16)) ?? '?').join('');
+        const codes = tj[1]!.match(/..../g) ?? [];
+        const decoded = codes.map((hex) => decoder.get(parseInt(hex, 16)) ?? '\uFFFD').join('');
         const height = font.heightAtSize(size);
         const descent = height - font.heightAtSize(size, { descender: false });
         boxes.push({ page: pageIndex, text: decoded, x, y: y - descent, width: font.widthOfTextAtSize(decoded, size), height });
@@ -156,6 +169,38 @@ describe('the certificate', () => {
     expect(loaded.getSubject()).toBe(`Staff Acceptable Use Policy, version 3, SHA-256 ${sha256}`);
     expect(loaded.getKeywords()).toContain('ack-1');
     expect(loaded.getCreationDate()?.toISOString()).toBe('2026-09-02T07:45:00.000Z');
+  });
+
+  test('names print as typed: Łukasz, Siân, Dafydd ap Gwŷn and Nguyễn read back from the PDF as they were typed', async () => {
+    const welsh: CertificateInput = {
+      ...ordinary,
+      schoolName: 'Ysgol Gymraeg Llanfair — Siân’s class',
+      signerName: 'Łukasz Wiśniewski',
+      acknowledgement: acknowledgement({ surface: 'teams', typedName: 'Dafydd ap Gwŷn', typedEmail: 'siân.øster@oakfield.sch.uk' }),
+    };
+    const { bytes, drawn } = await layOutSignatureCertificate(welsh);
+    const boxes = await drawnBoxes(bytes);
+    expect(boxes.map((b) => b.text)).toEqual(drawn.map((d) => d.text));
+    const all = boxes.map((b) => b.text).join('\n');
+    for (const name of ['Ysgol Gymraeg Llanfair — Siân’s class', 'Łukasz Wiśniewski', 'Dafydd ap Gwŷn', 'siân.øster@oakfield.sch.uk']) expect(all).toContain(name);
+    expect(all).not.toContain('?');
+    expect(overlapping(boxes)).toEqual([]);
+    expect(outsideMargins(boxes)).toEqual([]);
+    // Vietnamese typed with combining marks (as some keyboards send it) prints composed.
+    const typed = 'Nguyễn Thị Ánh'.normalize('NFD');
+    const vietnamese = await drawnBoxes(await renderSignatureCertificate({ ...ordinary, signerName: 'Nguyễn Văn An', acknowledgement: acknowledgement({ typedName: typed }) }));
+    const values = columnText(vietnamese, VALUES_X);
+    expect(values).toContain('Nguyễn Văn An');
+    expect(values).toContain('Nguyễn Thị Ánh');
+    // What the font has no glyph for (CJK here) is still a question mark, never a failed certificate; DejaVu
+    // does draw the common emoticons, in black and white.
+    const beyond = await drawnBoxes(await renderSignatureCertificate({ ...ordinary, signerName: '王小明 😀' }));
+    expect(columnText(beyond, VALUES_X)).toContain('??? 😀');
+  });
+
+  test('names print as typed: the embedded font is a subset, so the certificate stays small', async () => {
+    const bytes = await renderSignatureCertificate(ordinary);
+    expect(bytes.length).toBeLessThan(80_000);
   });
 
   test('the overlap check finds boxes that overlap (so the layout tests below can fail)', () => {
