@@ -99,6 +99,10 @@ export const caseDetailSchema = z
     canAct: z.boolean(),
     names: z.record(z.string(), z.string()).meta({ description: 'Display names of the people the record mentions, by person id.' }),
     emails: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Reported emails: analysis (verdict, signals, attachments by name and SHA-256); download the .eml from /cases/{caseId}/emails/{emailId}/eml.' }),
+    legalHold: z
+      .object({ caseId: z.string(), reason: z.string(), byId: z.string(), at: z.string() })
+      .optional()
+      .meta({ description: 'The legal hold on the case, if any: while it stands, retention drops none of its reported emails.' }),
     deliveries: z
       .array(z.object({ target: z.string(), platform: z.string(), state: z.enum(['posted', 'failed']), failure: z.string().optional(), updatedAt: z.string() }))
       .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason. The email fallback, used when Teams did not deliver in time, has platform "email" and target "email:<what Teams did not deliver>".' }),

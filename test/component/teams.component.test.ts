@@ -538,7 +538,7 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     await setUpChannel();
     await t.send('staff', { type: 'installationUpdate', action: 'add' });
     const eml = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
-    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook', retentionDays: 30 });
+    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook' });
     const [posted] = await t.waitFor(() => channelCards().length > 0 && channelCards());
     const text = JSON.stringify(posted!.activity);
     expect(text).toContain('Likely phishing');

@@ -33,7 +33,6 @@ const EML_TYPES = ['message/rfc822', 'application/octet-stream'];
 export interface EmailReportRouteOptions {
   /** Largest .eml accepted, in bytes (413 above it). */
   maxBytes: number;
-  retentionDays: number;
 }
 
 /**
@@ -77,7 +76,6 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
         raw,
         choice,
         channel: 'outlook',
-        retentionDays: options.retentionDays,
         ...(note ? { note } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
@@ -110,7 +108,6 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       messageId: body.itemId,
       choice: body.choice,
       maxBytes: options.maxBytes,
-      retentionDays: options.retentionDays,
       ...(body.mailbox ? { mailbox: body.mailbox } : {}),
       ...(body.note ? { note: body.note } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
