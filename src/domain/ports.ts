@@ -228,6 +228,7 @@ export interface MailboxAdmin {
    */
   findCopies(tenantId: string, internetMessageId: string, scope: { domains: string[] }): Promise<{ copies: MessageCopy[]; mailboxesSearched: number; mailboxesFailed: number }>;
   moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
+  /** Sends a new message with the .eml attached, whatever its size (a large one through an upload session). */
   sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
   /** A plain message (a 1:1 notice for someone DSL Desk cannot reach in chat). */
   sendMessage(tenantId: string, message: { from: string; to: string[]; subject: string; body: string }): Promise<void>;

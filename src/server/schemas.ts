@@ -86,8 +86,18 @@ export const caseActionSchema = z
       z.strictObject({ action: z.literal('record_action'), actionTaken: z.enum(ACTION_TAKEN_CODES, { message: `actionTaken must be one of: ${ACTION_TAKEN_CODES.join(', ')}` }) }),
       z.strictObject({ action: z.literal('close'), outcome: textField().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
       z.strictObject({ action: z.literal('reopen'), reason: textField().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
+      z.strictObject({
+        action: z.literal('change_types'),
+        types: z
+          .array(z.enum(INCIDENT_TYPE_CODES, { message: `types must be some of: ${INCIDENT_TYPE_CODES.join(', ')}` }))
+          .min(1, 'Choose at least one incident type.')
+          .max(INCIDENT_TYPE_CODES.length),
+        reason: textField().trim().min(1, 'Say why the incident types are changing.').max(2000),
+      }),
+      z.strictObject({ action: z.literal('place_legal_hold'), reason: textField().trim().min(1, 'Say why the case is placed under a legal hold.').max(2000) }),
+      z.strictObject({ action: z.literal('lift_legal_hold') }),
     ],
-    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen' },
+    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen, change_types, place_legal_hold, lift_legal_hold' },
   )
   .meta({ id: 'CaseAction' });
 
