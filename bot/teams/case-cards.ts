@@ -44,7 +44,7 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     // The DSLs' clients fetch their own view (with the buttons) when they look at the card.
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
-    ...(summary.email ? { email: { verdictLabel: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}`, signals: summary.email.topSignals } } : {}),
+    ...(summary.email ? { email: { verdictLabel: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}`, signals: summary.email.topSignals, verdict: summary.email.verdict } } : {}),
     escalations: summary.escalations,
     ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
     viewerIsAssignee: context.viewerIsAssignee,
