@@ -20,7 +20,7 @@ export function changeCaseTypes(deps: AppDeps, options: { actor: Actor; caseId: 
       if (!forbidsKeepingImages(next.types)) return;
       for (const email of await tx.emails.listForCase(actor.schoolId, caseId)) {
         if (!email.contentKept) continue;
-        if (!(await tx.emails.purgeContent(actor.schoolId, email.id))) continue;
+        if (!(await tx.emails.purgeContent(actor.schoolId, email.id, { withhold: true }))) continue;
         await tx.audit.append(
           { schoolId: actor.schoolId, actorId: actor.personId, action: 'case.email_purged', caseId, detail: { ...removedEvidenceDetail(email), reason: 'types_forbid_images', types: next.types.join(',') } },
           now,

@@ -19,7 +19,7 @@ export async function dropExpiredEmails(deps: AppDeps, options: { retentionDays:
       const due = await tx.emails.listDroppable(retentionCutoff(now, options.retentionDays), BATCH);
       for (const email of due) {
         // Another instance may have dropped it since the list was read: only the one that removed it records it.
-        if (!(await tx.emails.purgeContent(email.schoolId, email.id))) continue;
+        if (!(await tx.emails.purgeContent(email.schoolId, email.id, { withhold: false }))) continue;
         await tx.audit.append(
           { schoolId: email.schoolId, actorId: null, action: 'case.email_dropped', caseId: email.caseId, detail: { ...removedEvidenceDetail(email), reason: 'retention', retentionDays: options.retentionDays } },
           now,

@@ -193,10 +193,11 @@ export interface EmailRepository {
   /** Records the verdict a DSL or IT decided (sealed: the reason is theirs). */
   decideVerdict(schoolId: string, emailId: string, decision: VerdictDecision): Promise<void>;
   /**
-   * Removes the sealed message for good and marks its attachments withheld (only the analysis's names, sizes
-   * and hashes stay); false when there was no message left to remove.
+   * Removes the sealed message for good (the analysis stays, with attachments by name, size and hash); with
+   * `withhold`, also marks its attachments as withheld because they may be images of a child. False when there
+   * was no message left to remove.
    */
-  purgeContent(schoolId: string, emailId: string): Promise<boolean>;
+  purgeContent(schoolId: string, emailId: string, options: { withhold: boolean }): Promise<boolean>;
   /**
    * Emails (any school) whose message is still kept, whose case was closed at or before `closedBefore`, and
    * whose case has no legal hold: what retention may drop now. At most `limit`, oldest closure first.

@@ -898,10 +898,10 @@ class KyselyEmails implements EmailRepository {
       .where('id', '=', emailId)
       .execute();
   }
-  async purgeContent(schoolId: string, emailId: string): Promise<boolean> {
+  async purgeContent(schoolId: string, emailId: string, options: { withhold: boolean }): Promise<boolean> {
     const result = await this.#db
       .updateTable('email_messages')
-      .set({ content: null, attachments_withheld: 1 })
+      .set({ content: null, ...(options.withhold ? { attachments_withheld: 1 } : {}) })
       .where('school_id', '=', schoolId)
       .where('id', '=', emailId)
       .where('content', 'is not', null)
