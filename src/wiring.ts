@@ -189,7 +189,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   dispatcher.start();
   // Retention of reported emails: checked hourly, and once at start.
   const dropExpired = () =>
-    dropExpiredEmails(deps).then(
+    dropExpiredEmails(deps, { retentionDays: config.emailReports.retentionDays }).then(
       (dropped) => dropped && logger.info({ dropped }, 'reported emails past retention: message bodies removed'),
       (error: unknown) => logger.error({ err: { message: (error as Error).message } }, 'email retention check failed'),
     );

@@ -44,7 +44,7 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     // The DSLs' clients fetch their own view (with the buttons) when they look at the card.
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
-    ...(summary.email ? { email: { verdictLabel: EMAIL_VERDICT_LABELS[summary.email.verdict], signals: summary.email.topSignals } } : {}),
+    ...(summary.email ? { email: { verdictLabel: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}`, signals: summary.email.topSignals, verdict: summary.email.verdict } } : {}),
     escalations: summary.escalations,
     ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
     viewerIsAssignee: context.viewerIsAssignee,
@@ -69,10 +69,13 @@ function handlerRoleLabel(roles: readonly Role[]): string {
 export function caseDetailCardFor(record: CaseRecord): CardJson {
   return renderCaseDetailCard({
     ...caseDetailViewFrom(record.case, record.names),
-    emails: record.emails.map(({ analysis, attachmentsWithheld }) => {
+    emails: record.emails.map(({ analysis, attachmentsWithheld, decision }) => {
       const from = [analysis.fromName?.trim(), analysis.fromAddress && (analysis.fromName?.trim() ? `(${analysis.fromAddress})` : analysis.fromAddress)].filter(Boolean).join(' ');
       return {
-        verdict: EMAIL_VERDICT_LABELS[analysis.verdict],
+        // The analysis only suggests; what a DSL or IT decided is what counts, with their reason.
+        verdict: decision
+          ? `${EMAIL_VERDICT_LABELS[decision.verdict]} (decided${decision.verdict === decision.suggested ? '' : `; the analysis suggested ${EMAIL_VERDICT_LABELS[decision.suggested]}`}: ${defang(decision.reason)})`
+          : `${EMAIL_VERDICT_LABELS[analysis.verdict]} (suggested by the analysis; not yet confirmed)`,
         ...(analysis.subject ? { subject: defang(analysis.subject) } : {}),
         ...(from ? { from: defang(from) } : {}),
         signals: analysis.signals.map((signal) => ({

@@ -37,9 +37,11 @@ import {
   renderWelcomeCard,
 } from './cards/index.ts';
 import { formErrors, readConcernForm } from './cards/concern-form.ts';
-import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_FORWARD, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
+import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { firstEmailId } from '../../src/app/email-actions.ts';
 import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
+import { CONFIRMED_VERDICTS } from '../../src/domain/email-report.ts';
+import { confirmEmailVerdict } from '../../src/app/confirm-email-verdict.ts';
 import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
@@ -262,6 +264,20 @@ export class TeamsBot {
       case EMAIL_FORWARD:
         await forwardReportedEmail(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target), to: ['security'] });
         return { statusCode: 200, type: MESSAGE, value: 'Forwarded, unmodified, to the school’s security reporting mailbox.' };
+      case EMAIL_FORWARD_NCSC:
+        await forwardReportedEmail(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target), to: ['ncsc'] });
+        return { statusCode: 200, type: MESSAGE, value: 'Forwarded, unmodified, to the NCSC’s Suspicious Email Reporting Service.' };
+      case EMAIL_DECIDE_VERDICT: {
+        const verdict = z.enum(CONFIRMED_VERDICTS).safeParse(data.verdict);
+        if (!verdict.success) throw new AppError('invalid_input', 'Choose the verdict.', { fields: [{ path: 'verdict', message: 'Choose the verdict.' }] });
+        await confirmEmailVerdict(this.#deps, {
+          ...target,
+          emailId: await firstEmailId(this.#deps, target),
+          verdict: verdict.data,
+          reason: requiredText(data.verdictReason, 'verdictReason', 'Say why you confirm or change the verdict.'),
+        });
+        break;
+      }
       case EMAIL_TELL_REPORTERS: {
         const told = await tellReportersVerdict(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target) });
         return { statusCode: 200, type: MESSAGE, value: `Told ${told.told} reporter(s): ${told.verdict}.` };

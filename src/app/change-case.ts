@@ -15,6 +15,8 @@ export async function changeCase(
   deps: AppDeps,
   options: { actor: Actor; caseId: string },
   transition: (current: Case, now: string, tx: StorageTx) => Promise<Result<CaseChange>> | Result<CaseChange>,
+  /** Work that follows from the change, in the same transaction, after its audit event. */
+  afterChange?: (tx: StorageTx, next: Case, now: string) => Promise<void>,
 ): Promise<Case> {
   const { actor, caseId } = options;
   return retryOnConcurrentChange(() =>
@@ -27,6 +29,7 @@ export async function changeCase(
       const { next, action, detail } = result.value;
       if (!(await tx.cases.update(next, current.version))) throw concurrentChange();
       await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action, caseId, detail }, now);
+      if (afterChange) await afterChange(tx, next, now);
       await enqueueCardRefresh(tx, next, now);
       // The reporters hear that their report was picked up and that it was closed, never the detail.
       const events: NotificationEvent[] = [];

@@ -17,7 +17,7 @@ export async function downloadReportedEmail(deps: AppDeps, options: { actor: Act
     if (!email) throw notFound('That email');
     const expired = new AppError('not_found', 'The message itself is no longer kept: its retention period has ended. Its analysis stays on the case.');
     if (!email.contentKept) {
-      if (email.attachmentsWithheld) throw new AppError('not_found', 'This email was reported as a safeguarding concern, so the message itself was not kept. Its analysis is on the case.');
+      if (email.attachmentsWithheld) throw new AppError('not_found', 'This email may carry images of a child (a safeguarding concern, inappropriate content, or a type whose protocol forbids keeping images), so the message itself was not kept. Its analysis is on the case.');
       throw expired;
     }
     const content = await tx.emails.getContent(actor.schoolId, emailId);

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../domain/audit.ts';
 import { canActOnCase, canViewCase, caseDetailFor, type Case } from '../domain/case.ts';
 import type { CaseCardRecord } from '../domain/chat.ts';
-import type { StoredEmail } from '../domain/email-report.ts';
+import type { LegalHold, StoredEmail } from '../domain/email-report.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import { notFound } from '../domain/errors.ts';
 import { protocolsFor, type Protocol } from '../domain/incident-types.ts';
@@ -16,6 +16,8 @@ export interface CaseDetailView {
   canAct: boolean;
   /** Reported emails: the analysis (verdict, signals, attachments by name and hash), never the message itself. */
   emails: Omit<StoredEmail, 'schoolId' | 'caseId'>[];
+  /** The legal hold on the case's reported emails, if any (retention drops nothing while it stands). */
+  legalHold?: LegalHold;
   /** Display names of everyone the record mentions (reporters, DSLs who acted), by person id. */
   names: Record<string, string>;
   /** Where the case's cards went and whether they arrived, so "not delivered" is visible on the case. */
@@ -42,6 +44,7 @@ export async function getCase(deps: AppDeps, options: { actor: Actor; caseId: st
       chronology: events.map((e) => ({ seq: e.seq, at: e.at, actorId: e.actorId, action: e.action, detail: e.detail })),
       canAct: canActOnCase(actor, found),
       emails: (await tx.emails.listForCase(actor.schoolId, caseId)).map(({ schoolId: _school, caseId: _case, ...email }) => email),
+      ...(await tx.emails.getLegalHold(actor.schoolId, caseId).then((hold) => (hold ? { legalHold: hold } : {}))),
       names: await namesFor(tx, actor.schoolId, [
         ...found.reporters.map((r) => r.personId),
         ...events.map((e) => e.actorId),

@@ -82,7 +82,10 @@ export async function prepareCaseCard(
       assignable: [...assignable.values()]
         .sort((a, b) => a.displayName.localeCompare(b.displayName, 'en-GB'))
         .map((person) => ({ personId: person.id, displayName: person.displayName, roles: [...person.roles] })),
-      summary: summariseCase(found, (id) => people.get(id)?.displayName, (await reader.emails.listForCase(schoolId, caseId))[0]?.analysis),
+      summary: await (async () => {
+        const [email] = await reader.emails.listForCase(schoolId, caseId);
+        return summariseCase(found, (id) => people.get(id)?.displayName, email?.analysis, email?.decision);
+      })(),
       ...(channel ? { channel } : {}),
       ...(card ? { card } : {}),
       handlers: [...handlers.values()]

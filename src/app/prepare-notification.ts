@@ -26,8 +26,10 @@ export async function prepareNotification(
     const found = await reader.cases.get(schoolId, caseId);
     const person = await reader.people.get(schoolId, personId);
     if (!found || !person || !person.active) return undefined;
-    const email = event === 'email_verdict' ? (await reader.emails.listForCase(schoolId, caseId))[0]?.analysis : undefined;
-    const text = notificationText(event, summariseCase(found, () => undefined, email), minutesSince(found.createdAt, nowIso(deps)));
+    // Reporters hear the verdict a DSL or IT decided; the analysis's suggestion is never told on its own.
+    const reported = event === 'email_verdict' ? (await reader.emails.listForCase(schoolId, caseId))[0] : undefined;
+    if (event === 'email_verdict' && !reported?.decision) return undefined;
+    const text = notificationText(event, summariseCase(found, () => undefined, reported?.analysis, reported?.decision), minutesSince(found.createdAt, nowIso(deps)));
     if (text.offersCase && !canViewCase({ schoolId, personId, displayName: person.displayName, roles: person.roles }, found)) return undefined;
     const chatUser = await reader.chat.getUser(schoolId, personId, platform);
     return {

@@ -15,7 +15,6 @@ export interface ReportEmailFromMailboxOptions {
   note?: string;
   idempotencyKey?: string;
   maxBytes: number;
-  retentionDays: number;
 }
 
 /**
@@ -38,7 +37,6 @@ export async function reportEmailFromMailbox(deps: AppDeps, options: ReportEmail
     raw,
     choice: options.choice,
     channel: 'outlook',
-    retentionDays: options.retentionDays,
     ...(options.note ? { note: options.note } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
   });

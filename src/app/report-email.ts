@@ -22,8 +22,6 @@ export interface ReportEmailOptions {
   note?: string;
   idempotencyKey?: string;
   channel: 'outlook' | 'gmail' | 'api';
-  /** How long the .eml itself is kept; the analysis stays with the case. */
-  retentionDays: number;
 }
 
 export interface EmailReportReceipt extends ReportReceipt {
@@ -35,7 +33,8 @@ const CONTENT_JOIN_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 /**
  * Files a reported email as a case: analyses it (no network), keeps the analysis and, unless it may hold
- * images of a child, the sealed message; reports of the same message join one case.
+ * images of a child (a safeguarding or inappropriate-content report), the sealed message; reports of the same
+ * message join one case. The message is kept while the case is open and for the retention period after.
  */
 export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): Promise<EmailReportReceipt> {
   const { actor, raw, choice } = options;
@@ -60,14 +59,14 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
     location: 'unknown',
     description: note || `${EMAIL_REPORT_CHOICE_LABELS[choice]}: an email reported with no note.`,
     evidence: withheld
-      ? 'Reported as a safeguarding concern: the email and its attachments were not kept (only their names, sizes and fingerprints). Do not look for it, view, copy or forward it.'
-      : 'The reported email is kept with this case, sealed, for the retention period.',
+      ? `Reported as ${choice === 'inappropriate' ? 'inappropriate or upsetting content' : 'a safeguarding concern'}: the email and its attachments were not kept (only their names, sizes and fingerprints), as it may carry images of a child. Do not look for it, view, copy or forward it.`
+      : 'The reported email is kept with this case, sealed, while the case is open and for the retention period after it is closed.',
   });
   const now = deps.clock.now();
   const messageId = analysis.message.messageId?.trim().toLowerCase();
   // Safeguarding reports of a message never join its phishing case (which IT may open), nor the reverse:
   // the same email reported for both reasons becomes two cases, each seen by the right people.
-  const reportClass = withheld ? 'safeguarding' : choice === 'phishing' ? 'security' : 'content';
+  const reportClass = choice === 'phishing' ? 'security' : choice === 'safeguarding' ? 'safeguarding' : 'content';
   const source: CaseSource = {
     kind: 'email',
     ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,
@@ -97,7 +96,6 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
           attachmentsWithheld: withheld,
           analysis: summary,
           createdAt: report.now,
-          expiresAt: new Date(Date.parse(report.now) + options.retentionDays * 86_400_000).toISOString(),
         },
         withheld ? undefined : raw,
       );

@@ -1,5 +1,5 @@
 import type { Case, CaseStatus } from './case.ts';
-import type { EmailAnalysisSummary, EmailVerdict } from './email-report.ts';
+import type { EmailAnalysisSummary, EmailVerdict, VerdictDecision } from './email-report.ts';
 import type { AuditAction, AuditEvent } from './audit.ts';
 import { signalLabel } from './email-signals.ts';
 import { protocolsFor, type EscalationAgency, type IncidentTypeCode, type Urgency } from './incident-types.ts';
@@ -23,15 +23,18 @@ export interface CaseSummary {
   protocolSteps: { key: string; label: string; done: boolean }[];
   /** Who it was escalated to, and whether their reference was recorded (never the reference itself). */
   escalations: { agency: EscalationAgency; hasReference: boolean }[];
-  /** For a reported email: the suggested verdict and its strongest signals, as short labels (no evidence). */
-  email?: { verdict: EmailVerdict; topSignals: string[] };
+  /**
+   * For a reported email: the verdict (decided by a DSL or IT, else the analysis's suggestion) and its
+   * strongest signals, as short labels (no evidence).
+   */
+  email?: { verdict: EmailVerdict; decided: boolean; topSignals: string[] };
   version: number;
 }
 
 /** How many signals a card shows: the strongest, one line each; "Open case" shows them all with evidence. */
 export const CARD_SIGNAL_COUNT = 3;
 
-export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined, email?: EmailAnalysisSummary): CaseSummary {
+export function summariseCase(current: Case, nameOf: (personId: string) => string | undefined, email?: EmailAnalysisSummary, decision?: Pick<VerdictDecision, 'verdict'>): CaseSummary {
   const ticked = new Set(current.protocolTicks.map((tick) => tick.step));
   const firstReporter = current.reporters[0];
   const assigneeName = current.assigneeId ? nameOf(current.assigneeId) : undefined;
@@ -55,7 +58,7 @@ export function summariseCase(current: Case, nameOf: (personId: string) => strin
       }),
     ),
     escalations: current.escalations.map((escalation) => ({ agency: escalation.agency, hasReference: Boolean(escalation.reference?.trim()) })),
-    ...(email ? { email: { verdict: email.verdict, topSignals: email.signals.filter((signal) => signal.severity !== 'info').slice(0, CARD_SIGNAL_COUNT).map((signal) => signalLabel(signal.code)) } } : {}),
+    ...(email ? { email: { verdict: decision?.verdict ?? email.verdict, decided: decision !== undefined, topSignals: email.signals.filter((signal) => signal.severity !== 'info').slice(0, CARD_SIGNAL_COUNT).map((signal) => signalLabel(signal.code)) } } : {}),
     version: current.version,
   };
 }
@@ -71,12 +74,17 @@ export const CASE_ACTIVITY_LABELS: Partial<Record<AuditAction, string>> = {
   'case.protocol_step_ticked': 'Protocol step done',
   'case.escalated': 'Escalated',
   'case.urgency_changed': 'Urgency changed',
+  'case.types_changed': 'Incident types changed',
   'case.action_recorded': 'Action recorded',
   'case.closed': 'Closed',
   'case.reopened': 'Reopened',
   'case.email_removal_requested': 'Email removal started',
   'case.email_forwarded': 'Email forwarded',
   'case.reporters_told_verdict': 'Reporters told the verdict',
+  'case.email_verdict_decided': 'Verdict decided',
+  'case.email_purged': 'Stored email removed',
+  'case.legal_hold_placed': 'Legal hold placed',
+  'case.legal_hold_lifted': 'Legal hold lifted',
   'case.urgent_unacknowledged': 'Not picked up in time: deputies and head told',
 };
 

@@ -45,6 +45,15 @@ export interface UrgencyChange {
   byId: string;
   at: string;
 }
+/** A DSL changing what the case is about, with why: the concern as reported is never rewritten. */
+export interface TypeChange {
+  from: IncidentTypeCode[];
+  to: IncidentTypeCode[];
+  reason: string;
+  byId: string;
+  at: string;
+}
+
 export interface RecordedAction {
   action: ActionTaken;
   byId: string;
@@ -88,6 +97,8 @@ export interface Case {
   escalations: Escalation[];
   actionsTaken: RecordedAction[];
   urgencyChanges: UrgencyChange[];
+  /** Absent on cases stored before types could be changed. */
+  typeChanges?: TypeChange[];
   reopenings: Reopening[];
   /** Reports that joined this case and said something the case did not already hold. */
   furtherReports: FurtherReport[];
@@ -118,6 +129,7 @@ export type CaseAuditAction =
   | 'case.protocol_step_ticked'
   | 'case.escalated'
   | 'case.urgency_changed'
+  | 'case.types_changed'
   | 'case.action_recorded'
   | 'case.closed'
   | 'case.reopened';
@@ -354,6 +366,48 @@ export function changeCaseUrgency(current: Case, actor: Actor, change: { urgency
     }),
     action: 'case.urgency_changed',
     detail: { from: current.urgency, to: change.urgency },
+  });
+}
+
+/**
+ * A DSL refines what the case is about (an email reported as "inappropriate" turns out to be nudes), always
+ * with a reason. Urgency rises to what the new types call for and never falls this way (changing it down is
+ * its own decision). A change into or out of an allegation about staff is refused: that case names its subject
+ * and is restricted from the start, so it is reported as its own case.
+ */
+export function changeCaseTypes(current: Case, actor: Actor, change: { types: IncidentTypeCode[]; reason: string }, now: string): Result<CaseChange> {
+  const denied = guardAct(actor, current) ?? guardOpen(current, 'change its types');
+  if (denied) return fail(denied);
+  const reason = change.reason.trim();
+  if (!reason) return fail(invalidInput('Say why the incident types are changing.', [{ path: 'reason', message: 'Say why the incident types are changing.' }]));
+  const types = [...new Set(change.types)];
+  if (types.length === 0) return fail(invalidInput('Choose at least one incident type.', [{ path: 'types', message: 'Choose at least one incident type.' }]));
+  if (types.length === current.types.length && types.every((code) => current.types.includes(code))) return fail(invalidTransition('The case already has those types.'));
+  if (isRestrictedConcern(types) !== current.restricted) {
+    return fail(
+      invalidInput('An allegation about a member of staff is reported as its own case, naming the person, so it is restricted from the start. Report it from the Teams form or the API.', [
+        { path: 'types', message: 'Add or remove the allegation about staff by reporting a new case.' },
+      ]),
+    );
+  }
+  const derived = deriveUrgency(types, current.concern.childAtImmediateRisk);
+  const raise = URGENCY_RANK[derived.urgency] > URGENCY_RANK[current.urgency];
+  return ok({
+    next: touch(current, now, {
+      types,
+      typeChanges: [...(current.typeChanges ?? []), { from: [...current.types], to: types, reason, byId: actor.personId, at: now }],
+      ...(raise
+        ? {
+            urgency: derived.urgency,
+            urgencyReason: `Types changed: ${derived.reason}`,
+            urgencyChanges: [...current.urgencyChanges, { from: current.urgency, to: derived.urgency, reason: `Types changed: ${derived.reason}`, byId: actor.personId, at: now }],
+          }
+        : {}),
+      status: seenStatus(current),
+      ...acknowledgement(current, actor, now),
+    }),
+    action: 'case.types_changed',
+    detail: { from: current.types.join(','), to: types.join(','), ...(raise ? { urgency: derived.urgency } : {}) },
   });
 }
 

@@ -193,6 +193,11 @@ export function protocolStepKeys(types: readonly IncidentTypeCode[]): string[] {
   return protocolsFor(types).flatMap((protocol) => protocol.steps.map((step) => `${protocol.code}.${step.code}`));
 }
 
+/** True when a type's protocol forbids keeping images (nudes, child-abuse images): only names, sizes and hashes stay. */
+export function forbidsKeepingImages(types: readonly IncidentTypeCode[]): boolean {
+  return types.some((code) => incidentType(code).neverStoreImages === true);
+}
+
 /** True when every type is a security type, so IT may see the case. */
 export function isSecurityOnly(types: readonly IncidentTypeCode[]): boolean {
   return types.length > 0 && types.every((code) => incidentType(code).audience === 'security');

@@ -4,7 +4,7 @@ import type { AuditSeal, AuditSealKeys, AuditSealProblem } from './audit-seal.ts
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { DeliveryFallbackRecord } from './delivery-fallback.ts';
-import type { StoredEmail } from './email-report.ts';
+import type { LegalHold, StoredEmail, VerdictDecision } from './email-report.ts';
 import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts';
 import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSettings, AupSigningLink } from './aup-delivery.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
@@ -200,8 +200,24 @@ export interface EmailRepository {
   insert(email: StoredEmail, content?: Uint8Array): Promise<void>;
   listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]>;
   getContent(schoolId: string, emailId: string): Promise<Buffer | undefined>;
-  /** Drops the message bodies whose retention has ended (the analysis stays with the case); returns how many. */
-  dropExpiredContent(now: string): Promise<number>;
+  /** Records the verdict a DSL or IT decided (sealed: the reason is theirs). */
+  decideVerdict(schoolId: string, emailId: string, decision: VerdictDecision): Promise<void>;
+  /**
+   * Removes the sealed message for good (the analysis stays, with attachments by name, size and hash); with
+   * `withhold`, also marks its attachments as withheld because they may be images of a child. False when there
+   * was no message left to remove.
+   */
+  purgeContent(schoolId: string, emailId: string, options: { withhold: boolean }): Promise<boolean>;
+  /**
+   * Emails (any school) whose message is still kept, whose case was closed at or before `closedBefore`, and
+   * whose case has no legal hold: what retention may drop now. At most `limit`, oldest closure first.
+   */
+  listDroppable(closedBefore: string, limit: number): Promise<StoredEmail[]>;
+  getLegalHold(schoolId: string, caseId: string): Promise<LegalHold | undefined>;
+  /** False when the case already has a hold. */
+  placeLegalHold(schoolId: string, hold: LegalHold): Promise<boolean>;
+  /** False when the case had no hold. */
+  liftLegalHold(schoolId: string, caseId: string): Promise<boolean>;
 }
 
 /** Reads a reported message from the reporter's mailbox as the reporter (Graph on-behalf-of). */
@@ -223,6 +239,7 @@ export interface MailboxAdmin {
    */
   findCopies(tenantId: string, internetMessageId: string, scope: { domains: string[] }): Promise<{ copies: MessageCopy[]; mailboxesSearched: number; mailboxesFailed: number }>;
   moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
+  /** Sends a new message with the .eml attached, whatever its size (a large one through an upload session). */
   sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
   /** A plain message (a 1:1 notice for someone DSL Desk cannot reach in chat). */
   sendMessage(tenantId: string, message: { from: string; to: string[]; subject: string; body: string }): Promise<void>;

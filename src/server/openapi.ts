@@ -14,7 +14,7 @@ import {
   reportRequestSchema,
   roleParamsSchema,
 } from './schemas.ts';
-import { EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
+import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
 import { AUP_AUDIENCES, aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
 import { aupSettingsSchema, signingLinkInputSchema } from '../domain/aup-delivery.ts';
 import { newStarterInputSchema } from '../app/welcome-new-starter.ts';
@@ -150,8 +150,20 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           responses: { '200': { description: 'Sent.' }, ...errors },
         },
       },
+      '/api/v1/cases/{caseId}/emails/{emailId}/verdict': {
+        post: {
+          summary: 'Confirm or change the suggested verdict, with a reason (DSL roles and IT; audited). Reporters are told only a decided verdict.',
+          requestParams: { path: emailParams },
+          requestBody: json(z.object({ verdict: z.enum(CONFIRMED_VERDICTS), reason: z.string() })),
+          responses: { '200': { description: 'Decided.', ...json(z.object({ verdict: z.string(), changed: z.boolean() })) }, ...errors },
+        },
+      },
       '/api/v1/cases/{caseId}/emails/{emailId}/tell-reporters': {
-        post: { summary: 'Tell everyone who reported it the verdict (suspicious-email cases)', requestParams: { path: emailParams }, responses: { '200': { description: 'Queued 1:1 messages.' }, ...errors } },
+        post: {
+          summary: 'Tell everyone who reported it the decided verdict (suspicious-email cases)',
+          requestParams: { path: emailParams },
+          responses: { '200': { description: 'Queued 1:1 messages.' }, '409': { description: 'No verdict has been decided yet.', ...json(errorSchema) }, ...errors },
+        },
       },
       '/api/v1/aup/policies': {
         get: { summary: 'The school’s acceptable use policies, every version (without text)', responses: { '200': { description: 'Policies.' }, ...errors } },

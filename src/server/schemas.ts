@@ -86,8 +86,18 @@ export const caseActionSchema = z
       z.strictObject({ action: z.literal('record_action'), actionTaken: z.enum(ACTION_TAKEN_CODES, { message: `actionTaken must be one of: ${ACTION_TAKEN_CODES.join(', ')}` }) }),
       z.strictObject({ action: z.literal('close'), outcome: textField().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
       z.strictObject({ action: z.literal('reopen'), reason: textField().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
+      z.strictObject({
+        action: z.literal('change_types'),
+        types: z
+          .array(z.enum(INCIDENT_TYPE_CODES, { message: `types must be some of: ${INCIDENT_TYPE_CODES.join(', ')}` }))
+          .min(1, 'Choose at least one incident type.')
+          .max(INCIDENT_TYPE_CODES.length),
+        reason: textField().trim().min(1, 'Say why the incident types are changing.').max(2000),
+      }),
+      z.strictObject({ action: z.literal('place_legal_hold'), reason: textField().trim().min(1, 'Say why the case is placed under a legal hold.').max(2000) }),
+      z.strictObject({ action: z.literal('lift_legal_hold') }),
     ],
-    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen' },
+    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen, change_types, place_legal_hold, lift_legal_hold' },
   )
   .meta({ id: 'CaseAction' });
 
@@ -99,6 +109,10 @@ export const caseDetailSchema = z
     canAct: z.boolean(),
     names: z.record(z.string(), z.string()).meta({ description: 'Display names of the people the record mentions, by person id.' }),
     emails: z.array(z.record(z.string(), z.unknown())).meta({ description: 'Reported emails: analysis (verdict, signals, attachments by name and SHA-256); download the .eml from /cases/{caseId}/emails/{emailId}/eml.' }),
+    legalHold: z
+      .object({ caseId: z.string(), reason: z.string(), byId: z.string(), at: z.string() })
+      .optional()
+      .meta({ description: 'The legal hold on the case, if any: while it stands, retention drops none of its reported emails.' }),
     deliveries: z
       .array(z.object({ target: z.string(), platform: z.string(), state: z.enum(['posted', 'failed']), failure: z.string().optional(), updatedAt: z.string() }))
       .meta({ description: 'Cards posted about the case; a failed one was not delivered, with the reason. The email fallback, used when Teams did not deliver in time, has platform "email" and target "email:<what Teams did not deliver>".' }),

@@ -8,7 +8,7 @@ import type { Case, CaseStatus } from '../domain/case.ts';
 import type { IncidentTypeCode, Urgency } from '../domain/incident-types.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser, ConversationAddress, DeliveryState } from '../domain/chat.ts';
 import type { DeliveryFallbackRecord } from '../domain/delivery-fallback.ts';
-import type { StoredEmail } from '../domain/email-report.ts';
+import type { LegalHold, StoredEmail, VerdictDecision } from '../domain/email-report.ts';
 import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
   AuditLog,
@@ -43,7 +43,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './da
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
-import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, PeopleTable, SchoolsTable } from './schema.ts';
+import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, PeopleTable, SchoolsTable } from './schema.ts';
 import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
 
 
@@ -881,8 +881,11 @@ class KyselyEmails implements EmailRepository {
     this.#db = db;
     this.#cipher = cipher;
   }
-  #context(schoolId: string, emailId: string, part: 'analysis' | 'content'): string {
+  #context(schoolId: string, emailId: string, part: 'analysis' | 'content' | 'decision'): string {
     return `email_messages.${part}:${schoolId}:${emailId}`;
+  }
+  #holdContext(schoolId: string, caseId: string): string {
+    return `case_legal_holds.reason:${schoolId}:${caseId}`;
   }
   async insert(email: StoredEmail, content?: Uint8Array): Promise<void> {
     await this.#db
@@ -897,20 +900,30 @@ class KyselyEmails implements EmailRepository {
         analysis: this.#cipher.encrypt(JSON.stringify(email.analysis), this.#context(email.schoolId, email.id, 'analysis')),
         content: content ? this.#cipher.encryptBytes(content, this.#context(email.schoolId, email.id, 'content')) : null,
         attachments_withheld: email.attachmentsWithheld ? 1 : 0,
+        decision: email.decision ? this.#cipher.encrypt(JSON.stringify(email.decision), this.#context(email.schoolId, email.id, 'decision')) : null,
         created_at: email.createdAt,
-        expires_at: email.expiresAt,
       })
       .execute();
   }
-  async listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]> {
-    const rows = await this.#db
+  #selectEmails() {
+    return this.#db
       .selectFrom('email_messages')
-      .select(['id', 'school_id', 'case_id', 'reporter_id', 'sha256', 'size', 'analysis', 'attachments_withheld', 'created_at', 'expires_at', sql<number>`case when content is null then 0 else 1 end`.as('kept')])
-      .where('school_id', '=', schoolId)
-      .where('case_id', '=', caseId)
-      .orderBy('created_at')
-      .execute();
-    return rows.map((row) => ({
+      .select([
+        'email_messages.id',
+        'email_messages.school_id',
+        'email_messages.case_id',
+        'email_messages.reporter_id',
+        'email_messages.sha256',
+        'email_messages.size',
+        'email_messages.analysis',
+        'email_messages.attachments_withheld',
+        'email_messages.decision',
+        'email_messages.created_at',
+        sql<number>`case when email_messages.content is null then 0 else 1 end`.as('kept'),
+      ]);
+  }
+  #toEmail(row: Pick<EmailMessagesTable, 'id' | 'school_id' | 'case_id' | 'reporter_id' | 'sha256' | 'size' | 'analysis' | 'attachments_withheld' | 'decision' | 'created_at'> & { kept: number }): StoredEmail {
+    return {
       id: row.id,
       schoolId: row.school_id,
       caseId: row.case_id,
@@ -920,17 +933,65 @@ class KyselyEmails implements EmailRepository {
       contentKept: Number(row.kept) === 1,
       attachmentsWithheld: Number(row.attachments_withheld) === 1,
       analysis: JSON.parse(this.#cipher.decrypt(row.analysis, this.#context(row.school_id, row.id, 'analysis'))) as StoredEmail['analysis'],
+      ...(row.decision ? { decision: JSON.parse(this.#cipher.decrypt(row.decision, this.#context(row.school_id, row.id, 'decision'))) as VerdictDecision } : {}),
       createdAt: row.created_at,
-      expiresAt: row.expires_at,
-    }));
+    };
+  }
+  async listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]> {
+    const rows = await this.#selectEmails().where('email_messages.school_id', '=', schoolId).where('email_messages.case_id', '=', caseId).orderBy('email_messages.created_at').execute();
+    return rows.map((row) => this.#toEmail(row));
   }
   async getContent(schoolId: string, emailId: string): Promise<Buffer | undefined> {
     const row = await this.#db.selectFrom('email_messages').select(['content']).where('school_id', '=', schoolId).where('id', '=', emailId).executeTakeFirst();
     return row?.content ? this.#cipher.decryptBytes(row.content, this.#context(schoolId, emailId, 'content')) : undefined;
   }
-  async dropExpiredContent(now: string): Promise<number> {
-    const result = await this.#db.updateTable('email_messages').set({ content: null }).where('expires_at', '<=', now).where('content', 'is not', null).executeTakeFirst();
-    return Number(result.numUpdatedRows ?? 0);
+  async decideVerdict(schoolId: string, emailId: string, decision: VerdictDecision): Promise<void> {
+    await this.#db
+      .updateTable('email_messages')
+      .set({ decision: this.#cipher.encrypt(JSON.stringify(decision), this.#context(schoolId, emailId, 'decision')) })
+      .where('school_id', '=', schoolId)
+      .where('id', '=', emailId)
+      .execute();
+  }
+  async purgeContent(schoolId: string, emailId: string, options: { withhold: boolean }): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('email_messages')
+      .set({ content: null, ...(options.withhold ? { attachments_withheld: 1 } : {}) })
+      .where('school_id', '=', schoolId)
+      .where('id', '=', emailId)
+      .where('content', 'is not', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows ?? 0) > 0;
+  }
+  async listDroppable(closedBefore: string, limit: number): Promise<StoredEmail[]> {
+    const rows = await this.#selectEmails()
+      .innerJoin('cases', (join) => join.onRef('cases.id', '=', 'email_messages.case_id').onRef('cases.school_id', '=', 'email_messages.school_id'))
+      .where('email_messages.content', 'is not', null)
+      .where('cases.status', '=', 'closed')
+      .where('cases.closed_at', '<=', closedBefore)
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('case_legal_holds').select('case_legal_holds.case_id').whereRef('case_legal_holds.school_id', '=', 'email_messages.school_id').whereRef('case_legal_holds.case_id', '=', 'email_messages.case_id'))),
+      )
+      .orderBy('cases.closed_at')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => this.#toEmail(row));
+  }
+  async getLegalHold(schoolId: string, caseId: string): Promise<LegalHold | undefined> {
+    const row = await this.#db.selectFrom('case_legal_holds').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).executeTakeFirst();
+    return row ? { caseId: row.case_id, reason: this.#cipher.decrypt(row.reason, this.#holdContext(schoolId, caseId)), byId: row.by_id, at: row.at } : undefined;
+  }
+  async placeLegalHold(schoolId: string, hold: LegalHold): Promise<boolean> {
+    const result = await this.#db
+      .insertInto('case_legal_holds')
+      .values({ school_id: schoolId, case_id: hold.caseId, reason: this.#cipher.encrypt(hold.reason, this.#holdContext(schoolId, hold.caseId)), by_id: hold.byId, at: hold.at })
+      .onConflict((oc) => oc.columns(['school_id', 'case_id']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+  async liftLegalHold(schoolId: string, caseId: string): Promise<boolean> {
+    const result = await this.#db.deleteFrom('case_legal_holds').where('school_id', '=', schoolId).where('case_id', '=', caseId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
   }
 }
 

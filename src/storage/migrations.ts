@@ -384,6 +384,24 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_case_cards').addColumn('worked_at', 'text').execute();
     },
   },
+  '0010_email_evidence': {
+    async up(db: Kysely<any>) {
+      // The verdict a DSL or IT decided (sealed); reporters are told only once there is one.
+      await db.schema.alterTable('email_messages').addColumn('decision', 'text').execute();
+      // Retention now runs from the case's closure (cases.closed_at), so a date fixed at the report is no
+      // longer read. Messages already past it stay until their case has been closed for the period.
+      await db.schema.alterTable('email_messages').dropColumn('expires_at').execute();
+      await db.schema
+        .createTable('case_legal_holds')
+        .addColumn('school_id', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('by_id', 'text', (c) => c.notNull())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('case_legal_holds_pk', ['school_id', 'case_id'])
+        .execute();
+    },
+  },
   '0012_audit_seals': {
     async up(db: Kysely<any>) {
       // Seals of each school's audit chain head (an HMAC with a key outside the database), numbered per school.

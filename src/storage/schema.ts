@@ -175,8 +175,19 @@ export interface EmailMessagesTable {
   /** The sealed .eml, or null when it was not kept or has expired. */
   content: Uint8Array | null;
   attachments_withheld: number;
+  /** The verdict a DSL or IT decided, sealed (its reason is theirs); null until then. */
+  decision: string | null;
   created_at: string;
-  expires_at: string;
+}
+
+/** A legal hold on a case's reported emails (retention drops nothing while it stands). */
+export interface CaseLegalHoldsTable {
+  school_id: string;
+  case_id: string;
+  /** Sealed: why the hold was placed. */
+  reason: string;
+  by_id: string;
+  at: string;
 }
 
 export interface AupPoliciesTable {
@@ -319,6 +330,7 @@ export interface Database {
   chat_users: ChatUsersTable;
   chat_case_cards: ChatCaseCardsTable;
   email_messages: EmailMessagesTable;
+  case_legal_holds: CaseLegalHoldsTable;
   aup_policies: AupPoliciesTable;
   aup_signatures: AupSignaturesTable;
   aup_settings: AupSettingsTable;

@@ -153,6 +153,12 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
     expect(Buffer.from(sent.message.attachments[0].contentBytes, 'base64').equals(SAMPLE)).toBe(true);
     expect((await act('forward', { to: ['nowhere'] })).status).toBe(400);
 
+    // The analysis only suggests: the reporters are told once the DSL has decided.
+    const early = await act('tell-reporters');
+    expect(early.status).toBe(409);
+    expect(early.body.error.message).toContain('Confirm or change the verdict');
+    expect((await act('verdict', { verdict: 'likely_phishing' })).status).toBe(400);
+    expect((await act('verdict', { verdict: 'likely_phishing', reason: 'Not Harriet’s address' })).body).toEqual({ verdict: 'Likely phishing', changed: false });
     const told = await act('tell-reporters');
     expect(told.body).toMatchObject({ told: 2, verdict: 'Likely phishing' });
     const notices = await db.raw(`select payload from outbox where kind = 'person.notify'`);
@@ -168,6 +174,79 @@ describe.each(enginesUnderTest())('reporting an email from its mailbox through G
     const view = await fetch(`${service.url}/api/v1/cases/${filed.body.caseId}`, { headers: { authorization: `Bearer ${dslToken}` } }).then((r) => r.json() as Promise<any>);
     const removed = view.chronology.find((e: { action: string }) => e.action === 'case.email_removed');
     expect(removed.detail).toMatchObject({ found: 3, moved: 3, failed: 0, mailboxesSearched: 4, mailboxesFailed: 0 });
-    expect(view.chronology.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case.email_removal_requested', 'case.email_forwarded', 'case.reporters_told_verdict']));
+    expect(view.chronology.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case.email_removal_requested', 'case.email_forwarded', 'case.email_verdict_decided', 'case.reporters_told_verdict']));
+  });
+
+  const dslObjectId = randomUUID();
+  const dslAct = async (caseId: string, emailId: string, path: string, body?: unknown) => {
+    const token = await idp.mintEntraToken({ tid: tenantId, oid: dslObjectId, aud: API_AUDIENCE, preferred_username: 'dsl@oakfield.example.org', name: 'dsl' });
+    const response = await fetch(`${service.url}/api/v1/cases/${caseId}/emails/${emailId}/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
+    return { status: response.status, body: (await response.json()) as any };
+  };
+
+  test('forward to the NCSC as well as the security mailbox: one message each, the .eml attached unmodified', async () => {
+    const filed = await report('staff', { itemId: 'AAMkAGI2-office-1', mailbox: 'office@oakfield.example.org', choice: 'phishing' });
+    const [email] = await service.deps.storage.read((r) => r.emails.listForCase(school.school.id, filed.body.caseId));
+    const forwarded = await dslAct(filed.body.caseId, email!.id, 'forward', { to: ['ncsc', 'security', 'ncsc'] });
+    expect(forwarded).toEqual({ status: 200, body: { sentTo: ['ncsc', 'security'] } });
+    expect(graph.sent).toHaveLength(1);
+    const sent = graph.sent[0]!.body as any;
+    // NCSC_REPORT_ADDRESS is not set here: its default is the NCSC's Suspicious Email Reporting Service.
+    expect(sent.message.toRecipients).toEqual([{ emailAddress: { address: 'report@phishing.gov.uk' } }, { emailAddress: { address: 'phish-reports@trust-it.example.org' } }]);
+    expect(sent.message.subject).toBe('Phishing: Quick favour before assembly');
+    expect(sent.message.attachments).toEqual([expect.objectContaining({ '@odata.type': '#microsoft.graph.fileAttachment', contentType: 'message/rfc822', name: `${filed.body.reference}-reported-email.eml` })]);
+    expect(Buffer.from(sent.message.attachments[0].contentBytes, 'base64').equals(SAMPLE)).toBe(true);
+    const view = await service.deps.storage.read((r) => r.audit.listForCase(school.school.id, filed.body.caseId));
+    expect(view.find((e) => e.action === 'case.email_forwarded')!.detail).toMatchObject({ emailId: email!.id, to: 'ncsc,security', size: SAMPLE.byteLength });
+  });
+
+  test('forward to the NCSC of a message over 3 MB goes through a Graph upload session: a draft, ranges PUT without a token, then send', async () => {
+    // A long phishing email (7 MB), well under the 35 MB report limit and over Graph's 3 MB for one request.
+    const headers = SAMPLE.toString('latin1').split(/\r?\n\r?\n/)[0]!.replace(/^Content-Type:.*(?:\r?\n[ \t].*)*/im, 'Content-Type: text/plain; charset=us-ascii')
+      .replace(/^Message-ID:.*$/im, 'Message-ID: <long-invoice-1@example.net>');
+    const line = 'Please find the attached invoice and pay it before assembly today. '.repeat(1);
+    const big = Buffer.from(`${headers}\r\n\r\n${`${line}\r\n`.repeat(110_000)}`, 'latin1');
+    expect(big.byteLength).toBeGreaterThan(3 * 1024 * 1024 * 2);
+    graph.addMessage({ mailbox: 'staff@oakfield.example.org', id: 'AAMkAGI2-big-1', mime: big });
+    const filed = await report('staff', { itemId: 'AAMkAGI2-big-1', choice: 'phishing' });
+    expect(filed.status).toBe(201);
+    const [email] = await service.deps.storage.read((r) => r.emails.listForCase(school.school.id, filed.body.caseId));
+    expect(email!.size).toBe(big.byteLength);
+
+    const forwarded = await dslAct(filed.body.caseId, email!.id, 'forward', { to: ['ncsc'] });
+    expect(forwarded).toEqual({ status: 200, body: { sentTo: ['ncsc'] } });
+    // Several ranges, each at most 4 MB, in order, none carrying the bearer token, the last one answered 201.
+    expect(graph.uploads.length).toBeGreaterThan(1);
+    expect(graph.uploads.every((upload) => !upload.authorization && upload.bytes <= 4 * 1024 * 1024)).toBe(true);
+    expect(graph.uploads.map((upload) => upload.status)).toEqual([...graph.uploads.slice(1).map(() => 200), 201]);
+    expect(graph.uploads[0]!.range).toBe(`bytes 0-${graph.uploads[0]!.bytes - 1}/${big.byteLength}`);
+    expect(graph.sent).toHaveLength(1);
+    const sent = graph.sent[0]!.body as any;
+    expect(sent.sentFrom).toBe('draft');
+    expect(graph.sent[0]!.from).toBe('dsl-desk@oakfield.example.org');
+    expect(sent.message.toRecipients).toEqual([{ emailAddress: { address: 'report@phishing.gov.uk' } }]);
+    expect(sent.message.subject).toBe('Phishing: Quick favour before assembly');
+    expect(sent.message.attachments).toHaveLength(1);
+    expect(sent.message.attachments[0]).toMatchObject({ name: `${filed.body.reference}-reported-email.eml`, contentType: 'message/rfc822' });
+    expect(Buffer.from(sent.message.attachments[0].contentBytes, 'base64').equals(big)).toBe(true);
+    // Small messages still go in one sendMail request.
+    const small = await report('staff2', { itemId: 'AAMkAGI2-own-1', choice: 'phishing' });
+    const [smallEmail] = await service.deps.storage.read((r) => r.emails.listForCase(school.school.id, small.body.caseId));
+    const uploadsBefore = graph.uploads.length;
+    expect((await dslAct(small.body.caseId, smallEmail!.id, 'forward', { to: ['ncsc'] })).status).toBe(200);
+    expect(graph.uploads).toHaveLength(uploadsBefore);
+    expect((graph.sent[1]!.body as any).sentFrom).toBeUndefined();
+  });
+
+  test('forward to the NCSC is refused for an email that may carry images of a child, and nothing is sent', async () => {
+    const filed = await report('staff', { itemId: 'AAMkAGI2-office-1', mailbox: 'office@oakfield.example.org', choice: 'inappropriate' });
+    const [email] = await service.deps.storage.read((r) => r.emails.listForCase(school.school.id, filed.body.caseId));
+    const refused = await dslAct(filed.body.caseId, email!.id, 'forward', { to: ['ncsc'] });
+    expect(refused.status).toBe(400);
+    expect(graph.sent).toHaveLength(0);
   });
 });

@@ -112,6 +112,52 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
     expect(download.body.error.message).toContain('safeguarding concern');
   });
 
+  test('no images kept from inappropriate content reports either: through the API, and a DSL changing the types purges what a phishing report kept', async () => {
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const inappropriate = await post(staff, messageWithImage('inapp-1@elsewhere.example.net'), { choice: 'inappropriate', note: 'Sent to the office' });
+    expect(inappropriate.status).toBe(201);
+    const [withheld] = (await t.request(`/api/v1/cases/${inappropriate.body.caseId}`, { token: dsl })).body.emails;
+    expect(withheld).toMatchObject({ contentKept: false, attachmentsWithheld: true });
+    expect(withheld.analysis.attachments[0]).toMatchObject({ filename: 'photo.png', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await t.request(`/api/v1/cases/${inappropriate.body.caseId}/emails/${withheld.id}/eml`, { token: dsl })).status).toBe(404);
+
+    const phishing = await post(staff, messageWithImage('phish-img-1@elsewhere.example.net'), { choice: 'phishing' });
+    const caseUrl = `/api/v1/cases/${phishing.body.caseId}`;
+    const [kept] = (await t.request(caseUrl, { token: dsl })).body.emails;
+    expect(kept.contentKept).toBe(true);
+    const it = await t.tokenFor(t.schoolA.it, t.schoolA);
+    expect((await t.request(`${caseUrl}/actions`, { token: it, body: { action: 'change_types', types: ['nudes_semi_nudes'], reason: 'x' } })).status).toBe(403);
+    const noReason = await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'change_types', types: ['nudes_semi_nudes'] } });
+    expect(noReason.status).toBe(400);
+    expect((await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'change_types', types: ['not_a_type'], reason: 'x' } })).status).toBe(400);
+    const changed = await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'change_types', types: ['nudes_semi_nudes'], reason: 'The image is of a pupil' } });
+    expect(changed.status).toBe(200);
+    expect(changed.body.case).toMatchObject({ types: ['nudes_semi_nudes'], urgency: 'urgent' });
+    expect(changed.body.emails[0]).toMatchObject({ contentKept: false, attachmentsWithheld: true });
+    const purged = changed.body.chronology.find((e: { action: string }) => e.action === 'case.email_purged');
+    expect(purged.detail).toMatchObject({ emailId: kept.id, emlSha256: kept.sha256, attachmentSha256: kept.analysis.attachments[0].sha256 });
+    expect((await t.request(`${caseUrl}/emails/${kept.id}/eml`, { token: dsl })).status).toBe(404);
+    expect((await t.db.raw('select id, content from email_messages')).find((row) => row.id === kept.id)!.content).toBeNull();
+  });
+
+  test('a reported email is evidence while its case is open: a DSL places and lifts a legal hold through the API', async () => {
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const filed = await post(staff, SAMPLE, { choice: 'phishing' });
+    const caseUrl = `/api/v1/cases/${filed.body.caseId}`;
+    expect((await t.request(`${caseUrl}/actions`, { token: await t.tokenFor(t.schoolA.it, t.schoolA), body: { action: 'place_legal_hold', reason: 'x' } })).status).toBe(403);
+    expect((await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'place_legal_hold' } })).status).toBe(400);
+    const held = await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'place_legal_hold', reason: 'Police request 2026/77' } });
+    expect(held.status).toBe(200);
+    expect(held.body.legalHold).toMatchObject({ reason: 'Police request 2026/77' });
+    expect((await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'place_legal_hold', reason: 'again' } })).status).toBe(409);
+    const lifted = await t.request(`${caseUrl}/actions`, { token: dsl, body: { action: 'lift_legal_hold' } });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.legalHold).toBeUndefined();
+    expect(lifted.body.chronology.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['case.legal_hold_placed', 'case.legal_hold_lifted']));
+  });
+
   test('the same email reported as phishing and as a safeguarding concern makes two cases; IT sees only the phishing one', async () => {
     const eml = messageWithImage('same-1@elsewhere.example.net');
     const phishing = await post(await t.tokenFor(t.schoolA.staff, t.schoolA), eml, { choice: 'phishing' });

@@ -538,14 +538,21 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     await setUpChannel();
     await t.send('staff', { type: 'installationUpdate', action: 'add' });
     const eml = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
-    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook', retentionDays: 30 });
+    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook' });
     const [posted] = await t.waitFor(() => channelCards().length > 0 && channelCards());
     const text = JSON.stringify(posted!.activity);
     expect(text).toContain('Likely phishing');
     expect(text).not.toContain('gift cards');
     const dslView = cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId: receipt.caseId }));
-    expect(verbsOf(dslView)).toEqual(expect.arrayContaining(['email.remove', 'email.forward', 'email.tell_reporters']));
+    expect(verbsOf(dslView)).toEqual(expect.arrayContaining(['email.remove', 'email.forward', 'email.forward_ncsc', 'email.decide_verdict', 'email.tell_reporters']));
     expect(verbsOf(cardOf(await t.press('staff2', 'channel', 'case.refresh', { caseId: receipt.caseId })))).not.toContain('email.remove');
+    // The DSL decides the verdict: the analysis only suggests, so the reporters are not told until a DSL has.
+    expect(JSON.stringify(dslView)).toContain('Likely phishing (suggested)');
+    const early = await t.press('dsl', 'channel', 'email.tell_reporters', { caseId: receipt.caseId });
+    expect(JSON.stringify(early.body)).toContain('Confirm or change the verdict');
+    const decided = cardOf(await t.press('dsl', 'channel', 'email.decide_verdict', { caseId: receipt.caseId, verdict: 'likely_phishing', verdictReason: 'Not Harriet’s address' }));
+    expect(JSON.stringify(decided)).toContain('Likely phishing (decided)');
+    expect(JSON.stringify(decided)).not.toContain('Not Harriet');
     const told = await t.press('dsl', 'channel', 'email.tell_reporters', { caseId: receipt.caseId });
     expect(told.body.value).toBe('Told 1 reporter(s): Likely phishing.');
     const verdict = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('was phishing')));
@@ -561,6 +568,29 @@ describe.each(enginesUnderTest())('Teams bot on %s', (engine) => {
     // This deployment is not connected to the mailboxes: the DSL is told what IT must do, nothing breaks.
     const removal = await t.press('dsl', 'channel', 'email.remove', { caseId: receipt.caseId });
     expect(removal.body.value).toContain('not connected');
+    const ncsc = await t.press('dsl', 'channel', 'email.forward_ncsc', { caseId: receipt.caseId });
+    expect(ncsc.body.value).toContain('not connected');
+  });
+
+  test('the DSL decides the verdict: a verdict without a reason is refused on the card, and a changed verdict is what reporters hear', async () => {
+    await setUpChannel();
+    await t.send('staff', { type: 'installationUpdate', action: 'add' });
+    const eml = readFileSync(join(__dirname, '../../samples/emails/headteacher-gift-cards.eml'));
+    const receipt = await reportEmail(t.service.deps, { actor: t.school.staff, raw: eml, choice: 'phishing', channel: 'outlook' });
+    await t.waitFor(() => channelCards().length > 0);
+    const noReason = await t.press('dsl', 'channel', 'email.decide_verdict', { caseId: receipt.caseId, verdict: 'simulation', verdictReason: ' ' });
+    expect(JSON.stringify(noReason.body)).toContain('Say why you confirm or change the verdict');
+    const staffTries = await t.press('staff2', 'channel', 'email.decide_verdict', { caseId: receipt.caseId, verdict: 'no_threat_found', verdictReason: 'fine' });
+    expect(JSON.stringify(staffTries.body)).not.toContain('(decided)');
+    expect((await t.service.deps.storage.read((r) => r.emails.listForCase(t.school.school.id, receipt.caseId)))[0]!.decision).toBeUndefined();
+    cardOf(await t.press('dsl', 'channel', 'email.decide_verdict', { caseId: receipt.caseId, verdict: 'simulation', verdictReason: 'The trust’s phishing exercise' }));
+    const told = await t.press('dsl', 'channel', 'email.tell_reporters', { caseId: receipt.caseId });
+    expect(told.body.value).toBe('Told 1 reporter(s): Our own phishing simulation.');
+    const notice = await t.waitFor(() => personalMessages('staff').find((a) => JSON.stringify(a).includes('practice phishing email')));
+    expect(JSON.stringify(notice)).toContain(receipt.reference);
+    // The record shows who decided what, and the suggestion it replaced.
+    const detail = JSON.stringify(cardOf(await t.press('dsl', 'personal', 'case.open', { caseId: receipt.caseId })));
+    expect(detail).toContain('Our own phishing simulation (decided; the analysis suggested Likely phishing');
   });
 
   test('a first-time sender is linked to the imported person through Teams member details', async () => {

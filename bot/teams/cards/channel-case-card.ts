@@ -1,3 +1,4 @@
+import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../../src/domain/email-report.ts';
 import { ESCALATION_AGENCIES, URGENCIES } from '../../../src/domain/incident-types.ts';
 import { agencyLabel, CASE_STATUS_LABELS, DEFAULT_TIME_ZONE, formatWhen, incidentTypeLabel, reporterSummary, URGENCY_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
@@ -16,6 +17,8 @@ import {
   EMAIL_FORWARD,
   EMAIL_REMOVE,
   EMAIL_TELL_REPORTERS,
+  EMAIL_FORWARD_NCSC,
+  EMAIL_DECIDE_VERDICT,
   stepInputId,
 } from './verbs.ts';
 import type { ChannelCaseView } from './views.ts';
@@ -41,6 +44,8 @@ interface ChannelCaseData {
   showClosedActions: boolean;
   showRefresh: boolean;
   showEmailActions: boolean;
+  verdict: string;
+  verdictChoices: { title: string; value: string }[];
   hasEmailSignals: boolean;
   emailSignals: string[];
   hasSteps: boolean;
@@ -133,6 +138,25 @@ const closeCard = {
   actions: [saveButton('Close case', CASE_CLOSE)],
 };
 
+/** The analysis only suggests: a DSL or IT decides the verdict, with a reason, before reporters are told. */
+const verdictCard = {
+  type: 'AdaptiveCard',
+  body: [
+    {
+      type: 'Input.ChoiceSet',
+      id: CASE_INPUTS.verdict,
+      label: 'Verdict',
+      style: 'compact',
+      isRequired: true,
+      errorMessage: 'Choose the verdict.',
+      value: '${verdict}',
+      choices: [{ $data: '${verdictChoices}', title: '${title}', value: '${value}' }],
+    },
+    { type: 'Input.Text', id: CASE_INPUTS.verdictReason, label: 'Why? (confirming or changing the suggestion)', isRequired: true, errorMessage: 'Say why you confirm or change the verdict.', maxLength: 500 },
+  ],
+  actions: [saveButton('Decide verdict', EMAIL_DECIDE_VERDICT)],
+};
+
 const urgencyOrCloseCard = {
   type: 'AdaptiveCard',
   body: [],
@@ -212,9 +236,11 @@ const channelCaseTemplate = cardTemplate<ChannelCaseData>('channel case', {
       $when: '${showEmailActions}',
       type: 'ActionSet',
       actions: [
+        { type: 'Action.ShowCard', title: 'Decide verdict', card: verdictCard },
+        executeAction('Tell reporters', EMAIL_TELL_REPORTERS, caseData),
         executeAction('Remove from all mailboxes', EMAIL_REMOVE, caseData),
         executeAction('Forward to IT security', EMAIL_FORWARD, caseData),
-        executeAction('Tell reporters', EMAIL_TELL_REPORTERS, caseData),
+        executeAction('Forward to the NCSC', EMAIL_FORWARD_NCSC, caseData),
       ],
     },
     { $when: '${showClosedActions}', type: 'ActionSet', actions: [openCaseButton] },
@@ -252,6 +278,7 @@ function progressFacts(view: ChannelCaseView, timeZone: string): { title: string
 }
 
 const AGENCY_CHOICES = ESCALATION_AGENCIES.map((agency) => ({ title: agency.label, value: agency.code }));
+const VERDICT_CHOICES = CONFIRMED_VERDICTS.map((verdict) => ({ title: EMAIL_VERDICT_LABELS[verdict], value: verdict }));
 const URGENCY_CHOICES = URGENCIES.map((urgency) => ({ title: URGENCY_LABELS[urgency], value: urgency }));
 
 /**
@@ -282,6 +309,8 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     isUrgent: view.urgency === 'urgent',
     facts,
     showEmailActions: Boolean(view.forDsl && view.email),
+    verdict: view.email?.verdict ?? '',
+    verdictChoices: VERDICT_CHOICES,
     hasEmailSignals: Boolean(view.email?.signals.length),
     emailSignals: view.email?.signals ?? [],
     hasDeliveryWarning: Boolean(view.deliveryWarning?.trim()),

@@ -25,7 +25,10 @@ export const CHANNEL_USE_FOR_CASES = 'channel.use_for_cases';
 export const EMAIL_REMOVE = 'email.remove';
 export const EMAIL_FORWARD = 'email.forward';
 export const EMAIL_TELL_REPORTERS = 'email.tell_reporters';
-export const EMAIL_VERBS = [EMAIL_REMOVE, EMAIL_FORWARD, EMAIL_TELL_REPORTERS] as const;
+export const EMAIL_FORWARD_NCSC = 'email.forward_ncsc';
+/** "Decide verdict": the form sends `verdict` and `verdictReason`. */
+export const EMAIL_DECIDE_VERDICT = 'email.decide_verdict';
+export const EMAIL_VERBS = [EMAIL_REMOVE, EMAIL_FORWARD, EMAIL_TELL_REPORTERS, EMAIL_FORWARD_NCSC, EMAIL_DECIDE_VERDICT] as const;
 
 /** Signing an acceptable use policy; the button's data carries only {policyId}. */
 export const AUP_SIGN = 'aup.sign';
@@ -69,6 +72,8 @@ export const CASE_INPUTS = {
   urgencyReason: 'urgencyReason',
   outcome: 'outcome',
   assignee: 'assigneeId',
+  verdict: 'verdict',
+  verdictReason: 'verdictReason',
 } as const;
 
 /** Each protocol step is one toggle, `step:<protocol>.<step>`, sending 'true' or 'false'. */

@@ -75,8 +75,11 @@ export interface ChannelCaseView {
   refreshUserIds: string[];
   /** Shown when part of the delivery failed, e.g. a deputy could not be messaged. */
   deliveryWarning?: string;
-  /** A reported email's suggested verdict and strongest signals, one short line each (no evidence). */
-  email?: { verdictLabel: string; signals: string[] };
+  /**
+   * A reported email's verdict (decided, else suggested, as the label says) and strongest signals, one short
+   * line each (no evidence); `verdict` is its code, preselected in "Decide verdict".
+   */
+  email?: { verdictLabel: string; signals: string[]; verdict?: string };
   /** Who it was escalated to and whether a reference was recorded; the reference itself never. */
   escalations?: { agency: EscalationAgency; hasReference: boolean }[];
   /** The last thing done on the case: its kind (never its text), who and when. */

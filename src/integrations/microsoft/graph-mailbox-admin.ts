@@ -4,6 +4,11 @@ import { createGraphAppClient, type GraphAppCredentials } from './graph-app-clie
 
 export type GraphMailboxAdminOptions = GraphAppCredentials;
 
+/** Graph attaches files under 3 MB in the request itself; its request limit (4 MB) must also hold the base64. */
+const INLINE_ATTACHMENT_MAX_BYTES = 2_800_000;
+/** Upload-session ranges: at most 4 MB each; a multiple of 320 KiB, as Graph's upload sessions prefer. */
+const UPLOAD_CHUNK_BYTES = 320 * 1024 * 10;
+
 /**
  * DSL Desk's own access to a school's mailboxes (application permissions Mail.ReadWrite, Mail.Send,
  * User.Read.All, granted by the school's admin), used only for the DSL's tenant-wide actions on a
@@ -66,19 +71,64 @@ export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): Mail
       if (response.status !== 202 && !response.ok) throw failed('send a notice', response);
     },
     async sendWithAttachment(tenantId, message) {
-      const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(message.from)}/sendMail`, {
-        method: 'POST',
-        body: JSON.stringify({
-          message: {
-            subject: message.subject,
-            body: { contentType: 'Text', content: message.body },
-            toRecipients: message.to.map((address) => ({ emailAddress: { address } })),
-            attachments: [{ '@odata.type': '#microsoft.graph.fileAttachment', name: message.attachmentName, contentType: 'message/rfc822', contentBytes: Buffer.from(message.eml).toString('base64') }],
-          },
-          saveToSentItems: true,
-        }),
-      });
-      if (response.status !== 202 && !response.ok) throw failed('send the report', response);
+      const envelope = { subject: message.subject, body: { contentType: 'Text', content: message.body }, toRecipients: message.to.map((address) => ({ emailAddress: { address } })) };
+      if (message.eml.byteLength <= INLINE_ATTACHMENT_MAX_BYTES) {
+        const response = await call(tenantId, `/v1.0/users/${encodeURIComponent(message.from)}/sendMail`, {
+          method: 'POST',
+          body: JSON.stringify({
+            message: { ...envelope, attachments: [{ '@odata.type': '#microsoft.graph.fileAttachment', name: message.attachmentName, contentType: 'message/rfc822', contentBytes: Buffer.from(message.eml).toString('base64') }] },
+            saveToSentItems: true,
+          }),
+        });
+        if (response.status !== 202 && !response.ok) throw failed('send the report', response);
+        return;
+      }
+      await sendThroughUploadSession(tenantId, message.from, envelope, message.attachmentName, message.eml);
     },
   };
+
+  /**
+   * A message too large for one sendMail request (Graph takes about 4 MB per request, and base64 adds a third):
+   * a draft, an upload session on its attachments, the bytes PUT in ranges to the session's own URL (which
+   * carries its own authorisation, so no token is sent with it), then send. The draft is deleted if anything fails.
+   */
+  async function sendThroughUploadSession(tenantId: string, from: string, envelope: object, name: string, eml: Uint8Array): Promise<void> {
+    const mailbox = `/v1.0/users/${encodeURIComponent(from)}`;
+    const draftResponse = await call(tenantId, `${mailbox}/messages`, { method: 'POST', body: JSON.stringify(envelope) });
+    if (!draftResponse.ok) throw failed('prepare the report', draftResponse);
+    const draft = (await draftResponse.json()) as { id: string };
+    const draftPath = `${mailbox}/messages/${encodeURIComponent(draft.id)}`;
+    try {
+      const sessionResponse = await call(tenantId, `${draftPath}/attachments/createUploadSession`, {
+        method: 'POST',
+        body: JSON.stringify({ AttachmentItem: { attachmentType: 'file', name, size: eml.byteLength, contentType: 'message/rfc822' } }),
+      });
+      if (!sessionResponse.ok) throw failed('start uploading the report', sessionResponse);
+      const { uploadUrl } = (await sessionResponse.json()) as { uploadUrl: string };
+      let start = 0;
+      while (start < eml.byteLength) {
+        const end = Math.min(start + UPLOAD_CHUNK_BYTES, eml.byteLength) - 1;
+        const chunk = eml.subarray(start, end + 1);
+        const put = await fetch(uploadUrl, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/octet-stream', 'content-length': String(chunk.byteLength), 'content-range': `bytes ${start}-${end}/${eml.byteLength}` },
+          body: chunk,
+          signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+        });
+        if (!put.ok) throw failed('upload the report', put);
+        if (put.status === 201) {
+          await put.body?.cancel();
+          break;
+        }
+        // Graph says where it wants the next range to start; follow it rather than our own count.
+        const next = ((await put.json()) as { nextExpectedRanges?: string[] }).nextExpectedRanges?.[0];
+        start = next ? Number.parseInt(next, 10) : end + 1;
+      }
+      const sent = await call(tenantId, `${draftPath}/send`, { method: 'POST' });
+      if (sent.status !== 202 && !sent.ok) throw failed('send the report', sent);
+    } catch (error) {
+      await call(tenantId, draftPath, { method: 'DELETE' }).catch(() => undefined);
+      throw error;
+    }
+  }
 }

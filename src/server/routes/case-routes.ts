@@ -2,12 +2,15 @@ import { Router, type Request } from 'express';
 import { acknowledgeCase } from '../../app/acknowledge-case.ts';
 import { addCaseNote } from '../../app/add-case-note.ts';
 import { assignCase } from '../../app/assign-case.ts';
+import { changeCaseTypes } from '../../app/change-case-types.ts';
 import { changeCaseUrgency } from '../../app/change-case-urgency.ts';
 import { closeCase } from '../../app/close-case.ts';
 import type { AppDeps } from '../../app/deps.ts';
 import { escalateCase } from '../../app/escalate-case.ts';
 import { findCases } from '../../app/find-cases.ts';
 import { findCaseIdByReference, getCase } from '../../app/get-case.ts';
+import { liftLegalHold } from '../../app/lift-legal-hold.ts';
+import { placeLegalHold } from '../../app/place-legal-hold.ts';
 import { recordActionTaken } from '../../app/record-action-taken.ts';
 import { reopenCase } from '../../app/reopen-case.ts';
 import { tickProtocolStep } from '../../app/tick-protocol-step.ts';
@@ -92,6 +95,15 @@ export function caseRoutes(deps: AppDeps): Router {
         break;
       case 'reopen':
         await reopenCase(deps, { ...target, reason: body.reason });
+        break;
+      case 'change_types':
+        await changeCaseTypes(deps, { ...target, types: body.types, reason: body.reason });
+        break;
+      case 'place_legal_hold':
+        await placeLegalHold(deps, { ...target, reason: body.reason });
+        break;
+      case 'lift_legal_hold':
+        await liftLegalHold(deps, target);
         break;
     }
     res.set('Cache-Control', 'no-store').json(await getCase(deps, target));

@@ -6,7 +6,8 @@ import { reportEmailFromMailbox } from '../../app/report-email-from-mailbox.ts';
 import { FORWARD_TARGETS, forwardReportedEmail } from '../../app/forward-reported-email.ts';
 import { requestEmailRemoval } from '../../app/remove-reported-email.ts';
 import { tellReportersVerdict } from '../../app/tell-reporters-verdict.ts';
-import { EMAIL_REPORT_CHOICES } from '../../domain/email-report.ts';
+import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../../domain/email-report.ts';
+import { confirmEmailVerdict } from '../../app/confirm-email-verdict.ts';
 import { AppError, invalidInput } from '../../domain/errors.ts';
 import { z } from 'zod';
 import { textField } from '../../domain/text.ts';
@@ -21,6 +22,11 @@ const forwardSchema = z.strictObject({
   to: z.array(z.enum(FORWARD_TARGETS, { message: `to must list some of: ${FORWARD_TARGETS.join(', ')}` })).min(1, 'Say where to forward it: security, ncsc, or both.'),
 });
 
+const verdictSchema = z.strictObject({
+  verdict: z.enum(CONFIRMED_VERDICTS, { message: `verdict must be one of: ${CONFIRMED_VERDICTS.join(', ')}` }),
+  reason: textField().trim().min(1, 'Say why you confirm or change the verdict.').max(2000, 'Keep the reason under 2,000 characters.'),
+});
+
 const graphReportSchema = z.strictObject({
   itemId: textField({ message: 'Give the message id (itemId, as Office.js convertToRestId gives it).' }).trim().min(1, 'Give the message id.').max(1000),
   internetMessageId: textField().trim().max(1000).optional(),
@@ -33,7 +39,6 @@ const EML_TYPES = ['message/rfc822', 'application/octet-stream'];
 export interface EmailReportRouteOptions {
   /** Largest .eml accepted, in bytes (413 above it). */
   maxBytes: number;
-  retentionDays: number;
 }
 
 /**
@@ -77,7 +82,6 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
         raw,
         choice,
         channel: 'outlook',
-        retentionDays: options.retentionDays,
         ...(note ? { note } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
@@ -110,7 +114,6 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       messageId: body.itemId,
       choice: body.choice,
       maxBytes: options.maxBytes,
-      retentionDays: options.retentionDays,
       ...(body.mailbox ? { mailbox: body.mailbox } : {}),
       ...(body.note ? { note: body.note } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
@@ -134,6 +137,11 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
   router.post('/cases/:caseId/emails/:emailId/forward', async (req, res) => {
     const body = validate(forwardSchema, req.body, 'body');
     res.json(await forwardReportedEmail(deps, { ...emailTarget(req, res), to: body.to }));
+  });
+
+  router.post('/cases/:caseId/emails/:emailId/verdict', async (req, res) => {
+    const body = validate(verdictSchema, req.body, 'body');
+    res.json(await confirmEmailVerdict(deps, { ...emailTarget(req, res), verdict: body.verdict, reason: body.reason }));
   });
 
   router.post('/cases/:caseId/emails/:emailId/tell-reporters', async (req, res) => {
