@@ -84,17 +84,17 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
   const storageUrl = options.connectVia ? viaAddress(url, options.connectVia) : url;
   let storage: KyselyStorage;
   try {
-    storage = await openStorage({
+    storage = await whileSchemasStay(admin, () => openStorage({
       databaseUrl: storageUrl,
       keyRing,
       postgresSchema: schema,
       maxConnections: 12,
       ...(options.postgresTimeouts ? { postgresTimeouts: options.postgresTimeouts } : {}),
       ...(options.onConnectionError ? { onConnectionError: options.onConnectionError } : {}),
-    });
+    }));
   } catch (error) {
     // No cleanup() will be called for a storage that never opened: leave no schema behind.
-    await admin.query(`drop schema ${schema} cascade`).catch(() => undefined);
+    await dropTestSchema(admin, schema).catch(() => undefined);
     await admin.end().catch(() => undefined);
     throw error;
   }
@@ -117,7 +117,7 @@ export async function createTestStorage(engine: Engine, keyRing: KeyRing = testK
     onStorageConnection: () => Promise.reject(new Error('onStorageConnection is for SQLite; use raw() on PostgreSQL')),
     cleanup: async () => {
       await storage.close().catch(() => undefined);
-      await admin.query(`drop schema ${schema} cascade`);
+      await dropTestSchema(admin, schema);
       await admin.end();
     },
   };
@@ -149,4 +149,30 @@ export async function fillSqliteDisk(db: TestStorage): Promise<() => Promise<voi
   return async () => {
     await db.onStorageConnection('pragma max_page_count = 1073741823');
   };
+}
+
+/**
+ * Test files share one PostgreSQL database, each in a schema of its own. Kysely's migrator looks for its
+ * tables by reading every schema in the catalogue, and PostgreSQL fails that read ("schema … does not exist")
+ * when another file drops its schema at that moment. Opening (migrating) holds a shared advisory lock and
+ * dropping an exclusive one, so a schema is never dropped while anyone is migrating.
+ */
+const SCHEMA_CHANGE_LOCK = 7_240_001;
+
+export async function whileSchemasStay<T>(admin: pg.Client, work: () => Promise<T>): Promise<T> {
+  await admin.query('select pg_advisory_lock_shared($1)', [SCHEMA_CHANGE_LOCK]);
+  try {
+    return await work();
+  } finally {
+    await admin.query('select pg_advisory_unlock_shared($1)', [SCHEMA_CHANGE_LOCK]);
+  }
+}
+
+export async function dropTestSchema(admin: pg.Client, schema: string): Promise<void> {
+  await admin.query('select pg_advisory_lock($1)', [SCHEMA_CHANGE_LOCK]);
+  try {
+    await admin.query(`drop schema ${schema} cascade`);
+  } finally {
+    await admin.query('select pg_advisory_unlock($1)', [SCHEMA_CHANGE_LOCK]);
+  }
 }
