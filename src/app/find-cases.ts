@@ -16,7 +16,7 @@ export interface CasePage {
  */
 export async function findCases(deps: AppDeps, options: { actor: Actor; filter: CaseFilter }): Promise<CasePage> {
   const { actor, filter } = options;
-  if (!isCaseHandler(actor) && !hasAnyRole(actor, ['it'])) throw forbidden('Only the DSL team and IT can list cases. Your own reports are under "My reports".');
+  if (!isCaseHandler(actor) && !hasAnyRole(actor, ['it', 'chair_of_governors'])) throw forbidden('Only the DSL team and IT can list cases. Your own reports are under "My reports".');
   return deps.storage.transaction(async (tx) => {
     const visible: CaseHeader[] = [];
     let before = filter.before;

@@ -64,7 +64,7 @@ export async function prepareCaseCard(
     const viewerMayAct = viewer ? canActOnCase(viewer, found) : false;
     const assignable = new Map<string, PersonWithRoles>();
     if (viewerMayAct) {
-      for (const role of CASE_HANDLER_ROLES) {
+      for (const role of [...CASE_HANDLER_ROLES, 'chair_of_governors'] as const) {
         for (const person of await reader.people.listWithRole(schoolId, role)) {
           const asActor: Actor = { schoolId: person.schoolId, personId: person.id, displayName: person.displayName, roles: person.roles };
           if (person.active && person.id !== found.assigneeId && canActOnCase(asActor, found)) assignable.set(person.id, person);

@@ -1,4 +1,4 @@
-import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
+import type { AuditAction, AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { Case, CaseStatus } from './case.ts';
 import type { CaseCardRecord, CaseChannel, ChatPlatform, ChatUser } from './chat.ts';
 import type { DeliveryFallbackRecord } from './delivery-fallback.ts';
@@ -66,6 +66,7 @@ export interface CaseHeader {
   types: IncidentTypeCode[];
   restricted: boolean;
   subjectPersonId?: string;
+  aboutHeadteacher?: boolean;
   assigneeId?: string;
   reporterCount: number;
   createdAt: string;
@@ -157,6 +158,17 @@ export interface CaseSourceRepository {
 export interface AuditLog {
   append(event: AuditEventInput, at: string): Promise<AuditEvent>;
   listForCase(schoolId: string, caseId: string): Promise<AuditEvent[]>;
+  /** Events of these actions, oldest first, narrowed by case, actor and time (inclusive bounds, ISO instants). */
+  listByAction(schoolId: string, filter: AuditActionFilter): Promise<AuditEvent[]>;
+}
+
+export interface AuditActionFilter {
+  actions: readonly AuditAction[];
+  caseId?: string;
+  actorId?: string;
+  since?: string;
+  until?: string;
+  limit: number;
 }
 
 export interface Outbox {

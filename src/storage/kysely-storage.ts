@@ -9,6 +9,7 @@ import type { DeliveryFallbackRecord } from '../domain/delivery-fallback.ts';
 import type { StoredEmail } from '../domain/email-report.ts';
 import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
+  AuditActionFilter,
   AuditLog,
   ChatRepository,
   EmailRepository,
@@ -335,6 +336,7 @@ function toHeader(row: CasesTable): CaseHeader {
     types: JSON.parse(row.types) as IncidentTypeCode[],
     restricted: Number(row.restricted) === 1,
     ...(row.subject_person_id ? { subjectPersonId: row.subject_person_id } : {}),
+    ...(Number(row.about_head) === 1 ? { aboutHeadteacher: true } : {}),
     ...(row.assignee_id ? { assigneeId: row.assignee_id } : {}),
     reporterCount: Number(row.reporter_count),
     createdAt: row.created_at,
@@ -386,6 +388,7 @@ class KyselyCases implements CaseRepository {
       types: JSON.stringify(value.types),
       restricted: value.restricted ? 1 : 0,
       subject_person_id: value.subjectPersonId ?? null,
+      about_head: value.aboutHeadteacher ? 1 : 0,
       assignee_id: value.assigneeId ?? null,
       reporter_count: value.reporters.length,
       details: this.#seal(value),
@@ -639,6 +642,17 @@ class KyselyAuditLog implements AuditLog {
 
   async listForCase(schoolId: string, caseId: string): Promise<AuditEvent[]> {
     const rows = await this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('case_id', '=', caseId).orderBy('seq').execute();
+    return rows.map(toAuditEvent);
+  }
+
+  async listByAction(schoolId: string, filter: AuditActionFilter): Promise<AuditEvent[]> {
+    if (filter.actions.length === 0) return [];
+    let query = this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('action', 'in', [...filter.actions]);
+    if (filter.caseId) query = query.where('case_id', '=', filter.caseId);
+    if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
+    if (filter.since) query = query.where('at', '>=', filter.since);
+    if (filter.until) query = query.where('at', '<=', filter.until);
+    const rows = await query.orderBy('seq').limit(filter.limit).execute();
     return rows.map(toAuditEvent);
   }
 }

@@ -1,3 +1,4 @@
+import { IMMEDIATE_DANGER_GUIDANCE } from '../../../src/domain/safety-guidance.ts';
 import { incidentTypesForReporters } from '../../../src/domain/incident-types.ts';
 import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, type ConcernFormInputId } from './concern-form.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
@@ -51,7 +52,7 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       type: 'Container',
       style: 'attention',
       items: [
-        { type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first, then report here.', weight: 'bolder', wrap: true },
+        { type: 'TextBlock', text: IMMEDIATE_DANGER_GUIDANCE, weight: 'bolder', wrap: true },
         ...withError('childAtImmediateRisk', {
           type: 'Input.Toggle',
           label: 'Is a child at immediate risk? Turning this on marks the case urgent.',
