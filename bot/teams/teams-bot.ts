@@ -207,7 +207,8 @@ export class TeamsBot {
     if (!automatic && !isPersonalChat(context)) await noteCaseCardWorked(this.#deps, target);
     switch (verb) {
       case 'case.refresh':
-        break;
+        // Teams asking for this person's view of the card (automatically, or "Show my options"): an access event.
+        return cardBody(await this.#caseCardFor(actor, caseId, context, { trigger: automatic ? 'automatic' : 'manual' }));
       case 'case.open': {
         // Authorised and audited by getCase, as everywhere: reading the record writes its access event.
         const view = await getCase(this.#deps, target);
@@ -301,8 +302,8 @@ export class TeamsBot {
    * Someone who may not see the case gets the channel's own card only when they are in the case channel,
    * where that card already sits; anywhere else the case is "not found".
    */
-  async #caseCardFor(actor: Actor, caseId: string, turn: TurnContext): Promise<CardJson> {
-    const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor });
+  async #caseCardFor(actor: Actor, caseId: string, turn: TurnContext, recordView?: { trigger: 'automatic' | 'manual' }): Promise<CardJson> {
+    const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor, ...(recordView ? { recordView } : {}) });
     const inCaseChannel = context?.channel?.address.conversationId === addressOf(turn).conversationId;
     if (!context || (!context.viewerMaySee && !inCaseChannel)) throw new AppError('not_found', 'That case was not found.');
     return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: !context.viewerMaySee });

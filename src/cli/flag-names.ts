@@ -11,6 +11,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   serve: {},
   migrate: {},
   'audit verify': { '--json': null },
+  'audit access': { '--school': null, '--case': 'caseReference', '--person': 'personEmail', '--since': 'since', '--until': 'until', '--json': null },
   'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone' },
   'school list': {},
   'people import': { '<csv>': null, '--school': null, '--update': null },

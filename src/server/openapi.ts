@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import {
+  accessListSchema,
+  accessQuerySchema,
+  staffChoiceListSchema,
+  staffSearchQuerySchema,
   caseActionSchema,
   caseDetailSchema,
   caseListSchema,
@@ -235,6 +239,20 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           requestParams: { path: z.object({ personId: z.string() }) },
           requestBody: json(aupProfileInputSchema),
           responses: { '200': { description: 'The profile.' }, ...errors },
+        },
+      },
+      '/api/v1/people/search': {
+        get: {
+          summary: 'Search the school\'s people by name: names and ids only, to name the member of staff an allegation is about (rate-limited)',
+          requestParams: { query: staffSearchQuerySchema },
+          responses: { '200': { description: 'Up to 15 people.', ...json(staffChoiceListSchema) }, ...errors },
+        },
+      },
+      '/api/v1/audit/access': {
+        get: {
+          summary: 'Who opened what: access events by case, person and date (DSL and headteacher; itself recorded)',
+          requestParams: { query: accessQuerySchema },
+          responses: { '200': { description: 'Access events, oldest first.', ...json(accessListSchema) }, ...errors },
         },
       },
       '/api/v1/people': {
