@@ -13,6 +13,7 @@ export interface ReportEmailFromMailboxOptions {
   messageId: string;
   choice: EmailReportChoice;
   note?: string;
+  subjectPersonId?: string;
   idempotencyKey?: string;
   maxBytes: number;
   retentionDays: number;
@@ -40,6 +41,7 @@ export async function reportEmailFromMailbox(deps: AppDeps, options: ReportEmail
     channel: 'outlook',
     retentionDays: options.retentionDays,
     ...(options.note ? { note: options.note } : {}),
+    ...(options.subjectPersonId ? { subjectPersonId: options.subjectPersonId } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
   });
 }

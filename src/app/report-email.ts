@@ -20,6 +20,8 @@ export interface ReportEmailOptions {
   raw: Uint8Array;
   choice: EmailReportChoice;
   note?: string;
+  /** The member of staff the email is about (chosen in the pane's people search): the case is an allegation, restricted. */
+  subjectPersonId?: string;
   idempotencyKey?: string;
   channel: 'outlook' | 'gmail' | 'api';
   /** How long the .eml itself is kept; the analysis stays with the case. */
@@ -58,6 +60,7 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
     types,
     ...(otherType ? { otherType } : {}),
     location: 'unknown',
+    ...(options.subjectPersonId ? { subjectPersonId: options.subjectPersonId } : {}),
     description: note || `${EMAIL_REPORT_CHOICE_LABELS[choice]}: an email reported with no note.`,
     evidence: withheld
       ? 'Reported as a safeguarding concern: the email and its attachments were not kept (only their names, sizes and fingerprints). Do not look for it, view, copy or forward it.'
@@ -67,7 +70,10 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
   const messageId = analysis.message.messageId?.trim().toLowerCase();
   // Safeguarding reports of a message never join its phishing case (which IT may open), nor the reverse:
   // the same email reported for both reasons becomes two cases, each seen by the right people.
-  const reportClass = withheld ? 'safeguarding' : choice === 'phishing' ? 'security' : 'content';
+  const baseClass = withheld ? 'safeguarding' : choice === 'phishing' ? 'security' : 'content';
+  // An allegation about a member of staff joins only reports of the same message about the same person:
+  // never a case the subject (or IT) may see, and never one that was not restricted.
+  const reportClass = options.subjectPersonId ? `allegation:${options.subjectPersonId}:${baseClass}` : baseClass;
   const source: CaseSource = {
     kind: 'email',
     ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,

@@ -110,7 +110,10 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         post: {
           summary: 'Report an email (the whole message as message/rfc822)',
           requestParams: {
-            query: z.object({ choice: z.enum(EMAIL_REPORT_CHOICES).optional().meta({ description: 'What the reporter chose; phishing when absent.' }) }),
+            query: z.object({
+              choice: z.enum(EMAIL_REPORT_CHOICES).optional().meta({ description: 'What the reporter chose; phishing when absent.' }),
+              subject: z.uuid().optional().meta({ description: 'The member of staff the email is about (an id from /api/v1/people/search): the case becomes a restricted allegation.' }),
+            }),
             header: z.object({
               'X-Report-Note': z.string().optional().meta({ description: 'The reporter’s note, percent-encoded (at most 2,000 characters).' }),
               'Idempotency-Key': z.string().optional().meta({ description: 'Repeats with the same key return the first receipt.' }),
@@ -135,6 +138,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
               mailbox: z.string().optional().meta({ description: 'A shared mailbox such as office@; the reporter’s own when absent.' }),
               choice: z.enum(EMAIL_REPORT_CHOICES).optional(),
               note: z.string().optional(),
+              subjectPersonId: z.uuid().optional().meta({ description: 'The member of staff the email is about (from /api/v1/people/search).' }),
             }),
           ),
           responses: { '201': { description: 'Filed.', ...json(emailReceiptSchema) }, '403': { description: 'Microsoft 365 says the reporter cannot read that mailbox.', ...json(errorSchema) }, ...errors },

@@ -311,6 +311,7 @@ describe('the form round-trips', () => {
       evidence: 'Screenshots on the child’s phone.',
       url: 'https://example.org/quiz',
       childAtImmediateRisk: 'true',
+      subjectPersonId: '',
     };
     const card = renderConcernForm({ formId: 'form-1', values, errors: {} });
     const read = readConcernForm(inputsAsSent(card), LONDON);
