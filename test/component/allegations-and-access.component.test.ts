@@ -109,4 +109,20 @@ describe.each(enginesUnderTest())('allegations and the access log over HTTP on %
     expect(asHead.body.entries.find((e: { action: string }) => e.action === 'case.list_viewed').detail.references).toBe('');
     expect((await t.request(`/api/v1/audit/access?case=${filed.reference}`, { token: head })).status).toBe(404);
   });
+
+  test('every access is logged: a certificate download is an access event, listed by person', async () => {
+    const admin = await as('admin');
+    const staff = await as('staff');
+    const published = await t.request('/api/v1/aup/policies', { token: admin, body: { audience: 'staff', title: 'Staff AUP', markdown: '# Staff AUP\n\nI will keep my passwords private.\n', acknowledgementWording: 'I have read and agree to follow this policy', effectiveDate: '2026-09-01', reviewDate: '2027-09-01' } });
+    expect(published.status).toBe(201);
+    const signed = await t.request(`/api/v1/aup/policies/${published.body.id}/acknowledgements`, { token: staff, body: { agreed: true, typedName: 'Sam Teacher' } });
+    expect(signed.status).toBe(201);
+    const url = `/api/v1/aup/policies/${published.body.id}/acknowledgements/${signed.body.acknowledgement.id}/certificate.pdf`;
+    expect((await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(200);
+    expect((await fetch(`${t.url}${url}`, { headers: { authorization: `Bearer ${await as('staff2')}` } })).status).toBe(403);
+    const log = await t.request('/api/v1/audit/access?person=admin@oakfield.example.org', { token: await as('head') });
+    expect(log.body.entries).toEqual([
+      expect.objectContaining({ action: 'aup.certificate_downloaded', policyId: published.body.id, detail: { acknowledgementId: signed.body.acknowledgement.id, ownSignature: false } }),
+    ]);
+  });
 });
