@@ -1,6 +1,6 @@
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../../src/domain/safety-guidance.ts';
 import { incidentTypesForReporters } from '../../../src/domain/incident-types.ts';
-import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, STAFF_DATASET, type ConcernFormInputId } from './concern-form.ts';
+import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NOT_ABOUT_STAFF, STAFF_DATASET, type ConcernFormInputId } from './concern-form.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeActionWithBoundData, type CardJson } from './template.ts';
 import { REPORT_SUBMIT } from './verbs.ts';
@@ -206,7 +206,10 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
     fields,
     typeChoices: TYPE_CHOICES,
     // A value only shows as a name when it is one of the static choices: the chosen person comes back with it.
-    subjectChoices: view.subjectChoice && fields.subjectPersonId.value === view.subjectChoice.value ? [view.subjectChoice] : [],
+    subjectChoices: [
+      { title: 'No: not about a member of staff', value: NOT_ABOUT_STAFF },
+      ...(view.subjectChoice && fields.subjectPersonId.value === view.subjectChoice.value ? [view.subjectChoice] : []),
+    ],
     locationChoices: LOCATION_CHOICES,
     hasFormMessage: formMessage.length > 0,
     formMessage,

@@ -49,6 +49,9 @@ export const CONCERN_FORM_INPUT_IDS = [
 /** The dataset Teams asks the bot to search (an `application/search` invoke) as the reporter types a name. */
 export const STAFF_DATASET = 'dsl-desk.staff';
 
+/** The people search's one fixed choice: the concern is not about a member of staff (the same as leaving it empty). */
+export const NOT_ABOUT_STAFF = 'none';
+
 /** Errors that belong to no single input (shown at the top of the form). */
 export const FORM_LEVEL_ERROR = '_form';
 
@@ -283,7 +286,7 @@ export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZ
   if (values.url) concern.url = values.url;
   if (values.childAtImmediateRisk) concern.childAtImmediateRisk = values.childAtImmediateRisk === 'true';
   // The people search answers person ids; the schema checks the shape and the use case that they are of this school.
-  if (values.subjectPersonId) concern.subjectPersonId = values.subjectPersonId;
+  if (values.subjectPersonId && values.subjectPersonId !== NOT_ABOUT_STAFF) concern.subjectPersonId = values.subjectPersonId;
 
   return { values, concern: concern as ConcernInput };
 }
