@@ -37,8 +37,9 @@ export interface CaseCardContext {
 }
 
 /**
- * What a chat surface needs to post or edit a case's channel card. DSL Desk itself reads this (no person
- * opens the case), and the summary carries nothing of the concern, so no access event is written.
+ * What a chat surface needs to post or edit a case's channel card. When DSL Desk itself reads this (posting or
+ * editing the shared card) no person opens the case and no access event is written; when a person's own view is
+ * rendered (`recordView`, Teams' card refresh), that is an access and is recorded with the read.
  */
 export async function prepareCaseCard(
   deps: AppDeps,
