@@ -18,6 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { dirname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { IMMEDIATE_DANGER_GUIDANCE } from '../src/domain/safety-guidance.ts';
 import { fillManifest, ManifestError, resolveManifestValues, templatePath, validateOutlookManifest, type ManifestValues } from '../manifest/outlook/outlook-manifest.ts';
 import { encodePng, renderColorIcon, type Rgba } from './make-icons.ts';
 
@@ -101,6 +102,8 @@ export async function buildAddin(options: BuildOptions): Promise<BuildResult> {
   const manifest = fillManifest(readFileSync(templatePath(root), 'utf8'), values);
   const check = await validateOutlookManifest(manifest);
   if (!check.valid) throw new BuildError(`The Outlook add-in manifest is not valid:\n- ${check.problems.join('\n- ')}`);
+  const withoutGuidance = missingImmediateDangerGuidance(root, manifest);
+  if (withoutGuidance.length) throw new BuildError(`These do not say "${IMMEDIATE_DANGER_GUIDANCE}" word for word: ${withoutGuidance.join(', ')}.`);
 
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, 'assets'), { recursive: true });
@@ -205,4 +208,14 @@ if (/[\\/]scripts[\\/]build-addin\.ts$/.test(invokedAs)) {
     console.error(error);
     process.exitCode = 1;
   });
+}
+
+/**
+ * The Outlook surfaces that must carry the 999 line first, word for word as the domain's constant: the report
+ * dialog (the manifest's Dialog.Text), the task pane and the help page. Returns those that do not.
+ */
+export function missingImmediateDangerGuidance(root: string, manifest: string): string[] {
+  const dialog = /<bt:String id="Dialog\.Text" DefaultValue="([^"]*)"/.exec(manifest)?.[1] ?? '';
+  const pages = ['taskpane.html', 'help.html'].map((name) => [`static/${name}`, readFileSync(join(root, 'addon', 'outlook', 'static', name), 'utf8')] as const);
+  return [['the report dialog (Dialog.Text)', dialog] as const, ...pages].filter(([, text]) => !text.includes(IMMEDIATE_DANGER_GUIDANCE)).map(([name]) => name);
 }

@@ -58,6 +58,7 @@ function handlerRoleLabel(roles: readonly Role[]): string {
   if (roles.includes('dsl')) return 'DSL';
   if (roles.includes('deputy_dsl')) return 'Deputy DSL';
   if (roles.includes('head')) return 'Headteacher';
+  if (roles.includes('chair_of_governors')) return 'Chair of governors';
   return 'Staff';
 }
 

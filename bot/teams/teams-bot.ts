@@ -36,7 +36,8 @@ import {
   renderReceiptCard,
   renderWelcomeCard,
 } from './cards/index.ts';
-import { formErrors, readConcernForm } from './cards/concern-form.ts';
+import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
+import { searchStaff } from '../../src/app/search-staff.ts';
 import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { firstEmailId } from '../../src/app/email-actions.ts';
 import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
@@ -49,6 +50,9 @@ import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-
 import { hasUnstorableCharacters, trimTrailing, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
+/** The body types of an answer to Teams' `application/search` invoke (Adaptive Card dynamic typeahead). */
+const SEARCH_RESPONSE = 'application/vnd.microsoft.search.searchResponse';
+const SEARCH_ERROR = 'application/vnd.microsoft.error';
 const MESSAGE = 'application/vnd.microsoft.activity.message';
 
 export interface TeamsBotOptions {
@@ -178,9 +182,30 @@ export class TeamsBot {
           const { values } = readConcernForm(data, await this.#schoolTimeZone(context));
           return taskContinue(asTaskForm(renderConcernForm({ formId, values, errors: {}, formMessage: `${userMessageOf(error)} What you typed is still here.`, ...prefillFrom(value.messagePayload) })));
         }
+      case 'application/search':
+        return this.#search(context, value);
       default:
         // Invokes DSL Desk does not use (for example link unfurling) get an empty success.
         return {};
+    }
+  }
+
+  /**
+   * Teams' typeahead on the concern form ("Is this about a member of staff?"): the people of the reporter's
+   * school from our own records, names and ids only, in Teams' search response format. Anything else (another
+   * dataset, a failure) is answered in Teams' error format, so the box says so instead of spinning.
+   */
+  async #search(context: TurnContext, value: Record<string, any>): Promise<InvokeBody> {
+    if (value.dataset !== STAFF_DATASET) return searchError('NotFound', 'DSL Desk has nothing to search here.');
+    try {
+      const actor = await this.#actor(context);
+      const queryText = typeof value.queryText === 'string' ? value.queryText : '';
+      const top = Number(value.queryOptions?.top);
+      const people = await searchStaff(this.#deps, { actor, query: queryText, ...(Number.isInteger(top) && top > 0 ? { limit: top } : {}) });
+      return { type: SEARCH_RESPONSE, value: { results: people.map((person) => ({ title: person.name, value: person.id })) } };
+    } catch (error) {
+      this.#log(context, error);
+      return searchError('InternalError', userMessageOf(error));
     }
   }
 
@@ -209,7 +234,8 @@ export class TeamsBot {
     if (!automatic && !isPersonalChat(context)) await noteCaseCardWorked(this.#deps, target);
     switch (verb) {
       case 'case.refresh':
-        break;
+        // Teams asking for this person's view of the card (automatically, or "Show my options"): an access event.
+        return cardBody(await this.#caseCardFor(actor, caseId, context, { trigger: automatic ? 'automatic' : 'manual' }));
       case 'case.open': {
         // Authorised and audited by getCase, as everywhere: reading the record writes its access event.
         const view = await getCase(this.#deps, target);
@@ -317,8 +343,8 @@ export class TeamsBot {
    * Someone who may not see the case gets the channel's own card only when they are in the case channel,
    * where that card already sits; anywhere else the case is "not found".
    */
-  async #caseCardFor(actor: Actor, caseId: string, turn: TurnContext): Promise<CardJson> {
-    const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor });
+  async #caseCardFor(actor: Actor, caseId: string, turn: TurnContext, recordView?: { trigger: 'automatic' | 'manual' }): Promise<CardJson> {
+    const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'teams', viewer: actor, ...(recordView ? { recordView } : {}) });
     const inCaseChannel = context?.channel?.address.conversationId === addressOf(turn).conversationId;
     if (!context || (!context.viewerMaySee && !inCaseChannel)) throw new AppError('not_found', 'That case was not found.');
     return channelCardFor(context, { forDsl: context.viewerMayAct, inChannel: !context.viewerMaySee });
@@ -391,12 +417,14 @@ export class TeamsBot {
     // The form's date and time are the school's local time.
     const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
     const parsed = concernSchema.safeParse(concern);
+    const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
     if (!parsed.success) {
       // The form comes back with everything the reporter typed and a message by each field to fix.
       return cardBody(
         renderConcernForm({
           formId,
           values,
+          ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
           errors: formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
           formMessage: 'Some answers need another look. What you typed is still here.',
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
@@ -473,6 +501,10 @@ function cardBody(card: CardJson) {
 
 function taskContinue(card: CardJson): InvokeBody {
   return { task: { type: 'continue', value: { title: 'Report to DSL', height: 'large', width: 'medium', card: attachment(card) } } };
+}
+
+function searchError(code: string, message: string): InvokeBody {
+  return { type: SEARCH_ERROR, value: { code, message } };
 }
 
 function taskMessage(text: string): InvokeBody {

@@ -1,6 +1,6 @@
 import type { Case } from '../domain/case.ts';
 import type { NotificationEvent } from '../domain/case-summary.ts';
-import type { StorageTx } from '../domain/ports.ts';
+import type { PersonWithRoles, StorageTx } from '../domain/ports.ts';
 import type { AppDeps } from './deps.ts';
 
 /**
@@ -68,14 +68,20 @@ export async function enqueueNewCaseMessages(deps: AppDeps, tx: StorageTx, creat
   await tx.outbox.enqueue({ schoolId: created.schoolId, kind: OUTBOX_KINDS.caseCreated, payload: { caseId: created.id }, dedupeKey: `${OUTBOX_KINDS.caseCreated}:${created.id}` }, now);
   if (created.restricted) {
     // The DSL may be the subject of an allegation, so restricted cases go to the headteacher in person;
-    // when the head is the subject (or there is none), to the DSLs who are not.
-    const eligible = async (role: 'head' | 'dsl') => (await tx.people.listWithRole(created.schoolId, role)).filter((p) => p.active && p.id !== created.subjectPersonId);
-    const heads = await eligible('head');
-    for (const person of heads.length ? heads : await eligible('dsl')) {
+    // an allegation about the headteacher goes to the chair of governors instead, never to a head; when
+    // there is nobody in that role (or they are the subject), to the DSLs who are not the subject.
+    for (const person of await restrictedCaseRecipients(tx, created)) {
       await enqueueNotification(tx, { schoolId: created.schoolId, caseId: created.id, personId: person.id, event: 'restricted_case', occasion: 'created' }, now);
     }
   }
   if (created.urgency === 'urgent') await enqueueUrgentCheck(deps, tx, created, now);
+}
+
+/** Who is told of a restricted case in person: the head, or for an allegation about the head the chair of governors; else the DSLs. */
+export async function restrictedCaseRecipients(tx: StorageTx, current: Pick<Case, 'schoolId' | 'subjectPersonId' | 'aboutHeadteacher'>): Promise<PersonWithRoles[]> {
+  const eligible = async (role: 'head' | 'dsl' | 'chair_of_governors') => (await tx.people.listWithRole(current.schoolId, role)).filter((p) => p.active && p.id !== current.subjectPersonId);
+  const first = await eligible(current.aboutHeadteacher ? 'chair_of_governors' : 'head');
+  return first.length ? first : eligible('dsl');
 }
 
 /** Starts the clock on an urgent case: if nobody acknowledges it in time, the deputies and head are told. */

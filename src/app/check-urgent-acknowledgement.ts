@@ -1,3 +1,4 @@
+import { canViewCase } from '../domain/case.ts';
 import { enqueueNotification } from './case-messages.ts';
 import { nowIso, type AppDeps } from './deps.ts';
 
@@ -12,11 +13,12 @@ export async function checkUrgentAcknowledgement(deps: AppDeps, options: { schoo
     if (!found || found.acknowledgedAt || found.status === 'closed' || found.urgency !== 'urgent') return { escalatedTo: 0 };
     const now = nowIso(deps);
     const recipients = new Map<string, string>();
-    for (const role of ['deputy_dsl', 'head'] as const) {
+    // An allegation about the headteacher escalates to the chair of governors, never to a head.
+    for (const role of found.aboutHeadteacher ? (['deputy_dsl', 'chair_of_governors'] as const) : (['deputy_dsl', 'head'] as const)) {
       for (const person of await tx.people.listWithRole(schoolId, role)) {
         if (!person.active || person.id === found.subjectPersonId) continue;
-        // A restricted case is for the headteacher and DSL only, never the deputies.
-        if (found.restricted && role === 'deputy_dsl' && !person.roles.includes('head') && !person.roles.includes('dsl')) continue;
+        // A restricted case is for those who may see it only (the headteacher or chair, and DSLs), never the deputies.
+        if (!canViewCase({ schoolId, personId: person.id, displayName: person.displayName, roles: person.roles }, found)) continue;
         recipients.set(person.id, role);
       }
     }

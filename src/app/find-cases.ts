@@ -2,7 +2,7 @@ import { canViewCase } from '../domain/case.ts';
 import { forbidden } from '../domain/errors.ts';
 import type { CaseFilter, CaseHeader } from '../domain/ports.ts';
 import { hasAnyRole, isCaseHandler, type Actor } from '../domain/roles.ts';
-import type { AppDeps } from './deps.ts';
+import { nowIso, type AppDeps } from './deps.ts';
 
 export interface CasePage {
   cases: CaseHeader[];
@@ -16,7 +16,7 @@ export interface CasePage {
  */
 export async function findCases(deps: AppDeps, options: { actor: Actor; filter: CaseFilter }): Promise<CasePage> {
   const { actor, filter } = options;
-  if (!isCaseHandler(actor) && !hasAnyRole(actor, ['it'])) throw forbidden('Only the DSL team and IT can list cases. Your own reports are under "My reports".');
+  if (!isCaseHandler(actor) && !hasAnyRole(actor, ['it', 'chair_of_governors'])) throw forbidden('Only the DSL team and IT can list cases. Your own reports are under "My reports".');
   return deps.storage.transaction(async (tx) => {
     const visible: CaseHeader[] = [];
     let before = filter.before;
@@ -34,6 +34,11 @@ export async function findCases(deps: AppDeps, options: { actor: Actor; filter: 
         }
       }
     }
+    // Listing is an access too: who saw which references (never anything of a concern), in the same transaction.
+    await tx.audit.append(
+      { schoolId: actor.schoolId, actorId: actor.personId, action: 'case.list_viewed', detail: { cases: visible.length, references: visible.map((header) => header.reference).join(',') } },
+      nowIso(deps),
+    );
     const last = visible.at(-1);
     return { cases: visible, ...(more && last ? { next: { createdAt: last.createdAt, id: last.id } } : {}) };
   });

@@ -4,7 +4,7 @@ import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import type { Actor } from '../domain/roles.ts';
 import { audienceOfProfile, aupSettingsFor, cycleAt, requireAupManager } from './aup-context.ts';
-import type { AppDeps, Operator } from './deps.ts';
+import { actorIdOf, type AppDeps, type Operator } from './deps.ts';
 
 /** How a signature was given, in the office's words. */
 export const SIGNED_VIA_LABELS: Record<SigningSurface, string> = {
@@ -60,9 +60,13 @@ function currentByAudience(policies: AupPolicyVersion[]): Map<AupAudience, AupPo
 }
 
 /** Who has and has not signed the current policy for their audience this cycle (everyone active in the school). */
-export async function getAupStatus(deps: AppDeps, options: { actor: Actor | Operator; schoolId: string; audience?: AupAudience; onlyUnsigned?: boolean }): Promise<AupStatus> {
+export async function getAupStatus(
+  deps: AppDeps,
+  options: { actor: Actor | Operator; schoolId: string; audience?: AupAudience; onlyUnsigned?: boolean; /** Where the list went: api, cli or csv. */ via?: string },
+): Promise<AupStatus> {
   requireManager(options.actor, options.schoolId);
-  return deps.storage.read(async (reader) => {
+  // A transaction, not a plain read: the list of who signed is personal data, so taking it is an access event.
+  return deps.storage.transaction(async (reader) => {
     const school = await reader.schools.get(options.schoolId);
     if (!school) throw new AppError('not_found', 'That school was not found.');
     const settings = await aupSettingsFor(reader, options.schoolId);
@@ -142,6 +146,15 @@ export async function getAupStatus(deps: AppDeps, options: { actor: Actor | Oper
       });
     }
     rows.sort((a, b) => a.status.localeCompare(b.status, 'en') * -1 || a.displayName.localeCompare(b.displayName, 'en'));
+    await reader.audit.append(
+      {
+        schoolId: options.schoolId,
+        actorId: actorIdOf(options.actor),
+        action: 'aup.status_exported',
+        detail: { rows: rows.length, audience: options.audience ?? null, onlyUnsigned: Boolean(options.onlyUnsigned), via: options.via ?? 'api' },
+      },
+      deps.clock.now().toISOString(),
+    );
     return {
       cycle,
       rows,

@@ -3,7 +3,7 @@ import { CHANNEL_TARGET, type CaseCardRecord, type CaseChannel, type ChatPlatfor
 import type { PersonWithRoles } from '../domain/ports.ts';
 import { canActOnCase, canViewCase, ROLES_NOTIFIED_OF_NEW_CASES } from '../domain/case.ts';
 import { CASE_HANDLER_ROLES, type Actor, type Role } from '../domain/roles.ts';
-import type { AppDeps } from './deps.ts';
+import { nowIso, type AppDeps } from './deps.ts';
 
 /** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
 export interface CaseHandlerContact {
@@ -37,15 +37,28 @@ export interface CaseCardContext {
 }
 
 /**
- * What a chat surface needs to post or edit a case's channel card. DSL Desk itself reads this (no person
- * opens the case), and the summary carries nothing of the concern, so no access event is written.
+ * What a chat surface needs to post or edit a case's channel card. When DSL Desk itself reads this (posting or
+ * editing the shared card) no person opens the case and no access event is written; when a person's own view is
+ * rendered (`recordView`, Teams' card refresh), that is an access and is recorded with the read.
  */
 export async function prepareCaseCard(
   deps: AppDeps,
-  options: { schoolId: string; caseId: string; platform: ChatPlatform; viewer?: Actor; onlyWithChannel?: boolean },
+  options: {
+    schoolId: string;
+    caseId: string;
+    platform: ChatPlatform;
+    viewer?: Actor;
+    onlyWithChannel?: boolean;
+    /**
+     * The card is being shown to the viewer (Teams' refresh of their view): an access event, written in the
+     * same transaction as the read, as getCase writes `case.viewed`.
+     */
+    recordView?: { trigger: 'automatic' | 'manual' };
+  },
 ): Promise<CaseCardContext | undefined> {
   const { schoolId, caseId, platform, viewer } = options;
-  return deps.storage.read(async (reader) => {
+  const recording = Boolean(options.recordView && viewer);
+  return (recording ? deps.storage.transaction.bind(deps.storage) : deps.storage.read.bind(deps.storage))(async (reader) => {
     // Delivery asks first whether there is a channel at all, so a school without one costs one small read.
     if (options.onlyWithChannel && !(await reader.chat.getCaseChannel(schoolId, platform))) return undefined;
     const found = await reader.cases.get(schoolId, caseId);
@@ -62,9 +75,15 @@ export async function prepareCaseCard(
       for (const person of await reader.people.listWithRole(schoolId, role)) if (person.active) handlers.set(person.id, person);
     }
     const viewerMayAct = viewer ? canActOnCase(viewer, found) : false;
+    if (recording && viewer && options.recordView) {
+      await reader.audit.append(
+        { schoolId, actorId: viewer.personId, action: 'case.card_viewed', caseId, detail: { surface: platform, trigger: options.recordView.trigger, mayView: canViewCase(viewer, found) } },
+        nowIso(deps),
+      );
+    }
     const assignable = new Map<string, PersonWithRoles>();
     if (viewerMayAct) {
-      for (const role of CASE_HANDLER_ROLES) {
+      for (const role of [...CASE_HANDLER_ROLES, 'chair_of_governors'] as const) {
         for (const person of await reader.people.listWithRole(schoolId, role)) {
           const asActor: Actor = { schoolId: person.schoolId, personId: person.id, displayName: person.displayName, roles: person.roles };
           if (person.active && person.id !== found.assigneeId && canActOnCase(asActor, found)) assignable.set(person.id, person);

@@ -47,9 +47,12 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
   const { actor, concern } = options;
   return retryOnConcurrentChange(() => deps.storage.transaction(async (tx) => {
     const now = nowIso(deps);
+    let subjectIsHeadteacher = false;
     if (concern.subjectPersonId) {
       const subject = await tx.people.get(actor.schoolId, concern.subjectPersonId);
       if (!subject) throw invalidInput('The member of staff the allegation is about was not found.', [{ path: 'subjectPersonId', message: 'Choose a member of staff of your school.' }]);
+      // Decided from our records when the report is filed: an allegation about a head goes to the chair of governors.
+      subjectIsHeadteacher = subject.roles.includes('head');
     }
 
     let caseId = deps.ids.newId();
@@ -84,6 +87,7 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       ...(options.source ? { source: options.source } : {}),
       reporter: { personId: actor.personId, reportedAt: now, channel: options.channel },
       now,
+      subjectIsHeadteacher,
     });
     await tx.cases.insert(created);
     await tx.audit.append(
@@ -92,7 +96,7 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
         actorId: actor.personId,
         action: 'case.created',
         caseId,
-        detail: { reference, types: created.types.join(','), urgency: created.urgency, restricted: created.restricted, channel: options.channel },
+        detail: { reference, types: created.types.join(','), urgency: created.urgency, restricted: created.restricted, channel: options.channel, aboutStaff: Boolean(created.subjectPersonId), aboutHeadteacher: created.aboutHeadteacher === true },
       },
       now,
     );

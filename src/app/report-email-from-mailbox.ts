@@ -13,6 +13,7 @@ export interface ReportEmailFromMailboxOptions {
   messageId: string;
   choice: EmailReportChoice;
   note?: string;
+  subjectPersonId?: string;
   idempotencyKey?: string;
   maxBytes: number;
 }
@@ -38,6 +39,7 @@ export async function reportEmailFromMailbox(deps: AppDeps, options: ReportEmail
     choice: options.choice,
     channel: 'outlook',
     ...(options.note ? { note: options.note } : {}),
+    ...(options.subjectPersonId ? { subjectPersonId: options.subjectPersonId } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
   });
 }

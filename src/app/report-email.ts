@@ -20,6 +20,8 @@ export interface ReportEmailOptions {
   raw: Uint8Array;
   choice: EmailReportChoice;
   note?: string;
+  /** The member of staff the email is about (chosen in the pane's people search): the case is an allegation, restricted. */
+  subjectPersonId?: string;
   idempotencyKey?: string;
   channel: 'outlook' | 'gmail' | 'api';
 }
@@ -57,6 +59,7 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
     types,
     ...(otherType ? { otherType } : {}),
     location: 'unknown',
+    ...(options.subjectPersonId ? { subjectPersonId: options.subjectPersonId } : {}),
     description: note || `${EMAIL_REPORT_CHOICE_LABELS[choice]}: an email reported with no note.`,
     evidence: withheld
       ? `Reported as ${choice === 'inappropriate' ? 'inappropriate or upsetting content' : 'a safeguarding concern'}: the email and its attachments were not kept (only their names, sizes and fingerprints), as it may carry images of a child. Do not look for it, view, copy or forward it.`
@@ -66,7 +69,10 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
   const messageId = analysis.message.messageId?.trim().toLowerCase();
   // Safeguarding reports of a message never join its phishing case (which IT may open), nor the reverse:
   // the same email reported for both reasons becomes two cases, each seen by the right people.
-  const reportClass = choice === 'phishing' ? 'security' : choice === 'safeguarding' ? 'safeguarding' : 'content';
+  const baseClass = choice === 'phishing' ? 'security' : choice === 'safeguarding' ? 'safeguarding' : 'content';
+  // An allegation about a member of staff joins only reports of the same message about the same person:
+  // never a case the subject (or IT) may see, and never one that was not restricted.
+  const reportClass = options.subjectPersonId ? `allegation:${options.subjectPersonId}:${baseClass}` : baseClass;
   const source: CaseSource = {
     kind: 'email',
     ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,

@@ -24,7 +24,7 @@ export const SANDBOX_PEOPLE: { email: string; displayName: string; roles: Role[]
   { email: 'deputy@demo-school.test', displayName: 'Dev Deputy', roles: ['staff', 'deputy_dsl'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000004' },
   { email: 'head@demo-school.test', displayName: 'Harriet Head', roles: ['staff', 'head'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000005' },
   { email: 'it@demo-school.test', displayName: 'Ivan Network', roles: ['staff', 'it'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000006' },
-  { email: 'governor@demo-school.test', displayName: 'Gwen Governor', roles: ['governor'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000007' },
+  { email: 'governor@demo-school.test', displayName: 'Gwen Governor', roles: ['governor', 'chair_of_governors'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000007' },
   { email: 'admin@demo-school.test', displayName: 'Ada Office', roles: ['staff', 'admin'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000008' },
 ];
 

@@ -13,6 +13,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'audit verify': { '--json': null },
   'audit seal': {},
   'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone', '--region': 'region' },
+  'audit access': { '--school': null, '--case': 'caseReference', '--person': 'personEmail', '--since': 'since', '--until': 'until', '--json': null },
   'school list': {},
   'people import': { '<csv>': null, '--school': null, '--update': null },
   'people grant-role': { '--school': null, '--email': 'email', '--role': 'role' },

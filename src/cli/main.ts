@@ -115,6 +115,50 @@ audit
     console.log(sealed ? `Sealed ${sealed} school chain(s) with key ${config.auditSeal.keys.currentKeyId}.` : 'Every chain was already sealed at its head.');
   });
 
+audit
+  .command('access')
+  .description('who opened what: case views, case lists, card refreshes, downloads and exports, oldest first')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--case <reference>', 'only accesses to this case (CASE-2026-0042)')
+  .option('--person <email>', 'only what this person opened')
+  .option('--since <date>', 'from this date (YYYY-MM-DD, in the school’s time zone) or instant')
+  .option('--until <date>', 'to the end of this date (YYYY-MM-DD) or instant')
+  .option('--json', 'print the entries as JSON')
+  .action(async (options: { school: string; case?: string; person?: string; since?: string; until?: string; json?: boolean }) => {
+    const [{ OPERATOR }, { listAccessEvents }] = await Promise.all([import('../app/deps.ts'), import('../app/list-access-events.ts')]);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const list = await listAccessEvents(deps, {
+        actor: OPERATOR,
+        schoolId: target.id,
+        filter: {
+          ...(options.case ? { caseReference: options.case } : {}),
+          ...(options.person ? { personEmail: options.person } : {}),
+          ...(options.since ? { since: options.since } : {}),
+          ...(options.until ? { until: options.until } : {}),
+        },
+      });
+      if (options.json) {
+        console.log(JSON.stringify(list));
+        return;
+      }
+      if (list.entries.length === 0) {
+        console.log('No accesses match.');
+        return;
+      }
+      console.table(
+        list.entries.map((entry) => ({
+          at_utc: entry.at,
+          who: entry.personEmail ?? (entry.personId ? entry.personId : 'DSL Desk (operator)'),
+          action: entry.action,
+          case: entry.caseReference ?? '',
+          policy: entry.policyId ?? '',
+        })),
+      );
+      if (list.truncated) console.log('More accesses match: narrow the search with --case, --person, --since or --until.');
+    });
+  });
+
 const school = program.command('school').description('schools served by this deployment');
 school
   .command('add')
@@ -349,7 +393,7 @@ aup
     const [{ OPERATOR }, { aupStatusCsv, getAupStatus, SIGNED_VIA_LABELS }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts'), import('luxon')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
-      const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned) });
+      const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned), via: options.csv ? 'cli_csv' : 'cli' });
       if (options.csv) {
         const csv = aupStatusCsv(status);
         if (typeof options.csv === 'string') {

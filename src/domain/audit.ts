@@ -10,6 +10,8 @@ export type AuditAction =
   | 'case.created'
   | 'case.reporter_added'
   | 'case.viewed'
+  | 'case.list_viewed'
+  | 'case.card_viewed'
   | 'case.card_posted'
   | 'case.email_downloaded'
   | 'case.email_removal_requested'
@@ -37,12 +39,31 @@ export type AuditAction =
   | 'aup.link_created'
   | 'aup.settings_changed'
   | 'aup.profile_changed'
+  | 'aup.certificate_downloaded'
+  | 'aup.status_exported'
+  | 'audit.access_listed'
   | 'directory.synced'
   | 'school.created'
   | 'person.created'
   | 'person.updated'
   | 'role.granted'
   | 'role.revoked';
+
+/**
+ * Access events: someone read something without changing it. Opening a case, listing cases, a case card
+ * shown to a person (Teams' refresh), downloading a reported email or a signature's certificate, and
+ * exporting who has signed a policy. The DSL and head list them by case, person and date ("who opened what").
+ */
+export const ACCESS_ACTIONS = [
+  'case.viewed',
+  'case.list_viewed',
+  'case.card_viewed',
+  'case.email_downloaded',
+  'aup.certificate_downloaded',
+  'aup.status_exported',
+  'audit.access_listed',
+] as const satisfies readonly AuditAction[];
+export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
 export type AuditDetail = Record<string, string | number | boolean | null>;
 

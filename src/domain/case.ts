@@ -9,7 +9,7 @@ import {
   type IncidentTypeCode,
   type Urgency,
 } from './incident-types.ts';
-import { hasAnyRole, isCaseHandler, RESTRICTED_CASE_ROLES, type Actor, type Role } from './roles.ts';
+import { HEAD_ALLEGATION_ROLES, hasAnyRole, isCaseHandler, RESTRICTED_CASE_ROLES, type Actor, type Role } from './roles.ts';
 import type { CaseSource, Concern, ReportChannel } from './concern.ts';
 
 /** new → acknowledged → in_progress → escalated → closed; a closed case can be reopened with a reason. */
@@ -88,6 +88,8 @@ export interface Case {
   restricted: boolean;
   types: IncidentTypeCode[];
   subjectPersonId?: string;
+  /** The allegation is about someone who holds the headteacher role: it goes to the chair of governors, not to a head. */
+  aboutHeadteacher?: boolean;
   assigneeId?: string;
   concern: Concern;
   source?: CaseSource;
@@ -162,11 +164,19 @@ export interface NewCaseInput {
   source?: CaseSource;
   reporter: Reporter;
   now: string;
+  /** The named subject holds the headteacher role (the caller checks our records). */
+  subjectIsHeadteacher?: boolean;
+}
+
+/** Naming the member of staff concerned makes the report an allegation about staff, whatever types were ticked. */
+export function typesWithAllegation(types: readonly IncidentTypeCode[], subjectPersonId: string | undefined): IncidentTypeCode[] {
+  return subjectPersonId && !types.includes('staff_allegation') ? [...types, 'staff_allegation'] : [...types];
 }
 
 /** A freshly reported case. The reporter is never the subject of a restricted case they report. */
 export function openCase(input: NewCaseInput): Case {
-  const { urgency, reason } = deriveUrgency(input.concern.types, input.concern.childAtImmediateRisk);
+  const types = typesWithAllegation(input.concern.types, input.concern.subjectPersonId);
+  const { urgency, reason } = deriveUrgency(types, input.concern.childAtImmediateRisk);
   return {
     id: input.id,
     schoolId: input.schoolId,
@@ -174,9 +184,10 @@ export function openCase(input: NewCaseInput): Case {
     status: 'new',
     urgency,
     urgencyReason: reason,
-    restricted: isRestrictedConcern(input.concern.types),
-    types: [...input.concern.types],
+    restricted: isRestrictedConcern(types),
+    types,
     ...(input.concern.subjectPersonId ? { subjectPersonId: input.concern.subjectPersonId } : {}),
+    ...(input.concern.subjectPersonId && input.subjectIsHeadteacher ? { aboutHeadteacher: true } : {}),
     concern: input.concern,
     ...(input.source ? { source: input.source } : {}),
     reporters: [input.reporter],
@@ -235,26 +246,33 @@ function canonicalConcern(concern: Concern): string {
 
 // ---- who may see and act -------------------------------------------------------------------------
 
-/** Detail (the concern itself) is for DSL roles; IT sees security-only cases; nobody sees a case about themselves. */
-export function canViewCase(actor: Actor, subject: Pick<Case, 'schoolId' | 'restricted' | 'types' | 'subjectPersonId'>): boolean {
+type CaseAccessFacts = Pick<Case, 'schoolId' | 'restricted' | 'types' | 'subjectPersonId' | 'aboutHeadteacher'>;
+
+/**
+ * Detail (the concern itself) is for DSL roles; IT sees security-only cases; nobody sees a case about
+ * themselves. An allegation about the headteacher is for the DSLs and the chair of governors, never a head.
+ */
+export function canViewCase(actor: Actor, subject: CaseAccessFacts): boolean {
   if (actor.schoolId !== subject.schoolId) return false;
   if (subject.subjectPersonId && subject.subjectPersonId === actor.personId) return false;
+  if (subject.restricted && subject.aboutHeadteacher) return hasAnyRole(actor, HEAD_ALLEGATION_ROLES);
   if (subject.restricted) return hasAnyRole(actor, RESTRICTED_CASE_ROLES);
   if (isCaseHandler(actor)) return true;
   return hasAnyRole(actor, ['it']) && isSecurityOnly(subject.types);
 }
 
-export function canActOnCase(actor: Actor, subject: Pick<Case, 'schoolId' | 'restricted' | 'types' | 'subjectPersonId'>): boolean {
-  return canViewCase(actor, subject) && isCaseHandler(actor);
+export function canActOnCase(actor: Actor, subject: CaseAccessFacts): boolean {
+  if (!canViewCase(actor, subject)) return false;
+  return isCaseHandler(actor) || (subject.aboutHeadteacher === true && hasAnyRole(actor, ['chair_of_governors']));
 }
 
-/** Whether this actor sees the names of people involved: IT never does. */
+/** Whether this actor sees the names of people involved: IT never does; the chair of governors only ever sees allegations about the head. */
 export function seesInvolvedPeople(actor: Actor): boolean {
-  return isCaseHandler(actor);
+  return isCaseHandler(actor) || hasAnyRole(actor, ['chair_of_governors']);
 }
 
 function guardAct(actor: Actor, current: Case): AppError | undefined {
-  if (!canActOnCase(actor, current)) return forbidden('Only the DSL, deputy DSLs and the headteacher can act on this case.');
+  if (!canActOnCase(actor, current)) return forbidden(current.aboutHeadteacher ? 'Only the DSLs and the chair of governors can act on this case.' : 'Only the DSL, deputy DSLs and the headteacher can act on this case.');
   return undefined;
 }
 

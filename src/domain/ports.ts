@@ -1,4 +1,4 @@
-import type { AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
+import type { AuditAction, AuditBreak, AuditEvent, AuditEventInput } from './audit.ts';
 import type { UkRegion } from './bank-holidays.ts';
 import type { AuditSeal, AuditSealKeys, AuditSealProblem } from './audit-seal.ts';
 import type { Case, CaseStatus } from './case.ts';
@@ -70,6 +70,7 @@ export interface CaseHeader {
   types: IncidentTypeCode[];
   restricted: boolean;
   subjectPersonId?: string;
+  aboutHeadteacher?: boolean;
   assigneeId?: string;
   reporterCount: number;
   createdAt: string;
@@ -167,6 +168,17 @@ export interface AuditLog {
   lockHead(schoolId: string): Promise<{ seq: number; hash: string } | undefined>;
   latestSeal(schoolId: string): Promise<AuditSeal | undefined>;
   addSeal(seal: AuditSeal): Promise<void>;
+  /** Events of these actions, oldest first, narrowed by case, actor and time (inclusive bounds, ISO instants). */
+  listByAction(schoolId: string, filter: AuditActionFilter): Promise<AuditEvent[]>;
+}
+
+export interface AuditActionFilter {
+  actions: readonly AuditAction[];
+  caseId?: string;
+  actorId?: string;
+  since?: string;
+  until?: string;
+  limit: number;
 }
 
 export interface Outbox {

@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { createDocument } from 'zod-openapi';
 import {
+  accessListSchema,
+  accessQuerySchema,
+  staffChoiceListSchema,
+  staffSearchQuerySchema,
   caseActionSchema,
   caseDetailSchema,
   caseListSchema,
@@ -106,7 +110,10 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
         post: {
           summary: 'Report an email (the whole message as message/rfc822)',
           requestParams: {
-            query: z.object({ choice: z.enum(EMAIL_REPORT_CHOICES).optional().meta({ description: 'What the reporter chose; phishing when absent.' }) }),
+            query: z.object({
+              choice: z.enum(EMAIL_REPORT_CHOICES).optional().meta({ description: 'What the reporter chose; phishing when absent.' }),
+              subject: z.uuid().optional().meta({ description: 'The member of staff the email is about (an id from /api/v1/people/search): the case becomes a restricted allegation.' }),
+            }),
             header: z.object({
               'X-Report-Note': z.string().optional().meta({ description: 'The reporter’s note, percent-encoded (at most 2,000 characters).' }),
               'Idempotency-Key': z.string().optional().meta({ description: 'Repeats with the same key return the first receipt.' }),
@@ -131,6 +138,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
               mailbox: z.string().optional().meta({ description: 'A shared mailbox such as office@; the reporter’s own when absent.' }),
               choice: z.enum(EMAIL_REPORT_CHOICES).optional(),
               note: z.string().optional(),
+              subjectPersonId: z.uuid().optional().meta({ description: 'The member of staff the email is about (from /api/v1/people/search).' }),
             }),
           ),
           responses: { '201': { description: 'Filed.', ...json(emailReceiptSchema) }, '403': { description: 'Microsoft 365 says the reporter cannot read that mailbox.', ...json(errorSchema) }, ...errors },
@@ -247,6 +255,20 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           requestParams: { path: z.object({ personId: z.string() }) },
           requestBody: json(aupProfileInputSchema),
           responses: { '200': { description: 'The profile.' }, ...errors },
+        },
+      },
+      '/api/v1/people/search': {
+        get: {
+          summary: 'Search the school\'s people by name: names and ids only, to name the member of staff an allegation is about (rate-limited)',
+          requestParams: { query: staffSearchQuerySchema },
+          responses: { '200': { description: 'Up to 15 people.', ...json(staffChoiceListSchema) }, ...errors },
+        },
+      },
+      '/api/v1/audit/access': {
+        get: {
+          summary: 'Who opened what: access events by case, person and date (DSL and headteacher; itself recorded)',
+          requestParams: { query: accessQuerySchema },
+          responses: { '200': { description: 'Access events, oldest first.', ...json(accessListSchema) }, ...errors },
         },
       },
       '/api/v1/people': {

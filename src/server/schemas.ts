@@ -149,3 +149,36 @@ export const errorSchema = z
 export const meSchema = z
   .object({ personId: z.uuid(), schoolId: z.uuid(), displayName: z.string(), roles: z.array(z.enum(ROLES)) })
   .meta({ id: 'Me' });
+
+/** The people search behind "who is the allegation about?" (any signed-in member of the school). */
+export const staffSearchQuerySchema = z.strictObject({
+  q: textField({ message: 'q must be the name to search for' }).trim().max(100, 'q must be under 100 characters'),
+});
+export const staffChoiceListSchema = z.object({ people: z.array(z.object({ id: z.string(), name: z.string() })) }).meta({ id: 'StaffChoices' });
+
+/** Who opened what (DSL and headteacher). */
+export const accessQuerySchema = z.strictObject({
+  case: textField().trim().regex(/^CASE-\d{4}-\d{4,}$/i, 'case must be a case reference such as CASE-2026-0042').optional(),
+  person: z.email({ message: 'person must be an email address' }).optional(),
+  since: textField().trim().max(40, 'since must be a date such as 2026-11-23').optional(),
+  until: textField().trim().max(40, 'until must be a date such as 2026-11-23').optional(),
+  limit: z.coerce.number({ message: 'limit must be a number' }).int().min(1, 'limit must be 1-5000').max(5000, 'limit must be 1-5000').default(1000),
+});
+export const accessListSchema = z
+  .object({
+    entries: z.array(
+      z.object({
+        at: z.string(),
+        action: z.string(),
+        personId: z.string().nullable(),
+        personName: z.string().nullable(),
+        personEmail: z.string().nullable(),
+        caseId: z.string().nullable(),
+        caseReference: z.string().nullable(),
+        policyId: z.string().nullable(),
+        detail: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])),
+      }),
+    ),
+    truncated: z.boolean(),
+  })
+  .meta({ id: 'AccessList' });

@@ -11,6 +11,7 @@ import type { DeliveryFallbackRecord } from '../domain/delivery-fallback.ts';
 import type { LegalHold, StoredEmail, VerdictDecision } from '../domain/email-report.ts';
 import type { AupAudience, AupPolicyVersion } from '../domain/aup.ts';
 import type {
+  AuditActionFilter,
   AuditLog,
   ChatRepository,
   EmailRepository,
@@ -362,6 +363,7 @@ function toHeader(row: CasesTable): CaseHeader {
     types: JSON.parse(row.types) as IncidentTypeCode[],
     restricted: Number(row.restricted) === 1,
     ...(row.subject_person_id ? { subjectPersonId: row.subject_person_id } : {}),
+    ...(Number(row.about_head) === 1 ? { aboutHeadteacher: true } : {}),
     ...(row.assignee_id ? { assigneeId: row.assignee_id } : {}),
     reporterCount: Number(row.reporter_count),
     createdAt: row.created_at,
@@ -413,6 +415,7 @@ class KyselyCases implements CaseRepository {
       types: JSON.stringify(value.types),
       restricted: value.restricted ? 1 : 0,
       subject_person_id: value.subjectPersonId ?? null,
+      about_head: value.aboutHeadteacher ? 1 : 0,
       assignee_id: value.assigneeId ?? null,
       reporter_count: value.reporters.length,
       details: this.#seal(value),
@@ -691,6 +694,17 @@ class KyselyAuditLog implements AuditLog {
       .insertInto('audit_seals')
       .values({ school_id: seal.schoolId, seal_seq: seal.sealSeq, head_seq: seal.headSeq, head_hash: seal.headHash, key_id: seal.keyId, sealed_at: seal.sealedAt, mac: seal.mac })
       .execute();
+  }
+
+  async listByAction(schoolId: string, filter: AuditActionFilter): Promise<AuditEvent[]> {
+    if (filter.actions.length === 0) return [];
+    let query = this.#db.selectFrom('audit_events').selectAll().where('school_id', '=', schoolId).where('action', 'in', [...filter.actions]);
+    if (filter.caseId) query = query.where('case_id', '=', filter.caseId);
+    if (filter.actorId) query = query.where('actor_id', '=', filter.actorId);
+    if (filter.since) query = query.where('at', '>=', filter.since);
+    if (filter.until) query = query.where('at', '<=', filter.until);
+    const rows = await query.orderBy('seq').limit(filter.limit).execute();
+    return rows.map(toAuditEvent);
   }
 }
 

@@ -402,6 +402,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0011_allegations_and_access': {
+    async up(db: Kysely<any>) {
+      // An allegation about the headteacher goes to the chair of governors: authorised on this plain column, like
+      // `restricted`, so such a case is never decrypted for a head. Existing cases were not about a head.
+      await db.schema.alterTable('cases').addColumn('about_head', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      // "Who opened what": access events by action and time, for the DSL's and head's access log.
+      await db.schema.createIndex('audit_events_action_at').on('audit_events').columns(['school_id', 'action', 'at']).execute();
+    },
+  },
   '0012_audit_seals': {
     async up(db: Kysely<any>) {
       // Seals of each school's audit chain head (an HMAC with a key outside the database), numbered per school.

@@ -44,6 +44,8 @@ export interface CasesTable {
   types: string;
   restricted: number;
   subject_person_id: string | null;
+  /** 1 when the subject held the headteacher role when reported (0011). */
+  about_head: number;
   assignee_id: string | null;
   reporter_count: number;
   /** Everything sensitive about the case, as one encrypted JSON document. */

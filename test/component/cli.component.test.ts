@@ -230,6 +230,27 @@ describe('dsl-desk CLI', () => {
     expect(broken.code).toBe(1);
     expect(broken.stderr).toContain(`event #${row.seq} (id ${row.id}) was altered`);
   }, TEST_TIMEOUT_MS);
+  test('every access is logged: audit access lists who opened what by person and date, and aup status exports are in it', async () => {
+    const accessDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-access-'));
+    await cli(accessDir, 'school', 'add', '--name', 'Access Primary', '--slug', 'access-primary');
+    const csv = join(accessDir, 'people.csv');
+    writeFileSync(csv, 'display_name,email,roles\nAnn Lead,ann@access.example.org,staff;dsl\nCat Chair,cat@access.example.org,governor;chair_of_governors\n');
+    expect((await cli(accessDir, 'people', 'import', csv, '--school', 'access-primary')).code).toBe(0);
+    expect((await cli(accessDir, 'aup', 'status', '--school', 'access-primary')).code).toBe(0);
+    const listed = await cli(accessDir, 'audit', 'access', '--school', 'access-primary', '--since', '2020-01-01', '--json');
+    expect(listed.code).toBe(0);
+    const entries = JSON.parse(listed.stdout).entries as { action: string; personId: string | null; detail: Record<string, unknown> }[];
+    expect(entries).toEqual([expect.objectContaining({ action: 'aup.status_exported', personId: null, detail: expect.objectContaining({ via: 'cli' }) })]);
+    const table = await cli(accessDir, 'audit', 'access', '--school', 'access-primary');
+    expect(table.stdout).toMatch(/aup\.status_exported/);
+    expect((await cli(accessDir, 'audit', 'access', '--school', 'access-primary', '--until', '2020-01-01')).stdout).toMatch(/No accesses match/);
+    const nobody = await cli(accessDir, 'audit', 'access', '--school', 'access-primary', '--person', 'ann@access.example.org', '--json');
+    expect(JSON.parse(nobody.stdout).entries).toEqual([]);
+    const badDate = await cli(accessDir, 'audit', 'access', '--school', 'access-primary', '--since', 'last week');
+    expect(badDate.code).toBe(1);
+    expect(badDate.stderr).toMatch(/--since/);
+  }, TEST_TIMEOUT_MS);
+
   test('the built CLI is what runs, and it answers as the sources do', async () => {
     expect(freshBuild(ROOT, 'cli').path).toBeDefined();
     const email = join(ROOT, 'samples/emails/headteacher-gift-cards.eml');

@@ -225,6 +225,42 @@ test('task pane with Mailbox 1.14 sends the email itself: offline first (clear m
   expect((await caseAsDsl(reference)).status).toBe(200);
 });
 
+test('999 first, everywhere, and allegations about staff from every surface: the pane says call 999 first, and names the headteacher through the people search', async () => {
+  const { step } = browser;
+  const { frame } = await step('pane-staff-open', async () => {
+    await openHost('1.14');
+    return taskpaneFrame();
+  });
+  // The 999 line is the first thing under the heading.
+  const guidance = frame.locator('#immediate-danger');
+  await expect(guidance.isVisible()).resolves.toBe(true);
+  await expect(guidance.textContent()).resolves.toContain('If a child is in immediate danger, call 999 first, then report it.');
+
+  await step('pane-staff-search', async () => {
+    await frame.locator('#staff-search').fill('harr');
+    await frame.locator('.staff-result').first().waitFor({ timeout: 15000 });
+  });
+  await expect(frame.locator('.staff-result').allTextContents()).resolves.toEqual(['Harriet Head']);
+  const searches = apiRequests('/api/v1/people/search');
+  expect(searches.at(-1)).toMatchObject({ path: '/api/v1/people/search?q=harr', status: 200, sandboxUser: 'teacher@demo-school.test' });
+
+  await step('pane-staff-chosen-and-sent', async () => {
+    await frame.locator('.staff-result').first().click();
+    await frame.locator('#staff-chosen:not([hidden])').waitFor();
+    await frame.getByLabel('Inappropriate or upsetting content').check();
+    await frame.getByRole('button', { name: 'Report to DSL' }).click();
+    await frame.locator('#receipt:not([hidden])').waitFor({ timeout: 30000 });
+  });
+  const reference = (await frame.locator('#reference').textContent())?.trim() ?? '';
+  expect(apiRequests('/api/v1/email-reports?').at(-1)!.path).toMatch(/^\/api\/v1\/email-reports\?choice=inappropriate&subject=[0-9a-f-]{36}$/);
+  // An allegation about the head: the DSL sees it, restricted; the head does not.
+  const asDsl = await caseAsDsl(reference);
+  expect(asDsl.status).toBe(200);
+  expect(asDsl.body.case).toMatchObject({ restricted: true, aboutHeadteacher: true });
+  const asHead = await fetch(`${dslDesk.url}/api/v1/cases/${reference}`, { headers: { 'X-DSL-Desk-Sandbox-User': 'head@demo-school.test' } });
+  expect(asHead.status).toBe(404);
+});
+
 describe('the Outlook add-in without Office.js', () => {
   test('the Outlook add-in task pane says what is wrong and what to do when a filter blocks Office.js', async () => {
     const { page, step } = browser;

@@ -32,7 +32,7 @@ export class SignInProblem extends Error {
   override name = 'SignInProblem';
 }
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: Uint8Array | string; signal?: AbortSignal }) => Promise<{
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: Uint8Array | string; signal?: AbortSignal }) => Promise<{
   status: number;
   ok: boolean;
   headers: { get(name: string): string | null };
@@ -158,11 +158,60 @@ export function encodeNoteHeader(note: string): string {
   return encodeURIComponent(note);
 }
 
-/** POST /api/v1/email-reports?choice=… with the whole message (.eml) as the body. */
-export function sendEmailReport(options: CallOptions, report: { eml: Uint8Array; choice: ReportChoice; note: string }): Promise<Outcome> {
+/** POST /api/v1/email-reports?choice=…[&subject=…] with the whole message (.eml) as the body. */
+export function sendEmailReport(options: CallOptions, report: { eml: Uint8Array; choice: ReportChoice; note: string; subjectPersonId?: string }): Promise<Outcome> {
   const headers: Record<string, string> = { 'Content-Type': 'message/rfc822' };
   if (report.note) headers['X-Report-Note'] = encodeNoteHeader(report.note);
-  return call(options, `/api/v1/email-reports?choice=${encodeURIComponent(report.choice)}`, headers, report.eml);
+  const subject = report.subjectPersonId ? `&subject=${encodeURIComponent(report.subjectPersonId)}` : '';
+  return call(options, `/api/v1/email-reports?choice=${encodeURIComponent(report.choice)}${subject}`, headers, report.eml);
+}
+
+/** A member of staff as the people search gives them: a name and an id, nothing else. */
+export interface StaffChoice {
+  id: string;
+  name: string;
+}
+
+export type StaffSearchOutcome = { ok: true; people: StaffChoice[] } | { ok: false; problem: Problem };
+
+/**
+ * GET /api/v1/people/search?q=…: the reporter's own school, names and ids only, rate-limited by the server.
+ * A failure is a problem for the search box only: the report itself can still be sent.
+ */
+export async function searchStaff(options: Omit<CallOptions, 'idempotencyKey'>, query: string): Promise<StaffSearchOutcome> {
+  const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  let auth: Record<string, string>;
+  try {
+    auth = await options.authHeaders();
+  } catch (error) {
+    return { ok: false, problem: problemFromFailure(error instanceof SignInProblem ? error : new SignInProblem(DEFAULT_MESSAGES.signin)) };
+  }
+  const signal = typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(options.timeoutMs ?? 15_000) : undefined;
+  try {
+    const response = await doFetch(`${trimTrailing(options.baseUrl, '/')}/api/v1/people/search?q=${encodeURIComponent(query)}`, {
+      method: 'GET',
+      headers: { ...auth, Accept: 'application/json' },
+      ...(signal ? { signal } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!response.ok) return { ok: false, problem: problemFromResponse(response.status, parsed) };
+    const people = (parsed as { people?: unknown } | undefined)?.people;
+    if (!Array.isArray(people)) return { ok: false, problem: { kind: 'server', message: DEFAULT_MESSAGES.server, retryable: true, status: response.status } };
+    return {
+      ok: true,
+      people: people
+        .filter((person): person is StaffChoice => Boolean(person) && typeof person.id === 'string' && typeof person.name === 'string')
+        .map((person) => ({ id: person.id, name: person.name })),
+    };
+  } catch (error) {
+    return { ok: false, problem: problemFromFailure(error, options.online?.()) };
+  }
 }
 
 export interface GraphReport {
@@ -173,6 +222,8 @@ export interface GraphReport {
   mailbox?: string;
   choice: ReportChoice;
   note?: string;
+  /** The member of staff the email is about, from the people search. */
+  subjectPersonId?: string;
 }
 
 /** POST /api/v1/email-reports/graph: the server fetches the message from Exchange on the reporter's behalf. */
@@ -183,6 +234,7 @@ export function sendGraphReport(options: CallOptions, report: GraphReport): Prom
     ...(report.mailbox ? { mailbox: report.mailbox } : {}),
     choice: report.choice,
     ...(report.note ? { note: report.note } : {}),
+    ...(report.subjectPersonId ? { subjectPersonId: report.subjectPersonId } : {}),
   };
   return call(options, '/api/v1/email-reports/graph', { 'Content-Type': 'application/json' }, JSON.stringify(body));
 }

@@ -10,6 +10,8 @@ export interface PaneElement {
   setAttribute(name: string, value: string): void;
   removeAttribute(name: string): void;
   focus(): void;
+  /** Replaces the element's children (the people search's results). */
+  replaceChildren?(...children: PaneElement[]): void;
 }
 
 export interface PaneInput extends PaneElement {
@@ -23,6 +25,7 @@ export interface PaneDocument {
   getElementById(id: string): PaneElement | null;
   querySelectorAll(selector: string): ArrayLike<PaneInput>;
   addEventListener(type: string, listener: () => void): void;
+  createElement?(tagName: string): PaneInput;
 }
 
 export function browserDocument(): PaneDocument | undefined {

@@ -5,7 +5,8 @@
  * button; otherwise it sends the message's ids and DSL Desk fetches it from Exchange (Graph) on the
  * person's behalf. Whatever happens, the note stays in the box (and in sessionStorage) until the report is received.
  */
-import { sendEmailReport, sendGraphReport, type FetchLike, type Outcome } from './api.ts';
+import { searchStaff, sendEmailReport, sendGraphReport, type FetchLike, type Outcome } from './api.ts';
+import { startStaffSearch, type StaffSearch, type StaffSearchElements } from './staff-search.ts';
 import { createAuth, type Auth } from './auth.ts';
 import { loadMsal } from './msal.ts';
 import { decodeBase64 } from './base64.ts';
@@ -26,6 +27,8 @@ export interface TaskpaneDeps {
   fetch?: FetchLike;
   newKey?: () => string;
   online?: () => boolean | undefined;
+  /** The people search's pause after the last key press. */
+  searchDebounceMs?: number;
 }
 
 /** How this pane sends the report: the message itself, or its ids for the server to fetch. */
@@ -50,6 +53,7 @@ interface Pane {
   reference: PaneElement;
   joined: PaneElement;
   noItem: PaneElement;
+  staff: StaffSearchElements;
 }
 
 function find(document: PaneDocument): Pane {
@@ -73,6 +77,14 @@ function find(document: PaneDocument): Pane {
     reference: get('reference'),
     joined: get('joined'),
     noItem: get('no-item'),
+    staff: {
+      input: get('staff-search') as PaneInput,
+      results: get('staff-results'),
+      chosen: get('staff-chosen'),
+      chosenName: get('staff-chosen-name'),
+      clear: get('staff-clear') as PaneInput,
+      message: get('staff-message'),
+    },
   };
 }
 
@@ -86,13 +98,13 @@ async function sharedMailboxOf(item: MessageReadItem): Promise<string | undefine
   }
 }
 
-export function startTaskpane(deps: TaskpaneDeps): void {
+export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch } {
   const pane = find(deps.document);
   const item = deps.office.context.mailbox.item;
   if (!item) {
     pane.form.hidden = true;
     pane.noItem.hidden = false;
-    return;
+    return {};
   }
   pane.subject.textContent = item.subject ? `“${item.subject}”` : '';
   const route = routeFor(deps.office, item);
@@ -109,6 +121,22 @@ export function startTaskpane(deps: TaskpaneDeps): void {
     return isReportChoice(value) ? value : undefined;
   };
   for (const input of pane.choices) input.addEventListener('change', () => (pane.choiceError.hidden = true));
+
+  const staffSearch = startStaffSearch({
+    document: deps.document,
+    elements: pane.staff,
+    search: (query) =>
+      searchStaff(
+        {
+          baseUrl: deps.apiBase,
+          authHeaders: () => deps.auth.headers({ interactive: true }),
+          ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          ...(deps.online ? { online: deps.online } : {}),
+        },
+        query,
+      ),
+    ...(deps.searchDebounceMs !== undefined ? { debounceMs: deps.searchDebounceMs } : {}),
+  });
 
   let busy = false;
   const setBusy = (value: boolean) => {
@@ -149,11 +177,12 @@ export function startTaskpane(deps: TaskpaneDeps): void {
       return;
     }
     const note = cleanNote(pane.note.value);
+    const subjectPersonId = staffSearch.chosen()?.id;
     drafts.saveNote(pane.note.value);
     pane.problem.hidden = true;
     setBusy(true);
     try {
-      const idempotencyKey = drafts.attemptKey(reportFingerprint([route, choice, note, draftKeyFor(item)]), deps.newKey ?? newUuid);
+      const idempotencyKey = drafts.attemptKey(reportFingerprint([route, choice, note, draftKeyFor(item), subjectPersonId ?? '']), deps.newKey ?? newUuid);
       const call = {
         baseUrl: deps.apiBase,
         authHeaders: () => deps.auth.headers({ interactive: true }),
@@ -167,7 +196,7 @@ export function startTaskpane(deps: TaskpaneDeps): void {
         if (file.status !== 'succeeded' || typeof file.value !== 'string' || !file.value) {
           outcome = { ok: false, problem: { kind: 'server', message: `Outlook could not read this email${file.error?.message ? ` (${file.error.message})` : ''}. Press Retry.`, retryable: true } };
         } else {
-          outcome = await sendEmailReport(call, { eml: decodeBase64(file.value), choice, note });
+          outcome = await sendEmailReport(call, { eml: decodeBase64(file.value), choice, note, ...(subjectPersonId ? { subjectPersonId } : {}) });
         }
       } else {
         const mailbox = await sharedMailboxOf(item);
@@ -177,6 +206,7 @@ export function startTaskpane(deps: TaskpaneDeps): void {
           ...(mailbox ? { mailbox } : {}),
           choice,
           ...(note ? { note } : {}),
+          ...(subjectPersonId ? { subjectPersonId } : {}),
         });
       }
       setBusy(false);
@@ -194,6 +224,7 @@ export function startTaskpane(deps: TaskpaneDeps): void {
   pane.retry.addEventListener('click', () => void submit());
   pane.form.hidden = false;
   pane.send.disabled = false;
+  return { staffSearch };
 }
 
 /**

@@ -1,5 +1,6 @@
+import { IMMEDIATE_DANGER_GUIDANCE } from '../../../src/domain/safety-guidance.ts';
 import { incidentTypesForReporters } from '../../../src/domain/incident-types.ts';
-import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, type ConcernFormInputId } from './concern-form.ts';
+import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NOT_ABOUT_STAFF, STAFF_DATASET, type ConcernFormInputId } from './concern-form.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeActionWithBoundData, type CardJson } from './template.ts';
 import { REPORT_SUBMIT } from './verbs.ts';
@@ -14,6 +15,7 @@ interface FieldData {
 interface ConcernFormData {
   fields: Record<ConcernFormInputId, FieldData>;
   typeChoices: { title: string; value: string }[];
+  subjectChoices: { title: string; value: string }[];
   locationChoices: { title: string; value: string }[];
   hasFormMessage: boolean;
   formMessage: string;
@@ -51,7 +53,7 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       type: 'Container',
       style: 'attention',
       items: [
-        { type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first, then report here.', weight: 'bolder', wrap: true },
+        { type: 'TextBlock', text: IMMEDIATE_DANGER_GUIDANCE, weight: 'bolder', wrap: true },
         ...withError('childAtImmediateRisk', {
           type: 'Input.Toggle',
           label: 'Is a child at immediate risk? Turning this on marks the case urgent.',
@@ -110,6 +112,24 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       isMultiline: true,
       placeholder: INVOLVED_LINE_HELP,
     }),
+    // An allegation about staff: the reporter names the person through a search of our own people records
+    // (an application/search invoke), so the case is restricted and never shown to them.
+    ...withError('subjectPersonId', {
+      type: 'Input.ChoiceSet',
+      label: 'Is this about a member of staff? Search for them by name',
+      placeholder: 'Type a name (leave empty if not about staff)',
+      style: 'filtered',
+      choices: [{ $data: '${subjectChoices}', title: '${title}', value: '${value}' }],
+      'choices.data': { type: 'Data.Query', dataset: STAFF_DATASET, count: 15 },
+    }),
+    {
+      type: 'TextBlock',
+      text: 'Only the DSLs and the headteacher see a report about a member of staff, and never the person it is about. About the headteacher: the chair of governors sees it instead.',
+      wrap: true,
+      isSubtle: true,
+      size: 'small',
+      spacing: 'none',
+    },
     ...withError('appsInvolved', {
       type: 'Input.Text',
       label: 'Apps or websites involved (separate with commas)',
@@ -185,6 +205,11 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
   return concernFormTemplate({
     fields,
     typeChoices: TYPE_CHOICES,
+    // A value only shows as a name when it is one of the static choices: the chosen person comes back with it.
+    subjectChoices: [
+      { title: 'No: not about a member of staff', value: NOT_ABOUT_STAFF },
+      ...(view.subjectChoice && fields.subjectPersonId.value === view.subjectChoice.value ? [view.subjectChoice] : []),
+    ],
     locationChoices: LOCATION_CHOICES,
     hasFormMessage: formMessage.length > 0,
     formMessage,

@@ -23,6 +23,8 @@ export interface ConcernFormValues {
   evidence: string;
   url: string;
   childAtImmediateRisk: string;
+  /** The member of staff the concern is about, chosen in the people search (their person id). */
+  subjectPersonId: string;
 }
 
 export type ConcernFormInputId = keyof ConcernFormValues;
@@ -38,10 +40,17 @@ export const CONCERN_FORM_INPUT_IDS = [
   'occurredTime',
   'ongoing',
   'involved',
+  'subjectPersonId',
   'appsInvolved',
   'evidence',
   'url',
 ] as const satisfies readonly ConcernFormInputId[];
+
+/** The dataset Teams asks the bot to search (an `application/search` invoke) as the reporter types a name. */
+export const STAFF_DATASET = 'dsl-desk.staff';
+
+/** The people search's one fixed choice: the concern is not about a member of staff (the same as leaving it empty). */
+export const NOT_ABOUT_STAFF = 'none';
 
 /** Errors that belong to no single input (shown at the top of the form). */
 export const FORM_LEVEL_ERROR = '_form';
@@ -250,6 +259,7 @@ export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZ
     evidence: asText(inputs.evidence).trim(),
     url: asText(inputs.url).trim(),
     childAtImmediateRisk: asToggle(inputs.childAtImmediateRisk),
+    subjectPersonId: asText(inputs.subjectPersonId).trim(),
   };
 
   const concern: Record<string, unknown> = {};
@@ -275,6 +285,8 @@ export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZ
   if (values.evidence) concern.evidence = values.evidence;
   if (values.url) concern.url = values.url;
   if (values.childAtImmediateRisk) concern.childAtImmediateRisk = values.childAtImmediateRisk === 'true';
+  // The people search answers person ids; the schema checks the shape and the use case that they are of this school.
+  if (values.subjectPersonId && values.subjectPersonId !== NOT_ABOUT_STAFF) concern.subjectPersonId = values.subjectPersonId;
 
   return { values, concern: concern as ConcernInput };
 }
@@ -297,6 +309,7 @@ const INPUT_FOR_FIELD: Readonly<Record<string, ConcernFormInputId>> = {
   evidence: 'evidence',
   url: 'url',
   childAtImmediateRisk: 'childAtImmediateRisk',
+  subjectPersonId: 'subjectPersonId',
 };
 
 /**

@@ -1,3 +1,4 @@
+import { IMMEDIATE_DANGER_GUIDANCE } from '../../../src/domain/safety-guidance.ts';
 import { CASE_OPEN, REPORT_START, REPORTS_MINE } from './verbs.ts';
 import { CARD_HEADER, cardTemplate, executeAction, executeActionWithBoundData, type CardJson } from './template.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, REPORTER_STATUS_LABELS } from './format.ts';
@@ -18,7 +19,7 @@ const welcomeTemplate = cardTemplate<Record<string, never>>('welcome', {
     {
       type: 'Container',
       style: 'attention',
-      items: [{ type: 'TextBlock', text: 'If a child is in immediate danger, call 999 first.', weight: 'bolder', wrap: true }],
+      items: [{ type: 'TextBlock', text: IMMEDIATE_DANGER_GUIDANCE, weight: 'bolder', wrap: true }],
     },
     { type: 'TextBlock', text: 'You can also report a Teams message: open its "..." menu and choose "Report to DSL".', wrap: true, isSubtle: true, size: 'small' },
   ],

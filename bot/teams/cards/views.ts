@@ -29,6 +29,8 @@ export interface ConcernFormView {
   formMessage?: string;
   /** Set when a Teams message is being reported: the form names it and links to it, never quotes it. */
   prefill?: { sourceToken: string; senderName?: string; sentAt?: string; link?: string };
+  /** The member of staff already chosen (a form coming back to be fixed), so the people search shows their name. */
+  subjectChoice?: { title: string; value: string };
   timeZone?: string;
 }
 

@@ -29,9 +29,10 @@ export function aupAdminRoutes(deps: AppDeps): Router {
   router.get('/aup/status', async (req, res) => {
     const actor = actorOf(res);
     const audience = audienceParam(req.query.audience);
-    const status = await getAupStatus(deps, { actor, schoolId: actor.schoolId, ...(audience ? { audience } : {}), onlyUnsigned: req.query.unsigned === 'true' || req.query.unsigned === '1' });
+    const asCsv = req.query.format === 'csv' || req.accepts(['application/json', 'text/csv']) === 'text/csv';
+    const status = await getAupStatus(deps, { actor, schoolId: actor.schoolId, ...(audience ? { audience } : {}), onlyUnsigned: req.query.unsigned === 'true' || req.query.unsigned === '1', via: asCsv ? 'api_csv' : 'api' });
     res.set('Cache-Control', 'no-store');
-    if (req.query.format === 'csv' || req.accepts(['application/json', 'text/csv']) === 'text/csv') {
+    if (asCsv) {
       res
         .set('Content-Type', 'text/csv; charset=utf-8')
         .set('Content-Disposition', `attachment; filename="aup-status-${status.cycle}.csv"`)

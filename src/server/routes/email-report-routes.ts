@@ -33,7 +33,10 @@ const graphReportSchema = z.strictObject({
   mailbox: z.email({ message: 'mailbox must be an email address, such as office@your-school.sch.uk.' }).optional(),
   choice: choiceSchema.default('phishing'),
   note: textField().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional(),
+  subjectPersonId: z.uuid({ message: 'subjectPersonId must be the id the people search gave for the member of staff.' }).optional(),
 });
+/** The member of staff an emailed concern is about, as the people search (GET /people/search) named them. */
+const subjectSchema = z.uuid({ message: 'subject must be the id the people search gave for the member of staff.' });
 const EML_TYPES = ['message/rfc822', 'application/octet-stream'];
 
 export interface EmailReportRouteOptions {
@@ -75,6 +78,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       const header = req.get('Idempotency-Key');
       const idempotencyKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
       const note = decodeNote(req.get('X-Report-Note'));
+      const subjectPersonId = req.query.subject === undefined || req.query.subject === '' ? undefined : validate(subjectSchema, req.query.subject, 'query.subject');
       const raw = req.body instanceof Buffer ? req.body : undefined;
       if (!raw || raw.byteLength === 0) throw invalidInput('The body was empty: send the email as an .eml file.');
       const receipt = await reportEmail(deps, {
@@ -83,6 +87,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
         choice,
         channel: 'outlook',
         ...(note ? { note } : {}),
+        ...(subjectPersonId ? { subjectPersonId } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
       res.status(receipt.duplicate ? 200 : 201).json({
@@ -116,6 +121,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       maxBytes: options.maxBytes,
       ...(body.mailbox ? { mailbox: body.mailbox } : {}),
       ...(body.note ? { note: body.note } : {}),
+      ...(body.subjectPersonId ? { subjectPersonId: body.subjectPersonId } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
     res.status(receipt.duplicate ? 200 : 201).json({

@@ -1,3 +1,4 @@
+import { IMMEDIATE_DANGER_GUIDANCE } from '../../domain/safety-guidance.ts';
 import { Router } from 'express';
 
 /**
@@ -20,7 +21,7 @@ const PRIVACY = page('Privacy notice', [
 
 const TERMS = page('Terms of use', [
   'DSL Desk is provided to your school for reporting and handling safeguarding concerns. Use it for that purpose only.',
-  'If a child is in immediate danger, call 999 first, then report it.',
+  IMMEDIATE_DANGER_GUIDANCE,
   'Describe evidence, do not attach it. Never view, copy, save or forward images of children that may be indecent: tell the DSL at once.',
   'Your school’s safeguarding and acceptable use policies apply to everything you do in DSL Desk.',
 ]);

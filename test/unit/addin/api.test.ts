@@ -1,6 +1,6 @@
 import { encodeNoteHeader, problemFromFailure, problemFromResponse, sendEmailReport, sendGraphReport, SignInProblem, timeoutFor, type FetchLike } from '../../../addon/outlook/src/api.ts';
 
-type Sent = { url: string; method: string; headers: Record<string, string>; body: Uint8Array | string };
+type Sent = { url: string; method: string; headers: Record<string, string>; body: Uint8Array | string | undefined };
 
 function fakeFetch(status: number, body: unknown, sent: Sent[] = []): FetchLike {
   return async (url, init) => {

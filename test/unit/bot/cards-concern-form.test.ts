@@ -217,7 +217,7 @@ describe('formErrors', () => {
     [['evidence'], 'Keep the evidence description under 5,000 characters.', { evidence: 'Keep the evidence description under 5,000 characters.' }],
     [['url'], 'Give the web address that the filter let through.', { url: 'Give the web address that the filter let through.' }],
     [['childAtImmediateRisk'], 'Invalid input', { childAtImmediateRisk: 'Invalid input' }],
-    [['subjectPersonId'], 'Give the id of the member of staff the allegation is about.', { [FORM_LEVEL_ERROR]: 'Give the id of the member of staff the allegation is about.' }],
+    [['subjectPersonId'], 'Give the id of the member of staff the allegation is about.', { subjectPersonId: 'Give the id of the member of staff the allegation is about.' }],
     [[], 'Unrecognized key: "extra"', { [FORM_LEVEL_ERROR]: 'Unrecognized key: "extra"' }],
   ] as const)('maps %j onto the form', (path, message, expected) => {
     expect(formErrors([{ path, message }])).toEqual(expected);
@@ -311,6 +311,7 @@ describe('the form round-trips', () => {
       evidence: 'Screenshots on the child’s phone.',
       url: 'https://example.org/quiz',
       childAtImmediateRisk: 'true',
+      subjectPersonId: '',
     };
     const card = renderConcernForm({ formId: 'form-1', values, errors: {} });
     const read = readConcernForm(inputsAsSent(card), LONDON);

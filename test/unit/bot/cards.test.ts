@@ -71,6 +71,7 @@ const fullFormValues: ConcernFormValues = {
   evidence: 'Screenshots on the child’s phone, which the parent has.',
   url: 'https://example.org/quiz',
   childAtImmediateRisk: 'false',
+  subjectPersonId: '',
 };
 
 const everyFieldError = Object.fromEntries(CONCERN_FORM_INPUT_IDS.map((id) => [id, `Server says ${id} needs another look.`]));
