@@ -30,6 +30,8 @@ export interface ConcernFormView {
   /** Set when a Teams message is being reported: the form names it and links to it, never quotes it. */
   prefill?: { sourceToken: string; senderName?: string; sentAt?: string; link?: string };
   timeZone?: string;
+  /** Shown only to someone in two or more schools of a trust: which school the report is for. */
+  school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
 }
 
 export interface ReceiptView {
