@@ -177,4 +177,29 @@ describe.each(enginesUnderTest())('two schools of one trust on one tenant, throu
     const oakCaseId = (await deps.storage.read((r) => r.cases.find(oak.id, { limit: 10 }))).find((c) => c.reference === oakReference)!.id;
     await expect(getCase(deps, { actor: lead, caseId: oakCaseId })).rejects.toMatchObject({ code: 'not_found' });
   });
+
+  test('Trusts and local authorities: someone in two schools chooses the school on the Teams form; without a choice the form comes back asking, with what was typed', async () => {
+    const deps = t.service.deps;
+    await setMembershipOverride(deps, { actor: OPERATOR, trust: 'forest', email: 'pip@forest.example.org', schools: ['oakfield', 'elmwood'] });
+    const objectId = randomUUID();
+    await resolveActor(deps, { provider: 'entra', tenantId: t.tenantId, subject: objectId, email: 'pip@forest.example.org', emailVerified: true });
+    const pip = t.addSender('pip', objectId);
+
+    const opened = await t.press(pip, 'personal', 'report.start', {});
+    const choice = JSON.stringify(opened.body.value);
+    expect(choice).toContain('Which school is this report for?');
+    expect(choice).toContain(t.school.school.id);
+    expect(choice).toContain(t.school2!.school.id);
+    // Someone in one school never sees the choice.
+    expect(JSON.stringify((await t.press('staff', 'personal', 'report.start', {})).body.value)).not.toContain('Which school');
+
+    const unsure = await t.press(pip, 'personal', 'report.submit', form('pip-form-1'));
+    expect(JSON.stringify(unsure.body.value)).toContain('Choose the school this report is for.');
+    expect(JSON.stringify(unsure.body.value)).toContain('Ottoline');
+    expect(await deps.storage.read((r) => r.cases.find(t.school2!.school.id, { limit: 5 }))).toEqual([]);
+
+    const filed = referenceIn(await t.press(pip, 'personal', 'report.submit', { ...form('pip-form-1'), school: t.school2!.school.id }));
+    expect((await deps.storage.read((r) => r.cases.find(t.school2!.school.id, { limit: 5 }))).map((c) => c.reference)).toEqual([filed]);
+    expect(await deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 }))).toEqual([]);
+  });
 });

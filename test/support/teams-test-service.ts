@@ -64,6 +64,8 @@ export interface TeamsTestService {
   school2?: SeededSchool;
   /** A person of the second school, to pass where a PersonKey is taken (send, press). */
   ofSecond(person: PersonKey): PersonKey;
+  /** Someone the test signed in itself (by Entra object id), to send and press as. */
+  addSender(name: string, objectId: string): PersonKey;
   /** The Entra object id and Teams id of a seeded person (linked to them before the test starts). */
   objectIdOf(person: PersonKey): string;
   teamsIdOf(person: PersonKey): string;
@@ -161,6 +163,10 @@ export async function startTeamsTestService(engine: Engine, options: { connector
     school,
     ...(school2 ? { school2 } : {}),
     ofSecond: (person) => `${SECOND}${person}` as PersonKey,
+    addSender(name, objectId) {
+      objectIds.set(name as PersonKey, objectId);
+      return name as PersonKey;
+    },
     tenantId,
     objectIdOf,
     teamsIdOf,
