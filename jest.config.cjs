@@ -10,7 +10,9 @@ const common = {
   setupFiles: ['<rootDir>/test/support/block-outbound-network.cjs'],
 };
 module.exports = {
-  testTimeout: 20000,
+  // Generous for a busy 2-core machine: component tests run a service, its outbox and several fakes, and wait
+  // for conditions (up to 30 s by default in the Teams harness), never for fixed times.
+  testTimeout: 60000,
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
     { ...common, displayName: 'contract', testMatch: ['<rootDir>/test/contract/**/*.test.ts'] },

@@ -22,7 +22,7 @@ import { useChannelForCases } from '../../src/app/use-channel-for-cases.ts';
 import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { ESCALATION_AGENCY_CODES, URGENCIES } from '../../src/domain/incident-types.ts';
-import type { Actor } from '../../src/domain/roles.ts';
+import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import type { Logger } from '../../src/logger.ts';
 import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
 import {
@@ -35,6 +35,7 @@ import {
   renderMyReportsCard,
   renderReceiptCard,
   renderWelcomeCard,
+  type ConcernFormView,
 } from './cards/index.ts';
 import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
 import { searchStaff } from '../../src/app/search-staff.ts';
@@ -145,7 +146,7 @@ export class TeamsBot {
       return;
     }
     if (/^(report|report a concern|new report|concern|raise a concern)\b/.test(command)) {
-      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {} }))] });
+      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }))] });
     } else if (/^(my reports|my cases|reports|status)$/.test(command)) {
       await context.sendActivity({ attachments: [attachment(await this.#myReports(actor))] });
     } else {
@@ -165,8 +166,8 @@ export class TeamsBot {
       }
       case 'composeExtension/fetchTask':
         try {
-          await this.#actor(context);
-          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload) })));
+          const actor = await this.#actor(context);
+          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload), ...schoolChoiceOf(actor) })));
         } catch (error) {
           this.#log(context, error);
           return taskMessage(userMessageOf(error));
@@ -214,7 +215,7 @@ export class TeamsBot {
     const caseId = typeof data.caseId === 'string' ? data.caseId : undefined;
     switch (verb) {
       case 'report.start':
-        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {} }));
+        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }));
       case 'report.submit':
         return this.#submitForm(actor, data);
       case 'reports.mine':
@@ -418,20 +419,23 @@ export class TeamsBot {
     const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
     const parsed = concernSchema.safeParse(concern);
     const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
-    if (!parsed.success) {
+    const chosenSchool = typeof data.school === 'string' && data.school ? data.school : undefined;
+    const needsSchool = (actor.memberships?.length ?? 0) > 1 && !actor.memberships?.some((m) => m.schoolId === chosenSchool);
+    if (!parsed.success || needsSchool) {
       // The form comes back with everything the reporter typed and a message by each field to fix.
       return cardBody(
         renderConcernForm({
           formId,
           values,
           ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
-          errors: formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
+          errors: parsed.success ? {} : formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
           formMessage: 'Some answers need another look. What you typed is still here.',
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
+          ...schoolChoiceOf(actor, chosenSchool, needsSchool ? 'Choose the school this report is for.' : undefined),
         }),
       );
     }
-    const receipt = await reportConcern(this.#deps, { actor, concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
+    const receipt = await reportConcern(this.#deps, { actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined), concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
     return cardBody(renderReceiptCard({ reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting }));
   }
 
@@ -598,4 +602,10 @@ function requiredText(value: unknown, field: string, message: string): string {
 function userMessageOf(error: unknown): string {
   if (isAppError(error)) return error.userMessage;
   return 'Something went wrong on our side and nothing was changed. Please try again in a minute.';
+}
+
+/** The form's school choice, for someone in two or more schools of a trust; nothing for everyone else. */
+function schoolChoiceOf(actor: Actor, value?: string, error?: string): Pick<ConcernFormView, 'school'> {
+  if (!actor.memberships || actor.memberships.length < 2) return {};
+  return { school: { choices: actor.memberships.map((m) => ({ title: m.schoolName, value: m.schoolId })), ...(value ? { value } : {}), ...(error ? { error } : {}) } };
 }

@@ -30,15 +30,23 @@ export async function requestEmailRemoval(deps: AppDeps, options: { actor: Actor
 export async function removeEmailCopies(deps: AppDeps, options: { schoolId: string; caseId: string; emailId: string; requestedBy: string }): Promise<{ found: number; moved: number; failed: number }> {
   const admin = requireMailboxAdmin(deps);
   const { schoolId, caseId, emailId } = options;
-  const { tenantId, messageId, domains } = await deps.storage.read(async (reader) => {
+  const { tenantId, messageId, domains, mailboxes } = await deps.storage.read(async (reader) => {
     const school = await reader.schools.get(schoolId);
     const email = (await reader.emails.listForCase(schoolId, caseId)).find((e) => e.id === emailId);
     const people = await reader.people.list(schoolId);
     // The school's own mail domains, from its people: a trust's other schools in the same tenant are left alone.
-    return { tenantId: school?.entraTenantId ?? undefined, messageId: email?.analysis.messageId, domains: schoolDomainsOf(people.map((person) => person.email)) };
+    // When another school of the trust shares the tenant (often one domain for all), only this school's
+    // people's mailboxes are searched: the membership rules decided who they are.
+    const sharing = school ? (await reader.schools.listByOrganisation(school.organisationId)).filter((other) => other.id !== school.id && other.entraTenantId === school.entraTenantId) : [];
+    return {
+      tenantId: school?.entraTenantId ?? undefined,
+      messageId: email?.analysis.messageId,
+      domains: schoolDomainsOf(people.map((person) => person.email)),
+      mailboxes: sharing.length > 0 ? people.filter((person) => person.active).map((person) => person.email) : undefined,
+    };
   });
   if (!tenantId || !messageId) return { found: 0, moved: 0, failed: 0 };
-  const { copies, mailboxesSearched, mailboxesFailed } = await admin.findCopies(tenantId, messageId, { domains });
+  const { copies, mailboxesSearched, mailboxesFailed } = await admin.findCopies(tenantId, messageId, { domains, ...(mailboxes ? { mailboxes } : {}) });
   let moved = 0;
   let failed = 0;
   for (const copy of copies) {

@@ -1,13 +1,18 @@
 import { AppError } from '../domain/errors.ts';
 import type { SignedInIdentity } from '../domain/identity.ts';
 import type { PersonWithRoles, School, StorageTx } from '../domain/ports.ts';
+import { membershipOf, type Organisation } from '../domain/organisation.ts';
 import type { Actor } from '../domain/roles.ts';
 import { nowIso, type AppDeps } from './deps.ts';
+import { membershipContextFor } from './membership-context.ts';
 
 /**
- * Maps a verified identity to a person of a school. The tenant picks the school; the subject (or, the
- * first time, the directory email) picks the person. Anyone the school's own directory vouches for may
- * report a concern, so an unknown member of a known tenant is added as staff rather than turned away.
+ * Maps a verified identity to a person of a school. The tenant (or Workspace domain) picks the organisation
+ * — a school on its own, or a trust whose schools share it; the subject (or, the first time, the directory
+ * email) picks the person in each of its schools. Anyone the organisation's directory vouches for may report
+ * a concern, so an unknown member is added as staff of the schools the trust's membership rules give them
+ * (in a school on its own, that school) rather than turned away. Someone in two schools gets an actor for
+ * the first, with every membership listed (see actorForSchool).
  */
 export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
   // Almost every request is a known, linked person: find them without a write transaction.
@@ -25,41 +30,64 @@ export async function resolveActor(deps: AppDeps, identity: SignedInIdentity): P
   }
 }
 
+interface Found {
+  school: School;
+  person: PersonWithRoles;
+}
+
 async function findKnown(deps: AppDeps, identity: SignedInIdentity): Promise<Actor | undefined> {
-  const known = await deps.storage.read(async (reader) => {
-    const school = await findSchool(reader.schools, identity);
-    const person = school ? await findPerson(reader.people, school, identity) : undefined;
-    return person && person.active && isLinked(person, identity) ? person : undefined;
+  const found = await deps.storage.read(async (reader) => {
+    const { schools } = await findSchools(reader, identity);
+    const known: Found[] = [];
+    for (const school of schools) {
+      const person = await findPerson(reader.people, school, identity);
+      if (person && person.active && isLinked(person, identity)) known.push({ school, person });
+    }
+    return known;
   });
-  return known ? { schoolId: known.schoolId, personId: known.id, displayName: known.displayName, roles: known.roles } : undefined;
+  return found.length > 0 ? actorOf(found) : undefined;
 }
 
 async function linkOrCreate(deps: AppDeps, identity: SignedInIdentity): Promise<Actor> {
   return deps.storage.transaction(async (tx) => {
-    const school = await findSchool(tx.schools, identity);
-    if (!school) {
+    const { organisation, schools } = await findSchools(tx, identity);
+    if (!organisation || schools.length === 0) {
       throw new AppError('forbidden', 'Your organisation is not set up in DSL Desk. Ask your school to contact its DSL Desk administrator.', {
         internal: `no school for ${identity.provider} tenant`,
       });
     }
-    let person = await findPerson(tx.people, school, identity);
     const now = nowIso(deps);
-    if (person && !person.active) throw new AppError('forbidden', 'Your DSL Desk account has been switched off. Ask your school office.');
-    if (person && identity.provider === 'entra' && !person.entraObjectId) {
-      person = { ...person, entraObjectId: identity.subject, updatedAt: now };
-      await tx.people.update(person);
-      await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'entra' } }, now);
-    } else if (person && identity.provider === 'google' && !person.googleSubject) {
-      person = { ...person, googleSubject: identity.subject, updatedAt: now };
-      await tx.people.update(person);
-      await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'google' } }, now);
-    }
-    if (!person) {
-      if (identity.provider === 'sandbox' || !identity.email) {
-        throw new AppError('forbidden', 'Your account is not set up in DSL Desk for this school. Ask your DSL Desk administrator.');
+    const found: Found[] = [];
+    let switchedOff = false;
+    for (const school of schools) {
+      let person = await findPerson(tx.people, school, identity);
+      if (person && !person.active) {
+        switchedOff = true;
+        continue;
       }
-      refuseUnvouched(identity, school);
-      if (await tx.people.findByEmail(school.id, identity.email)) {
+      if (person && identity.provider === 'entra' && !person.entraObjectId) {
+        person = { ...person, entraObjectId: identity.subject, updatedAt: now };
+        await tx.people.update(person);
+        await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'entra' } }, now);
+      } else if (person && identity.provider === 'google' && !person.googleSubject) {
+        person = { ...person, googleSubject: identity.subject, updatedAt: now };
+        await tx.people.update(person);
+        await tx.audit.append({ schoolId: school.id, actorId: person.id, action: 'person.updated', detail: { linked: 'google' } }, now);
+      }
+      if (person) found.push({ school, person });
+    }
+    if (found.length > 0) return actorOf(found);
+    if (switchedOff) throw new AppError('forbidden', 'Your DSL Desk account has been switched off. Ask your school office.');
+    if (identity.provider === 'sandbox' || !identity.email) {
+      throw new AppError('forbidden', 'Your account is not set up in DSL Desk for this school. Ask your DSL Desk administrator.');
+    }
+    refuseUnvouched(identity, schools[0]!);
+    const email = identity.email;
+    const membership = membershipOf({ email }, await membershipContextFor(tx, organisation.id));
+    if (membership.schoolIds.length === 0) throw notInAnySchool(organisation);
+    for (const schoolId of membership.schoolIds) {
+      const school = schools.find((s) => s.id === schoolId)!;
+      if (await tx.people.findByEmail(school.id, email)) {
         throw new AppError('forbidden', 'Your email address is linked to a different account in DSL Desk. Ask your DSL Desk administrator to check it.', {
           internal: 'email already linked to another directory account',
         });
@@ -67,8 +95,8 @@ async function linkOrCreate(deps: AppDeps, identity: SignedInIdentity): Promise<
       const created: PersonWithRoles = {
         id: deps.ids.newId(),
         schoolId: school.id,
-        displayName: identity.displayName ?? identity.email,
-        email: identity.email,
+        displayName: identity.displayName ?? email,
+        email,
         entraObjectId: identity.provider === 'entra' ? identity.subject : null,
         googleSubject: identity.provider === 'google' ? identity.subject : null,
         active: true,
@@ -78,11 +106,30 @@ async function linkOrCreate(deps: AppDeps, identity: SignedInIdentity): Promise<
       };
       await tx.people.insert(created);
       await tx.people.grantRole(school.id, created.id, 'staff', now);
-      await tx.audit.append({ schoolId: school.id, actorId: created.id, action: 'person.created', detail: { via: identity.provider } }, now);
-      person = created;
+      await tx.audit.append({ schoolId: school.id, actorId: created.id, action: 'person.created', detail: { via: identity.provider, membership: membership.reason } }, now);
+      found.push({ school, person: created });
     }
-    return { schoolId: school.id, personId: person.id, displayName: person.displayName, roles: person.roles };
+    return actorOf(found);
   });
+}
+
+/** Refused: the trust's rules put this account in none of its schools. Says who can fix it. */
+export function notInAnySchool(organisation: Organisation): AppError {
+  const who = organisation.kind === 'school' ? 'your school office' : `${organisation.name}’s DSL Desk administrator (or your school office)`;
+  return new AppError('forbidden', `DSL Desk does not know which of ${organisation.name}’s schools you belong to, so it cannot add you by itself. Ask ${who} to add you to your school.`, {
+    internal: 'membership rules matched no school',
+  });
+}
+
+function actorOf(found: Found[]): Actor {
+  const sorted = [...found].sort((a, b) => a.school.name.localeCompare(b.school.name) || a.school.id.localeCompare(b.school.id));
+  const first = sorted[0]!;
+  const actor: Actor = { schoolId: first.school.id, personId: first.person.id, displayName: first.person.displayName, roles: first.person.roles };
+  if (sorted.length < 2) return actor;
+  return {
+    ...actor,
+    memberships: sorted.map(({ school, person }) => ({ schoolId: school.id, schoolSlug: school.slug, schoolName: school.name, personId: person.id, displayName: person.displayName, roles: person.roles })),
+  };
 }
 
 function isLinked(person: PersonWithRoles, identity: SignedInIdentity): boolean {
@@ -91,15 +138,16 @@ function isLinked(person: PersonWithRoles, identity: SignedInIdentity): boolean 
   return true;
 }
 
-async function findSchool(schools: StorageTx['schools'], identity: SignedInIdentity): Promise<School | undefined> {
-  switch (identity.provider) {
-    case 'entra':
-      return schools.findByEntraTenant(identity.tenantId);
-    case 'google':
-      return schools.findByGoogleDomain(identity.tenantId);
-    case 'sandbox':
-      return schools.getBySlug(identity.tenantId);
+/** The organisation that owns the identity's tenant or domain, and its schools (the sandbox: one school by slug). */
+async function findSchools(reader: StorageTx, identity: SignedInIdentity): Promise<{ organisation?: Organisation; schools: School[] }> {
+  if (identity.provider === 'sandbox') {
+    const school = await reader.schools.getBySlug(identity.tenantId);
+    const organisation = school ? await reader.organisations.get(school.organisationId) : undefined;
+    return school ? { ...(organisation ? { organisation } : {}), schools: [school] } : { schools: [] };
   }
+  const organisation = await reader.organisations.findByDirectory(identity.provider, identity.tenantId);
+  if (!organisation) return { schools: [] };
+  return { organisation, schools: await reader.schools.listByOrganisation(organisation.id) };
 }
 
 async function findPerson(people: StorageTx['people'], school: School, identity: SignedInIdentity): Promise<PersonWithRoles | undefined> {

@@ -6,6 +6,10 @@ import { aupSettingsFor } from './aup-context.ts';
 import { upsertPerson } from './add-person.ts';
 import { nowIso, OPERATOR, type AppDeps } from './deps.ts';
 import { welcomeNewStarterInTransaction } from './welcome-new-starter.ts';
+import { membershipContextFor } from './membership-context.ts';
+import { membershipOf, type DirectoryFacts } from '../domain/organisation.ts';
+
+type MembershipContext = Awaited<ReturnType<typeof membershipContextFor>>;
 
 export interface DirectorySyncResult {
   pages: number;
@@ -31,12 +35,16 @@ type StoredDirectory = AupProfile['directory'] & { graph?: Omit<DirectoryUser, '
  */
 export async function syncDirectory(deps: AppDeps, options: { schoolId: string; reader: DirectoryReader }): Promise<DirectorySyncResult> {
   const { schoolId } = options;
-  const { school, state, settings } = await deps.storage.read(async (reader) => ({
-    school: await reader.schools.get(schoolId),
-    state: await reader.directorySync.get(schoolId, 'entra'),
-    settings: await aupSettingsFor(reader, schoolId),
-  }));
-  if (!school) throw new AppError('not_found', 'That school was not found.');
+  const { school, state, settings, membership } = await deps.storage.read(async (reader) => {
+    const found = await reader.schools.get(schoolId);
+    return {
+      school: found,
+      state: await reader.directorySync.get(schoolId, 'entra'),
+      settings: await aupSettingsFor(reader, schoolId),
+      membership: found ? await membershipContextFor(reader, found.organisationId) : undefined,
+    };
+  });
+  if (!school || !membership) throw new AppError('not_found', 'That school was not found.');
   if (!school.entraTenantId) throw new AppError('invalid_input', 'This school is not connected to a Microsoft 365 tenant, so there is no directory to read.');
   const baseline = !state?.baselineDone;
   const result: DirectorySyncResult = { pages: 0, seen: 0, newStarters: 0, updated: 0, left: 0, ignored: 0, baseline, resynced: false };
@@ -44,7 +52,7 @@ export async function syncDirectory(deps: AppDeps, options: { schoolId: string; 
     const read = await options.reader.readChanges(school.entraTenantId, state?.deltaLink ?? undefined, async (page) => {
       await deps.storage.transaction(async (tx) => {
         for (const change of page.users) {
-          const outcome = await applyChange(deps, tx, { schoolId, change, settings, baseline });
+          const outcome = await applyChange(deps, tx, { schoolId, change, settings, baseline, membership });
           result.seen += 1;
           result[outcome] += 1;
         }
@@ -72,7 +80,11 @@ export async function syncDirectory(deps: AppDeps, options: { schoolId: string; 
 
 type Outcome = 'newStarters' | 'updated' | 'left' | 'ignored';
 
-async function applyChange(deps: AppDeps, tx: StorageTx, options: { schoolId: string; change: DirectoryUserChange; settings: AupSettings; baseline: boolean }): Promise<Outcome> {
+async function applyChange(
+  deps: AppDeps,
+  tx: StorageTx,
+  options: { schoolId: string; change: DirectoryUserChange; settings: AupSettings; baseline: boolean; membership: MembershipContext },
+): Promise<Outcome> {
   const { schoolId, change, settings } = options;
   let person = await tx.people.findByEntraObjectId(schoolId, change.objectId.toLowerCase());
   const profile = person ? await tx.aupProfiles.get(schoolId, person.id) : undefined;
@@ -88,6 +100,16 @@ async function applyChange(deps: AppDeps, tx: StorageTx, options: { schoolId: st
     return 'ignored';
   }
   const email = (merged.mail ?? merged.userPrincipalName ?? '').trim().toLowerCase();
+  // A trust's tenant holds every school's staff: the trust's membership rules say whose this account is.
+  // Someone the rules move to another school has left this one (their records here stay, inactive).
+  if (!membershipOf(directoryFactsOf(merged, email), options.membership).schoolIds.includes(schoolId)) {
+    if (person?.active) {
+      await tx.people.update({ ...person, active: false, updatedAt: now });
+      await tx.audit.append({ schoolId, actorId: null, action: 'person.updated', detail: { personId: person.id, active: false, reason: 'directory_other_school' } }, now);
+      return 'left';
+    }
+    return 'ignored';
+  }
   let created = false;
   if (!person) {
     // Someone the office already added (by CSV or as a new starter) is linked, not created twice.
@@ -138,6 +160,17 @@ async function applyChange(deps: AppDeps, tx: StorageTx, options: { schoolId: st
     return 'newStarters';
   }
   return 'updated';
+}
+
+/** What the trust's membership rules may test, from a directory account. Groups are not read from Graph's delta. */
+export function directoryFactsOf(user: DirectoryUser, email: string): DirectoryFacts {
+  return {
+    email: email || (user.userPrincipalName ?? ''),
+    company: user.companyName ?? null,
+    department: user.department,
+    office: user.officeLocation ?? null,
+    extensionAttributes: user.extensionAttributes ?? {},
+  };
 }
 
 /** The account as last seen, rebuilt from what was stored, for merging a partial change onto. */

@@ -4,6 +4,7 @@ import type { AnalysisContext } from '../analysis/index.ts';
 import type { AppDeps } from '../app/deps.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
+import type { DirectoryFacts } from '../domain/organisation.ts';
 import type { School } from '../domain/ports.ts';
 import { isRole, ROLES, type Role } from '../domain/roles.ts';
 import type { KyselyStorage } from '../storage/kysely-storage.ts';
@@ -169,7 +170,8 @@ school
   .option('--google-domain <domain>', 'its Google Workspace domain')
   .option('--time-zone <tz>', 'IANA time zone (default Europe/London)')
   .option('--region <region>', 'whose bank holidays close the school: england (default), wales, scotland, northern-ireland or none')
-  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone?: string; region?: string }) => {
+  .option('--trust <slug>', 'the trust or local authority it belongs to (shares its tenant or domain)')
+  .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone?: string; region?: string; trust?: string }) => {
     const { addSchool } = await import('../app/add-school.ts');
     const created = await withDeps((deps) =>
       addSchool(deps, {
@@ -177,6 +179,7 @@ school
         slug: options.slug,
         ...(options.timeZone ? { timeZone: options.timeZone } : {}),
         ...(options.region ? { region: options.region } : {}),
+        ...(options.trust ? { organisationSlug: options.trust } : {}),
         ...(options.entraTenant ? { entraTenantId: options.entraTenant } : {}),
         ...(options.googleDomain ? { googleDomain: options.googleDomain } : {}),
       }),
@@ -190,6 +193,164 @@ school
     const schools = await withDeps((deps) => deps.storage.transaction((tx) => tx.schools.list()));
     for (const s of schools) console.log(`${s.slug.padEnd(24)} ${s.name}${s.entraTenantId ? `  entra:${s.entraTenantId}` : ''}${s.googleDomain ? `  google:${s.googleDomain}` : ''}`);
   });
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const trust = program.command('trust').description('trusts and local authorities: several schools on one tenant or domain');
+trust
+  .command('add')
+  .description('add a trust (or a local authority’s service) that owns a tenant and/or a Google Workspace domain')
+  .requiredOption('--name <name>', 'the trust’s name')
+  .requiredOption('--slug <slug>', 'short id, e.g. oak-learning-trust')
+  .option('--entra-tenant <tenantId>', 'a Microsoft 365 tenant id it owns (repeat for several)', collect)
+  .option('--google-domain <domain>', 'a Google Workspace domain it owns (repeat for several)', collect)
+  .option('--local-authority', 'a local authority’s service rather than a trust')
+  .action(async (options: { name: string; slug: string; entraTenant?: string[]; googleDomain?: string[]; localAuthority?: boolean }) => {
+    const { addTrust } = await import('../app/add-trust.ts');
+    const created = await withDeps((deps) =>
+      addTrust(deps, { name: options.name, slug: options.slug, kind: options.localAuthority ? 'local_authority' : 'trust', entraTenantIds: options.entraTenant ?? [], googleDomains: options.googleDomain ?? [] }),
+    );
+    console.log(`Added ${created.name} (slug ${created.slug}). Add its schools with: npx dsl-desk school add --name … --slug … --trust ${created.slug}`);
+  });
+trust
+  .command('list')
+  .description('list trusts, local authorities and schools on their own, with their schools')
+  .action(async () => {
+    const rows = await withDeps((deps) =>
+      deps.storage.read(async (reader) => {
+        const out: string[] = [];
+        for (const organisation of await reader.organisations.list()) {
+          const directories = await reader.organisations.listDirectories(organisation.id);
+          const schools = await reader.schools.listByOrganisation(organisation.id);
+          out.push(`${organisation.slug.padEnd(24)} ${organisation.name} [${organisation.kind}]${directories.map((d) => `  ${d.provider}:${d.key}`).join('')}`);
+          for (const s of schools) out.push(`  - ${s.slug.padEnd(22)} ${s.name}`);
+        }
+        return out;
+      }),
+    );
+    for (const line of rows) console.log(line);
+  });
+const rule = trust.command('rule').description('which school a directory account belongs to');
+rule
+  .command('add')
+  .description('add a rule: accounts whose fact matches go to the school (every matching rule adds its school)')
+  .requiredOption('--trust <slug>', 'the trust')
+  .requiredOption('--when <fact=value>', 'company, department, office, group, domain or extensionAttribute1…15, e.g. department=Oakfield')
+  .requiredOption('--school <slug>', 'the school of the trust')
+  .action(async (options: { trust: string; when: string; school: string }) => {
+    const [{ addMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const added = await withDeps((deps) => addMembershipRule(deps, { actor: OPERATOR, trust: options.trust, when: options.when, school: options.school }));
+    console.log(`Rule ${added.id}: ${added.when} → ${added.school}`);
+  });
+rule
+  .command('list')
+  .description('list the trust’s rules (in order) and per-person overrides')
+  .requiredOption('--trust <slug>', 'the trust')
+  .option('--json', 'print as JSON')
+  .action(async (options: { trust: string; json?: boolean }) => {
+    const [{ listMembershipRules }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const listed = await withDeps((deps) => listMembershipRules(deps, { actor: OPERATOR, trust: options.trust }));
+    if (options.json) return console.log(JSON.stringify(listed, null, 2));
+    if (listed.rules.length === 0) console.log('No rules: in a trust of several schools, nobody is placed in a school until a rule or an override says so.');
+    for (const r of listed.rules) console.log(`${String(r.position).padStart(3)}  ${r.id}  ${r.when} → ${r.school}`);
+    for (const o of listed.overrides) console.log(`override  ${o.email} → ${o.school}`);
+  });
+rule
+  .command('remove')
+  .description('remove a rule (its id from "trust rule list")')
+  .requiredOption('--trust <slug>', 'the trust')
+  .requiredOption('--id <ruleId>', 'the rule’s id')
+  .action(async (options: { trust: string; id: string }) => {
+    const [{ removeMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    await withDeps((deps) => removeMembershipRule(deps, { actor: OPERATOR, trust: options.trust, ruleId: options.id }));
+    console.log('Rule removed.');
+  });
+trust
+  .command('override')
+  .description('place one person in these schools whatever the rules say (repeat --school for two); --clear to go back to the rules')
+  .requiredOption('--trust <slug>', 'the trust')
+  .requiredOption('--email <email>', 'the person’s directory address')
+  .option('--school <slug>', 'a school of the trust (repeat for several)', collect)
+  .option('--clear', 'remove the override')
+  .action(async (options: { trust: string; email: string; school?: string[]; clear?: boolean }) => {
+    if (!options.clear && !options.school?.length) throw new CliError('Give --school (one or more), or --clear to remove the override.');
+    const [{ setMembershipOverride }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const set = await withDeps((deps) => setMembershipOverride(deps, { actor: OPERATOR, trust: options.trust, email: options.email, schools: options.clear ? [] : (options.school ?? []) }));
+    console.log(set.schools.length ? `${set.email} → ${set.schools.join(', ')}` : `${set.email}: override removed; the rules decide.`);
+  });
+trust
+  .command('grant-role')
+  .description('make someone the trust’s safeguarding lead (figures of every school, no case content) or its DSL Desk administrator')
+  .requiredOption('--trust <slug>', 'the trust')
+  .requiredOption('--email <email>', 'their directory address')
+  .requiredOption('--role <role>', 'trust_safeguarding_lead or trust_admin')
+  .action(async (options: { trust: string; email: string; role: string }) => {
+    const [{ grantTrustRole }, { OPERATOR }] = await Promise.all([import('../app/grant-trust-role.ts'), import('../app/deps.ts')]);
+    const granted = await withDeps((deps) => grantTrustRole(deps, { actor: OPERATOR, trust: options.trust, email: options.email, role: options.role }));
+    console.log(`${granted.email} is now ${granted.role} of ${options.trust}.`);
+  });
+trust
+  .command('dry-run')
+  .description('show which school each directory account would land in, changing nothing (from Graph when configured, or an export)')
+  .requiredOption('--trust <slug>', 'the trust')
+  .option('--directory <file>', 'a JSON (Graph users) or CSV export to read instead of Graph')
+  .option('--json', 'print as JSON')
+  .action(async (options: { trust: string; directory?: string; json?: boolean }) => {
+    const [{ previewTrustMembership }, { OPERATOR }] = await Promise.all([import('../app/preview-trust-membership.ts'), import('../app/deps.ts')]);
+    const facts = options.directory ? (await import('./directory-export.ts')).readDirectoryExport(await readFile(options.directory, 'utf8'), options.directory) : await directoryFromGraph(options.trust);
+    const preview = await withDeps((deps) => previewTrustMembership(deps, { actor: OPERATOR, trust: options.trust, people: facts }));
+    if (options.json) return console.log(JSON.stringify(preview, null, 2));
+    for (const row of preview.rows) console.log(`${row.email.padEnd(40)} ${row.schools.length ? row.schools.join(', ') : '(no school: sign-in is refused)'}  [${row.reason}]`);
+    console.log(`\n${Object.entries(preview.bySchool).map(([slug, n]) => `${slug}: ${n}`).join('  ')}  in no school: ${preview.inNoSchool}`);
+  });
+trust
+  .command('figures')
+  .description('each school’s open cases, ages and escalations (no case content); audited in every school')
+  .requiredOption('--trust <slug>', 'the trust')
+  .option('--json', 'print as JSON')
+  .action(async (options: { trust: string; json?: boolean }) => {
+    const [{ getTrustFigures }, { OPERATOR }] = await Promise.all([import('../app/get-trust-figures.ts'), import('../app/deps.ts')]);
+    const figures = await withDeps((deps) => getTrustFigures(deps, { actor: OPERATOR, trust: options.trust }));
+    if (options.json) return console.log(JSON.stringify(figures, null, 2));
+    console.log(`${figures.trust.name}, as of ${figures.asOf}`);
+    for (const f of figures.schools) {
+      console.log(
+        `${f.school.slug.padEnd(24)} open ${f.openCases} (new ${f.byStatus.new}, urgent ${f.urgentOpen}, escalated ${f.escalatedOpen}); age <7d ${f.ages.underSevenDays}, 7-30d ${f.ages.sevenToThirtyDays}, >30d ${f.ages.overThirtyDays}; oldest ${f.ages.oldestOpenDays ?? '-'}d`,
+      );
+    }
+  });
+
+/** Every member account of the trust's Microsoft 365 tenants, read with DSL Desk's own Graph access. */
+async function directoryFromGraph(trustSlug: string) {
+  const config = await cliConfig();
+  if (!config.entra.clientId || !config.entra.clientSecret) {
+    throw new CliError('Graph is not configured (ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET): give an export with --directory file.json or file.csv.');
+  }
+  const [{ createGraphDirectory }, { classifyDirectoryUser, mergeDirectoryUser, DEFAULT_SERVICE_ACCOUNT_PATTERNS }, { directoryFactsOf }] = await Promise.all([
+    import('../integrations/microsoft/graph-directory.ts'),
+    import('../domain/directory.ts'),
+    import('../app/sync-directory.ts'),
+  ]);
+  const tenants = await withDeps((deps) =>
+    deps.storage.read(async (reader) => {
+      const organisation = await reader.organisations.getBySlug(trustSlug);
+      if (!organisation) throw new CliError(`No trust has the slug "${trustSlug}". List them with: npx dsl-desk trust list`);
+      return (await reader.organisations.listDirectories(organisation.id)).filter((d) => d.provider === 'entra').map((d) => d.key);
+    }),
+  );
+  const reader = createGraphDirectory({ clientId: config.entra.clientId, clientSecret: config.entra.clientSecret, loginUrl: config.entra.loginUrl, graphUrl: config.entra.graphUrl });
+  const facts: DirectoryFacts[] = [];
+  for (const tenant of tenants) {
+    await reader.readChanges(tenant, undefined, async (page) => {
+      for (const change of page.users) {
+        const user = mergeDirectoryUser(undefined, change);
+        if (classifyDirectoryUser(user, { serviceAccountPatterns: DEFAULT_SERVICE_ACCOUNT_PATTERNS }).kind !== 'person') continue;
+        facts.push(directoryFactsOf(user, (user.mail ?? user.userPrincipalName ?? '').toLowerCase()));
+      }
+    });
+  }
+  return facts;
+}
 
 const people = program.command('people').description('people and roles of a school');
 people

@@ -25,6 +25,11 @@ export interface DirectoryUser {
   licenceCount: number | null;
   /** Deleted or removed from the directory (delta's "@removed"). */
   removed: boolean;
+  /** Facts a trust's membership rules may test (optional: a school on its own never needs them). */
+  companyName?: string | null;
+  officeLocation?: string | null;
+  /** Entra's on-premises extension attributes, `extensionAttribute1`…`15`. */
+  extensionAttributes?: Record<string, string | null> | null;
 }
 
 /** The properties a delta page may leave out: an updated account arrives with only what changed. */

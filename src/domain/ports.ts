@@ -9,6 +9,7 @@ import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts
 import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSettings, AupSigningLink } from './aup-delivery.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
+import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
 /**
  * The ports the use cases depend on. Storage engines implement them; use cases receive them as
@@ -26,6 +27,9 @@ export interface School {
   id: string;
   name: string;
   slug: string;
+  /** The trust, local authority or single-school organisation the school belongs to. */
+  organisationId: string;
+  /** The Microsoft 365 tenant the school's people sign in to: a trust's schools share one. */
   entraTenantId: string | null;
   googleDomain: string | null;
   timeZone: string;
@@ -108,10 +112,28 @@ export interface OutboxMessage {
 export interface SchoolRepository {
   get(id: string): Promise<School | undefined>;
   getBySlug(slug: string): Promise<School | undefined>;
-  findByEntraTenant(tenantId: string): Promise<School | undefined>;
-  findByGoogleDomain(domain: string): Promise<School | undefined>;
   list(): Promise<School[]>;
+  listByOrganisation(organisationId: string): Promise<School[]>;
   insert(school: School): Promise<void>;
+}
+
+export interface OrganisationRepository {
+  get(id: string): Promise<Organisation | undefined>;
+  getBySlug(slug: string): Promise<Organisation | undefined>;
+  /** The organisation that owns an Entra tenant id or a Google Workspace domain. */
+  findByDirectory(provider: DirectoryProvider, key: string): Promise<Organisation | undefined>;
+  list(): Promise<Organisation[]>;
+  insert(organisation: Organisation): Promise<void>;
+  addDirectory(organisationId: string, provider: DirectoryProvider, key: string): Promise<void>;
+  listDirectories(organisationId: string): Promise<OrganisationDirectory[]>;
+  listRules(organisationId: string): Promise<MembershipRule[]>;
+  insertRule(rule: MembershipRule): Promise<void>;
+  deleteRule(organisationId: string, ruleId: string): Promise<boolean>;
+  listOverrides(organisationId: string): Promise<MembershipOverride[]>;
+  addOverride(override: MembershipOverride): Promise<void>;
+  removeOverrides(organisationId: string, email: string): Promise<number>;
+  grantRole(organisationId: string, email: string, role: OrganisationRole, at: string): Promise<void>;
+  rolesOf(organisationId: string, email: string): Promise<OrganisationRole[]>;
 }
 
 export interface PersonRepository {
@@ -247,9 +269,10 @@ export interface MessageCopy {
 export interface MailboxAdmin {
   /**
    * Copies of a message in the school's mailboxes: only addresses in the school's own domains are searched,
-   * because one tenant often serves a whole trust. Mailboxes that could not be searched are counted.
+   * because one tenant often serves a whole trust; when `mailboxes` is given (a trust's schools sharing one
+   * domain), only those addresses. Mailboxes that could not be searched are counted.
    */
-  findCopies(tenantId: string, internetMessageId: string, scope: { domains: string[] }): Promise<{ copies: MessageCopy[]; mailboxesSearched: number; mailboxesFailed: number }>;
+  findCopies(tenantId: string, internetMessageId: string, scope: { domains: string[]; mailboxes?: string[] }): Promise<{ copies: MessageCopy[]; mailboxesSearched: number; mailboxesFailed: number }>;
   moveToDeletedItems(tenantId: string, copy: MessageCopy): Promise<void>;
   /** Sends a new message with the .eml attached, whatever its size (a large one through an upload session). */
   sendWithAttachment(tenantId: string, message: { from: string; to: string[]; subject: string; body: string; attachmentName: string; eml: Uint8Array }): Promise<void>;
@@ -331,6 +354,7 @@ export interface AupSigningLinkRepository {
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
+  organisations: OrganisationRepository;
   people: PersonRepository;
   cases: CaseRepository;
   idempotency: IdempotencyRepository;

@@ -1,3 +1,5 @@
+import { AppError } from './errors.ts';
+
 /**
  * Roles a person can hold in one school. A person can hold several; roles always come from
  * DSL Desk's own records, never from a token or a card.
@@ -37,6 +39,42 @@ export interface Actor {
   personId: string;
   displayName: string;
   roles: readonly Role[];
+  /**
+   * Set only when the person belongs to more than one school of a trust (peripatetic staff, a trust DSL):
+   * each of them, this one included. A report must then say which school it is for.
+   */
+  memberships?: readonly SchoolMembership[];
+}
+
+/** The same person in one of their schools. */
+export interface SchoolMembership {
+  schoolId: string;
+  schoolSlug: string;
+  schoolName: string;
+  personId: string;
+  displayName: string;
+  roles: readonly Role[];
+}
+
+/**
+ * The actor in the school a report is for. One school: that one (a named school must be it). Several: the
+ * named one (by id or slug), and without a name the report is refused with the choice to make.
+ */
+export function actorForSchool(actor: Actor, school: string | undefined): Actor {
+  const memberships = actor.memberships ?? [];
+  if (memberships.length < 2) {
+    if (school !== undefined && school !== actor.schoolId) {
+      throw new AppError('invalid_input', 'You are not a member of that school in DSL Desk. Leave the school out, or ask the school office to add you.', { fields: [{ path: 'schoolId', message: 'Not one of your schools.' }] });
+    }
+    return actor;
+  }
+  const names = memberships.map((m) => `${m.schoolName} (${m.schoolSlug})`).join(', ');
+  if (school === undefined) {
+    throw new AppError('invalid_input', `You belong to more than one school: ${names}. Say which school this report is for.`, { fields: [{ path: 'schoolId', message: `One of: ${memberships.map((m) => m.schoolSlug).join(', ')}.` }] });
+  }
+  const chosen = memberships.find((m) => m.schoolId === school || m.schoolSlug === school);
+  if (!chosen) throw new AppError('invalid_input', `That is not one of your schools. Choose one of: ${names}.`, { fields: [{ path: 'schoolId', message: 'Not one of your schools.' }] });
+  return { schoolId: chosen.schoolId, personId: chosen.personId, displayName: chosen.displayName, roles: chosen.roles, memberships };
 }
 
 export function hasAnyRole(actor: Pick<Actor, 'roles'>, roles: readonly Role[]): boolean {

@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type RequestHandler } from 'express'
 import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { AppDeps } from '../app/deps.ts';
+import { trustRoutes } from './routes/trust-routes.ts';
 import { resolveActor } from '../app/resolve-actor.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Authenticate } from '../identity/authenticate-request.ts';
@@ -116,7 +117,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   };
   api.use(noStore, authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), trustRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);
 

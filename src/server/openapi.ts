@@ -5,6 +5,8 @@ import {
   accessQuerySchema,
   staffChoiceListSchema,
   staffSearchQuerySchema,
+  trustFiguresSchema,
+  trustParamsSchema,
   caseActionSchema,
   caseDetailSchema,
   caseListSchema,
@@ -274,6 +276,13 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
       '/api/v1/people': {
         get: { summary: "The school's people and roles (admins)", responses: { '200': { description: 'People.', ...json(z.object({ people: z.array(personSchema) })) }, ...errors } },
         post: { summary: 'Add or update a person (admins)', requestBody: json(personInputSchema), responses: { '201': { description: 'Added.', ...json(personSchema) }, '200': { description: 'Updated.', ...json(personSchema) }, ...errors } },
+      },
+      '/api/v1/trusts/{trust}/figures': {
+        get: {
+          summary: 'Each school’s figures for the trust safeguarding lead (no case content; audited per school)',
+          requestParams: { path: trustParamsSchema },
+          responses: { '200': { description: 'The figures.', ...json(trustFiguresSchema) }, ...errors },
+        },
       },
       '/api/v1/people/{personId}/roles/{role}': {
         put: { summary: 'Grant a role (admins)', requestParams: { path: roleParamsSchema }, responses: { '200': { description: 'The person.', ...json(personSchema) }, ...errors } },

@@ -17,6 +17,12 @@ export const reportRequestSchema = z
     source: caseSourceSchema.optional(),
     channel: z.enum(REPORT_CHANNELS).default('api'),
     idempotencyKey: idempotencyKeySchema.optional(),
+    schoolId: textField()
+      .trim()
+      .min(1)
+      .max(100)
+      .optional()
+      .meta({ description: 'The school (id or slug) the report is for. Required when the reporter belongs to more than one school of a trust.' }),
   })
   .meta({ id: 'ReportRequest', description: 'A concern as a member of staff reports it.' });
 
@@ -134,6 +140,27 @@ export const personSchema = z
   .meta({ id: 'Person' });
 
 export const roleParamsSchema = z.strictObject({ personId: z.uuid({ message: 'personId must be a person id.' }), role: z.enum(ROLES, { message: `role must be one of: ${ROLES.join(', ')}` }) });
+
+export const trustParamsSchema = z.strictObject({ trust: textField().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'trust must be a trust slug.') });
+
+const countOf = z.number().int().min(0);
+export const trustFiguresSchema = z
+  .object({
+    trust: z.object({ slug: z.string(), name: z.string() }),
+    asOf: z.iso.datetime(),
+    schools: z.array(
+      z.object({
+        school: z.object({ id: z.string(), slug: z.string(), name: z.string() }),
+        openCases: countOf,
+        byStatus: z.object({ new: countOf, acknowledged: countOf, in_progress: countOf, escalated: countOf }),
+        urgentOpen: countOf,
+        escalatedOpen: countOf,
+        ages: z.object({ underSevenDays: countOf, sevenToThirtyDays: countOf, overThirtyDays: countOf, oldestOpenDays: countOf.nullable() }),
+        viewerIsSchoolDsl: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'TrustFigures', description: 'Each school’s open cases, ages and escalations: counts only, no case content.' });
 
 export const errorSchema = z
   .object({

@@ -24,6 +24,7 @@ import type {
   DeliveryFallbackRepository,
   IdempotencyRepository,
   MyReport,
+  OrganisationRepository,
   Outbox,
   OutboxClaimOptions,
   OutboxMessage,
@@ -39,12 +40,13 @@ import type {
   StorageTx,
 } from '../domain/ports.ts';
 import type { Role } from '../domain/roles.ts';
+import { isOrganisationRole, type DirectoryProvider, type MembershipFact, type MembershipOverride, type MembershipRule, type Organisation, type OrganisationDirectory, type OrganisationKind, type OrganisationRole } from '../domain/organisation.ts';
 import { AppError } from '../domain/errors.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './database-faults.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { migrationProvider } from './migrations.ts';
-import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, PeopleTable, SchoolsTable } from './schema.ts';
+import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
 import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
 
 
@@ -111,6 +113,7 @@ export class KyselyStorage implements Storage {
     const locks = this.engine === 'postgres';
     return {
       schools: new KyselySchools(db),
+      organisations: new KyselyOrganisations(db),
       people: new KyselyPeople(db),
       cases: new KyselyCases(db, this.#cipher, locks),
       idempotency: new KyselyIdempotency(db),
@@ -196,8 +199,9 @@ function toSchool(row: SchoolsTable): School {
     id: row.id,
     name: row.name,
     slug: row.slug,
-    entraTenantId: row.entra_tenant_id,
-    googleDomain: row.google_domain,
+    organisationId: row.organisation_id ?? `org-${row.id}`,
+    entraTenantId: row.ms_tenant_id,
+    googleDomain: row.workspace_domain,
     timeZone: row.time_zone,
     region: isUkRegion(row.region) ? row.region : DEFAULT_REGION,
     createdAt: row.created_at,
@@ -209,7 +213,7 @@ class KyselySchools implements SchoolRepository {
   constructor(db: Db) {
     this.#db = db;
   }
-  async #one(column: 'id' | 'slug' | 'entra_tenant_id' | 'google_domain', value: string): Promise<School | undefined> {
+  async #one(column: 'id' | 'slug', value: string): Promise<School | undefined> {
     const row = await this.#db.selectFrom('schools').selectAll().where(column, '=', value).executeTakeFirst();
     return row ? toSchool(row) : undefined;
   }
@@ -219,14 +223,11 @@ class KyselySchools implements SchoolRepository {
   getBySlug(slug: string) {
     return this.#one('slug', slug);
   }
-  findByEntraTenant(tenantId: string) {
-    return this.#one('entra_tenant_id', tenantId.toLowerCase());
-  }
-  findByGoogleDomain(domain: string) {
-    return this.#one('google_domain', domain.toLowerCase());
-  }
   async list(): Promise<School[]> {
     return (await this.#db.selectFrom('schools').selectAll().orderBy('name').execute()).map(toSchool);
+  }
+  async listByOrganisation(organisationId: string): Promise<School[]> {
+    return (await this.#db.selectFrom('schools').selectAll().where('organisation_id', '=', organisationId).orderBy('name').orderBy('id').execute()).map(toSchool);
   }
   async insert(school: School): Promise<void> {
     await this.#db
@@ -235,13 +236,109 @@ class KyselySchools implements SchoolRepository {
         id: school.id,
         name: school.name,
         slug: school.slug,
-        entra_tenant_id: school.entraTenantId?.toLowerCase() ?? null,
-        google_domain: school.googleDomain?.toLowerCase() ?? null,
+        entra_tenant_id: null,
+        google_domain: null,
+        organisation_id: school.organisationId,
+        ms_tenant_id: school.entraTenantId?.toLowerCase() ?? null,
+        workspace_domain: school.googleDomain?.toLowerCase() ?? null,
         time_zone: school.timeZone,
         region: school.region ?? DEFAULT_REGION,
         created_at: school.createdAt,
       })
       .execute();
+  }
+}
+
+function toOrganisation(row: OrganisationsTable): Organisation {
+  return { id: row.id, name: row.name, slug: row.slug, kind: row.kind as OrganisationKind, createdAt: row.created_at };
+}
+
+class KyselyOrganisations implements OrganisationRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+  async get(id: string) {
+    const row = await this.#db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
+    return row ? toOrganisation(row) : undefined;
+  }
+  async getBySlug(slug: string) {
+    const row = await this.#db.selectFrom('organisations').selectAll().where('slug', '=', slug).executeTakeFirst();
+    return row ? toOrganisation(row) : undefined;
+  }
+  async findByDirectory(provider: DirectoryProvider, key: string) {
+    const row = await this.#db
+      .selectFrom('organisation_directories')
+      .innerJoin('organisations', 'organisations.id', 'organisation_directories.organisation_id')
+      .selectAll('organisations')
+      .where('organisation_directories.provider', '=', provider)
+      .where('organisation_directories.directory_key', '=', key.toLowerCase())
+      .executeTakeFirst();
+    return row ? toOrganisation(row) : undefined;
+  }
+  async list() {
+    return (await this.#db.selectFrom('organisations').selectAll().orderBy('name').execute()).map(toOrganisation);
+  }
+  async insert(organisation: Organisation) {
+    await this.#db
+      .insertInto('organisations')
+      .values({ id: organisation.id, name: organisation.name, slug: organisation.slug, kind: organisation.kind, created_at: organisation.createdAt })
+      .execute();
+  }
+  async addDirectory(organisationId: string, provider: DirectoryProvider, key: string) {
+    await this.#db.insertInto('organisation_directories').values({ provider, directory_key: key.toLowerCase(), organisation_id: organisationId }).execute();
+  }
+  async listDirectories(organisationId: string): Promise<OrganisationDirectory[]> {
+    const rows = await this.#db.selectFrom('organisation_directories').selectAll().where('organisation_id', '=', organisationId).orderBy('provider').orderBy('directory_key').execute();
+    return rows.map((row) => ({ provider: row.provider as DirectoryProvider, key: row.directory_key }));
+  }
+  async listRules(organisationId: string): Promise<MembershipRule[]> {
+    const rows = await this.#db.selectFrom('membership_rules').selectAll().where('organisation_id', '=', organisationId).orderBy('position').orderBy('id').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      organisationId: row.organisation_id,
+      position: Number(row.position),
+      fact: row.fact as MembershipFact,
+      value: row.value,
+      schoolId: row.school_id,
+      createdAt: row.created_at,
+    }));
+  }
+  async insertRule(rule: MembershipRule) {
+    await this.#db
+      .insertInto('membership_rules')
+      .values({ id: rule.id, organisation_id: rule.organisationId, position: rule.position, fact: rule.fact, value: rule.value, school_id: rule.schoolId, created_at: rule.createdAt })
+      .execute();
+  }
+  async deleteRule(organisationId: string, ruleId: string) {
+    const result = await this.#db.deleteFrom('membership_rules').where('organisation_id', '=', organisationId).where('id', '=', ruleId).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+  async listOverrides(organisationId: string): Promise<MembershipOverride[]> {
+    const rows = await this.#db.selectFrom('membership_overrides').selectAll().where('organisation_id', '=', organisationId).orderBy('email').orderBy('school_id').execute();
+    return rows.map((row) => ({ organisationId: row.organisation_id, email: row.email, schoolId: row.school_id, createdAt: row.created_at }));
+  }
+  async addOverride(override: MembershipOverride) {
+    await this.#db
+      .insertInto('membership_overrides')
+      .values({ organisation_id: override.organisationId, email: override.email.toLowerCase(), school_id: override.schoolId, created_at: override.createdAt })
+      .onConflict((oc) => oc.columns(['organisation_id', 'email', 'school_id']).doNothing())
+      .execute();
+  }
+  async removeOverrides(organisationId: string, email: string) {
+    const result = await this.#db.deleteFrom('membership_overrides').where('organisation_id', '=', organisationId).where('email', '=', email.toLowerCase()).executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+  async grantRole(organisationId: string, email: string, role: OrganisationRole, at: string) {
+    await this.#db
+      .insertInto('organisation_roles')
+      .values({ organisation_id: organisationId, email: email.toLowerCase(), role, granted_at: at })
+      .onConflict((oc) => oc.columns(['organisation_id', 'email', 'role']).doNothing())
+      .execute();
+  }
+  async rolesOf(organisationId: string, email: string): Promise<OrganisationRole[]> {
+    const rows = await this.#db.selectFrom('organisation_roles').select('role').where('organisation_id', '=', organisationId).where('email', '=', email.toLowerCase()).orderBy('role').execute();
+    return rows.map((row) => row.role).filter(isOrganisationRole);
   }
 }
 

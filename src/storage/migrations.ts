@@ -384,6 +384,79 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('chat_case_cards').addColumn('worked_at', 'text').execute();
     },
   },
+  '0009_trusts': {
+    async up(db: Kysely<any>) {
+      // A trust (or a local authority's service) owns tenants/domains and several schools. A school's own
+      // tenant and domain move to columns that are not unique: a trust's schools share them. The old unique
+      // columns are emptied and no longer used (SQLite cannot drop a UNIQUE column without rebuilding a table
+      // that others reference, and both engines keep the same tables).
+      await db.schema
+        .createTable('organisations')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('slug', 'text', (c) => c.notNull().unique())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('organisation_directories')
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('directory_key', 'text', (c) => c.notNull())
+        .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addPrimaryKeyConstraint('organisation_directories_pk', ['provider', 'directory_key'])
+        .execute();
+      await db.schema
+        .createTable('membership_rules')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('position', 'integer', (c) => c.notNull())
+        .addColumn('fact', 'text', (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('membership_rules_organisation').on('membership_rules').columns(['organisation_id', 'position']).execute();
+      await db.schema
+        .createTable('membership_overrides')
+        .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('membership_overrides_pk', ['organisation_id', 'email', 'school_id'])
+        .execute();
+      await db.schema
+        .createTable('organisation_roles')
+        .addColumn('organisation_id', 'text', (c) => c.notNull().references('organisations.id'))
+        .addColumn('email', 'text', (c) => c.notNull())
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('granted_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('organisation_roles_pk', ['organisation_id', 'email', 'role'])
+        .execute();
+
+      await db.schema.alterTable('schools').addColumn('organisation_id', 'text').execute();
+      await db.schema.alterTable('schools').addColumn('ms_tenant_id', 'text').execute();
+      await db.schema.alterTable('schools').addColumn('workspace_domain', 'text').execute();
+      await db.schema.createIndex('schools_organisation').on('schools').column('organisation_id').execute();
+
+      // Every existing school becomes an organisation of one school with the same slug, owning its tenant and domain.
+      const schools = await db.selectFrom('schools').select(['id', 'name', 'slug', 'entra_tenant_id', 'google_domain', 'created_at']).execute();
+      for (const school of schools) {
+        const organisationId = `org-${school.id}`;
+        await db.insertInto('organisations').values({ id: organisationId, name: school.name, slug: school.slug, kind: 'school', created_at: school.created_at }).execute();
+        if (school.entra_tenant_id) {
+          await db.insertInto('organisation_directories').values({ provider: 'entra', directory_key: school.entra_tenant_id, organisation_id: organisationId }).execute();
+        }
+        if (school.google_domain) {
+          await db.insertInto('organisation_directories').values({ provider: 'google', directory_key: school.google_domain, organisation_id: organisationId }).execute();
+        }
+        await db
+          .updateTable('schools')
+          .set({ organisation_id: organisationId, ms_tenant_id: school.entra_tenant_id, workspace_domain: school.google_domain, entra_tenant_id: null, google_domain: null })
+          .where('id', '=', school.id)
+          .execute();
+      }
+    },
+  },
   '0010_email_evidence': {
     async up(db: Kysely<any>) {
       // The verdict a DSL or IT decided (sealed); reporters are told only once there is one.

@@ -8,12 +8,54 @@ export interface SchoolsTable {
   id: string;
   name: string;
   slug: string;
+  /** Retired by 0009 (unique per school): always empty now; see ms_tenant_id and workspace_domain. */
   entra_tenant_id: string | null;
   google_domain: string | null;
+  organisation_id: string | null;
+  ms_tenant_id: string | null;
+  workspace_domain: string | null;
   time_zone: string;
   /** Whose bank holidays close the school (england, wales, scotland, northern-ireland, none). */
   region: string;
   created_at: string;
+}
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  slug: string;
+  kind: string;
+  created_at: string;
+}
+
+export interface OrganisationDirectoriesTable {
+  provider: string;
+  directory_key: string;
+  organisation_id: string;
+}
+
+export interface MembershipRulesTable {
+  id: string;
+  organisation_id: string;
+  position: number;
+  fact: string;
+  value: string;
+  school_id: string;
+  created_at: string;
+}
+
+export interface MembershipOverridesTable {
+  organisation_id: string;
+  email: string;
+  school_id: string;
+  created_at: string;
+}
+
+export interface OrganisationRolesTable {
+  organisation_id: string;
+  email: string;
+  role: string;
+  granted_at: string;
 }
 
 export interface PeopleTable {
@@ -317,6 +359,11 @@ export interface DeliveryFallbacksTable {
 
 export interface Database {
   schools: SchoolsTable;
+  organisations: OrganisationsTable;
+  organisation_directories: OrganisationDirectoriesTable;
+  membership_rules: MembershipRulesTable;
+  membership_overrides: MembershipOverridesTable;
+  organisation_roles: OrganisationRolesTable;
   people: PeopleTable;
   person_roles: PersonRolesTable;
   cases: CasesTable;

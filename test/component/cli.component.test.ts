@@ -199,6 +199,52 @@ describe('dsl-desk CLI', () => {
     expect(refused.stderr).toMatch(/line 1 must name the columns: display_name and email are missing .* Nothing was imported\./);
   }, TEST_TIMEOUT_MS);
 
+  test('Trusts and local authorities: trust add, school add --trust, rules, overrides, the dry run from a JSON or CSV export, and the figures', async () => {
+    const trustDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-trust-'));
+    const tenant = '3f2b1c4d-0000-4000-8000-00000000abcd';
+    expect((await cli(trustDir, 'trust', 'add', '--name', 'Forest Learning Trust', '--slug', 'forest', '--entra-tenant', tenant)).stdout).toMatch(/Added Forest Learning Trust/);
+    expect((await cli(trustDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield', '--trust', 'forest')).stdout).toMatch(/Added Oakfield Primary/);
+    expect((await cli(trustDir, 'school', 'add', '--name', 'Elmwood Academy', '--slug', 'elmwood', '--trust', 'forest')).stdout).toMatch(/Added Elmwood Academy/);
+    // The tenant is the trust's: a school on its own cannot take it.
+    expect((await cli(trustDir, 'school', 'add', '--name', 'Beech', '--slug', 'beech', '--entra-tenant', tenant)).stderr).toMatch(/already belongs/);
+    expect((await cli(trustDir, 'trust', 'rule', 'add', '--trust', 'forest', '--when', 'department=Oakfield', '--school', 'oakfield')).stdout).toMatch(/department=Oakfield → oakfield/);
+    expect((await cli(trustDir, 'trust', 'rule', 'add', '--trust', 'forest', '--when', 'extensionAttribute3=ELM', '--school', 'elmwood')).stdout).toMatch(/extensionAttribute3=ELM → elmwood/);
+    const bad = await cli(trustDir, 'trust', 'rule', 'add', '--trust', 'forest', '--when', 'shoe-size', '--school', 'elmwood');
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--when: Write fact=value/);
+    expect((await cli(trustDir, 'trust', 'override', '--trust', 'forest', '--email', 'pip@forest.example.org', '--school', 'oakfield', '--school', 'elmwood')).stdout).toMatch(/pip@forest.example.org → oakfield, elmwood/);
+    const listed = await cli(trustDir, 'trust', 'rule', 'list', '--trust', 'forest');
+    expect(listed.stdout).toMatch(/department=Oakfield → oakfield[\s\S]*extensionAttribute3=ELM → elmwood[\s\S]*override {2}pip@forest.example.org → elmwood/);
+
+    const json = join(trustDir, 'directory.json');
+    writeFileSync(json, JSON.stringify({ value: [
+      { userPrincipalName: 'amy@forest.example.org', department: 'Oakfield' },
+      { mail: 'ben@forest.example.org', onPremisesExtensionAttributes: { extensionAttribute3: 'elm' } },
+      { mail: 'pip@forest.example.org' },
+      { mail: 'vic@forest.example.org', department: 'Estates' },
+    ] }));
+    const dry = await cli(trustDir, 'trust', 'dry-run', '--trust', 'forest', '--directory', json);
+    expect(dry.stdout).toMatch(/amy@forest.example.org +oakfield +\[rule\]/);
+    expect(dry.stdout).toMatch(/ben@forest.example.org +elmwood +\[rule\]/);
+    expect(dry.stdout).toMatch(/pip@forest.example.org +elmwood, oakfield|pip@forest.example.org +oakfield, elmwood/);
+    expect(dry.stdout).toMatch(/vic@forest.example.org +\(no school: sign-in is refused\)/);
+    expect(dry.stdout).toMatch(/in no school: 1/);
+    const csv = join(trustDir, 'directory.csv');
+    writeFileSync(csv, 'email,department,office\ncat@forest.example.org,Oakfield,Main\n');
+    expect(JSON.parse((await cli(trustDir, 'trust', 'dry-run', '--trust', 'forest', '--directory', csv, '--json')).stdout).rows).toEqual([{ email: 'cat@forest.example.org', schools: ['oakfield'], reason: 'rule' }]);
+    expect((await cli(trustDir, 'trust', 'dry-run', '--trust', 'forest')).stderr).toMatch(/Graph is not configured/);
+
+    expect((await cli(trustDir, 'trust', 'grant-role', '--trust', 'forest', '--email', 'lead@forest.example.org', '--role', 'trust_safeguarding_lead')).stdout).toMatch(/now trust_safeguarding_lead/);
+    const figures = await cli(trustDir, 'trust', 'figures', '--trust', 'forest');
+    expect(figures.stdout).toMatch(/elmwood +open 0/);
+    expect(figures.stdout).toMatch(/oakfield +open 0/);
+    expect((await cli(trustDir, 'trust', 'list')).stdout).toMatch(/forest +Forest Learning Trust \[trust\] +entra:3f2b1c4d[\s\S]*- elmwood[\s\S]*- oakfield/);
+    const ruleId = /^\s*\d+\s+(\S+)\s+department=Oakfield/m.exec(listed.stdout)![1]!;
+    expect((await cli(trustDir, 'trust', 'rule', 'remove', '--trust', 'forest', '--id', ruleId)).stdout).toMatch(/Rule removed/);
+    expect((await cli(trustDir, 'trust', 'rule', 'list', '--trust', 'forest')).stdout).not.toContain('department=Oakfield');
+    expect((await cli(trustDir, 'audit', 'verify')).stdout).toMatch(/Audit chain intact: \d+ events across 2 school/);
+  }, TEST_TIMEOUT_MS);
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');

@@ -105,7 +105,7 @@ describe('the school directory and the Teams app through Microsoft Graph', () =>
     // One initial request with every tracked property selected, then Graph's own links; minimal answers asked for throughout.
     const calls = deltaCalls();
     expect(calls).toHaveLength(3);
-    expect(decodeURIComponent(calls[0]!.query)).toBe('?$select=id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,userType,employeeHireDate,assignedLicenses,manager');
+    expect(decodeURIComponent(calls[0]!.query)).toBe('?$select=id,displayName,userPrincipalName,mail,department,jobTitle,accountEnabled,userType,employeeHireDate,assignedLicenses,manager,companyName,officeLocation,onPremisesExtensionAttributes');
     expect(calls[1]!.query).toMatch(/^\?\$skiptoken=/);
     expect(calls.every((call) => call.status === 200 && call.prefer === 'return=minimal')).toBe(true);
   });

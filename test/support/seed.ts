@@ -33,7 +33,7 @@ const PEOPLE: [keyof Omit<SeededSchool, 'school'>, string, Role[]][] = [
 ];
 
 /** A school with one person in each role; tenant ids are derived from the slug so tests can mint tokens. */
-export async function seedSchool(deps: AppDeps, slug: string, tenant?: { entraTenantId?: string; googleDomain?: string }): Promise<SeededSchool> {
+export async function seedSchool(deps: AppDeps, slug: string, tenant?: { entraTenantId?: string; googleDomain?: string; organisationSlug?: string }): Promise<SeededSchool> {
   const school = await addSchool(deps, { name: `${slug} Primary`, slug, ...tenant });
   const result: Partial<SeededSchool> = { school };
   for (const [key, name, roles] of PEOPLE) {

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceClientCredentialsFactory, type ServiceClientCredentials } from 'botframework-connector';
 import { resolveActor } from '../../src/app/resolve-actor.ts';
+import { addTrust } from '../../src/app/add-trust.ts';
+import { OPERATOR } from '../../src/app/deps.ts';
+import { addMembershipRule } from '../../src/app/manage-membership-rules.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Clock } from '../../src/domain/ports.ts';
@@ -41,6 +44,9 @@ export class MovableClock implements Clock {
 
 export type PersonKey = keyof Omit<SeededSchool, 'school'>;
 
+/** Marks a person of the second school in a PersonKey (see ofSecond). */
+const SECOND = 'second:';
+
 export interface TeamsTestService {
   service: RunningService;
   /** The configuration the service was started with (its bot settings, to build another surface on the same identity provider). */
@@ -51,6 +57,15 @@ export interface TeamsTestService {
   clock: MovableClock;
   school: SeededSchool;
   tenantId: string;
+  /**
+   * With `secondSchool`: a second school of the same trust on the same tenant (the trust "forest" owns the
+   * tenant; membership rules by email domain put each seeded person in their own school).
+   */
+  school2?: SeededSchool;
+  /** A person of the second school, to pass where a PersonKey is taken (send, press). */
+  ofSecond(person: PersonKey): PersonKey;
+  /** Someone the test signed in itself (by Entra object id), to send and press as. */
+  addSender(name: string, objectId: string): PersonKey;
   /** The Entra object id and Teams id of a seeded person (linked to them before the test starts). */
   objectIdOf(person: PersonKey): string;
   teamsIdOf(person: PersonKey): string;
@@ -71,7 +86,7 @@ export interface TeamsTestService {
  * DSL Desk in production mode with the Teams bot: the real Bot Framework token validation against a
  * local fake identity provider, and replies going to a local fake Bot Connector that enforces Teams' limits.
  */
-export async function startTeamsTestService(engine: Engine, options: { connector?: FakeBotConnectorOptions; env?: Record<string, string> } = {}): Promise<TeamsTestService> {
+export async function startTeamsTestService(engine: Engine, options: { connector?: FakeBotConnectorOptions; env?: Record<string, string>; secondSchool?: string } = {}): Promise<TeamsTestService> {
   const idp = await startFakeBotFrameworkIdp();
   const connector = await startFakeBotConnector(options.connector ?? {});
   const db = await createTestStorage(engine);
@@ -93,18 +108,30 @@ export async function startTeamsTestService(engine: Engine, options: { connector
   });
   const service = await startService(config, createLogger('silent'), { storage: db.storage, clock, botCredentialsFactory: new FixedBearerCredentialsFactory() });
   const tenantId = randomUUID();
-  const school = await seedSchool(service.deps, 'oakfield', { entraTenantId: tenantId });
+  let school2: SeededSchool | undefined;
+  let school: SeededSchool;
+  if (options.secondSchool) {
+    await addTrust(service.deps, { name: 'Forest Learning Trust', slug: 'forest', entraTenantIds: [tenantId] });
+    school = await seedSchool(service.deps, 'oakfield', { organisationSlug: 'forest' });
+    school2 = await seedSchool(service.deps, options.secondSchool, { organisationSlug: 'forest' });
+    for (const slug of ['oakfield', options.secondSchool]) await addMembershipRule(service.deps, { actor: OPERATOR, trust: 'forest', when: `domain=${slug}.example.org`, school: slug });
+  } else {
+    school = await seedSchool(service.deps, 'oakfield', { entraTenantId: tenantId });
+  }
   const objectIds = new Map<PersonKey, string>();
-  for (const key of Object.keys(school).filter((k) => k !== 'school') as PersonKey[]) {
-    const objectId = randomUUID();
-    objectIds.set(key, objectId);
-    const email = (await service.deps.storage.read((r) => r.people.get(school.school.id, school[key].personId)))!.email;
-    await resolveActor(service.deps, { provider: 'entra', tenantId, subject: objectId, email, emailVerified: true });
+  const seeded: [SeededSchool, (key: PersonKey) => PersonKey][] = [[school, (key) => key], ...(school2 ? [[school2, (key: PersonKey) => `${SECOND}${key}` as PersonKey] as [SeededSchool, (key: PersonKey) => PersonKey]] : [])];
+  for (const [seededSchool, keyOf] of seeded) {
+    for (const key of Object.keys(seededSchool).filter((k) => k !== 'school') as PersonKey[]) {
+      const objectId = randomUUID();
+      objectIds.set(keyOf(key), objectId);
+      const email = (await service.deps.storage.read((r) => r.people.get(seededSchool.school.id, seededSchool[key].personId)))!.email;
+      await resolveActor(service.deps, { provider: 'entra', tenantId, subject: objectId, email, emailVerified: true });
+    }
   }
   const channelConversation = '19:dsl-cases@thread.tacv2';
   const objectIdOf = (person: PersonKey) => objectIds.get(person)!;
-  const teamsIdOf = (person: PersonKey) => `29:${person}-${objectIdOf(person).slice(0, 8)}`;
-  const personalConversationOf = (person: PersonKey) => `a:personal-${person}`;
+  const teamsIdOf = (person: PersonKey) => `29:${person.replace(SECOND, 'second-')}-${objectIdOf(person).slice(0, 8)}`;
+  const personalConversationOf = (person: PersonKey) => `a:personal-${person.replace(SECOND, 'second-')}`;
 
   let botEndpoint = `${service.url}/api/messages`;
   const send: TeamsTestService['send'] = async (from, activity, token = {}) => {
@@ -134,6 +161,12 @@ export async function startTeamsTestService(engine: Engine, options: { connector
     connector,
     clock,
     school,
+    ...(school2 ? { school2 } : {}),
+    ofSecond: (person) => `${SECOND}${person}` as PersonKey,
+    addSender(name, objectId) {
+      objectIds.set(name as PersonKey, objectId);
+      return name as PersonKey;
+    },
     tenantId,
     objectIdOf,
     teamsIdOf,
@@ -157,7 +190,7 @@ export async function startTeamsTestService(engine: Engine, options: { connector
           : {}),
       });
     },
-    async waitFor(probe, timeoutMs = 10_000) {
+    async waitFor(probe, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const value = await probe();

@@ -25,6 +25,11 @@ interface ConcernFormData {
   prefillLink: string;
   submitData: Record<string, string>;
   submitFallbackData: Record<string, string>;
+  hasSchoolChoices: boolean;
+  schoolChoices: { title: string; value: string }[];
+  schoolValue: string;
+  hasSchoolError: boolean;
+  schoolError: string;
 }
 
 /** The server's message for an input, in red right under it (the client's own checks use errorMessage). */
@@ -48,6 +53,19 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
       style: 'attention',
       items: [{ type: 'TextBlock', text: '${formMessage}', color: 'attention', weight: 'bolder', wrap: true }],
     },
+    // Someone in two schools of a trust (peripatetic staff, a trust DSL) says which school the report is for.
+    {
+      $when: '${hasSchoolChoices}',
+      type: 'Input.ChoiceSet',
+      id: 'school',
+      label: 'Which school is this report for?',
+      style: 'expanded',
+      isRequired: true,
+      errorMessage: 'Choose the school this report is for.',
+      value: '${schoolValue}',
+      choices: [{ $data: '${schoolChoices}', title: '${title}', value: '${value}' }],
+    },
+    { $when: '${hasSchoolError}', type: 'TextBlock', text: '${schoolError}', color: 'attention', wrap: true, spacing: 'none', size: 'small' },
     // The most urgent choice first: on a phone the form is several screens long.
     {
       type: 'Container',
@@ -219,5 +237,10 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
     prefillLink: link,
     submitData,
     submitFallbackData: { verb: REPORT_SUBMIT, ...submitData },
+    hasSchoolChoices: (view.school?.choices.length ?? 0) > 1,
+    schoolChoices: view.school?.choices ?? [],
+    schoolValue: view.school?.value ?? '',
+    hasSchoolError: Boolean(view.school?.error),
+    schoolError: view.school?.error ?? '',
   });
 }

@@ -32,6 +32,8 @@ export interface ConcernFormView {
   /** The member of staff already chosen (a form coming back to be fixed), so the people search shows their name. */
   subjectChoice?: { title: string; value: string };
   timeZone?: string;
+  /** Shown only to someone in two or more schools of a trust: which school the report is for. */
+  school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
 }
 
 export interface ReceiptView {

@@ -23,7 +23,7 @@ export interface GraphDirectoryOptions extends GraphAppCredentials {
  * manager is tracked by selecting the `manager` navigation property, which Graph answers with a
  * `manager@delta` annotation. assignedLicenses is selected only to count licences.
  */
-const SELECTED = ['id', 'displayName', 'userPrincipalName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType', 'employeeHireDate', 'assignedLicenses', 'manager'];
+const SELECTED = ['id', 'displayName', 'userPrincipalName', 'mail', 'department', 'jobTitle', 'accountEnabled', 'userType', 'employeeHireDate', 'assignedLicenses', 'manager', 'companyName', 'officeLocation', 'onPremisesExtensionAttributes'];
 export const USERS_DELTA_PATH = `/v1.0/users/delta?$select=${SELECTED.join(',')}`;
 
 const READ_FORBIDDEN = 'DSL Desk cannot read the school’s directory yet. Ask IT to grant admin consent for User.Read.All.';
@@ -201,6 +201,13 @@ export function parseDirectoryChange(entry: unknown): DirectoryUserChange | unde
     change.userType = userType === 'member' ? 'Member' : userType === 'guest' ? 'Guest' : null;
   }
   if ('employeeHireDate' in raw) change.employeeHireDate = typeof raw.employeeHireDate === 'string' ? londonDate(raw.employeeHireDate) : null;
+  if ('companyName' in raw) change.companyName = text(raw.companyName);
+  if ('officeLocation' in raw) change.officeLocation = text(raw.officeLocation);
+  if ('onPremisesExtensionAttributes' in raw) {
+    const attributes = raw.onPremisesExtensionAttributes;
+    change.extensionAttributes =
+      attributes && typeof attributes === 'object' ? Object.fromEntries(Object.entries(attributes as Record<string, unknown>).filter(([key]) => /^extensionAttribute\d+$/.test(key)).map(([key, value]) => [key, text(value)])) : null;
+  }
   if ('assignedLicenses' in raw) change.licenceCount = Array.isArray(raw.assignedLicenses) ? raw.assignedLicenses.length : null;
   if ('manager@delta' in raw) {
     // A list of links: one without "@removed" sets the manager, one with it takes that manager away. A change

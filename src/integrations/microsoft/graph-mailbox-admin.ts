@@ -26,15 +26,17 @@ export function createGraphMailboxAdmin(options: GraphMailboxAdminOptions): Mail
     async findCopies(tenantId, internetMessageId, scope) {
       const copies: MessageCopy[] = [];
       const domains = new Set(scope.domains.map((domain) => domain.toLowerCase()));
+      const mailboxes = scope.mailboxes ? new Set(scope.mailboxes.map((address) => address.toLowerCase())) : undefined;
       let mailboxesSearched = 0;
       let mailboxesFailed = 0;
       let next: string | undefined = '/v1.0/users?$select=id,mail,userPrincipalName&$top=999';
       while (next) {
         const page = await call(tenantId, next);
         if (!page.ok) throw failed('list the school’s mailboxes', page);
-        const body = (await page.json()) as { value: { id: string; mail?: string | null }[]; '@odata.nextLink'?: string };
+        const body = (await page.json()) as { value: { id: string; mail?: string | null; userPrincipalName?: string | null }[]; '@odata.nextLink'?: string };
         for (const user of body.value) {
           if (!user.mail || !domains.has(user.mail.split('@')[1]?.toLowerCase() ?? '')) continue;
+          if (mailboxes && !mailboxes.has(user.mail.toLowerCase()) && !mailboxes.has(user.userPrincipalName?.toLowerCase() ?? '')) continue;
           mailboxesSearched += 1;
           // OData string literals escape a quote by doubling it.
           const filter = encodeURIComponent(`internetMessageId eq '${internetMessageId.replaceAll("'", "''")}'`);

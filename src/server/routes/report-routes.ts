@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
 import { listMyReports } from '../../app/list-my-reports.ts';
+import { chooseReportSchool } from '../../app/choose-report-school.ts';
 import { reportConcern } from '../../app/report-concern.ts';
 import { INCIDENT_TYPES, PROTOCOLS, ESCALATION_AGENCIES, ACTIONS_TAKEN } from '../../domain/incident-types.ts';
 import { invalidInput } from '../../domain/errors.ts';
@@ -22,8 +23,8 @@ export function reportRoutes(deps: AppDeps): Router {
   });
 
   router.post('/reports', async (req, res) => {
-    const actor = actorOf(res);
     const body = validate(reportRequestSchema, req.body, 'body');
+    const actor = await chooseReportSchool(deps, actorOf(res), body.schoolId);
     const header = req.get('Idempotency-Key');
     const headerKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
     if (headerKey && body.idempotencyKey && headerKey !== body.idempotencyKey) {
