@@ -1,11 +1,22 @@
-import { mkdtempSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, redactedSummary } from '../../../src/config.ts';
+import { ConfigError, configSchema, loadConfig, redactedSummary } from '../../../src/config.ts';
 
 const dataDir = () => mkdtempSync(join(tmpdir(), 'dsl-desk-config-'));
 
 describe('configuration', () => {
+  test('every setting is listed in .env.example and described in the README (an operator finds each one)', () => {
+    const root = join(__dirname, '../../..');
+    const example = readFileSync(join(root, '.env.example'), 'utf8');
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const settings = Object.keys(configSchema.shape);
+    expect(settings.length).toBeGreaterThan(20);
+    expect(settings.filter((name) => !new RegExp(`^#? ?${name}=`, 'm').test(example))).toEqual([]);
+    const tableRows = readme.split('\n').filter((line) => line.startsWith('| `'));
+    expect(settings.filter((name) => !tableRows.some((row) => row.split('|')[1]!.includes(`\`${name}\``)))).toEqual([]);
+  });
+
   test('with no sign-in configured it is the sandbox, on loopback, with a 0600 key file it made itself', () => {
     const dir = dataDir();
     const config = loadConfig({ DATA_DIR: dir });
