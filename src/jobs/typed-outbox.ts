@@ -9,7 +9,7 @@ import { PermanentDeliveryError, type OutboxAttempt, type OutboxHandler } from '
  * reaches `handler`: it is failed permanently, the reason naming the kind and the fields (never their values).
  */
 export function typedHandler<K extends OutboxKind>(kind: K, handler: (message: OutboxMessageOf<K>, attempt: OutboxAttempt) => Promise<void>): OutboxHandler {
-  return (message, attempt) => {
+  return async (message, attempt) => {
     let parsed: OutboxMessageOf<K>;
     try {
       parsed = parseOutboxMessage(kind, message);
