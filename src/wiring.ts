@@ -8,9 +8,10 @@ import { checkUrgentAcknowledgement } from './app/check-urgent-acknowledgement.t
 import { dropExpiredEmails } from './app/drop-expired-emails.ts';
 import { sealAuditChains } from './app/seal-audit-chains.ts';
 import { canNotifyByEmail, sendNotificationEmail } from './app/send-notification-email.ts';
-import { overdueDeliveryOf } from './app/request-delivery-fallback.ts';
+import { fallbackDeliveryOf } from './app/request-delivery-fallback.ts';
+import type { ChatDelivery } from './app/chat-delivery.ts';
+import type { ChatPlatform } from './domain/chat.ts';
 import { sendDeliveryFallback } from './app/send-delivery-fallback.ts';
-import { NOTIFICATION_EVENTS, type NotificationEvent } from './domain/case-summary.ts';
 import type { AppDeps } from './app/deps.ts';
 import type { INetworkModule } from '@azure/msal-node';
 import type { MailboxReader } from './domain/ports.ts';
@@ -28,6 +29,7 @@ import { createAuthenticator } from './identity/authenticate-request.ts';
 import { createEntraTokenVerifier } from './identity/entra-token-verifier.ts';
 import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
 import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
+import { chatDeliveryHandlers, typedHandler } from './jobs/typed-outbox.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
 import type { AddinPreparer } from './server/routes/addin-pages.ts';
@@ -165,26 +167,40 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   const dispatcher = new OutboxDispatcher({ store: storage.outbox, clock: deps.clock, logger, pollMs: config.outboxPollMs });
   // Case cards, escalations and notices keep trying for three days (a deadline, not a count); the rest give up after 10 tries.
   const register = (kind: string, handler: OutboxHandler) => dispatcher.register(kind, handler, SAFEGUARDING_KINDS.includes(kind) ? SAFEGUARDING_RETRY : undefined);
-  register(OUTBOX_KINDS.urgentCheck, async (message) => {
-    await checkUrgentAcknowledgement(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), minutes: Number(message.payload.minutes) });
-  });
-  dispatcher.register(REMOVE_EMAIL_KIND, async (message) => {
-    await removeEmailCopies(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), emailId: String(message.payload.emailId), requestedBy: String(message.payload.requestedBy) });
-  });
-  for (const [kind, handler] of Object.entries(teams?.outboxHandlers ?? {})) register(kind, handler);
-  register(OUTBOX_KINDS.deliveryFallback, async (message, attempt) => {
-    const { caseId, origin, event, personId } = message.payload;
-    const delivery = overdueDeliveryOf({ kind: event ? OUTBOX_KINDS.personNotify : OUTBOX_KINDS.caseCreated, payload: { event, personId } });
-    if (!delivery) return;
-    await sendDeliveryFallback(deps, { schoolId: message.schoolId, caseId: String(caseId), dedupeKey: String(origin), delivery, lastAttempt: attempt.final });
-  });
+  register(
+    OUTBOX_KINDS.urgentCheck,
+    typedHandler(OUTBOX_KINDS.urgentCheck, async (message) => {
+      await checkUrgentAcknowledgement(deps, { schoolId: message.schoolId, ...message.payload });
+    }),
+  );
+  dispatcher.register(
+    REMOVE_EMAIL_KIND,
+    typedHandler(REMOVE_EMAIL_KIND, async (message) => {
+      await removeEmailCopies(deps, { schoolId: message.schoolId, ...message.payload });
+    }),
+  );
+  // Cards, notices and policy cards go through the chat delivery of each message's school. Teams is the
+  // only platform today, so every school's go to Teams when the bot runs (a school without a case channel
+  // has its cards skipped and its notices emailed by the Teams delivery itself).
+  const deliveries: Partial<Record<ChatPlatform, ChatDelivery>> = { ...(teams ? { teams: teams.delivery } : {}) };
+  if (Object.keys(deliveries).length > 0) {
+    for (const [kind, handler] of Object.entries(chatDeliveryHandlers({ deliveries, deps }))) register(kind, handler);
+  }
+  register(
+    OUTBOX_KINDS.deliveryFallback,
+    typedHandler(OUTBOX_KINDS.deliveryFallback, async (message, attempt) => {
+      const { caseId, origin } = message.payload;
+      await sendDeliveryFallback(deps, { schoolId: message.schoolId, caseId, dedupeKey: origin, delivery: fallbackDeliveryOf(message.payload), lastAttempt: attempt.final });
+    }),
+  );
   if (!teams && canNotifyByEmail(deps)) {
     // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
-    register(OUTBOX_KINDS.personNotify, async (message) => {
-      const event = String(message.payload.event);
-      if (!(NOTIFICATION_EVENTS as readonly string[]).includes(event)) return;
-      await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId: String(message.payload.caseId), personId: String(message.payload.personId), event: event as NotificationEvent });
-    });
+    register(
+      OUTBOX_KINDS.personNotify,
+      typedHandler(OUTBOX_KINDS.personNotify, async (message) => {
+        await sendNotificationEmail(deps, { schoolId: message.schoolId, ...message.payload });
+      }),
+    );
   }
   dispatcher.start();
   // Retention of reported emails: checked hourly, and once at start.

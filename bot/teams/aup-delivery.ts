@@ -1,4 +1,6 @@
 import { AUP_OUTBOX_KINDS, deliveryKeyOf, type DeliveryKey } from '../../src/app/aup-messages.ts';
+import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
+import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
 import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed, recordAupReminderSent, type AupDeliveryContext } from '../../src/app/deliver-aup.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { escalationText, prepareEscalation, recordEscalation } from '../../src/app/escalate-unsigned-starter.ts';
@@ -6,7 +8,7 @@ import { readAupForSigning } from '../../src/app/read-current-aup.ts';
 import type { ConversationAddress } from '../../src/domain/chat.ts';
 import { isDirectoryRefusal, type DirectoryRefusalCode, type TeamsAppInstaller } from '../../src/domain/directory.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { DEFAULT_MAX_ATTEMPTS, PermanentDeliveryError, RetryableDeliveryError, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
+import { DEFAULT_MAX_ATTEMPTS, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { Logger } from '../../src/logger.ts';
 import { aupPolicyViewOf, renderAupCard, renderNotificationCard, type AupCardView, type AupPolicyView, type CardJson } from './cards/index.ts';
 import { cardActivity, TeamsCallError, type PacedConnector } from './paced-calls.ts';
@@ -68,22 +70,14 @@ const REFUSAL_REASONS: Record<DirectoryRefusalCode, string> = {
  * the headteacher's warning when a starter has not signed. Each handler reloads the delivery first, so a
  * message run twice, or after the person signed, sends nothing more.
  */
-export class AupTeamsDelivery {
+export class AupTeamsDelivery implements Pick<ChatDelivery, 'deliverPolicy' | 'remindPolicy' | 'escalatePolicy'> {
   readonly #options: AupTeamsDeliveryOptions;
 
   constructor(options: AupTeamsDeliveryOptions) {
     this.#options = options;
   }
 
-  handlers(): Record<string, OutboxHandler> {
-    return {
-      [AUP_OUTBOX_KINDS.deliver]: (message) => this.deliver(message),
-      [AUP_OUTBOX_KINDS.remind]: (message) => this.remind(message),
-      [AUP_OUTBOX_KINDS.escalate]: (message) => this.escalate(message),
-    };
-  }
-
-  async deliver(message: OutboxMessage): Promise<void> {
+  async deliverPolicy(message: OutboxMessageOf<typeof AUP_OUTBOX_KINDS.deliver>): Promise<void> {
     const { deps } = this.#options;
     const key = deliveryKeyOf(message);
     const context = await prepareAupDelivery(deps, key, 'teams');
@@ -106,10 +100,10 @@ export class AupTeamsDelivery {
     this.#options.logger.info({ outboxId: message.id, policyId: key.policyId, personId: key.personId, foundThroughGraph: reach.foundThroughGraph, resumed: context.resumed }, 'policy card sent in teams');
   }
 
-  async remind(message: OutboxMessage): Promise<void> {
+  async remindPolicy(message: OutboxMessageOf<typeof AUP_OUTBOX_KINDS.remind>): Promise<void> {
     const { deps, sendSigningLinkByEmail } = this.#options;
     const key = deliveryKeyOf(message);
-    const n = Number(message.payload.n);
+    const { n } = message.payload;
     if (!Number.isInteger(n) || n < 1) throw new PermanentDeliveryError('a reminder without its number');
     const context = await prepareAupReminder(deps, key, n, 'teams');
     if (!context) return;
@@ -136,10 +130,10 @@ export class AupTeamsDelivery {
     this.#options.logger.warn({ outboxId: message.id, policyId: key.policyId, personId: key.personId, reminder: n }, 'policy reminder could not be sent');
   }
 
-  async escalate(message: OutboxMessage): Promise<void> {
+  async escalatePolicy(message: OutboxMessageOf<typeof AUP_OUTBOX_KINDS.escalate>): Promise<void> {
     const { deps, sendEmail } = this.#options;
     const key = deliveryKeyOf(message);
-    const prepared = await prepareEscalation(deps, key, String(message.payload.startDate), 'teams');
+    const prepared = await prepareEscalation(deps, key, message.payload.startDate, 'teams');
     if (!prepared) return;
     const text = escalationText(prepared);
     const card = renderNotificationCard({ title: text.title, lines: [text.body] });
@@ -168,7 +162,7 @@ export class AupTeamsDelivery {
   }
 
   /** Their chat with the bot, or one opened by installing DSL Desk's Teams app for them through Graph. */
-  async #reach(message: OutboxMessage, context: AupRecipientContext): Promise<Reach> {
+  async #reach(message: Omit<OutboxMessage, 'payload'>, context: AupRecipientContext): Promise<Reach> {
     const personal = context.chatUser?.personalConversation;
     if (personal) return { address: personal, foundThroughGraph: false };
     const { installer, teamsAppCatalogId, teamsServiceUrl } = this.#options;
@@ -190,7 +184,7 @@ export class AupTeamsDelivery {
    * What a failed Bot Connector call means here: a Teams hiccup is retried (throws RetryableDeliveryError)
    * until the last attempt; a refusal, or the last attempt, is a reason to use email instead.
    */
-  #chatFailure(message: OutboxMessage, error: unknown): ChatFailure {
+  #chatFailure(message: Omit<OutboxMessage, 'payload'>, error: unknown): ChatFailure {
     if (error instanceof RetryableDeliveryError) {
       if (!isLastAttempt(message)) throw error;
       return { code: 'teams_busy', reason: NOT_REACHED };
@@ -230,6 +224,6 @@ export class AupTeamsDelivery {
   }
 }
 
-function isLastAttempt(message: OutboxMessage): boolean {
+function isLastAttempt(message: Omit<OutboxMessage, 'payload'>): boolean {
   return message.attempts >= DEFAULT_MAX_ATTEMPTS;
 }

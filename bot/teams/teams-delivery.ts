@@ -1,15 +1,16 @@
 import type { Activity, CloudAdapter } from 'botbuilder';
 import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/case-messages.ts';
+import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
+import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/record-case-card.ts';
 import { requestDeliveryFallback } from '../../src/app/request-delivery-fallback.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/send-notification-email.ts';
-import { NOTIFICATION_EVENTS, type NotificationEvent } from '../../src/domain/case-summary.ts';
 import { cardEditDueAt, CHANNEL_TARGET, DEFAULT_CARD_EDIT_HOLD, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt, type OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
+import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt } from '../../src/jobs/outbox-dispatcher.ts';
 import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
 import { channelCardFor, notificationCardFor } from './case-cards.ts';
@@ -34,7 +35,10 @@ export interface TeamsDeliveryOptions {
  * dispatcher's), honouring Retry-After; a 403 or a missing channel is recorded on the case as "not
  * delivered" and not retried. Handlers load the case when they run, so a late edit shows the latest state.
  */
-export class TeamsDelivery {
+/** What the calls below need of a message: which one it is, for the logs and the school. */
+type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
+
+export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
   readonly #options: TeamsDeliveryOptions;
   readonly #connector: PacedConnector;
   readonly #caseQueues = new Map<string, Promise<void>>();
@@ -44,19 +48,11 @@ export class TeamsDelivery {
     this.#connector = new PacedConnector(options);
   }
 
-  handlers(): Record<string, OutboxHandler> {
-    return {
-      [OUTBOX_KINDS.caseCreated]: (message, attempt) => this.#withFallback(message, this.postCaseCard(message, attempt)),
-      [OUTBOX_KINDS.cardRefresh]: (message, attempt) => this.refreshCaseCard(message, attempt),
-      [OUTBOX_KINDS.personNotify]: (message, attempt) => this.#withFallback(message, this.notifyPerson(message, attempt)),
-    };
-  }
-
   /**
    * A card or notice that fails again, for whatever passing reason (Teams busy or down, the network, pacing), is
    * checked against its threshold; past it, the school's email fallback is queued once while this keeps trying.
    */
-  async #withFallback(message: OutboxMessage, delivering: Promise<void>): Promise<void> {
+  async #withFallback(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated> | OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, delivering: Promise<void>): Promise<void> {
     try {
       await delivering;
     } catch (error) {
@@ -84,23 +80,26 @@ export class TeamsDelivery {
     return run;
   }
 
-  postCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
-    return this.#oneAtATime(String(message.payload.caseId), () => this.#postCaseCard(message, attempt));
+  /** Posts the new case's card; past its threshold of failures, the school's fallback is queued too. */
+  postCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated>, attempt: OutboxAttempt): Promise<void> {
+    return this.#withFallback(
+      message,
+      this.#oneAtATime(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)),
+    );
   }
 
-  refreshCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
-    return this.#oneAtATime(String(message.payload.caseId), () => this.#refreshCaseCard(message, attempt));
+  refreshCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.cardRefresh>, attempt: OutboxAttempt): Promise<void> {
+    return this.#oneAtATime(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
   }
 
-  async #postCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
-    const caseId = String(message.payload.caseId);
+  async #postCaseCard(message: DeliveredMessage, caseId: string, attempt: OutboxAttempt): Promise<void> {
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context) {
       // No case channel yet (or no Teams): the school sees its cases in the case list; nothing to post.
       this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: card not posted');
       return;
     }
-    if (context.card?.state === 'posted') return this.#refreshCaseCard(message, attempt);
+    if (context.card?.state === 'posted') return this.#refreshCaseCard(message, caseId, attempt);
     const channel = context.channel;
     if (!channel) return;
     const activity = newCaseActivity(context);
@@ -116,8 +115,7 @@ export class TeamsDelivery {
     });
   }
 
-  async #refreshCaseCard(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
-    const caseId = String(message.payload.caseId);
+  async #refreshCaseCard(message: DeliveredMessage, caseId: string, attempt: OutboxAttempt): Promise<void> {
     const context = await prepareCaseCard(this.#options.deps, { schoolId: message.schoolId, caseId, platform: 'teams', onlyWithChannel: true });
     if (!context?.channel) return;
     const { card } = context;
@@ -148,11 +146,13 @@ export class TeamsDelivery {
     });
   }
 
-  async notifyPerson(message: OutboxMessage, attempt: OutboxAttempt): Promise<void> {
-    const caseId = String(message.payload.caseId);
-    const personId = String(message.payload.personId);
-    const event = String(message.payload.event) as NotificationEvent;
-    if (!NOTIFICATION_EVENTS.includes(event)) throw new PermanentDeliveryError(`unknown notification event ${event}`);
+  /** A 1:1 notice; past its threshold of failures, the school's fallback is queued too. */
+  notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: OutboxAttempt): Promise<void> {
+    return this.#withFallback(message, this.#notifyPerson(message, attempt));
+  }
+
+  async #notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: OutboxAttempt): Promise<void> {
+    const { caseId, personId, event } = message.payload;
     const { deps } = this.#options;
     const prepared = await prepareNotification(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
     if (!prepared) return;
@@ -185,16 +185,16 @@ export class TeamsDelivery {
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
   }
 
-  #openPersonalChat(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, memberId: string): Promise<ConversationAddress> {
+  #openPersonalChat(message: DeliveredMessage, attempt: OutboxAttempt, target: CallTarget, memberId: string): Promise<ConversationAddress> {
     return this.#guard(message, attempt, target, () => this.#connector.openPersonalChat(target.address, memberId));
   }
 
   /** One paced Bot Connector call with Teams' error statuses mapped onto retry or "not delivered". */
-  #call(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
+  #call(message: DeliveredMessage, attempt: OutboxAttempt, target: CallTarget, work: (connector: ConnectorCalls) => Promise<string | undefined>): Promise<string | undefined> {
     return this.#guard(message, attempt, target, () => this.#connector.call(target.address, work));
   }
 
-  async #guard<T>(message: OutboxMessage, attempt: OutboxAttempt, target: CallTarget, call: () => Promise<T>): Promise<T> {
+  async #guard<T>(message: DeliveredMessage, attempt: OutboxAttempt, target: CallTarget, call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
@@ -211,7 +211,7 @@ export class TeamsDelivery {
     }
   }
 
-  async #fail(message: OutboxMessage, target: Omit<CallTarget, 'address'> & { conversationId?: string; address?: ConversationAddress }, code: string, reason: string): Promise<void> {
+  async #fail(message: DeliveredMessage, target: Omit<CallTarget, 'address'> & { conversationId?: string; address?: ConversationAddress }, code: string, reason: string): Promise<void> {
     await recordCaseCardFailed(this.#options.deps, {
       schoolId: message.schoolId,
       caseId: target.caseId,

@@ -1,9 +1,11 @@
 import express from 'express';
 import type { ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { AppDeps } from '../../src/app/deps.ts';
+import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
 import type { TeamsAppInstaller } from '../../src/domain/directory.ts';
 import type { PacingLedger } from '../../src/domain/ports.ts';
 import type { OutboxHandler } from '../../src/jobs/outbox-dispatcher.ts';
+import { chatDeliveryHandlers } from '../../src/jobs/typed-outbox.ts';
 import { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
 import { AupTeamsDelivery, type SendEmail, type SendSigningLinkByEmail } from './aup-delivery.ts';
@@ -51,7 +53,9 @@ export interface TeamsSurfaceOptions {
 export interface TeamsSurface {
   /** Adds POST /api/messages to the HTTP app. */
   mount(app: express.Express): void;
-  /** Outbox handlers that post and edit cards, send 1:1 messages and deliver policies to sign. */
+  /** Cards, 1:1 notices and policy cards in Teams: this platform's side of the chat delivery port. */
+  delivery: ChatDelivery;
+  /** Outbox handlers sending every card, notice and policy card through `delivery` (a deployment with Teams alone). */
   outboxHandlers: Record<string, OutboxHandler>;
 }
 
@@ -84,6 +88,15 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     ...(options.sendSigningLinkByEmail ? { sendSigningLinkByEmail: options.sendSigningLinkByEmail } : {}),
     ...(options.sendEmail ? { sendEmail: options.sendEmail } : {}),
   });
+  const chatDelivery: ChatDelivery = {
+    platform: 'teams',
+    postCaseCard: (message, attempt) => delivery.postCaseCard(message, attempt),
+    refreshCaseCard: (message, attempt) => delivery.refreshCaseCard(message, attempt),
+    notifyPerson: (message, attempt) => delivery.notifyPerson(message, attempt),
+    deliverPolicy: (message) => policies.deliverPolicy(message),
+    remindPolicy: (message) => policies.remindPolicy(message),
+    escalatePolicy: (message) => policies.escalatePolicy(message),
+  };
   return {
     mount(app) {
       // The parser's failures (corrupt compression, bad JSON) are refusals like any other, before any token check.
@@ -97,6 +110,7 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
         refuseUnreadable,
       );
     },
-    outboxHandlers: { ...delivery.handlers(), ...policies.handlers() },
+    delivery: chatDelivery,
+    outboxHandlers: chatDeliveryHandlers({ deliveries: { teams: chatDelivery } }),
   };
 }

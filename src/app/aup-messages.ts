@@ -1,19 +1,13 @@
 import type { AupDelivery } from '../domain/aup-delivery.ts';
 import type { StorageTx } from '../domain/ports.ts';
+import { AUP_OUTBOX_KINDS, enqueueOutbox, type OutboxPayload } from './outbox-catalogue.ts';
 
 /**
  * The outbox messages that get policies signed. Ids only: the handler loads the person and the policy when
  * it runs. The dedupe keys are the restart guarantee: a campaign started twice, or a watcher that sees a
  * new starter twice, leaves one message per person, version and cycle.
  */
-export const AUP_OUTBOX_KINDS = {
-  /** Send the policy card (or, failing chat, a one-time link by email) to one person. */
-  deliver: 'aup.deliver',
-  /** Remind one person who has not signed yet. */
-  remind: 'aup.remind',
-  /** Their start date is near and they have not signed: tell the headteacher and their line manager. */
-  escalate: 'aup.escalate',
-} as const;
+export { AUP_OUTBOX_KINDS };
 
 export interface DeliveryKey {
   schoolId: string;
@@ -22,14 +16,14 @@ export interface DeliveryKey {
   cycle: string;
 }
 
-export function deliveryKeyOf(message: { schoolId: string; payload: Record<string, unknown> }): DeliveryKey {
-  return { schoolId: message.schoolId, personId: String(message.payload.personId), policyId: String(message.payload.policyId), cycle: String(message.payload.cycle) };
+export function deliveryKeyOf(message: { schoolId: string; payload: OutboxPayload<typeof AUP_OUTBOX_KINDS.deliver> }): DeliveryKey {
+  return { schoolId: message.schoolId, personId: message.payload.personId, policyId: message.payload.policyId, cycle: message.payload.cycle };
 }
 
 /** `occasion` marks a deliberate second send (after the person became reachable), which the first's key would swallow. */
 export async function enqueueDeliveries(tx: StorageTx, deliveries: readonly AupDelivery[], now: string, occasion?: string): Promise<void> {
   for (const delivery of deliveries) {
-    await tx.outbox.enqueue(
+    await enqueueOutbox(tx, 
       {
         schoolId: delivery.schoolId,
         kind: AUP_OUTBOX_KINDS.deliver,
@@ -42,7 +36,7 @@ export async function enqueueDeliveries(tx: StorageTx, deliveries: readonly AupD
 }
 
 export async function enqueueReminder(tx: StorageTx, key: DeliveryKey, n: number, at: Date, now: string): Promise<void> {
-  await tx.outbox.enqueue(
+  await enqueueOutbox(tx, 
     {
       schoolId: key.schoolId,
       kind: AUP_OUTBOX_KINDS.remind,
@@ -55,7 +49,7 @@ export async function enqueueReminder(tx: StorageTx, key: DeliveryKey, n: number
 }
 
 export async function enqueueEscalation(tx: StorageTx, key: DeliveryKey, startDate: string, at: Date, now: string): Promise<void> {
-  await tx.outbox.enqueue(
+  await enqueueOutbox(tx, 
     {
       schoolId: key.schoolId,
       kind: AUP_OUTBOX_KINDS.escalate,

@@ -2,23 +2,13 @@ import type { Case } from '../domain/case.ts';
 import type { NotificationEvent } from '../domain/case-summary.ts';
 import type { PersonWithRoles, StorageTx } from '../domain/ports.ts';
 import type { AppDeps } from './deps.ts';
+import { enqueueOutbox, OUTBOX_KINDS } from './outbox-catalogue.ts';
 
 /**
- * The outbox messages a case change leaves behind for the chat surfaces. They carry ids and codes only:
- * the handler loads what it needs when it runs, so nothing of a concern waits in the queue.
+ * The outbox messages a case change leaves behind for the chat surfaces; their kinds and payloads are in
+ * the outbox catalogue.
  */
-export const OUTBOX_KINDS = {
-  /** Post the new case's card to the school's case channel (or the restricted notice). */
-  caseCreated: 'case.created',
-  /** Edit the posted card to show the case as it is now; coalesced, see `enqueueCardRefresh`. */
-  cardRefresh: 'case.card_refresh',
-  /** A 1:1 message to one person about one case. */
-  personNotify: 'person.notify',
-  /** Has anyone acknowledged this urgent case yet? */
-  urgentCheck: 'case.urgent_check',
-  /** Teams has not taken a card or notice for too long: the school's fallback (an email with the reference). */
-  deliveryFallback: 'case.delivery_fallback',
-} as const;
+export { OUTBOX_KINDS };
 
 /**
  * Kinds that keep trying through an outage of any length up to three days: each is how a DSL, a deputy, the
@@ -35,7 +25,7 @@ export async function enqueueCardRefresh(tx: StorageTx, current: Pick<Case, 'sch
   const window = Math.floor(Date.parse(now) / CARD_REFRESH_WINDOW_MS);
   // The dedupe key makes every change inside one window share a single edit, run when the window ends;
   // the handler renders the case as it is then, so the last change in the window is always shown.
-  await tx.outbox.enqueue(
+  await enqueueOutbox(tx, 
     {
       schoolId: current.schoolId,
       kind: OUTBOX_KINDS.cardRefresh,
@@ -52,7 +42,7 @@ export async function enqueueNotification(
   options: { schoolId: string; caseId: string; personId: string; event: NotificationEvent; occasion: string },
   now: string,
 ): Promise<void> {
-  await tx.outbox.enqueue(
+  await enqueueOutbox(tx, 
     {
       schoolId: options.schoolId,
       kind: OUTBOX_KINDS.personNotify,
@@ -65,7 +55,7 @@ export async function enqueueNotification(
 
 /** What a new case sets going: its card, the headteacher's 1:1 for a restricted case, and the urgent timer. */
 export async function enqueueNewCaseMessages(deps: AppDeps, tx: StorageTx, created: Case, now: string): Promise<void> {
-  await tx.outbox.enqueue({ schoolId: created.schoolId, kind: OUTBOX_KINDS.caseCreated, payload: { caseId: created.id }, dedupeKey: `${OUTBOX_KINDS.caseCreated}:${created.id}` }, now);
+  await enqueueOutbox(tx, { schoolId: created.schoolId, kind: OUTBOX_KINDS.caseCreated, payload: { caseId: created.id }, dedupeKey: `${OUTBOX_KINDS.caseCreated}:${created.id}` }, now);
   if (created.restricted) {
     // The DSL may be the subject of an allegation, so restricted cases go to the headteacher in person;
     // an allegation about the headteacher goes to the chair of governors instead, never to a head; when
@@ -87,7 +77,7 @@ export async function restrictedCaseRecipients(tx: StorageTx, current: Pick<Case
 /** Starts the clock on an urgent case: if nobody acknowledges it in time, the deputies and head are told. */
 export async function enqueueUrgentCheck(deps: AppDeps, tx: StorageTx, current: Pick<Case, 'schoolId' | 'id'>, now: string): Promise<void> {
   const minutes = deps.settings?.urgentAcknowledgeMinutes ?? DEFAULT_URGENT_ACKNOWLEDGE_MINUTES;
-  await tx.outbox.enqueue(
+  await enqueueOutbox(tx, 
     {
       schoolId: current.schoolId,
       kind: OUTBOX_KINDS.urgentCheck,

@@ -3,8 +3,9 @@ import { nowIso, type AppDeps } from './deps.ts';
 import { emailForAction, requireMailboxAdmin } from './email-actions.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
+import { enqueueOutbox, REMOVE_EMAIL_KIND } from './outbox-catalogue.ts';
 
-export const REMOVE_EMAIL_KIND = 'email.remove';
+export { REMOVE_EMAIL_KIND };
 
 /**
  * "Remove it from every mailbox": queued, because a school has hundreds of mailboxes to search. The
@@ -21,7 +22,7 @@ export async function requestEmailRemoval(deps: AppDeps, options: { actor: Actor
     const now = nowIso(deps);
     // A double click (or a second DSL within the hour) queues one search, not two.
     await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.email_removal_requested', caseId, detail: { emailId } }, now);
-    await tx.outbox.enqueue({ schoolId: actor.schoolId, kind: REMOVE_EMAIL_KIND, payload: { caseId, emailId, requestedBy: actor.personId }, dedupeKey: `${REMOVE_EMAIL_KIND}:${emailId}:${now.slice(0, 13)}` }, now);
+    await enqueueOutbox(tx, { schoolId: actor.schoolId, kind: REMOVE_EMAIL_KIND, payload: { caseId, emailId, requestedBy: actor.personId }, dedupeKey: `${REMOVE_EMAIL_KIND}:${emailId}:${now.slice(0, 13)}` }, now);
     return { queued: true };
   });
 }
