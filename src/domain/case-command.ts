@@ -18,7 +18,8 @@ const reasonText = (message: string) => requiredText(message, 2000, 'Keep the re
 const emailIdField = textField({ message: 'Give the id of the reported email.' }).trim().min(1, 'Give the id of the reported email.').max(100).optional();
 
 const acknowledge = z.strictObject({ action: z.literal('acknowledge') });
-const assign = z.strictObject({ action: z.literal('assign'), assigneeId: z.uuid({ message: 'Choose who should have the case.' }) });
+/** The person by their id; an id that names no one in the school is refused by the use case ("not found in your school"). */
+const assign = z.strictObject({ action: z.literal('assign'), assigneeId: requiredText('Choose who should have the case.', 100, 'Choose who should have the case.') });
 const note = z.strictObject({ action: z.literal('note'), text: requiredText('Write the note before saving it.', 20000, 'Keep a note under 20,000 characters.') });
 const tickStep = z.strictObject({ action: z.literal('tick_step'), step: textField({ message: 'Give the step as <protocol>.<step>.' }).min(3, 'Give the step as <protocol>.<step>.').max(120, 'Give the step as <protocol>.<step>.') });
 /** Several steps at once (a card's checklist): a step someone already ticked is not an error for whoever ticks it again. */

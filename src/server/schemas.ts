@@ -72,9 +72,13 @@ export const caseQuerySchema = z.strictObject({
 
 export const caseListSchema = z.object({ cases: z.array(caseHeaderSchema), next: z.string().optional() }).meta({ id: 'CaseList' });
 
-/** The case actions of the REST API: the domain's case commands on the record itself, so the API and the cards agree. */
+/**
+ * The case actions of the REST API: the domain's case commands on the record itself, so the API and the cards
+ * agree. The API names the assignee by person id only (a card may send any choice, which the use case refuses).
+ */
+const [acknowledgeCommand, assignCommand, ...otherRecordCommands] = CASE_RECORD_COMMANDS;
 export const caseActionSchema = z
-  .discriminatedUnion('action', [...CASE_RECORD_COMMANDS], { message: `action must be one of: ${CASE_RECORD_ACTIONS.join(', ')}` })
+  .discriminatedUnion('action', [acknowledgeCommand, assignCommand.extend({ assigneeId: z.uuid({ message: 'Give the id of the person to assign.' }) }), ...otherRecordCommands], { message: `action must be one of: ${CASE_RECORD_ACTIONS.join(', ')}` })
   .meta({ id: 'CaseAction' });
 
 export const caseDetailSchema = z
