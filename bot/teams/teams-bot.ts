@@ -1,27 +1,19 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
-import { z } from 'zod';
 import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
-import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
-import { addCaseNote } from '../../src/app/add-case-note.ts';
 import { readSchoolTimeZone } from '../../src/app/read-school-time-zone.ts';
 import { DEFAULT_TIME_ZONE } from '../../src/domain/time-zone.ts';
-import { assignCase } from '../../src/app/assign-case.ts';
-import { changeCaseUrgency } from '../../src/app/change-case-urgency.ts';
-import { closeCase } from '../../src/app/close-case.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
-import { escalateCase } from '../../src/app/escalate-case.ts';
 import { getCase } from '../../src/app/get-case.ts';
+import { performCaseAction } from '../../src/app/perform-case-action.ts';
 import { listMyReports } from '../../src/app/list-my-reports.ts';
 import { noteCaseCardWorked } from '../../src/app/note-case-card-worked.ts';
 import { prepareCaseCard } from '../../src/app/prepare-case-card.ts';
 import { readAupForSigning } from '../../src/app/read-current-aup.ts';
 import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
 import { reportConcern } from '../../src/app/report-concern.ts';
-import { tickProtocolStep } from '../../src/app/tick-protocol-step.ts';
 import { useChannelForCases } from '../../src/app/use-channel-for-cases.ts';
 import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
-import { ESCALATION_AGENCY_CODES, URGENCIES } from '../../src/domain/incident-types.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import type { Logger } from '../../src/logger.ts';
 import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
@@ -40,15 +32,9 @@ import {
 import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
 import { searchStaff } from '../../src/app/search-staff.ts';
 import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
-import { firstEmailId } from '../../src/app/email-actions.ts';
-import { forwardReportedEmail } from '../../src/app/forward-reported-email.ts';
-import { CONFIRMED_VERDICTS } from '../../src/domain/email-report.ts';
-import { confirmEmailVerdict } from '../../src/app/confirm-email-verdict.ts';
-import { requestEmailRemoval } from '../../src/app/remove-reported-email.ts';
-import { tellReportersVerdict } from '../../src/app/tell-reporters-verdict.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
-import { hasUnstorableCharacters, trimTrailing, UNSTORABLE_TEXT_MESSAGE } from '../../src/domain/text.ts';
+import { trimTrailing } from '../../src/domain/text.ts';
 
 const CARD = 'application/vnd.microsoft.card.adaptive';
 /** The body types of an answer to Teams' `application/search` invoke (Adaptive Card dynamic typeahead). */
@@ -217,7 +203,7 @@ export class TeamsBot {
       case 'report.start':
         return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }));
       case 'report.submit':
-        return this.#submitForm(actor, data);
+        return cardBody(formSubmitCard(await this.#submitForm(actor, data)));
       case 'reports.mine':
         return cardBody(await this.#myReports(actor));
       case 'channel.use_for_cases':
@@ -244,73 +230,13 @@ export class TeamsBot {
         if (isPersonalChat(context)) return cardBody(card);
         return this.#openCasePrivately(context, card, view.case.reference);
       }
-      case 'case.acknowledge':
-        await acknowledgeCase(this.#deps, target);
-        break;
-      case 'case.assign_to_me':
-        await assignCase(this.#deps, { ...target, assigneeId: actor.personId });
-        break;
-      case 'case.assign': {
-        const assigneeId = typeof data.assigneeId === 'string' ? data.assigneeId.trim() : '';
-        if (!assigneeId) throw new AppError('invalid_input', 'Choose who should have the case.', { fields: [{ path: 'assigneeId', message: 'Choose who should have the case.' }] });
-        await assignCase(this.#deps, { ...target, assigneeId });
-        break;
+      default: {
+        const command = caseCommandFromCard(verb, data, actor);
+        if (!command) throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
+        const result = await performCaseAction(this.#deps, { ...target, command });
+        // An action whose effect is not on the card yet (an email search, a forward) is answered in words.
+        if (result.message) return { statusCode: 200, type: MESSAGE, value: result.message };
       }
-      case 'case.add_note':
-        await addCaseNote(this.#deps, { ...target, text: requiredText(data.note, 'note', 'Write the note before saving it.') });
-        break;
-      case 'case.tick_steps':
-        for (const [key, ticked] of Object.entries(data)) {
-          if (key.startsWith('step:') && ticked === 'true') {
-            await tickProtocolStep(this.#deps, { ...target, step: key.slice('step:'.length) }).catch((error: unknown) => {
-              // Ticking a step someone already ticked is not an error for the person who ticks it again.
-              if (!isAppError(error) || error.code !== 'invalid_transition') throw error;
-            });
-          }
-        }
-        break;
-      case 'case.escalate': {
-        const agency = z.enum(ESCALATION_AGENCY_CODES).safeParse(data.agency);
-        if (!agency.success) throw new AppError('invalid_input', 'Choose who the case was escalated to.');
-        const reference = typeof data.agencyReference === 'string' && data.agencyReference.trim() ? data.agencyReference.trim() : undefined;
-        await escalateCase(this.#deps, { ...target, agency: agency.data, ...(reference ? { reference } : {}) });
-        break;
-      }
-      case 'case.change_urgency': {
-        const urgency = z.enum(URGENCIES).safeParse(data.urgency);
-        if (!urgency.success) throw new AppError('invalid_input', 'Choose the new urgency.');
-        await changeCaseUrgency(this.#deps, { ...target, urgency: urgency.data, reason: requiredText(data.urgencyReason, 'urgencyReason', 'Say why the urgency is changing.') });
-        break;
-      }
-      case 'case.close':
-        await closeCase(this.#deps, { ...target, outcome: requiredText(data.outcome, 'outcome', 'Summarise the investigation and outcome before closing.') });
-        break;
-      case EMAIL_REMOVE:
-        await requestEmailRemoval(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target) });
-        return { statusCode: 200, type: MESSAGE, value: 'Searching every mailbox for this email; each copy goes to Deleted Items. The case shows how many were found.' };
-      case EMAIL_FORWARD:
-        await forwardReportedEmail(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target), to: ['security'] });
-        return { statusCode: 200, type: MESSAGE, value: 'Forwarded, unmodified, to the school’s security reporting mailbox.' };
-      case EMAIL_FORWARD_NCSC:
-        await forwardReportedEmail(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target), to: ['ncsc'] });
-        return { statusCode: 200, type: MESSAGE, value: 'Forwarded, unmodified, to the NCSC’s Suspicious Email Reporting Service.' };
-      case EMAIL_DECIDE_VERDICT: {
-        const verdict = z.enum(CONFIRMED_VERDICTS).safeParse(data.verdict);
-        if (!verdict.success) throw new AppError('invalid_input', 'Choose the verdict.', { fields: [{ path: 'verdict', message: 'Choose the verdict.' }] });
-        await confirmEmailVerdict(this.#deps, {
-          ...target,
-          emailId: await firstEmailId(this.#deps, target),
-          verdict: verdict.data,
-          reason: requiredText(data.verdictReason, 'verdictReason', 'Say why you confirm or change the verdict.'),
-        });
-        break;
-      }
-      case EMAIL_TELL_REPORTERS: {
-        const told = await tellReportersVerdict(this.#deps, { ...target, emailId: await firstEmailId(this.#deps, target) });
-        return { statusCode: 200, type: MESSAGE, value: `Told ${told.told} reporter(s): ${told.verdict}.` };
-      }
-      default:
-        throw new AppError('invalid_input', 'This button is out of date. Open the case again.');
     }
     return cardBody(await this.#caseCardFor(actor, caseId, context));
   }
@@ -413,7 +339,11 @@ export class TeamsBot {
     }
   }
 
-  async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<InvokeBody & { type: string; value: unknown }> {
+  /**
+   * The concern form sent: either the form again (everything typed kept, a message by each field to fix) or
+   * the receipt. A result, not a card: each surface renders it its own way (a card, a dialog, a message).
+   */
+  async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<FormSubmitResult> {
     const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
     // The form's date and time are the school's local time.
     const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
@@ -422,9 +352,9 @@ export class TeamsBot {
     const chosenSchool = typeof data.school === 'string' && data.school ? data.school : undefined;
     const needsSchool = (actor.memberships?.length ?? 0) > 1 && !actor.memberships?.some((m) => m.schoolId === chosenSchool);
     if (!parsed.success || needsSchool) {
-      // The form comes back with everything the reporter typed and a message by each field to fix.
-      return cardBody(
-        renderConcernForm({
+      return {
+        outcome: 'needs_changes',
+        form: {
           formId,
           values,
           ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
@@ -432,11 +362,11 @@ export class TeamsBot {
           formMessage: 'Some answers need another look. What you typed is still here.',
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
           ...schoolChoiceOf(actor, chosenSchool, needsSchool ? 'Choose the school this report is for.' : undefined),
-        }),
-      );
+        },
+      };
     }
     const receipt = await reportConcern(this.#deps, { actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined), concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
-    return cardBody(renderReceiptCard({ reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting }));
+    return { outcome: 'reported', reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting };
   }
 
   async #submitReportedMessage(context: TurnContext, value: Record<string, any>): Promise<InvokeBody> {
@@ -444,10 +374,8 @@ export class TeamsBot {
     const source = sourceFromPayload(value.messagePayload, context);
     if (!source) return taskMessage('Open "Report to DSL" again from the message you want to report.');
     const result = await this.#submitForm(actor, (value.data ?? {}) as Record<string, unknown>, source);
-    const card = result.value as CardJson;
-    if (isConcernForm(card)) return taskContinue(asTaskForm(card));
-    const reference = findReference(card);
-    return taskMessage(`Thank you. Your report ${reference ?? ''} has gone to the DSL. You will get a message when it is picked up.`.replace('  ', ' '));
+    if (result.outcome === 'needs_changes') return taskContinue(asTaskForm(renderConcernForm(result.form)));
+    return taskMessage(`Thank you. Your report ${result.reference} has gone to the DSL. You will get a message when it is picked up.`);
   }
 
   async #myReports(actor: Actor): Promise<CardJson> {
@@ -495,6 +423,57 @@ export class TeamsBot {
   }
 }
 
+/** What the concern form's submit came to: the form to fix, or the report made. */
+type FormSubmitResult =
+  | { outcome: 'needs_changes'; form: ConcernFormView }
+  | { outcome: 'reported'; reference: string; receivedAt: string; urgent: boolean; joinedExisting: boolean };
+
+/** The card answering the concern form in a chat: the one place a submit's result becomes a card. */
+function formSubmitCard(result: FormSubmitResult): CardJson {
+  if (result.outcome === 'needs_changes') return renderConcernForm(result.form);
+  return renderReceiptCard({ reference: result.reference, receivedAt: result.receivedAt, urgent: result.urgent, joinedExisting: result.joinedExisting });
+}
+
+/**
+ * A case card's button or form as a case command; undefined for a verb that is not a case action. Only
+ * the card's field names are translated here: the command is validated by performCaseAction.
+ */
+function caseCommandFromCard(verb: string, data: Record<string, unknown>, actor: Actor): Record<string, unknown> | undefined {
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  const optionalText = (value: unknown) => (typeof value === 'string' && value.trim() ? value : undefined);
+  const given = (fields: Record<string, unknown>) => Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  switch (verb) {
+    case 'case.acknowledge':
+      return { action: 'acknowledge' };
+    case 'case.assign_to_me':
+      return { action: 'assign', assigneeId: actor.personId };
+    case 'case.assign':
+      return given({ action: 'assign', assigneeId: text(data.assigneeId)?.trim() ?? '' });
+    case 'case.add_note':
+      return given({ action: 'note', text: text(data.note) });
+    case 'case.tick_steps':
+      return { action: 'tick_steps', steps: Object.entries(data).filter(([key, ticked]) => key.startsWith('step:') && ticked === 'true').map(([key]) => key.slice('step:'.length)) };
+    case 'case.escalate':
+      return given({ action: 'escalate', agency: data.agency, reference: optionalText(data.agencyReference) });
+    case 'case.change_urgency':
+      return given({ action: 'change_urgency', urgency: data.urgency, reason: text(data.urgencyReason) });
+    case 'case.close':
+      return given({ action: 'close', outcome: text(data.outcome) });
+    case EMAIL_REMOVE:
+      return { action: 'email_remove' };
+    case EMAIL_FORWARD:
+      return { action: 'email_forward', to: 'security' };
+    case EMAIL_FORWARD_NCSC:
+      return { action: 'email_forward', to: 'ncsc' };
+    case EMAIL_DECIDE_VERDICT:
+      return given({ action: 'email_verdict', verdict: data.verdict, reason: text(data.verdictReason) });
+    case EMAIL_TELL_REPORTERS:
+      return { action: 'email_tell_reporters' };
+    default:
+      return undefined;
+  }
+}
+
 function attachment(card: CardJson) {
   return { contentType: CARD, content: card };
 }
@@ -529,14 +508,6 @@ function asTaskForm(card: CardJson): CardJson {
     return object;
   };
   return convert(card) as CardJson;
-}
-
-function isConcernForm(card: CardJson): boolean {
-  return JSON.stringify(card).includes('"report.submit"');
-}
-
-function findReference(card: CardJson): string | undefined {
-  return /CASE-\d{4}-\d{4,}/.exec(JSON.stringify(card))?.[0];
 }
 
 interface MessagePayload {
@@ -589,14 +560,6 @@ function normaliseCommand(context: TurnContext): string {
   const text = (activity.text ?? '').replace(/<at>[^<]*<\/at>/gi, ' ');
   const command = text.replace(/\s+/g, ' ').trim().toLowerCase();
   return trimTrailing(command, '.!?');
-}
-
-function requiredText(value: unknown, field: string, message: string): string {
-  if (typeof value === 'string' && hasUnstorableCharacters(value)) {
-    throw new AppError('invalid_input', UNSTORABLE_TEXT_MESSAGE, { fields: [{ path: field, message: UNSTORABLE_TEXT_MESSAGE }] });
-  }
-  if (typeof value === 'string' && value.trim()) return value.trim();
-  throw new AppError('invalid_input', message, { fields: [{ path: field, message }] });
 }
 
 function userMessageOf(error: unknown): string {

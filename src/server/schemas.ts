@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CASE_STATUSES } from '../domain/case.ts';
+import { CASE_RECORD_ACTIONS, CASE_RECORD_COMMANDS } from '../domain/case-command.ts';
 import { caseSourceSchema, concernSchema, REPORT_CHANNELS } from '../domain/concern.ts';
-import { ACTION_TAKEN_CODES, ESCALATION_AGENCY_CODES, INCIDENT_TYPE_CODES, URGENCIES } from '../domain/incident-types.ts';
+import { INCIDENT_TYPE_CODES, URGENCIES } from '../domain/incident-types.ts';
 import { ROLES } from '../domain/roles.ts';
 import { textField } from '../domain/text.ts';
 
@@ -71,40 +72,13 @@ export const caseQuerySchema = z.strictObject({
 
 export const caseListSchema = z.object({ cases: z.array(caseHeaderSchema), next: z.string().optional() }).meta({ id: 'CaseList' });
 
+/**
+ * The case actions of the REST API: the domain's case commands on the record itself, so the API and the cards
+ * agree. The API names the assignee by person id only (a card may send any choice, which the use case refuses).
+ */
+const [acknowledgeCommand, assignCommand, ...otherRecordCommands] = CASE_RECORD_COMMANDS;
 export const caseActionSchema = z
-  .discriminatedUnion(
-    'action',
-    [
-      z.strictObject({ action: z.literal('acknowledge') }),
-      z.strictObject({ action: z.literal('assign'), assigneeId: z.uuid({ message: 'Give the id of the person to assign.' }) }),
-      z.strictObject({ action: z.literal('note'), text: textField().trim().min(1, 'Write the note before saving it.').max(20000, 'Keep a note under 20,000 characters.') }),
-      z.strictObject({ action: z.literal('tick_step'), step: textField().min(3, 'Give the step as <protocol>.<step>.').max(120) }),
-      z.strictObject({
-        action: z.literal('escalate'),
-        agency: z.enum(ESCALATION_AGENCY_CODES, { message: `agency must be one of: ${ESCALATION_AGENCY_CODES.join(', ')}` }),
-        reference: textField().trim().max(200, 'Keep the reference under 200 characters.').optional(),
-      }),
-      z.strictObject({
-        action: z.literal('change_urgency'),
-        urgency: z.enum(URGENCIES, { message: `urgency must be one of: ${URGENCIES.join(', ')}` }),
-        reason: textField().trim().min(1, 'Say why the urgency is changing.').max(2000),
-      }),
-      z.strictObject({ action: z.literal('record_action'), actionTaken: z.enum(ACTION_TAKEN_CODES, { message: `actionTaken must be one of: ${ACTION_TAKEN_CODES.join(', ')}` }) }),
-      z.strictObject({ action: z.literal('close'), outcome: textField().trim().min(1, 'Summarise the investigation and outcome before closing.').max(20000) }),
-      z.strictObject({ action: z.literal('reopen'), reason: textField().trim().min(1, 'Say why the case is being reopened.').max(2000) }),
-      z.strictObject({
-        action: z.literal('change_types'),
-        types: z
-          .array(z.enum(INCIDENT_TYPE_CODES, { message: `types must be some of: ${INCIDENT_TYPE_CODES.join(', ')}` }))
-          .min(1, 'Choose at least one incident type.')
-          .max(INCIDENT_TYPE_CODES.length),
-        reason: textField().trim().min(1, 'Say why the incident types are changing.').max(2000),
-      }),
-      z.strictObject({ action: z.literal('place_legal_hold'), reason: textField().trim().min(1, 'Say why the case is placed under a legal hold.').max(2000) }),
-      z.strictObject({ action: z.literal('lift_legal_hold') }),
-    ],
-    { message: 'action must be one of: acknowledge, assign, note, tick_step, escalate, change_urgency, record_action, close, reopen, change_types, place_legal_hold, lift_legal_hold' },
-  )
+  .discriminatedUnion('action', [acknowledgeCommand, assignCommand.extend({ assigneeId: z.uuid({ message: 'Give the id of the person to assign.' }) }), ...otherRecordCommands], { message: `action must be one of: ${CASE_RECORD_ACTIONS.join(', ')}` })
   .meta({ id: 'CaseAction' });
 
 export const caseDetailSchema = z

@@ -1,19 +1,8 @@
 import { Router, type Request } from 'express';
-import { acknowledgeCase } from '../../app/acknowledge-case.ts';
-import { addCaseNote } from '../../app/add-case-note.ts';
-import { assignCase } from '../../app/assign-case.ts';
-import { changeCaseTypes } from '../../app/change-case-types.ts';
-import { changeCaseUrgency } from '../../app/change-case-urgency.ts';
-import { closeCase } from '../../app/close-case.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { escalateCase } from '../../app/escalate-case.ts';
+import { performCaseAction } from '../../app/perform-case-action.ts';
 import { findCases } from '../../app/find-cases.ts';
 import { findCaseIdByReference, getCase } from '../../app/get-case.ts';
-import { liftLegalHold } from '../../app/lift-legal-hold.ts';
-import { placeLegalHold } from '../../app/place-legal-hold.ts';
-import { recordActionTaken } from '../../app/record-action-taken.ts';
-import { reopenCase } from '../../app/reopen-case.ts';
-import { tickProtocolStep } from '../../app/tick-protocol-step.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { caseActionSchema, caseQuerySchema } from '../schemas.ts';
@@ -68,44 +57,7 @@ export function caseRoutes(deps: AppDeps): Router {
     const caseId = await caseIdFrom(deps, actor, req);
     const body = validate(caseActionSchema, req.body, 'body');
     const target = { actor, caseId };
-    switch (body.action) {
-      case 'acknowledge':
-        await acknowledgeCase(deps, target);
-        break;
-      case 'assign':
-        await assignCase(deps, { ...target, assigneeId: body.assigneeId });
-        break;
-      case 'note':
-        await addCaseNote(deps, { ...target, text: body.text });
-        break;
-      case 'tick_step':
-        await tickProtocolStep(deps, { ...target, step: body.step });
-        break;
-      case 'escalate':
-        await escalateCase(deps, { ...target, agency: body.agency, ...(body.reference ? { reference: body.reference } : {}) });
-        break;
-      case 'change_urgency':
-        await changeCaseUrgency(deps, { ...target, urgency: body.urgency, reason: body.reason });
-        break;
-      case 'record_action':
-        await recordActionTaken(deps, { ...target, action: body.actionTaken });
-        break;
-      case 'close':
-        await closeCase(deps, { ...target, outcome: body.outcome });
-        break;
-      case 'reopen':
-        await reopenCase(deps, { ...target, reason: body.reason });
-        break;
-      case 'change_types':
-        await changeCaseTypes(deps, { ...target, types: body.types, reason: body.reason });
-        break;
-      case 'place_legal_hold':
-        await placeLegalHold(deps, { ...target, reason: body.reason });
-        break;
-      case 'lift_legal_hold':
-        await liftLegalHold(deps, target);
-        break;
-    }
+    await performCaseAction(deps, { ...target, command: body });
     res.set('Cache-Control', 'no-store').json(await getCase(deps, target));
   });
 
