@@ -15,7 +15,8 @@ export function defang(text: string): string {
       // Schemes first (before the dots), including the ones without "//".
       .replace(/\bhttp(s?):\/\//gi, (_match, s: string) => `hxxp${s}[:]//`)
       .replace(/\b([a-z][a-z0-9+.-]{1,30}):\/\//gi, '$1[:]//')
-      .replace(/\b(mailto|tel|sms|callto|file|javascript|data|ms-[a-z-]+):/gi, '$1[:]')
+      // (ms-… names are bounded: an unbounded run would be re-scanned from every "ms-" in a long line.)
+      .replace(/\b(mailto|tel|sms|callto|file|javascript|data|ms-[a-z-]{1,40}):/gi, '$1[:]')
       // Every address: "@" with the parts around it.
       .replace(/@/g, ' [at] ')
       // Every dot between two letters or digits (domains, IPs, file names whose extension is a top-level domain).

@@ -211,6 +211,22 @@ describe('defang', () => {
     expect(defang(input)).toBe(expected);
   });
 
+  it('ms- schemes are defanged, and a long run of them (or of any shape) without spaces takes time in step with its length', () => {
+    expect(defang('ms-settings:display')).toBe('ms-settings[:]display');
+    // Growth, not speed: a pattern re-scanned from every position grows with the square of the run, so eight
+    // times the text took sixty times as long; in step with its length it takes about eight times.
+    const slowest = (text: string) => Math.min(...[1, 2, 3].map(() => {
+      const start = performance.now();
+      defang(text);
+      return performance.now() - start;
+    }));
+    for (const unit of ['ms-', 'a.', 'x@', 'http://', 'a-b:', '](']) {
+      const short = slowest(unit.repeat(10_000));
+      const long = slowest(unit.repeat(80_000));
+      expect({ unit, grew: long / Math.max(short, 1) < 30 }).toEqual({ unit, grew: true });
+    }
+  });
+
   it('leaves nothing a Markdown renderer with Teams-like linking turns into a link', () => {
     const samples = ['a@b.co', 'www.evil.com', 'evil.com/path', 'https://x.y', '<https://x.y>', '[t](http://x.y)', 'xn--80ak6aa92e.com', '10.0.0.1', 'user@[203.0.113.1]'];
     for (const sample of samples) expect(markdown.render(defang(sample))).not.toMatch(/<a\b/);
