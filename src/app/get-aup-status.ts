@@ -1,5 +1,5 @@
 import { AUP_AUDIENCE_LABELS, type AupAcknowledgement, type AupAudience, type AupPolicyVersion, type SigningSurface } from '../domain/aup.ts';
-import type { AupCampaign, AupCampaignProgress, AupDelivery } from '../domain/aup-delivery.ts';
+import { groupDeliveryFailures, type AupCampaign, type AupCampaignProgress, type AupDelivery } from '../domain/aup-delivery.ts';
 import { AppError } from '../domain/errors.ts';
 import type { StorageTx } from '../domain/ports.ts';
 import type { Actor } from '../domain/roles.ts';
@@ -224,14 +224,7 @@ export async function getCampaignProgress(deps: AppDeps, options: { actor: Actor
     for (const campaign of campaigns.slice(0, options.limit ?? 10)) {
       const policy = await reader.aupPolicies.get(options.schoolId, campaign.policyId);
       const deliveries = await reader.aupDeliveries.listForCampaign(options.schoolId, campaign.id);
-      const failures = new Map<string, { code: string; reason: string; count: number }>();
-      for (const delivery of deliveries) {
-        if (delivery.state !== 'failed' && !(delivery.channel === 'email_link' && delivery.failureCode)) continue;
-        const code = delivery.failureCode ?? 'unknown';
-        const entry = failures.get(code) ?? { code, reason: delivery.failureReason ?? '', count: 0 };
-        entry.count += 1;
-        failures.set(code, entry);
-      }
+      const failures = groupDeliveryFailures(deliveries);
       result.push({
         campaign,
         policyTitle: policy?.title ?? '',
@@ -241,7 +234,7 @@ export async function getCampaignProgress(deps: AppDeps, options: { actor: Actor
         sent: deliveries.filter((d) => d.state === 'sent' || d.state === 'signed').length,
         signed: deliveries.filter((d) => d.state === 'signed').length,
         failed: deliveries.filter((d) => d.state === 'failed').length,
-        failures: [...failures.values()].sort((a, b) => b.count - a.count),
+        failures,
       });
     }
     return result;

@@ -1,5 +1,5 @@
 import type { AupAudience } from '../domain/aup.ts';
-import type { AupDelivery, AupDeliveryReason } from '../domain/aup-delivery.ts';
+import { groupDeliveryFailures, type AupDelivery, type AupDeliveryReason, type DeliveryFailureGroup } from '../domain/aup-delivery.ts';
 import { AppError } from '../domain/errors.ts';
 import type { Actor } from '../domain/roles.ts';
 import { aupSettingsFor, cycleAt, requireAupManager } from './aup-context.ts';
@@ -33,7 +33,7 @@ export interface AupDeliveryGroup {
   /** Something is still to happen: a card to send, or a reminder to go out. */
   inProgress: boolean;
   /** Why they were not delivered, grouped by reason, most common first. */
-  failures: { code: string; reason: string; count: number }[];
+  failures: DeliveryFailureGroup[];
   /** New starters and one-off requests: who is still to sign, by name (a handful, so the office can chase them). */
   waitingFor: string[];
 }
@@ -71,14 +71,7 @@ export async function listAupDeliveries(deps: AppDeps, options: { actor: Actor |
     for (const { deliveries, policy } of groups.values()) {
       const first = deliveries[0]!;
       const campaign = first.campaignId ? campaignsById.get(first.campaignId) : undefined;
-      const failures = new Map<string, { code: string; reason: string; count: number }>();
-      for (const delivery of deliveries) {
-        if (delivery.state !== 'failed' && !(delivery.channel === 'email_link' && delivery.failureCode)) continue;
-        const code = delivery.failureCode ?? 'unknown';
-        const entry = failures.get(code) ?? { code, reason: delivery.failureReason ?? '', count: 0 };
-        entry.count += 1;
-        failures.set(code, entry);
-      }
+      const failures = groupDeliveryFailures(deliveries);
       const pending = deliveries.filter((d) => d.state === 'queued' || d.state === 'sending').length;
       const awaitingReminder = deliveries.filter((d) => d.state === 'sent' && d.remindersSent < reminders).length;
       result.push({
@@ -98,7 +91,7 @@ export async function listAupDeliveries(deps: AppDeps, options: { actor: Actor |
         awaitingReminder,
         remindersSent: deliveries.reduce((sum, d) => sum + d.remindersSent, 0),
         inProgress: pending > 0 || awaitingReminder > 0,
-        failures: [...failures.values()].sort((a, b) => b.count - a.count),
+        failures,
         waitingFor: first.campaignId
           ? []
           : deliveries

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AnalysisContext } from '../analysis/index.ts';
 import type { AppDeps } from '../app/deps.ts';
+import type { AupDeliveryGroup } from '../app/list-aup-deliveries.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
 import type { DirectoryFacts } from '../domain/organisation.ts';
@@ -692,21 +693,7 @@ campaign
   });
 
 /** One send of a policy: what it is, its bar, its counts and why any failed. */
-function printDeliveryGroup(group: {
-  reason: string;
-  policyTitle: string;
-  policyVersion: number;
-  startedAt: string;
-  people: number;
-  pending: number;
-  sent: number;
-  signed: number;
-  failed: number;
-  awaitingReminder: number;
-  remindersSent: number;
-  failures: { code: string; reason: string; count: number }[];
-  waitingFor: string[];
-}): void {
+function printDeliveryGroup(group: AupDeliveryGroup): void {
   const what = { published: 'new version', yearly: 'yearly re-acknowledgement', new_starter: 'new starters', requested: 'asked one by one' }[group.reason] ?? group.reason;
   const since = group.startedAt.slice(0, 16).replace('T', ' ');
   console.log(`${group.policyTitle} v${group.policyVersion} (${what}), ${group.reason === 'new_starter' || group.reason === 'requested' ? 'first' : 'started'} ${since} UTC, ${group.people} ${group.people === 1 ? 'person' : 'people'}:`);

@@ -65,6 +65,29 @@ export function needsSending(delivery: Pick<AupDelivery, 'state'>): boolean {
   return delivery.state === 'queued' || delivery.state === 'sending';
 }
 
+/** Deliveries that did not reach their person, grouped by why. */
+export interface DeliveryFailureGroup {
+  code: string;
+  reason: string;
+  count: number;
+}
+
+/**
+ * The failures among these deliveries grouped by their code, most common first: failed ones, and one-time links
+ * whose email could not be sent (they count as sent, but the person was not reached that way).
+ */
+export function groupDeliveryFailures(deliveries: readonly Pick<AupDelivery, 'state' | 'channel' | 'failureCode' | 'failureReason'>[]): DeliveryFailureGroup[] {
+  const failures = new Map<string, DeliveryFailureGroup>();
+  for (const delivery of deliveries) {
+    if (delivery.state !== 'failed' && !(delivery.channel === 'email_link' && delivery.failureCode)) continue;
+    const code = delivery.failureCode ?? 'unknown';
+    const entry = failures.get(code) ?? { code, reason: delivery.failureReason ?? '', count: 0 };
+    entry.count += 1;
+    failures.set(code, entry);
+  }
+  return [...failures.values()].sort((a, b) => b.count - a.count);
+}
+
 /** A campaign asks everyone in an audience to sign: when a version is published, and every year. */
 export const AUP_CAMPAIGN_REASONS = ['published', 'yearly'] as const;
 export type AupCampaignReason = (typeof AUP_CAMPAIGN_REASONS)[number];
@@ -90,7 +113,7 @@ export interface AupCampaignProgress {
   signed: number;
   failed: number;
   /** Failures grouped by their reason, most common first. */
-  failures: { code: string; reason: string; count: number }[];
+  failures: DeliveryFailureGroup[];
 }
 
 /** What DSL Desk knows about a person that decides their audience, their deadline and who hears if they miss it. */
