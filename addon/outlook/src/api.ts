@@ -116,14 +116,29 @@ export interface CallOptions {
   online?: () => boolean | undefined;
 }
 
-async function call(options: CallOptions, path: string, headers: Record<string, string>, body: Uint8Array | string): Promise<Outcome> {
-  const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
-  let auth: Record<string, string>;
+/** The sign-in headers for a call, or the sign-in problem to show instead of calling. */
+async function signInHeaders(options: Pick<CallOptions, 'authHeaders'>): Promise<{ ok: true; headers: Record<string, string> } | { ok: false; problem: Problem }> {
   try {
-    auth = await options.authHeaders();
+    return { ok: true, headers: await options.authHeaders() };
   } catch (error) {
     return { ok: false, problem: problemFromFailure(error instanceof SignInProblem ? error : new SignInProblem(DEFAULT_MESSAGES.signin)) };
   }
+}
+
+/** A body's JSON, or undefined when it is empty or not JSON (a proxy's error page). */
+function parseJson(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function call(options: CallOptions, path: string, headers: Record<string, string>, body: Uint8Array | string): Promise<Outcome> {
+  const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const signedIn = await signInHeaders(options);
+  if (!signedIn.ok) return signedIn;
+  const auth = signedIn.headers;
   const size = typeof body === 'string' ? body.length : body.byteLength;
   const timeoutMs = options.timeoutMs ?? timeoutFor(size);
   const signal = typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(timeoutMs) : undefined;
@@ -138,13 +153,8 @@ async function call(options: CallOptions, path: string, headers: Record<string, 
   } catch (error) {
     return { ok: false, problem: problemFromFailure(error, options.online?.()) };
   }
-  let parsed: unknown;
-  try {
-    const text = await response.text();
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    parsed = undefined;
-  }
+  // A body that cannot be read at all counts as no body: the status decides.
+  const parsed = parseJson(await response.text().catch(() => ''));
   if (response.ok && isReceipt(parsed)) {
     const receipt: Receipt = { caseId: parsed.caseId, reference: parsed.reference, receivedAt: parsed.receivedAt, joinedExisting: parsed.joinedExisting === true };
     return { ok: true, receipt, repeat: response.status === 200 };
@@ -180,12 +190,9 @@ export type StaffSearchOutcome = { ok: true; people: StaffChoice[] } | { ok: fal
  */
 export async function searchStaff(options: Omit<CallOptions, 'idempotencyKey'>, query: string): Promise<StaffSearchOutcome> {
   const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
-  let auth: Record<string, string>;
-  try {
-    auth = await options.authHeaders();
-  } catch (error) {
-    return { ok: false, problem: problemFromFailure(error instanceof SignInProblem ? error : new SignInProblem(DEFAULT_MESSAGES.signin)) };
-  }
+  const signedIn = await signInHeaders(options);
+  if (!signedIn.ok) return signedIn;
+  const auth = signedIn.headers;
   const signal = typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(options.timeoutMs ?? 15_000) : undefined;
   try {
     const response = await doFetch(`${trimTrailing(options.baseUrl, '/')}/api/v1/people/search?q=${encodeURIComponent(query)}`, {
@@ -193,13 +200,7 @@ export async function searchStaff(options: Omit<CallOptions, 'idempotencyKey'>, 
       headers: { ...auth, Accept: 'application/json' },
       ...(signal ? { signal } : {}),
     });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = parseJson(await response.text());
     if (!response.ok) return { ok: false, problem: problemFromResponse(response.status, parsed) };
     const people = (parsed as { people?: unknown } | undefined)?.people;
     if (!Array.isArray(people)) return { ok: false, problem: { kind: 'server', message: DEFAULT_MESSAGES.server, retryable: true, status: response.status } };
