@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
-import { SANDBOX_PEOPLE } from '../src/app/seed-sandbox-school.ts';
+import { SANDBOX_PEOPLE } from '../src/app/organisations/seed-sandbox-school.ts';
 import type { BaselineOptions } from './serve-baseline.ts';
 import type { OursOptions } from './serve-ours.ts';
 import { startServerChild } from './lib/children.ts';

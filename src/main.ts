@@ -1,4 +1,4 @@
-import { SANDBOX_PEOPLE } from './app/seed-sandbox-school.ts';
+import { SANDBOX_PEOPLE } from './app/organisations/seed-sandbox-school.ts';
 import { ConfigError, loadConfig, redactedSummary } from './config.ts';
 import { createLogger } from './logger.ts';
 import { startService } from './wiring.ts';

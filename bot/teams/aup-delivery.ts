@@ -1,10 +1,10 @@
-import { AUP_OUTBOX_KINDS, deliveryKeyOf, type DeliveryKey } from '../../src/app/aup-messages.ts';
+import { AUP_OUTBOX_KINDS, deliveryKeyOf, type DeliveryKey } from '../../src/app/aup/aup-messages.ts';
 import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
 import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
-import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed, recordAupReminderSent, type AupDeliveryContext } from '../../src/app/deliver-aup.ts';
+import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed, recordAupReminderSent, type AupDeliveryContext } from '../../src/app/aup/deliver-aup.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
-import { escalationText, prepareEscalation, recordEscalation } from '../../src/app/escalate-unsigned-starter.ts';
-import { readAupForSigning } from '../../src/app/read-current-aup.ts';
+import { escalationText, prepareEscalation, recordEscalation } from '../../src/app/aup/escalate-unsigned-starter.ts';
+import { readAupForSigning } from '../../src/app/aup/read-current-aup.ts';
 import type { ConversationAddress } from '../../src/domain/chat.ts';
 import { isDirectoryRefusal, type DirectoryRefusalCode, type TeamsAppInstaller } from '../../src/domain/directory.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';

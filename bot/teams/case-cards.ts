@@ -1,6 +1,6 @@
-import type { CaseDetailView as CaseRecord } from '../../src/app/get-case.ts';
-import type { CaseCardContext } from '../../src/app/prepare-case-card.ts';
-import type { PreparedNotification } from '../../src/app/prepare-notification.ts';
+import type { CaseDetailView as CaseRecord } from '../../src/app/cases/get-case.ts';
+import type { CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
+import type { PreparedNotification } from '../../src/app/cases/prepare-notification.ts';
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';

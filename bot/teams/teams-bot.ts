@@ -1,17 +1,17 @@
 import { ActivityTypes, type Activity, type TurnContext } from 'botbuilder';
-import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
-import { readSchoolTimeZone } from '../../src/app/read-school-time-zone.ts';
+import { acknowledgeAup } from '../../src/app/aup/acknowledge-aup.ts';
+import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import { DEFAULT_TIME_ZONE } from '../../src/domain/time-zone.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
-import { getCase } from '../../src/app/get-case.ts';
-import { performCaseAction } from '../../src/app/perform-case-action.ts';
-import { listMyReports } from '../../src/app/list-my-reports.ts';
-import { noteCaseCardWorked } from '../../src/app/note-case-card-worked.ts';
-import { prepareCaseCard } from '../../src/app/prepare-case-card.ts';
-import { readAupForSigning } from '../../src/app/read-current-aup.ts';
-import { rememberChatUser } from '../../src/app/remember-chat-user.ts';
-import { reportConcern } from '../../src/app/report-concern.ts';
-import { useChannelForCases } from '../../src/app/use-channel-for-cases.ts';
+import { getCase } from '../../src/app/cases/get-case.ts';
+import { performCaseAction } from '../../src/app/cases/perform-case-action.ts';
+import { listMyReports } from '../../src/app/cases/list-my-reports.ts';
+import { noteCaseCardWorked } from '../../src/app/cases/note-case-card-worked.ts';
+import { prepareCaseCard } from '../../src/app/cases/prepare-case-card.ts';
+import { readAupForSigning } from '../../src/app/aup/read-current-aup.ts';
+import { rememberChatUser } from '../../src/app/people/remember-chat-user.ts';
+import { reportConcern } from '../../src/app/cases/report-concern.ts';
+import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
@@ -30,7 +30,7 @@ import {
   type ConcernFormView,
 } from './cards/index.ts';
 import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
-import { searchStaff } from '../../src/app/search-staff.ts';
+import { searchStaff } from '../../src/app/people/search-staff.ts';
 import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';

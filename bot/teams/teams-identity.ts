@@ -1,5 +1,5 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
-import { resolveActor } from '../../src/app/resolve-actor.ts';
+import { resolveActor } from '../../src/app/people/resolve-actor.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import type { ConversationAddress } from '../../src/domain/chat.ts';
 import { AppError } from '../../src/domain/errors.ts';

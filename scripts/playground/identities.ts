@@ -2,7 +2,7 @@
  * The fixed Microsoft 365 tenant that the Agents Playground pretends to be when it talks to DSL Desk.
  *
  * Every id here is chosen by us and matches DSL Desk's sandbox school (SANDBOX_TENANT_ID and
- * SANDBOX_PEOPLE in src/app/seed-sandbox-school.ts), so a person chatting in the playground is the same
+ * SANDBOX_PEOPLE in src/app/organisations/seed-sandbox-school.ts), so a person chatting in the playground is the same
  * demo person the sandbox knows, and tests can name who acts. The harness test checks the two agree. The ids are valid lower-case GUIDs; the user and
  * conversation ids follow Teams' shapes (`29:` users, `28:` bots, `a:` personal chats, `19:…@thread` chats
  * and channels). `.m365agentsplayground.yml` next to this file is rendered from these values

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import type { AnalysisContext } from '../analysis/index.ts';
 import type { AppDeps } from '../app/deps.ts';
-import type { AupDeliveryGroup } from '../app/list-aup-deliveries.ts';
+import type { AupDeliveryGroup } from '../app/aup/list-aup-deliveries.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../domain/aup-audiences.ts';
 import { isAppError } from '../domain/errors.ts';
 import type { DirectoryFacts } from '../domain/organisation.ts';
@@ -89,7 +89,7 @@ audit
   .description('check every school’s audit hash chain and its seals; exits 1 naming the first broken row or seal')
   .option('--json', 'print the result as JSON')
   .action(async (options: { json?: boolean }) => {
-    const [{ verifyAuditChain, auditVerificationFailed }, { describeSealProblem }] = await Promise.all([import('../app/verify-audit-chain.ts'), import('../domain/audit-seal.ts')]);
+    const [{ verifyAuditChain, auditVerificationFailed }, { describeSealProblem }] = await Promise.all([import('../app/audit/verify-audit-chain.ts'), import('../domain/audit-seal.ts')]);
     const config = await cliConfig();
     const result = await withDeps((deps) => verifyAuditChain(deps, config.auditSeal.keys));
     if (options.json) console.log(JSON.stringify(result));
@@ -111,7 +111,7 @@ audit
   .command('seal')
   .description('seal every school’s audit chain head now (the service also does this every AUDIT_SEAL_MINUTES)')
   .action(async () => {
-    const { sealAuditChains } = await import('../app/seal-audit-chains.ts');
+    const { sealAuditChains } = await import('../app/audit/seal-audit-chains.ts');
     const config = await cliConfig();
     const sealed = await withDeps((deps) => sealAuditChains(deps, config.auditSeal.keys));
     console.log(sealed ? `Sealed ${sealed} school chain(s) with key ${config.auditSeal.keys.currentKeyId}.` : 'Every chain was already sealed at its head.');
@@ -127,7 +127,7 @@ audit
   .option('--until <date>', 'to the end of this date (YYYY-MM-DD) or instant')
   .option('--json', 'print the entries as JSON')
   .action(async (options: { school: string; case?: string; person?: string; since?: string; until?: string; json?: boolean }) => {
-    const [{ OPERATOR }, { listAccessEvents }] = await Promise.all([import('../app/deps.ts'), import('../app/list-access-events.ts')]);
+    const [{ OPERATOR }, { listAccessEvents }] = await Promise.all([import('../app/deps.ts'), import('../app/cases/list-access-events.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const list = await listAccessEvents(deps, {
@@ -173,7 +173,7 @@ school
   .option('--region <region>', 'whose bank holidays close the school: england (default), wales, scotland, northern-ireland or none')
   .option('--trust <slug>', 'the trust or local authority it belongs to (shares its tenant or domain)')
   .action(async (options: { name: string; slug: string; entraTenant?: string; googleDomain?: string; timeZone?: string; region?: string; trust?: string }) => {
-    const { addSchool } = await import('../app/add-school.ts');
+    const { addSchool } = await import('../app/organisations/add-school.ts');
     const created = await withDeps((deps) =>
       addSchool(deps, {
         name: options.name,
@@ -207,7 +207,7 @@ trust
   .option('--google-domain <domain>', 'a Google Workspace domain it owns (repeat for several)', collect)
   .option('--local-authority', 'a local authority’s service rather than a trust')
   .action(async (options: { name: string; slug: string; entraTenant?: string[]; googleDomain?: string[]; localAuthority?: boolean }) => {
-    const { addTrust } = await import('../app/add-trust.ts');
+    const { addTrust } = await import('../app/organisations/add-trust.ts');
     const created = await withDeps((deps) =>
       addTrust(deps, { name: options.name, slug: options.slug, kind: options.localAuthority ? 'local_authority' : 'trust', entraTenantIds: options.entraTenant ?? [], googleDomains: options.googleDomain ?? [] }),
     );
@@ -239,7 +239,7 @@ rule
   .requiredOption('--when <fact=value>', 'company, department, office, group, domain or extensionAttribute1…15, e.g. department=Oakfield')
   .requiredOption('--school <slug>', 'the school of the trust')
   .action(async (options: { trust: string; when: string; school: string }) => {
-    const [{ addMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const [{ addMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/organisations/manage-membership-rules.ts'), import('../app/deps.ts')]);
     const added = await withDeps((deps) => addMembershipRule(deps, { actor: OPERATOR, trust: options.trust, when: options.when, school: options.school }));
     console.log(`Rule ${added.id}: ${added.when} → ${added.school}`);
   });
@@ -249,7 +249,7 @@ rule
   .requiredOption('--trust <slug>', 'the trust')
   .option('--json', 'print as JSON')
   .action(async (options: { trust: string; json?: boolean }) => {
-    const [{ listMembershipRules }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const [{ listMembershipRules }, { OPERATOR }] = await Promise.all([import('../app/organisations/manage-membership-rules.ts'), import('../app/deps.ts')]);
     const listed = await withDeps((deps) => listMembershipRules(deps, { actor: OPERATOR, trust: options.trust }));
     if (options.json) return console.log(JSON.stringify(listed, null, 2));
     if (listed.rules.length === 0) console.log('No rules: in a trust of several schools, nobody is placed in a school until a rule or an override says so.');
@@ -262,7 +262,7 @@ rule
   .requiredOption('--trust <slug>', 'the trust')
   .requiredOption('--id <ruleId>', 'the rule’s id')
   .action(async (options: { trust: string; id: string }) => {
-    const [{ removeMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const [{ removeMembershipRule }, { OPERATOR }] = await Promise.all([import('../app/organisations/manage-membership-rules.ts'), import('../app/deps.ts')]);
     await withDeps((deps) => removeMembershipRule(deps, { actor: OPERATOR, trust: options.trust, ruleId: options.id }));
     console.log('Rule removed.');
   });
@@ -275,7 +275,7 @@ trust
   .option('--clear', 'remove the override')
   .action(async (options: { trust: string; email: string; school?: string[]; clear?: boolean }) => {
     if (!options.clear && !options.school?.length) throw new CliError('Give --school (one or more), or --clear to remove the override.');
-    const [{ setMembershipOverride }, { OPERATOR }] = await Promise.all([import('../app/manage-membership-rules.ts'), import('../app/deps.ts')]);
+    const [{ setMembershipOverride }, { OPERATOR }] = await Promise.all([import('../app/organisations/manage-membership-rules.ts'), import('../app/deps.ts')]);
     const set = await withDeps((deps) => setMembershipOverride(deps, { actor: OPERATOR, trust: options.trust, email: options.email, schools: options.clear ? [] : (options.school ?? []) }));
     console.log(set.schools.length ? `${set.email} → ${set.schools.join(', ')}` : `${set.email}: override removed; the rules decide.`);
   });
@@ -286,7 +286,7 @@ trust
   .requiredOption('--email <email>', 'their directory address')
   .requiredOption('--role <role>', 'trust_safeguarding_lead or trust_admin')
   .action(async (options: { trust: string; email: string; role: string }) => {
-    const [{ grantTrustRole }, { OPERATOR }] = await Promise.all([import('../app/grant-trust-role.ts'), import('../app/deps.ts')]);
+    const [{ grantTrustRole }, { OPERATOR }] = await Promise.all([import('../app/organisations/grant-trust-role.ts'), import('../app/deps.ts')]);
     const granted = await withDeps((deps) => grantTrustRole(deps, { actor: OPERATOR, trust: options.trust, email: options.email, role: options.role }));
     console.log(`${granted.email} is now ${granted.role} of ${options.trust}.`);
   });
@@ -297,7 +297,7 @@ trust
   .option('--directory <file>', 'a JSON (Graph users) or CSV export to read instead of Graph')
   .option('--json', 'print as JSON')
   .action(async (options: { trust: string; directory?: string; json?: boolean }) => {
-    const [{ previewTrustMembership }, { OPERATOR }] = await Promise.all([import('../app/preview-trust-membership.ts'), import('../app/deps.ts')]);
+    const [{ previewTrustMembership }, { OPERATOR }] = await Promise.all([import('../app/organisations/preview-trust-membership.ts'), import('../app/deps.ts')]);
     const facts = options.directory ? (await import('./directory-export.ts')).readDirectoryExport(await readFile(options.directory, 'utf8'), options.directory) : await directoryFromGraph(options.trust);
     const preview = await withDeps((deps) => previewTrustMembership(deps, { actor: OPERATOR, trust: options.trust, people: facts }));
     if (options.json) return console.log(JSON.stringify(preview, null, 2));
@@ -310,7 +310,7 @@ trust
   .requiredOption('--trust <slug>', 'the trust')
   .option('--json', 'print as JSON')
   .action(async (options: { trust: string; json?: boolean }) => {
-    const [{ getTrustFigures }, { OPERATOR }] = await Promise.all([import('../app/get-trust-figures.ts'), import('../app/deps.ts')]);
+    const [{ getTrustFigures }, { OPERATOR }] = await Promise.all([import('../app/organisations/get-trust-figures.ts'), import('../app/deps.ts')]);
     const figures = await withDeps((deps) => getTrustFigures(deps, { actor: OPERATOR, trust: options.trust }));
     if (options.json) return console.log(JSON.stringify(figures, null, 2));
     console.log(`${figures.trust.name}, as of ${figures.asOf}`);
@@ -330,7 +330,7 @@ async function directoryFromGraph(trustSlug: string) {
   const [{ createGraphDirectory }, { classifyDirectoryUser, mergeDirectoryUser, DEFAULT_SERVICE_ACCOUNT_PATTERNS }, { directoryFactsOf }] = await Promise.all([
     import('../integrations/microsoft/graph-directory.ts'),
     import('../domain/directory.ts'),
-    import('../app/sync-directory.ts'),
+    import('../app/people/sync-directory.ts'),
   ]);
   const tenants = await withDeps((deps) =>
     deps.storage.read(async (reader) => {
@@ -372,7 +372,7 @@ people
       import('./people-csv.ts'),
       import('cli-progress'),
       import('../app/deps.ts'),
-      import('../app/import-people.ts'),
+      import('../app/people/import-people.ts'),
     ]);
     const csv = readPeopleCsv(text);
     if (csv.problem) throw new CliError(`${file}: ${csv.problem} Nothing was imported.`);
@@ -401,7 +401,7 @@ people
   .requiredOption('--email <email>', 'the person’s email')
   .requiredOption('--role <role>', `one of: ${ROLES.join(', ')}`, parseRole)
   .action(async (options: { school: string; email: string; role: Role }) => {
-    const [{ OPERATOR }, { grantRole }] = await Promise.all([import('../app/deps.ts'), import('../app/grant-role.ts')]);
+    const [{ OPERATOR }, { grantRole }] = await Promise.all([import('../app/deps.ts'), import('../app/people/grant-role.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const person = await deps.storage.transaction((tx) => tx.people.findByEmail(target.id, options.email));
@@ -415,7 +415,7 @@ people
   .description('list a school’s people and roles')
   .requiredOption('--school <slug>', 'the school')
   .action(async (options: { school: string }) => {
-    const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/find-people.ts')]);
+    const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/people/find-people.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       for (const p of await findPeople(deps, { actor: OPERATOR, schoolId: target.id })) console.log(`${p.email.padEnd(36)} ${p.displayName.padEnd(28)} ${p.roles.join(', ')}`);
@@ -456,7 +456,7 @@ program
       ...(options.authservId.length ? { tenantAuthservIds: options.authservId } : {}),
     };
     if (options.school) {
-      const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/find-people.ts')]);
+      const [{ OPERATOR }, { findPeople }] = await Promise.all([import('../app/deps.ts'), import('../app/people/find-people.ts')]);
       await withDeps(async (deps) => {
         const target = await schoolBySlug(deps, options.school!);
         const staff = (await findPeople(deps, { actor: OPERATOR, schoolId: target.id })).filter((p) => p.active);
@@ -485,7 +485,7 @@ aup
   .option('--effective <date>', 'when it takes effect, YYYY-MM-DD (default: today)')
   .option('--review <date>', 'when it is next reviewed, YYYY-MM-DD (default: a year after it takes effect)')
   .action(async (audience: string, file: string, options: { school: string; title?: string; wording: string; effective?: string; review?: string }) => {
-    const [{ OPERATOR }, { publishAup }] = await Promise.all([import('../app/deps.ts'), import('../app/publish-aup.ts')]);
+    const [{ OPERATOR }, { publishAup }] = await Promise.all([import('../app/deps.ts'), import('../app/aup/publish-aup.ts')]);
     let markdown: string;
     try {
       markdown = await readFile(file, 'utf8');
@@ -523,7 +523,7 @@ aup
   .option('--line-manager <email>', 'their line manager, who is told too')
   .option('--entra-object-id <id>', 'their Microsoft 365 object id, when known')
   .action(async (options: { school: string; name: string; email: string; audience?: string; startDate?: string; lineManager?: string; entraObjectId?: string }) => {
-    const [{ OPERATOR }, { addNewStarter }] = await Promise.all([import('../app/deps.ts'), import('../app/welcome-new-starter.ts')]);
+    const [{ OPERATOR }, { addNewStarter }] = await Promise.all([import('../app/deps.ts'), import('../app/aup/welcome-new-starter.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const input = {
@@ -552,7 +552,7 @@ aup
   .option('--csv [file]', 'write CSV (to the file, or to standard output)')
   .action(async (options: { school: string; audience?: string; unsigned?: boolean; csv?: string | boolean }) => {
     if (options.audience && !(AUP_AUDIENCES as readonly string[]).includes(options.audience)) throw new CliError(`--audience must be one of: ${AUP_AUDIENCES.join(', ')}.`);
-    const [{ OPERATOR }, { aupStatusCsv, getAupStatus, SIGNED_VIA_LABELS }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/get-aup-status.ts'), import('luxon')]);
+    const [{ OPERATOR }, { aupStatusCsv, getAupStatus, SIGNED_VIA_LABELS }, { DateTime }] = await Promise.all([import('../app/deps.ts'), import('../app/aup/get-aup-status.ts'), import('luxon')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const status = await getAupStatus(deps, { actor: OPERATOR, schoolId: target.id, ...(options.audience ? { audience: options.audience as AupAudience } : {}), onlyUnsigned: Boolean(options.unsigned), via: options.csv ? 'cli_csv' : 'cli' });
@@ -602,7 +602,7 @@ aup
     const [{ default: QRCode }, { OPERATOR }, { createSigningLink, signingLinkCaption, whyLinkOnlyWorksHere }, { captionedQrSvg }] = await Promise.all([
       import('qrcode'),
       import('../app/deps.ts'),
-      import('../app/create-signing-link.ts'),
+      import('../app/aup/create-signing-link.ts'),
       import('./qr-caption.ts'),
     ]);
     const onlyHere = whyLinkOnlyWorksHere(publicUrl, publicUrlConfigured);
@@ -637,7 +637,7 @@ campaign
   .requiredOption('--school <slug>', 'the school')
   .option('--watch', 'keep the progress bar updating until nothing is left to send')
   .action(async (options: { school: string; watch?: boolean }) => {
-    const [{ OPERATOR }, { listAupDeliveries }] = await Promise.all([import('../app/deps.ts'), import('../app/list-aup-deliveries.ts')]);
+    const [{ OPERATOR }, { listAupDeliveries }] = await Promise.all([import('../app/deps.ts'), import('../app/aup/list-aup-deliveries.ts')]);
     await withDeps(async (deps) => {
       const target = await schoolBySlug(deps, options.school);
       const read = () => listAupDeliveries(deps, { actor: OPERATOR, schoolId: target.id, includeFinished: true });

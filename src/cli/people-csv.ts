@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import type { PersonRow } from '../app/import-people.ts';
+import type { PersonRow } from '../app/people/import-people.ts';
 
 /** The columns a people CSV may have; the first two are required. */
 type CsvError = Error & { code: string; index?: number };

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../app/deps.ts';
-import { startYearlyCampaigns } from '../app/start-aup-campaign.ts';
-import { syncDirectory } from '../app/sync-directory.ts';
+import { startYearlyCampaigns } from '../app/aup/start-aup-campaign.ts';
+import { syncDirectory } from '../app/people/sync-directory.ts';
 import type { DirectoryReader } from '../domain/directory.ts';
 import type { Logger } from '../logger.ts';
 

@@ -4,7 +4,7 @@ import { rateLimit } from 'express-rate-limit';
 import helmet from 'helmet';
 import type { AppDeps } from '../app/deps.ts';
 import { trustRoutes } from './routes/trust-routes.ts';
-import { resolveActor } from '../app/resolve-actor.ts';
+import { resolveActor } from '../app/people/resolve-actor.ts';
 import { AppError, isAppError } from '../domain/errors.ts';
 import type { Authenticate } from '../identity/authenticate-request.ts';
 import { SANDBOX_SCHOOL_HEADER, SANDBOX_USER_HEADER } from '../identity/authenticate-request.ts';

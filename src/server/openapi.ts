@@ -23,8 +23,8 @@ import {
 import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
 import { AUP_AUDIENCES, aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
 import { aupSettingsSchema, signingLinkInputSchema } from '../domain/aup-delivery.ts';
-import { newStarterInputSchema } from '../app/welcome-new-starter.ts';
-import { aupProfileInputSchema } from '../app/manage-aup-settings.ts';
+import { newStarterInputSchema } from '../app/aup/welcome-new-starter.ts';
+import { aupProfileInputSchema } from '../app/aup/manage-aup-settings.ts';
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
 const errors = {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listAccessEvents } from '../../src/app/list-access-events.ts';
+import { listAccessEvents } from '../../src/app/cases/list-access-events.ts';
 import { STAFF_SEARCHES_PER_MINUTE } from '../../src/server/routes/people-routes.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';

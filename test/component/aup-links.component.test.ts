@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { PDFDocument } from 'pdf-lib';
-import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { policyPageUrl } from '../../src/app/aup/policy-page-links.ts';
 import { loadConfig } from '../../src/config.ts';
-import { signWithLink } from '../../src/app/sign-with-link.ts';
+import { signWithLink } from '../../src/app/aup/sign-with-link.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import type { Clock, Storage, StorageTx } from '../../src/domain/ports.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';

@@ -1,4 +1,4 @@
-import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { policyPageUrl } from '../../src/app/aup/policy-page-links.ts';
 import { loadConfig } from '../../src/config.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../src/app/deps.ts';
-import { getCase } from '../../src/app/get-case.ts';
-import { reportConcern } from '../../src/app/report-concern.ts';
+import { getCase } from '../../src/app/cases/get-case.ts';
+import { reportConcern } from '../../src/app/cases/report-concern.ts';
 import { concernSchema } from '../../src/domain/concern.ts';
 import type { Actor } from '../../src/domain/roles.ts';
 import { startTeamsTestService, type TeamsTestService } from '../support/teams-test-service.ts';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { AUP_OUTBOX_KINDS } from '../../src/app/aup-messages.ts';
-import { publishAup } from '../../src/app/publish-aup.ts';
-import { setAupProfile } from '../../src/app/manage-aup-settings.ts';
-import { syncDirectory } from '../../src/app/sync-directory.ts';
-import { getAupStatus } from '../../src/app/get-aup-status.ts';
+import { AUP_OUTBOX_KINDS } from '../../src/app/aup/aup-messages.ts';
+import { publishAup } from '../../src/app/aup/publish-aup.ts';
+import { setAupProfile } from '../../src/app/aup/manage-aup-settings.ts';
+import { syncDirectory } from '../../src/app/people/sync-directory.ts';
+import { getAupStatus } from '../../src/app/aup/get-aup-status.ts';
 import type { DirectoryReader } from '../../src/domain/directory.ts';
 import { createGraphDirectory } from '../../src/integrations/microsoft/graph-directory.ts';
 import { plainHttpNetworkClient } from '../fakes/fake-graph.ts';

@@ -1,9 +1,9 @@
-import { getCase } from '../../src/app/get-case.ts';
-import { grantRole } from '../../src/app/grant-role.ts';
-import { listAccessEvents } from '../../src/app/list-access-events.ts';
+import { getCase } from '../../src/app/cases/get-case.ts';
+import { grantRole } from '../../src/app/people/grant-role.ts';
+import { listAccessEvents } from '../../src/app/cases/list-access-events.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { addPerson } from '../../src/app/add-person.ts';
-import { addSchool } from '../../src/app/add-school.ts';
+import { addPerson } from '../../src/app/people/add-person.ts';
+import { addSchool } from '../../src/app/organisations/add-school.ts';
 import { STAFF_DATASET } from '../../bot/teams/cards/concern-form.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { BOT_APP_ID, startTeamsTestService, type TeamsTestService } from '../support/teams-test-service.ts';

@@ -1,6 +1,6 @@
-import { getCase } from '../../src/app/get-case.ts';
-import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
-import { reportConcern } from '../../src/app/report-concern.ts';
+import { getCase } from '../../src/app/cases/get-case.ts';
+import { OUTBOX_KINDS } from '../../src/app/cases/case-messages.ts';
+import { reportConcern } from '../../src/app/cases/report-concern.ts';
 import type { MailboxAdmin } from '../../src/domain/ports.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { concernSchema, type ConcernInput } from '../../src/domain/concern.ts';

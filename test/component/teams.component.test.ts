@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
-import { addPerson } from '../../src/app/add-person.ts';
-import { assignCase } from '../../src/app/assign-case.ts';
-import { reportEmail } from '../../src/app/report-email.ts';
+import { acknowledgeCase } from '../../src/app/cases/acknowledge-case.ts';
+import { addPerson } from '../../src/app/people/add-person.ts';
+import { assignCase } from '../../src/app/cases/assign-case.ts';
+import { reportEmail } from '../../src/app/emails/report-email.ts';
 import { libraryProblems, schemaProblems, structuralProblems } from '../unit/bot/fixtures/card-checks.ts';
-import { OUTBOX_KINDS } from '../../src/app/case-messages.ts';
-import { getCase } from '../../src/app/get-case.ts';
+import { OUTBOX_KINDS } from '../../src/app/cases/case-messages.ts';
+import { getCase } from '../../src/app/cases/get-case.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { BOT_APP_ID, OUTBOUND_TOKEN, startTeamsTestService, type TeamsTestService } from '../support/teams-test-service.ts';
 

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { addSchool } from '../../src/app/add-school.ts';
-import { addTrust } from '../../src/app/add-trust.ts';
+import { addSchool } from '../../src/app/organisations/add-school.ts';
+import { addTrust } from '../../src/app/organisations/add-trust.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { grantTrustRole } from '../../src/app/grant-trust-role.ts';
-import { setMembershipOverride } from '../../src/app/manage-membership-rules.ts';
+import { grantTrustRole } from '../../src/app/organisations/grant-trust-role.ts';
+import { setMembershipOverride } from '../../src/app/organisations/manage-membership-rules.ts';
 import { API_AUDIENCE, startTestService, type TestService } from '../support/test-service.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 

@@ -1,4 +1,4 @@
-import { reportConcern } from '../../src/app/report-concern.ts';
+import { reportConcern } from '../../src/app/cases/report-concern.ts';
 import { depsFor, seedSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { reportConcern } from '../../src/app/report-concern.ts';
-import { acknowledgeCase } from '../../src/app/acknowledge-case.ts';
-import { sealAuditChains } from '../../src/app/seal-audit-chains.ts';
-import { auditVerificationFailed, verifyAuditChain } from '../../src/app/verify-audit-chain.ts';
+import { reportConcern } from '../../src/app/cases/report-concern.ts';
+import { acknowledgeCase } from '../../src/app/cases/acknowledge-case.ts';
+import { sealAuditChains } from '../../src/app/audit/seal-audit-chains.ts';
+import { auditVerificationFailed, verifyAuditChain } from '../../src/app/audit/verify-audit-chain.ts';
 import { auditHash, GENESIS_HASH, type AuditDetail, type AuditEvent } from '../../src/domain/audit.ts';
 import { describeSealProblem, sealMac, type AuditSealKeys } from '../../src/domain/audit-seal.ts';
 import { concernSchema } from '../../src/domain/concern.ts';

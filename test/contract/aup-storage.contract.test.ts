@@ -1,8 +1,8 @@
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { publishAup } from '../../src/app/publish-aup.ts';
-import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
-import { getSignatureForCertificate } from '../../src/app/get-signature-certificate.ts';
+import { publishAup } from '../../src/app/aup/publish-aup.ts';
+import { acknowledgeAup } from '../../src/app/aup/acknowledge-aup.ts';
+import { getSignatureForCertificate } from '../../src/app/aup/get-signature-certificate.ts';
 import { policySha256 } from '../../src/domain/aup.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';

@@ -1,6 +1,6 @@
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { importPeople, type PersonRow } from '../../src/app/import-people.ts';
+import { importPeople, type PersonRow } from '../../src/app/people/import-people.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
 

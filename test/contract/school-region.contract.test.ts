@@ -1,6 +1,6 @@
-import { addSchool } from '../../src/app/add-school.ts';
-import { schoolDayOf, defaultAupSettings } from '../../src/app/aup-context.ts';
-import { readSchoolTimeZone } from '../../src/app/read-school-time-zone.ts';
+import { addSchool } from '../../src/app/organisations/add-school.ts';
+import { schoolDayOf, defaultAupSettings } from '../../src/app/aup/aup-context.ts';
+import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import { isWorkingDay } from '../../src/domain/school-calendar.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
 import { depsFor } from '../support/seed.ts';

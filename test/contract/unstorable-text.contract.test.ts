@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { createSigningLink } from '../../src/app/create-signing-link.ts';
-import { importPeople } from '../../src/app/import-people.ts';
-import { publishAup } from '../../src/app/publish-aup.ts';
-import { getAupPolicy } from '../../src/app/read-aup-policies.ts';
+import { createSigningLink } from '../../src/app/aup/create-signing-link.ts';
+import { importPeople } from '../../src/app/people/import-people.ts';
+import { publishAup } from '../../src/app/aup/publish-aup.ts';
+import { getAupPolicy } from '../../src/app/aup/read-aup-policies.ts';
 import { canonicalPolicyText, signatureInputSchema } from '../../src/domain/aup.ts';
 import { caseSourceSchema, concernSchema } from '../../src/domain/concern.ts';
 import { isAppError } from '../../src/domain/errors.ts';

@@ -1,5 +1,5 @@
 import type { Page, Request } from 'playwright-core';
-import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { policyPageUrl } from '../../src/app/aup/policy-page-links.ts';
 import { axeViolations } from './support/axe.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';

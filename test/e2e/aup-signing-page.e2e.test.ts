@@ -1,4 +1,4 @@
-import { policyPageUrl } from '../../src/app/policy-page-links.ts';
+import { policyPageUrl } from '../../src/app/aup/policy-page-links.ts';
 import { axeViolations } from './support/axe.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startDslDeskSandbox, type RunningDslDesk } from '../../scripts/playground/start-dsl-desk.ts';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PLAYGROUND_BOT, PLAYGROUND_CONVERSATIONS, PLAYGROUND_PEOPLE, PLAYGROUND_TENANT_ID, renderPlaygroundConfig } from '../../scripts/playground/identities.ts';
 import { projectRoot } from '../../scripts/playground/start-playground.ts';
-import { SANDBOX_PEOPLE, SANDBOX_TENANT_ID } from '../../src/app/seed-sandbox-school.ts';
+import { SANDBOX_PEOPLE, SANDBOX_TENANT_ID } from '../../src/app/organisations/seed-sandbox-school.ts';
 import { launchBrowser, type E2EBrowser } from './support/browser.ts';
 import { startEchoBot, type EchoBot } from './support/echo-bot.ts';
 import { ConversationStream, PlaygroundApi, PlaygroundUi, cardActions, eventually, startTestPlayground, type RunningPlayground } from './support/playground.ts';

@@ -1,5 +1,5 @@
-import { addPerson } from '../../src/app/add-person.ts';
-import { addSchool } from '../../src/app/add-school.ts';
+import { addPerson } from '../../src/app/people/add-person.ts';
+import { addSchool } from '../../src/app/organisations/add-school.ts';
 import { OPERATOR, type AppDeps } from '../../src/app/deps.ts';
 import type { Storage, School } from '../../src/domain/ports.ts';
 import type { Actor, Role } from '../../src/domain/roles.ts';

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceClientCredentialsFactory, type ServiceClientCredentials } from 'botframework-connector';
-import { resolveActor } from '../../src/app/resolve-actor.ts';
-import { addTrust } from '../../src/app/add-trust.ts';
+import { resolveActor } from '../../src/app/people/resolve-actor.ts';
+import { addTrust } from '../../src/app/organisations/add-trust.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
-import { addMembershipRule } from '../../src/app/manage-membership-rules.ts';
+import { addMembershipRule } from '../../src/app/organisations/manage-membership-rules.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/logger.ts';
 import type { Clock } from '../../src/domain/ports.ts';

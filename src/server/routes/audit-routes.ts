@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
-import { listAccessEvents } from '../../app/list-access-events.ts';
+import { listAccessEvents } from '../../app/cases/list-access-events.ts';
 import { accessQuerySchema } from '../schemas.ts';
 import { validate } from '../validate.ts';
 import { actorOf } from '../request-context.ts';

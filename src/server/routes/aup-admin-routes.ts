@@ -1,9 +1,9 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
-import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../../app/get-aup-status.ts';
-import { getAupSettings, setAupProfile, updateAupSettings } from '../../app/manage-aup-settings.ts';
-import { startAupCampaign } from '../../app/start-aup-campaign.ts';
-import { addNewStarter } from '../../app/welcome-new-starter.ts';
+import { aupStatusCsv, getAupStatus, getCampaignProgress } from '../../app/aup/get-aup-status.ts';
+import { getAupSettings, setAupProfile, updateAupSettings } from '../../app/aup/manage-aup-settings.ts';
+import { startAupCampaign } from '../../app/aup/start-aup-campaign.ts';
+import { addNewStarter } from '../../app/aup/welcome-new-starter.ts';
 import { AUP_AUDIENCES, type AupAudience } from '../../domain/aup.ts';
 import { AppError } from '../../domain/errors.ts';
 import { actorOf } from '../request-context.ts';

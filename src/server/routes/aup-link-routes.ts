@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import QRCode from 'qrcode';
-import { createSigningLink } from '../../app/create-signing-link.ts';
+import { createSigningLink } from '../../app/aup/create-signing-link.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { listSigningLinks } from '../../app/list-signing-links.ts';
+import { listSigningLinks } from '../../app/aup/list-signing-links.ts';
 import { AppError } from '../../domain/errors.ts';
 import { actorOf } from '../request-context.ts';
 

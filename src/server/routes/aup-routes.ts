@@ -1,10 +1,10 @@
 import { Router } from 'express';
-import { acknowledgeAup } from '../../app/acknowledge-aup.ts';
+import { acknowledgeAup } from '../../app/aup/acknowledge-aup.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { getMySignature } from '../../app/get-my-signature.ts';
-import { getSignatureForCertificate } from '../../app/get-signature-certificate.ts';
-import { publishAup } from '../../app/publish-aup.ts';
-import { getAupPolicy, listAupPolicies } from '../../app/read-aup-policies.ts';
+import { getMySignature } from '../../app/aup/get-my-signature.ts';
+import { getSignatureForCertificate } from '../../app/aup/get-signature-certificate.ts';
+import { publishAup } from '../../app/aup/publish-aup.ts';
+import { getAupPolicy, listAupPolicies } from '../../app/aup/read-aup-policies.ts';
 import { renderSignatureCertificate } from '../../documents/signature-certificate.ts';
 import type { SigningSurface } from '../../domain/aup.ts';
 import type { SignedInIdentity } from '../../domain/identity.ts';

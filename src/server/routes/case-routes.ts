@@ -1,8 +1,8 @@
 import { Router, type Request } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
-import { performCaseAction } from '../../app/perform-case-action.ts';
-import { findCases } from '../../app/find-cases.ts';
-import { findCaseIdByReference, getCase } from '../../app/get-case.ts';
+import { performCaseAction } from '../../app/cases/perform-case-action.ts';
+import { findCases } from '../../app/cases/find-cases.ts';
+import { findCaseIdByReference, getCase } from '../../app/cases/get-case.ts';
 import { notFound } from '../../domain/errors.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { caseActionSchema, caseQuerySchema } from '../schemas.ts';

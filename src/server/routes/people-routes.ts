@@ -1,11 +1,11 @@
 import { Router } from 'express';
 import { rateLimit } from 'express-rate-limit';
-import { searchStaff } from '../../app/search-staff.ts';
+import { searchStaff } from '../../app/people/search-staff.ts';
 import { AppError } from '../../domain/errors.ts';
-import { addPerson } from '../../app/add-person.ts';
+import { addPerson } from '../../app/people/add-person.ts';
 import type { AppDeps } from '../../app/deps.ts';
-import { findPeople } from '../../app/find-people.ts';
-import { grantRole, revokeRole } from '../../app/grant-role.ts';
+import { findPeople } from '../../app/people/find-people.ts';
+import { grantRole, revokeRole } from '../../app/people/grant-role.ts';
 import type { PersonWithRoles } from '../../domain/ports.ts';
 import { personInputSchema, roleParamsSchema, staffSearchQuerySchema } from '../schemas.ts';
 import { validate } from '../validate.ts';

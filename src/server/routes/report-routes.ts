@@ -1,8 +1,8 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
-import { listMyReports } from '../../app/list-my-reports.ts';
-import { chooseReportSchool } from '../../app/choose-report-school.ts';
-import { reportConcern } from '../../app/report-concern.ts';
+import { listMyReports } from '../../app/cases/list-my-reports.ts';
+import { chooseReportSchool } from '../../app/cases/choose-report-school.ts';
+import { reportConcern } from '../../app/cases/report-concern.ts';
 import { INCIDENT_TYPES, PROTOCOLS, ESCALATION_AGENCIES, ACTIONS_TAKEN } from '../../domain/incident-types.ts';
 import { invalidInput } from '../../domain/errors.ts';
 import { idempotencyKeySchema, reportRequestSchema } from '../schemas.ts';

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { AppDeps } from '../../app/deps.ts';
-import { getTrustFigures } from '../../app/get-trust-figures.ts';
+import { getTrustFigures } from '../../app/organisations/get-trust-figures.ts';
 import { trustParamsSchema } from '../schemas.ts';
 import { validate } from '../validate.ts';
 import { actorOf } from '../request-context.ts';

@@ -1,6 +1,6 @@
 import { channelCardFor } from '../../../bot/teams/case-cards.ts';
 import { CASE_ASSIGN, CASE_ASSIGN_TO_ME, CASE_INPUTS } from '../../../bot/teams/cards/verbs.ts';
-import type { CaseCardContext } from '../../../src/app/prepare-case-card.ts';
+import type { CaseCardContext } from '../../../src/app/cases/prepare-case-card.ts';
 import { lastCaseActivity, summariseCase } from '../../../src/domain/case-summary.ts';
 import type { Case } from '../../../src/domain/case.ts';
 import type { CardJson } from '../../../bot/teams/cards/index.ts';

@@ -1,4 +1,4 @@
-import { signingLinkCaption, whyLinkOnlyWorksHere } from '../../../src/app/create-signing-link.ts';
+import { signingLinkCaption, whyLinkOnlyWorksHere } from '../../../src/app/aup/create-signing-link.ts';
 import { captionedQrSvg, wrap } from '../../../src/cli/qr-caption.ts';
 import type { AupSigningLink } from '../../../src/domain/aup-delivery.ts';
 

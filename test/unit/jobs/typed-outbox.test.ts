@@ -1,6 +1,6 @@
 import { createLogger } from '../../../src/logger.ts';
 import { chooseChatPlatform, type ChatDelivery } from '../../../src/app/chat-delivery.ts';
-import { SAFEGUARDING_KINDS } from '../../../src/app/case-messages.ts';
+import { SAFEGUARDING_KINDS } from '../../../src/app/cases/case-messages.ts';
 import { AUP_OUTBOX_KINDS, enqueueOutbox, OUTBOX_KIND_LIST, OUTBOX_KINDS, OUTBOX_PAYLOADS, OutboxPayloadError, REMOVE_EMAIL_KIND } from '../../../src/app/outbox-catalogue.ts';
 import type { ChatPlatform } from '../../../src/domain/chat.ts';
 import type { OutboxClaimOptions, OutboxMessage, OutboxMessageInput, OutboxStore, StorageTx } from '../../../src/domain/ports.ts';
