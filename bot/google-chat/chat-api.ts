@@ -20,9 +20,11 @@ export interface ChatWriteLimits {
   projectWritesPerMinute: number;
   /** Writes per second in one space (Chat plans for about 1). */
   spaceWritesPerSecond: number;
+  /** Space reads per minute for the project, findDirectMessage included (Chat allows 3,000). */
+  projectReadsPerMinute: number;
 }
 
-export const DEFAULT_CHAT_WRITE_LIMITS: ChatWriteLimits = { projectWritesPerMinute: 2_700, spaceWritesPerSecond: 1 };
+export const DEFAULT_CHAT_WRITE_LIMITS: ChatWriteLimits = { projectWritesPerMinute: 2_700, spaceWritesPerSecond: 1, projectReadsPerMinute: 2_700 };
 
 /** What DSL Desk asks of the Chat REST API, as the app (service account, `chat.bot`). */
 export interface ChatApi {
@@ -189,8 +191,10 @@ export class PacedChatApi implements ChatApi {
     return this.#paced(spaceOfMessage(input.name), () => this.#api.updateMessage(input));
   }
 
-  findDirectMessage(user: string): Promise<{ name: string } | undefined> {
-    // A read: Chat's read quotas (3,000 a minute per project) are far above what DSL Desk sends.
+  async findDirectMessage(user: string): Promise<{ name: string } | undefined> {
+    // A space read: a policy campaign finds one DM per recipient, so reads count against the project too.
+    const slot = await this.#pacer.tryAcquire([{ key: `${this.#projectKey}:reads`, windows: [{ limit: this.#limits.projectReadsPerMinute, perMs: 60_000 }] }], MAX_CHAT_PACING_WAIT_MS);
+    if (!slot.ok) throw new RetryableDeliveryError('waiting for a Google Chat read slot', slot.retryInMs);
     return this.#api.findDirectMessage(user);
   }
 }
