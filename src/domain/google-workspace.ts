@@ -33,3 +33,36 @@ export const ADMIN_DIRECTORY_USER_SCOPE = 'https://www.googleapis.com/auth/admin
 export function chatUserName(googleSubject: string): string {
   return `users/${googleSubject}`;
 }
+
+/**
+ * The Chat app's commands. The ids are what Chat sends (`appCommandMetadata.appCommandId`); they are set once
+ * in the Chat API configuration (npm run package:google writes it) and must never be renumbered, or a
+ * school's configured commands would run the wrong action.
+ */
+export const REPORT_COMMAND_ID = 1;
+export const MY_REPORTS_COMMAND_ID = 2;
+export const HELP_COMMAND_ID = 3;
+
+export interface ChatSlashCommand {
+  id: number;
+  /** As typed in Chat, with its slash. */
+  command: string;
+  /** Shown by Chat next to the command. */
+  description: string;
+  /** Whether Chat opens a dialog for it (the app answers with the dialog's first card). */
+  opensDialog: boolean;
+}
+
+export const CHAT_SLASH_COMMANDS: readonly ChatSlashCommand[] = [
+  { id: REPORT_COMMAND_ID, command: '/report', description: 'Report a safeguarding or online-safety concern to the DSL team', opensDialog: true },
+  { id: MY_REPORTS_COMMAND_ID, command: '/myreports', description: 'See the status of the concerns you have reported', opensDialog: false },
+  { id: HELP_COMMAND_ID, command: '/help', description: 'How to use DSL Desk in Chat', opensDialog: false },
+];
+
+/**
+ * The only scope the add-on deployment asks each user to consent to. DSL Desk never calls a Google API as the
+ * user: Chat events carry who acted, and the app writes as itself (CHAT_BOT_SCOPE, service account). This
+ * one lets Google vouch for the user's account email, which is how DSL Desk finds the person and school.
+ */
+export const USERINFO_EMAIL_SCOPE = 'https://www.googleapis.com/auth/userinfo.email';
+export const ADDON_USER_SCOPES: readonly string[] = [USERINFO_EMAIL_SCOPE];
