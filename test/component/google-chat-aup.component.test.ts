@@ -3,6 +3,7 @@ import { ChatCallError, type ChatApi, type ChatMessageBody, type GoogleCard } fr
 import { chatEventSchema, type ChatActionContext, type ChatResponse } from '../../bot/google-chat/chat-events.ts';
 import { addPerson } from '../../src/app/add-person.ts';
 import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
+import { prepareAupDelivery } from '../../src/app/deliver-aup.ts';
 import { OPERATOR, type AppDeps } from '../../src/app/deps.ts';
 import { publishAup } from '../../src/app/publish-aup.ts';
 import { addNewStarter } from '../../src/app/welcome-new-starter.ts';
@@ -14,6 +15,7 @@ import { chatDeliveryHandlers } from '../../src/jobs/typed-outbox.ts';
 import { createLogger } from '../../src/logger.ts';
 import { randomIds } from '../../src/system.ts';
 import { InMemoryChatApi } from '../fakes/in-memory-chat-api.ts';
+import { validateChatMessage, validateChatResponse } from '../support/card-v1-schema.ts';
 import { seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
 
@@ -50,6 +52,7 @@ const textOf = (card: GoogleCard) => JSON.stringify(card);
 const cardOfBody = (body: ChatMessageBody) => body.cardsV2![0]!.card;
 /** The card an add-on response puts in place of the clicked one. */
 const updatedCard = (response: ChatResponse) => {
+  expect(validateChatResponse(response)).toEqual([]);
   const message = (response as { hostAppDataAction?: { chatDataAction?: { updateMessageAction?: { message?: ChatMessageBody } } } }).hostAppDataAction?.chatDataAction?.updateMessageAction?.message;
   expect(message?.cardsV2).toHaveLength(1);
   return cardOfBody(message!);
@@ -190,6 +193,7 @@ describe.each(enginesUnderTest())('policies to sign in Google Chat on %s', (engi
       expect(record).toMatchObject({ state: 'sent', channel: 'google_chat', conversationId: dmOf(person), activityId: expect.stringMatching(new RegExp(`^${dmOf(person)}/messages/`)) });
     }
     expect(chat.messages.size).toBe(6);
+    for (const message of chat.messages.values()) expect(validateChatMessage(message.body)).toEqual([]);
     // Each post carried its outbox message's request id.
     expect(chat.inSpace(dmOf('staff'))[0]!.requestId).toBe(requestIdOf(staffDelivery.id));
     expect(teamsCalls).toEqual([]);
@@ -207,6 +211,26 @@ describe.each(enginesUnderTest())('policies to sign in Google Chat on %s', (engi
     expect(linksEmailed.map((link) => link.personId).sort()).toEqual([school.it.personId, school.governor.personId].sort());
     expect(await deliveryOf(school.it.personId, policy)).toMatchObject({ state: 'sent', channel: 'email_link', failureCode: 'no_chat' });
     expect(await deliveryOf(school.governor.personId, policy)).toMatchObject({ state: 'sent', channel: 'email_link', failureCode: 'no_chat' });
+  });
+
+  test('a campaign stopped half way, with one delivery claimed as the process died, finishes with one card each', async () => {
+    const policy = await publish();
+    const logger = createLogger('silent');
+    const processOne = (batchSize: number) => {
+      const one = new OutboxDispatcher({ store: db.storage.outbox, clock: deps.clock, logger, batchSize, random: () => 0 });
+      for (const [kind, handler] of Object.entries(chatDeliveryHandlers({ deliveries: { google_chat: { platform: 'google_chat', postCaseCard: async () => undefined, refreshCaseCard: async () => undefined, notifyPerson: async () => undefined, ...aup } }, deps }))) one.register(kind, handler);
+      return one;
+    };
+    expect(await processOne(3).runOnce()).toBe(3);
+    // The next delivery was claimed (state "sending") when the process died, before Chat saw anything.
+    const [claimed] = await pending('aup.deliver');
+    expect(await prepareAupDelivery(deps, { schoolId: schoolId(), personId: String(claimed!.payload.personId), policyId: policy.id, cycle: String(claimed!.payload.cycle) }, 'google_chat')).toMatchObject({ resumed: false });
+    const second = processOne(20);
+    for (let pass = 0; pass < 5 && (await second.runOnce()) > 0; pass++);
+    expect(await processOne(20).runOnce()).toBe(0);
+    for (const person of ['staff', 'staff2', 'dsl', 'deputy', 'head', 'admin'] as const) expect(policyCardsIn(dmOf(person))).toHaveLength(1);
+    const deliveries = await deps.storage.read((reader) => reader.aupDeliveries.listForPolicy(schoolId(), policy.id, String(claimed!.payload.cycle)));
+    expect(deliveries.map((d) => d.state)).toEqual(Array(8).fill('sent'));
   });
 
   test('signing with the tick and the name records the Google evidence and the card shows it signed; twice is the same signature', async () => {
@@ -360,6 +384,7 @@ describe.each(enginesUnderTest())('policies to sign in Google Chat on %s', (engi
 
     const warnings = chat.inSpace(dmOf('head')).filter((message) => !signButtonOf(cardOfBody(message.body)));
     expect(warnings).toHaveLength(1);
+    expect(validateChatMessage(warnings[0]!.body)).toEqual([]);
     expect(textOf(cardOfBody(warnings[0]!.body))).toContain(`Nia Newcomer starts on ${start} and has not yet signed`);
     expect(emailsSent).toEqual([expect.objectContaining({ to: `it@${DOMAIN}`, subject: 'Nia Newcomer has not signed the acceptable use policy' })]);
     const delivery = await deps.storage.read(async (reader) => (await reader.aupDeliveries.listForPerson(schoolId(), starter.personId))[0]);
