@@ -56,7 +56,7 @@ const GOOGLE_ISSUERS = ['accounts.google.com', 'https://accounts.google.com'];
 export function createGoogleWorkspaceRequestVerifier(options: GoogleWorkspaceRequestVerifierOptions): GoogleWorkspaceRequestVerifier {
   if (!options.audience) throw new Error('the Workspace request verifier needs the endpoint URL as its audience');
   if (!options.serviceAccountEmail) throw new Error('the Workspace request verifier needs the add-on service account');
-  const transporterOptions = { timeout: options.fetchTimeoutMs ?? 5_000, fetchImplementation: (input: RequestInfo | URL, init?: RequestInit) => fetch(input, init) };
+  const transporterOptions = { timeout: options.fetchTimeoutMs ?? 5_000, fetchImplementation: (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, init) };
   const client = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: options.certsUrl }, issuers: GOOGLE_ISSUERS, transporterOptions });
   const legacyCerts = options.legacy ? new CertificateCache(options.legacy.certsUrl, options.fetchTimeoutMs ?? 5_000, options.now ?? Date.now) : undefined;
   const expectedEmail = options.serviceAccountEmail.toLowerCase();
