@@ -82,6 +82,7 @@ export const configSchema = z.object({
   GOOGLE_API_ROOT_URL: url('https://www.googleapis.com/'),
   GOOGLE_CHAT_API_ROOT_URL: url('https://chat.googleapis.com/'),
   GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().optional(),
+  GOOGLE_ADMIN_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -145,7 +146,15 @@ export interface Config {
   /** Reported emails are analysed in this many worker threads, each message within budgetMs. */
   emailAnalysis: { threads: number; budgetMs: number };
   emailForwarding: { from?: string; securityMailbox?: string; ncscAddress: string };
-  google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
+  google: {
+    audiences: string[];
+    certsUrl: string;
+    apiRootUrl: string;
+    chatApiRootUrl: string;
+    serviceAccountKeyFile?: string;
+    /** How often each Google school's Admin SDK Reports log is read for new accounts (0 = never); the full list is read nightly. */
+    adminPollMinutes: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -266,6 +275,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiRootUrl: raw.GOOGLE_API_ROOT_URL,
       chatApiRootUrl: raw.GOOGLE_CHAT_API_ROOT_URL,
       ...(raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE ? { serviceAccountKeyFile: raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE } : {}),
+      adminPollMinutes: raw.GOOGLE_ADMIN_POLL_MINUTES,
     },
   };
 }

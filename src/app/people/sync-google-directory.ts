@@ -1,6 +1,6 @@
-import { classifyDirectoryUser } from '../domain/directory.ts';
-import type { AupProfile, AupSettings } from '../domain/aup-delivery.ts';
-import { AppError, isAppError } from '../domain/errors.ts';
+import { classifyDirectoryUser } from '../../domain/directory.ts';
+import type { AupProfile, AupSettings } from '../../domain/aup-delivery.ts';
+import { AppError, isAppError } from '../../domain/errors.ts';
 import {
   asDirectoryUser,
   backoffUntil,
@@ -12,14 +12,14 @@ import {
   type WorkspaceAdmin,
   type WorkspaceDirectory,
   type WorkspaceUser,
-} from '../domain/google-directory.ts';
-import { membershipOf } from '../domain/organisation.ts';
-import type { GoogleDirectoryProgress, GoogleDirectoryState, StorageTx } from '../domain/ports.ts';
+} from '../../domain/google-directory.ts';
+import { membershipOf } from '../../domain/organisation.ts';
+import type { GoogleDirectoryProgress, GoogleDirectoryState, StorageTx } from '../../domain/ports.ts';
 import { upsertPerson } from './add-person.ts';
-import { aupSettingsFor } from './aup-context.ts';
-import { nowIso, OPERATOR, type AppDeps } from './deps.ts';
+import { aupSettingsFor } from '../aup/aup-context.ts';
+import { nowIso, OPERATOR, type AppDeps } from '../deps.ts';
 import { membershipContextFor } from './membership-context.ts';
-import { welcomeNewStarterInTransaction } from './welcome-new-starter.ts';
+import { welcomeNewStarterInTransaction } from '../aup/welcome-new-starter.ts';
 
 type MembershipContext = Awaited<ReturnType<typeof membershipContextFor>>;
 

@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { AppError } from '../domain/errors.ts';
-import { normaliseOrgUnitPath } from '../domain/google-directory.ts';
-import type { GoogleDirectoryState } from '../domain/ports.ts';
-import { textField } from '../domain/text.ts';
-import { nowIso, type AppDeps, type Operator } from './deps.ts';
+import { AppError } from '../../domain/errors.ts';
+import { normaliseOrgUnitPath } from '../../domain/google-directory.ts';
+import type { GoogleDirectoryState } from '../../domain/ports.ts';
+import { textField } from '../../domain/text.ts';
+import { nowIso, type AppDeps, type Operator } from '../deps.ts';
 
 export const googleAdminInputSchema = z.strictObject({
   adminEmail: z.email({ message: 'Give the email address of an administrator of the school’s Google Workspace.' }),
