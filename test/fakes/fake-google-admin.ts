@@ -32,6 +32,7 @@ export interface FakeGoogleEvent {
 
 export interface FakeGoogleCall {
   method: string;
+  /** Decoded (googleapis sends `@` as %40). */
   path: string;
   query: Record<string, string>;
   status: number;
@@ -188,7 +189,7 @@ export async function startFakeGoogleAdmin(options: FakeGoogleAdminOptions): Pro
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const status = handle(req, res);
-    calls.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams.entries()), status });
+    calls.push({ method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams.entries()), status });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

@@ -37,10 +37,9 @@ export function createGoogleWorkspaceDirectory(options: GoogleWorkspaceDirectory
     let found = clients.get(subject);
     if (!found) {
       const auth = options.authFor(subject);
-      found = {
-        reports: admin({ version: 'reports_v1', auth, rootUrl: options.rootUrl, timeout, retry: false }),
-        directory: admin({ version: 'directory_v1', auth, rootUrl: options.rootUrl, timeout, retry: false }),
-      };
+      // Node's own fetch: gaxios would otherwise load node-fetch by a dynamic import on the first call.
+      const common = { auth, rootUrl: options.rootUrl, timeout, retry: false, fetchImplementation: fetch };
+      found = { reports: admin({ version: 'reports_v1', ...common }), directory: admin({ version: 'directory_v1', ...common }) };
       clients.set(subject, found);
     }
     return found;
