@@ -88,6 +88,7 @@ export const configSchema = z.object({
   GOOGLE_LEGACY_CHAT_TOKENS: z.enum(['true', 'false']).default('false'),
   GOOGLE_CHAT_LEGACY_CERTS_URL: url('https://www.googleapis.com/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com'),
   GOOGLE_CHAT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(3000, 'Google Chat allows at most 3,000 message writes per minute per project').default(2700),
+  GOOGLE_ADMIN_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -168,6 +169,8 @@ export interface Config {
       /** Message writes per minute for the whole project, under Chat's 3,000. */
       writesPerMinute: number;
     };
+    /** How often each Google school's Admin SDK Reports log is read for new accounts (0 = never); the full list is read nightly. */
+    adminPollMinutes: number;
   };
 }
 
@@ -308,6 +311,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
             },
           }
         : {}),
+      adminPollMinutes: raw.GOOGLE_ADMIN_POLL_MINUTES,
     },
   };
 }

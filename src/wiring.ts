@@ -24,6 +24,7 @@ import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
 import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
 import { createGraphDirectory } from './integrations/microsoft/graph-directory.ts';
+import { createGoogleWorkspaceDirectory, serviceAccountAdminAuth, type GoogleAdminAuthFactory } from './integrations/google/google-directory.ts';
 import { startAupSchedules } from './jobs/aup-schedules.ts';
 import { policyPageUrl } from './app/aup/policy-page-links.ts';
 import { emailFromSchool, emailSigningLink } from './app/aup/email-signing-link.ts';
@@ -64,6 +65,8 @@ export interface ServiceOverrides extends Partial<Pick<AppDeps, 'clock' | 'ids'>
   msalNetworkClient?: INetworkModule;
   /** The Google Chat REST API as the app (tests: an in-memory Chat). */
   googleChatApi?: ChatApi;
+  /** Signs Admin SDK calls as a school's Google admin (tests: a fixed token; Google's token endpoint cannot be faked). */
+  googleAdminAuth?: GoogleAdminAuthFactory;
 }
 
 /** The local sandbox's fixed access token for the local fake of Chat's REST API (no token request is ever made). */
@@ -82,6 +85,20 @@ function googleChatApi(config: Config): ChatApi {
     auth = new JWT({ keyFile: config.google.serviceAccountKeyFile!, scopes: [CHAT_BOT_SCOPE] });
   }
   return createGoogleChatApi({ auth, rootUrl: config.google.chatApiRootUrl });
+}
+
+/** The service account's key file, read once: its client email and private key sign the domain-wide delegation. */
+function googleServiceAccountKey(file: string): { client_email: string; private_key: string } {
+  let key: { client_email?: unknown; private_key?: unknown };
+  try {
+    key = JSON.parse(readFileSync(file, 'utf8')) as typeof key;
+  } catch {
+    throw new Error('GOOGLE_SERVICE_ACCOUNT_KEY_FILE cannot be read as a service account key (JSON from Google Cloud → IAM → Service accounts → Keys).');
+  }
+  if (typeof key.client_email !== 'string' || typeof key.private_key !== 'string') {
+    throw new Error('GOOGLE_SERVICE_ACCOUNT_KEY_FILE is not a service account key: it needs client_email and private_key.');
+  }
+  return { client_email: key.client_email, private_key: key.private_key };
 }
 
 /** Graph, read as the reporter through the on-behalf-of flow. */
@@ -136,6 +153,9 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           ...(overrides.msalNetworkClient ? { networkClient: overrides.msalNetworkClient } : {}),
         })
       : undefined;
+  // Google Workspace schools' new starters: the Admin SDK as each school's admin, by domain-wide delegation.
+  const googleAdminAuth = overrides.googleAdminAuth ?? (config.google.serviceAccountKeyFile ? serviceAccountAdminAuth(googleServiceAccountKey(config.google.serviceAccountKeyFile)) : undefined);
+  const googleDirectory = googleAdminAuth ? createGoogleWorkspaceDirectory({ authFor: googleAdminAuth, rootUrl: config.google.apiRootUrl }) : undefined;
   if (config.mode === 'sandbox') {
     // The sandbox ships a sample staff AUP written for DSL Desk.
     const sample = resolve('samples/aup/staff-aup.md');
@@ -280,6 +300,8 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     logger,
     ...(directory ? { directory } : {}),
     directoryPollMinutes: config.aup.directoryPollMinutes,
+    ...(googleDirectory ? { googleDirectory } : {}),
+    googleAdminPollMinutes: config.google.adminPollMinutes,
   });
 
   const server: Server = await new Promise((resolve, reject) => {

@@ -15,6 +15,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'school add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantId', '--google-domain': 'googleDomain', '--time-zone': 'timeZone', '--region': 'region', '--trust': 'organisationSlug' },
   'audit access': { '--school': null, '--case': 'caseReference', '--person': 'personEmail', '--since': 'since', '--until': 'until', '--json': null },
   'school list': {},
+  'school google': { '--school': null, '--admin-email': 'adminEmail', '--staff-org-unit': 'staffOrgUnits' },
   'trust add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantIds', '--google-domain': 'googleDomains', '--local-authority': null },
   'trust list': {},
   'trust rule add': { '--trust': null, '--when': 'when', '--school': 'school' },

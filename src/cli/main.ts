@@ -195,6 +195,35 @@ school
     for (const s of schools) console.log(`${s.slug.padEnd(24)} ${s.name}${s.entraTenantId ? `  entra:${s.entraTenantId}` : ''}${s.googleDomain ? `  google:${s.googleDomain}` : ''}`);
   });
 
+school
+  .command('google')
+  .description('who DSL Desk acts as on the school’s Google Workspace (domain-wide delegation) to find new starters; without --admin-email, show it')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--admin-email <email>', 'an administrator of the school’s Workspace domain, allowed to read users and the admin audit log')
+  .option('--staff-org-unit <path>', 'an org unit holding staff, e.g. /Staff (repeat for several; default: every unit except those naming pupils or students)', (value: string, previous: string[] = []) => [...previous, value])
+  .action(async (options: { school: string; adminEmail?: string; staffOrgUnit?: string[] }) => {
+    const [{ OPERATOR }, { setGoogleAdmin }, { describeGoogleDirectory }] = await Promise.all([
+      import('../app/deps.ts'),
+      import('../app/organisations/set-google-admin.ts'),
+      import('../app/people/sync-google-directory.ts'),
+    ]);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      if (!options.adminEmail) {
+        if (options.staffOrgUnit?.length) throw new CliError('Give --admin-email with --staff-org-unit (the admin DSL Desk acts as).');
+        console.log(describeGoogleDirectory(await deps.storage.read((reader) => reader.googleDirectory.get(target.id))));
+        return;
+      }
+      const saved = await setGoogleAdmin(deps, {
+        actor: OPERATOR,
+        schoolId: target.id,
+        input: { adminEmail: options.adminEmail, ...(options.staffOrgUnit?.length ? { staffOrgUnits: options.staffOrgUnit } : {}) },
+      });
+      console.log(`${target.name}: ${describeGoogleDirectory(saved)}`);
+      if (!target.googleDomain) console.log('Note: the school has no Google Workspace domain recorded (school add --google-domain); new starters are placed by the admin’s domain.');
+    });
+  });
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const trust = program.command('trust').description('trusts and local authorities: several schools on one tenant or domain');

@@ -9,6 +9,7 @@ import type { AupAcknowledgement, AupAudience, AupPolicyVersion } from './aup.ts
 import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSettings, AupSigningLink } from './aup-delivery.ts';
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
+import type { ReportsCursor } from './google-directory.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
 /**
@@ -324,6 +325,43 @@ export interface DirectorySyncRepository {
   save(state: DirectorySyncState): Promise<void>;
 }
 
+/** Who DSL Desk acts as on a Google Workspace school's domain, and which org units hold its staff (set by an operator). */
+export interface GoogleDirectorySettings {
+  /** A super admin (or an admin allowed to read users and reports) that domain-wide delegation impersonates. */
+  adminEmail: string;
+  /** Org unit paths of staff; empty = every unit except those naming pupils or students. */
+  staffOrgUnits: string[];
+}
+
+/** Where reading a Google school's directory got to, so a restart neither misses nor repeats a new starter. */
+export interface GoogleDirectoryProgress {
+  /** Set by the first successful read: accounts created before it were there already and are not new starters. */
+  baselineAt: string | null;
+  reportsCursor: ReportsCursor | null;
+  /** The last full users.list reconcile that finished. */
+  reconciledAt: string | null;
+  lastRunAt: string | null;
+  /** Safe to show to the school's IT and the operator: never names an account. */
+  lastError: string | null;
+  /** Consecutive failed reads (429, 5xx, refused), for backing off. */
+  failures: number;
+  /** No read before this (Google's Retry-After, or the backoff after failures). */
+  notBefore: string | null;
+}
+
+export interface GoogleDirectoryState extends GoogleDirectorySettings, GoogleDirectoryProgress {
+  schoolId: string;
+  updatedAt: string;
+}
+
+export interface GoogleDirectoryRepository {
+  get(schoolId: string): Promise<GoogleDirectoryState | undefined>;
+  /** Sets (or changes) the school's admin and staff org units; progress is kept. */
+  saveSettings(schoolId: string, settings: GoogleDirectorySettings, at: string): Promise<void>;
+  /** Records progress for a school whose settings exist; the settings are left as they are. */
+  saveProgress(schoolId: string, progress: GoogleDirectoryProgress, at: string): Promise<void>;
+}
+
 export interface AupDeliveryRepository {
   get(schoolId: string, personId: string, policyId: string, cycle: string): Promise<AupDelivery | undefined>;
   /** Adds the deliveries not already there (same person, policy and cycle); returns those added. */
@@ -372,6 +410,7 @@ export interface StorageTx {
   aupCampaigns: AupCampaignRepository;
   aupSigningLinks: AupSigningLinkRepository;
   directorySync: DirectorySyncRepository;
+  googleDirectory: GoogleDirectoryRepository;
 }
 
 export interface OutboxClaimOptions {

@@ -45,6 +45,7 @@ import { AppError } from '../domain/errors.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './database-faults.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
+import { KyselyGoogleDirectory } from './kysely-google-directory.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
 import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
@@ -125,6 +126,7 @@ export class KyselyStorage implements Storage {
       emails: new KyselyEmails(db, this.#cipher),
       aupPolicies: new KyselyAupPolicies(db),
       ...aupRepositories(db, this.#cipher),
+      googleDirectory: new KyselyGoogleDirectory(db),
     };
   }
 

@@ -504,6 +504,28 @@ const migrations: Record<string, Migration> = {
       await db.schema.alterTable('schools').addColumn('region', 'text', (c) => c.notNull().defaultTo('england')).execute();
     },
   },
+  '0013_google_directory': {
+    async up(db: Kysely<any>) {
+      // A Google Workspace school's admin identity (domain-wide delegation impersonates it to read the Reports
+      // and Directory APIs), its staff org units, and where reading new starters got to: the Reports cursor (the
+      // latest CREATE_USER time handled and the events handled in the overlap window, as JSON) and the backoff.
+      await db.schema
+        .createTable('google_directories')
+        .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
+        .addColumn('admin_email', 'text', (c) => c.notNull())
+        .addColumn('staff_org_units', 'text', (c) => c.notNull())
+        .addColumn('baseline_at', 'text')
+        .addColumn('reports_cursor_time', 'text')
+        .addColumn('reports_seen', 'text')
+        .addColumn('reconciled_at', 'text')
+        .addColumn('last_run_at', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('not_before', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -289,6 +289,23 @@ export interface DirectorySyncTable {
   last_error: string | null;
 }
 
+export interface GoogleDirectoriesTable {
+  school_id: string;
+  admin_email: string;
+  /** JSON array of org unit paths. */
+  staff_org_units: string;
+  baseline_at: string | null;
+  reports_cursor_time: string | null;
+  /** JSON array of { key, time }. */
+  reports_seen: string | null;
+  reconciled_at: string | null;
+  last_run_at: string | null;
+  last_error: string | null;
+  failures: number;
+  not_before: string | null;
+  updated_at: string;
+}
+
 export interface AupCampaignsTable {
   id: string;
   school_id: string;
@@ -385,6 +402,7 @@ export interface Database {
   aup_settings: AupSettingsTable;
   aup_profiles: AupProfilesTable;
   directory_sync: DirectorySyncTable;
+  google_directories: GoogleDirectoriesTable;
   aup_campaigns: AupCampaignsTable;
   aup_deliveries: AupDeliveriesTable;
   aup_signing_links: AupSigningLinksTable;

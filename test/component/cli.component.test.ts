@@ -245,6 +245,19 @@ describe('dsl-desk CLI', () => {
     expect((await cli(trustDir, 'audit', 'verify')).stdout).toMatch(/Audit chain intact: \d+ events across 2 school/);
   }, TEST_TIMEOUT_MS);
 
+  test('school google: the admin DSL Desk acts as on a Google school and its staff org units, shown back; a bad address names its flag', async () => {
+    const googleDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-google-'));
+    await cli(googleDir, 'school', 'add', '--name', 'Beech Primary', '--slug', 'beech', '--google-domain', 'beech.example.org');
+    expect((await cli(googleDir, 'school', 'google', '--school', 'beech')).stdout).toMatch(/No Google admin is set/);
+    const set = await cli(googleDir, 'school', 'google', '--school', 'beech', '--admin-email', 'IT.Admin@beech.example.org', '--staff-org-unit', '/Staff', '--staff-org-unit', 'Teachers/');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/Beech Primary: Google admin it\.admin@beech\.example\.org; staff org units: \/Staff, \/Teachers; not read yet/);
+    expect((await cli(googleDir, 'school', 'google', '--school', 'beech')).stdout).toMatch(/staff org units: \/Staff, \/Teachers/);
+    const bad = await cli(googleDir, 'school', 'google', '--school', 'beech', '--admin-email', 'not-an-address');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--admin-email: Give the email address of an administrator/);
+  }, TEST_TIMEOUT_MS);
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');
