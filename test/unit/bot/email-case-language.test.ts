@@ -12,6 +12,7 @@ import { caseDetailCardFor, channelCardFor } from '../../../bot/teams/case-cards
 import * as AdaptiveCards from './fixtures/adaptivecards-runtime.cjs';
 import { allNodes, libraryProblems, schemaProblems, structuralProblems } from './fixtures/card-checks.ts';
 import { caseWithMarkers, NAMES } from './fixtures/sample-cases.ts';
+import { expectTimeInStepWithSize, inputsByScale } from '../../support/time-growth.ts';
 
 const ANALYSIS_DIR = join(__dirname, '../../../src/analysis');
 
@@ -211,19 +212,14 @@ describe('defang', () => {
     expect(defang(input)).toBe(expected);
   });
 
-  it('ms- schemes are defanged, and a long run of them (or of any shape) without spaces takes time in step with its length', () => {
+  it('ms- schemes are defanged, and a long run of them (or of any shape) without spaces takes time in step with its length', async () => {
     expect(defang('ms-settings:display')).toBe('ms-settings[:]display');
     // Growth, not speed: a pattern re-scanned from every position grows with the square of the run, so eight
     // times the text took sixty times as long; in step with its length it takes about eight times.
-    const slowest = (text: string) => Math.min(...[1, 2, 3].map(() => {
-      const start = performance.now();
-      defang(text);
-      return performance.now() - start;
-    }));
     for (const unit of ['ms-', 'a.', 'x@', 'http://', 'a-b:', '](']) {
-      const short = slowest(unit.repeat(10_000));
-      const long = slowest(unit.repeat(80_000));
-      expect({ unit, grew: long / Math.max(short, 1) < 30 }).toEqual({ unit, grew: true });
+      const textAt = inputsByScale((scale) => unit.repeat(20_000 * scale));
+      const defanged = await expectTimeInStepWithSize(`a run of ${unit}`, (scale) => defang(textAt(scale)), { prepare: textAt });
+      expect(defanged.length).toBeGreaterThanOrEqual(unit.length * 160_000);
     }
   });
 
