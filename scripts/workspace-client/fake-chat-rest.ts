@@ -101,6 +101,8 @@ export interface FakeChatRestOptions {
   app?: { name: string; displayName: string };
   /** The fake's clock (ms), so tests can cross windows without waiting. */
   now?: () => number;
+  /** Port on 127.0.0.1; default any free one. */
+  port?: number;
 }
 
 /** A change to a space's messages, for pages that show them live. */
@@ -385,7 +387,7 @@ export async function startFakeChatRest(options: FakeChatRestOptions = {}): Prom
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
 

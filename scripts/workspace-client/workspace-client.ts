@@ -31,6 +31,9 @@ export interface WorkspaceClientOptions {
   chat?: Pick<FakeChatRestOptions, 'spaceWritesPerSecond' | 'projectWritesPerMinute'>;
   /** Port of the pages; default any free one. */
   port?: number;
+  /** Ports of the fake Chat API and the certificates, for an app started separately with fixed settings. */
+  chatPort?: number;
+  certsPort?: number;
   appName?: string;
 }
 
@@ -50,7 +53,7 @@ export interface WorkspaceClient {
 export const DEFAULT_ACCESS_TOKEN_SETTING = 'GOOGLE_CHAT_ACCESS_TOKEN';
 
 export async function startWorkspaceClient(options: WorkspaceClientOptions): Promise<WorkspaceClient> {
-  const signer = await startGoogleSigner();
+  const signer = await startGoogleSigner(options.certsPort !== undefined ? { port: options.certsPort } : {});
   const spaces = options.spaces ?? [];
   const userOf = (id: string) => {
     const person = options.people.find((candidate) => candidate.id === id);
@@ -62,6 +65,7 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
     chat = await startFakeChatRest({
       ...(options.accessToken ? { accessToken: options.accessToken } : {}),
       ...options.chat,
+      ...(options.chatPort !== undefined ? { port: options.chatPort } : {}),
       app: { name: 'users/app', displayName: options.appName ?? 'DSL Desk' },
       spaces: spaces.map((space) => ({ name: space.name, displayName: space.displayName, members: space.members.map(userOf) })),
       directMessages: Object.fromEntries(options.people.filter((person) => person.hasDirectMessage !== false)
