@@ -1,16 +1,21 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CARD_EDIT_HOLD } from '../src/domain/chat.ts';
+import { GOOGLE_CHAT_PATH } from '../src/domain/google-workspace.ts';
 import { bannerSentences } from './demo-banner.ts';
 import { PLAYGROUND_BOT, PLAYGROUND_CONVERSATIONS, PLAYGROUND_NAMES, PLAYGROUND_PEOPLE } from './playground/identities.ts';
 import { ConversationStream, PlaygroundApi } from './playground/playground-api.ts';
 import { startDslDeskSandbox, type RunningDslDesk } from './playground/start-dsl-desk.ts';
 import { DEFAULT_PLAYGROUND_PORT, startPlayground, type RunningPlayground } from './playground/start-playground.ts';
+import { googleBannerLines, startDemoGoogleSchoolClient } from './workspace-client/demo-google-school.ts';
+import type { WorkspaceClient } from './workspace-client/workspace-client.ts';
 
 /**
  * `npm run demo`: DSL Desk's local sandbox with two Microsoft 365 Agents Playground pages in front of it,
  * all on 127.0.0.1 — one page as a member of staff (Tess Teacher), one as the DSL (Dina Safeguarding).
  * A playground page always acts as one person, so two pages give both sides of a report. The DSL's page
  * gets the "DSL Cases" channel set up for cases at start, so a report made on the staff page appears there.
+ * Next to them, the local Workspace client (scripts/workspace-client) gives the demo's Google school its
+ * Google Chat pages: a teacher's DM with the app, the DSL space, a new starter's DM.
  * Ctrl-C stops everything.
  */
 
@@ -20,6 +25,7 @@ const { values } = parseArgs({
     'playground-port': { type: 'string' },
     'data-dir': { type: 'string' },
     'no-channel-setup': { type: 'boolean' },
+    'no-google': { type: 'boolean' },
     verbose: { type: 'boolean', short: 'v' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -32,6 +38,7 @@ if (values.help) {
   --playground-port N   the staff page's port (default ${DEFAULT_PLAYGROUND_PORT}); the DSL's page uses the next one
   --data-dir DIR        keep the sandbox's database in DIR (default: a temporary directory, removed at the end)
   --no-channel-setup    leave "use this channel for cases" to you (type it in the DSL's page, in DSL Cases)
+  --no-google           leave out the Google school's pages (the local Workspace client)
   --verbose             show DSL Desk's log here as well as in its log file
 `);
   process.exit(0);
@@ -74,8 +81,15 @@ function quietPeriod(): string {
 }
 
 async function main(): Promise<void> {
+  const port = values.port === undefined ? 3978 : Number(values.port);
+  // The Workspace client first: DSL Desk starts with the settings that make it trust the client's signer and post to its Chat API.
+  const google: WorkspaceClient | undefined = values['no-google']
+    ? undefined
+    : await startDemoGoogleSchoolClient({ appUrl: `http://127.0.0.1:${port}${GOOGLE_CHAT_PATH}`, projectNumber: '123456789012' });
+  if (google) running.push(google);
   const dslDesk: RunningDslDesk = await startDslDeskSandbox({
-    port: values.port === undefined ? 3978 : Number(values.port),
+    port,
+    ...(google ? { env: google.env } : {}),
     ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
     ...(values.verbose ? { onOutput: (chunk: string) => process.stdout.write(chunk) } : {}),
   });
@@ -103,7 +117,7 @@ DSL Desk demo is running (local only, made-up people and data).
 ${setup === undefined ? `      First post "@${PLAYGROUND_BOT.name} use this channel for cases" in ${PLAYGROUND_NAMES.casesChannel}.` : `      ${PLAYGROUND_NAMES.casesChannel} was set up for cases as ${PLAYGROUND_PEOPLE.dsl.name}: ${setup}`}
 
   Open both pages before you start: a page only shows what arrives while it is open, and reloading clears it.
-
+${google ? googleBannerLines(google) : ''}
   DSL Desk sandbox: ${dslDesk.url}   data: ${dslDesk.dataDir}${values['data-dir'] ? '' : ' (temporary)'}
   DSL Desk log:     ${dslDesk.logFile}
 

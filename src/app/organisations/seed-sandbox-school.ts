@@ -28,10 +28,31 @@ export const SANDBOX_PEOPLE: { email: string; displayName: string; roles: Role[]
   { email: 'admin@demo-school.test', displayName: 'Ada Office', roles: ['staff', 'admin'], entraObjectId: '5a7d0c3e-0000-4000-8000-000000000008' },
 ];
 
-/** Creates the sandbox's demo school and people once; later starts leave them as they are. */
+/**
+ * The demo's Google school: a Google Workspace for Education domain, for the local Workspace client
+ * (scripts/workspace-client). Its people's Google account ids are made up; in Chat each is `users/<id>`.
+ */
+export const SANDBOX_GOOGLE_SCHOOL_SLUG = 'demo-google-school';
+export const SANDBOX_GOOGLE_DOMAIN = 'oakfield.example.org';
+
+export const SANDBOX_GOOGLE_PEOPLE: { key: 'teacher' | 'dsl' | 'deputy' | 'head' | 'starter'; email: string; displayName: string; roles: Role[]; googleSubject: string }[] = [
+  { key: 'teacher', email: 'tom.teacher@oakfield.example.org', displayName: 'Tom Teacher', roles: ['staff'], googleSubject: '110000000000000000001' },
+  { key: 'dsl', email: 'dana.dsl@oakfield.example.org', displayName: 'Dana Lead', roles: ['staff', 'dsl'], googleSubject: '110000000000000000002' },
+  { key: 'deputy', email: 'dev.deputy@oakfield.example.org', displayName: 'Dev Deputy', roles: ['staff', 'deputy_dsl'], googleSubject: '110000000000000000003' },
+  { key: 'head', email: 'hana.head@oakfield.example.org', displayName: 'Hana Head', roles: ['staff', 'head'], googleSubject: '110000000000000000004' },
+  { key: 'starter', email: 'nia.new@oakfield.example.org', displayName: 'Nia New', roles: ['staff'], googleSubject: '110000000000000000005' },
+];
+
+/** Creates the sandbox's demo schools and people once; later starts leave them as they are. Returns the Microsoft 365 school. */
 export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdown?: string } = {}): Promise<School> {
   const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_SCHOOL_SLUG));
-  if (existing) return existing;
+  const school = existing ?? await seedSandboxMicrosoftSchool(deps, options);
+  // Each school on its own: a sandbox made before the Google school existed gets it on its next start.
+  await seedSandboxGoogleSchool(deps, options);
+  return school;
+}
+
+async function seedSandboxMicrosoftSchool(deps: AppDeps, options: { staffAupMarkdown?: string }): Promise<School> {
   const school = await addSchool(deps, { name: 'Demo Primary School (sandbox)', slug: SANDBOX_SCHOOL_SLUG, entraTenantId: SANDBOX_TENANT_ID });
   for (const person of SANDBOX_PEOPLE) {
     const { person: added } = await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person });
@@ -40,22 +61,36 @@ export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdo
       await setAupProfile(deps, { actor: OPERATOR, schoolId: school.id, personId: added.id, changes: { audienceOverride: 'governor' } });
     }
   }
-  if (options.staffAupMarkdown) {
-    const today = nowIso(deps).slice(0, 10);
-    await publishAup(deps, {
-      actor: OPERATOR,
-      schoolId: school.id,
-      // The demo people are asked to sign when the README says so (a simulated new starter), not at first start.
-      startCampaign: false,
-      policy: {
-        audience: 'staff',
-        title: 'Staff Acceptable Use Policy',
-        markdown: options.staffAupMarkdown,
-        acknowledgementWording: 'I have read and agree to follow this policy',
-        effectiveDate: today,
-        reviewDate: `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`,
-      },
-    });
-  }
+  if (options.staffAupMarkdown) await publishSandboxAup(deps, school.id, options.staffAupMarkdown);
   return school;
+}
+
+/** The demo's Google school (Google Workspace domain), with a teacher, a DSL, a deputy, the head and a new starter. */
+export async function seedSandboxGoogleSchool(deps: AppDeps, options: { staffAupMarkdown?: string } = {}): Promise<School> {
+  const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_GOOGLE_SCHOOL_SLUG));
+  if (existing) return existing;
+  const school = await addSchool(deps, { name: 'Oakfield Primary School (sandbox, Google)', slug: SANDBOX_GOOGLE_SCHOOL_SLUG, googleDomain: SANDBOX_GOOGLE_DOMAIN });
+  for (const { email, displayName, roles, googleSubject } of SANDBOX_GOOGLE_PEOPLE) {
+    await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { email, displayName, roles, googleSubject } });
+  }
+  if (options.staffAupMarkdown) await publishSandboxAup(deps, school.id, options.staffAupMarkdown);
+  return school;
+}
+
+async function publishSandboxAup(deps: AppDeps, schoolId: string, markdown: string): Promise<void> {
+  const today = nowIso(deps).slice(0, 10);
+  await publishAup(deps, {
+    actor: OPERATOR,
+    schoolId,
+    // The demo people are asked to sign when the README says so (a simulated new starter), not at first start.
+    startCampaign: false,
+    policy: {
+      audience: 'staff',
+      title: 'Staff Acceptable Use Policy',
+      markdown,
+      acknowledgementWording: 'I have read and agree to follow this policy',
+      effectiveDate: today,
+      reviewDate: `${Number(today.slice(0, 4)) + 1}${today.slice(4)}`,
+    },
+  });
 }

@@ -1,0 +1,58 @@
+import { parseArgs } from 'node:util';
+import { GOOGLE_CHAT_PATH } from '../../src/domain/google-workspace.ts';
+import { googleBannerLines, startDemoGoogleSchoolClient } from './demo-google-school.ts';
+import { DEFAULT_ACCESS_TOKEN_SETTING } from './workspace-client.ts';
+
+/**
+ * `npm run workspace-client`: the local Workspace client on its own, for a DSL Desk sandbox started
+ * separately (npm start) with the settings it prints. `npm run demo` starts both together.
+ */
+
+const { values } = parseArgs({
+  options: {
+    'app-url': { type: 'string' },
+    port: { type: 'string' },
+    'chat-port': { type: 'string' },
+    'certs-port': { type: 'string' },
+    'access-token': { type: 'string' },
+    'access-token-setting': { type: 'string' },
+    'project-number': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`npm run workspace-client [-- options]
+
+  --app-url URL              DSL Desk's Chat endpoint (default http://127.0.0.1:3978${GOOGLE_CHAT_PATH})
+  --port N                   the pages' port (default 3990)
+  --chat-port N              the fake Chat API's port (default 3991)
+  --certs-port N             the certificates' port (default 3992)
+  --access-token TOKEN       the token DSL Desk sends to the fake Chat API (default: a random one)
+  --access-token-setting S   the name of DSL Desk's setting for that token (default ${DEFAULT_ACCESS_TOKEN_SETTING})
+  --project-number N         the Cloud project number (default 123456789012)
+`);
+  process.exit(0);
+}
+
+const client = await startDemoGoogleSchoolClient({
+  appUrl: values['app-url'] ?? `http://127.0.0.1:3978${GOOGLE_CHAT_PATH}`,
+  projectNumber: values['project-number'] ?? '123456789012',
+  port: Number(values.port ?? 3990),
+  chatPort: Number(values['chat-port'] ?? 3991),
+  certsPort: Number(values['certs-port'] ?? 3992),
+  ...(values['access-token'] ? { accessToken: values['access-token'] } : {}),
+  ...(values['access-token-setting'] ? { accessTokenSetting: values['access-token-setting'] } : {}),
+});
+
+process.stdout.write(`Local Workspace client is running (local only, made-up people).
+Start DSL Desk's sandbox with these settings:
+
+${Object.entries(client.env).map(([name, value]) => `  ${name}=${value}`).join('\n')}
+${googleBannerLines(client)}
+Press Ctrl-C to stop.
+`);
+
+const stop = () => void client.close().finally(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
