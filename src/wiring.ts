@@ -12,7 +12,7 @@ import { fallbackDeliveryOf } from './app/cases/request-delivery-fallback.ts';
 import { JWT, OAuth2Client } from 'google-auth-library';
 import { createGoogleChatApi, type ChatApi } from '../bot/google-chat/chat-api.ts';
 import { createGoogleChatSurface } from '../bot/google-chat/google-chat-surface.ts';
-import { CHAT_BOT_SCOPE, googleChatEndpointUrl } from './domain/google-workspace.ts';
+import { CHAT_BOT_SCOPE, SANDBOX_CHAT_ACCESS_TOKEN, googleChatEndpointUrl } from './domain/google-workspace.ts';
 import { createGoogleWorkspaceRequestVerifier } from './identity/google-workspace-request-verifier.ts';
 import type { ChatDelivery } from './app/chat-delivery.ts';
 import type { ChatPlatform } from './domain/chat.ts';
@@ -69,8 +69,6 @@ export interface ServiceOverrides extends Partial<Pick<AppDeps, 'clock' | 'ids'>
   googleAdminAuth?: GoogleAdminAuthFactory;
 }
 
-/** The local sandbox's fixed access token for the local fake of Chat's REST API (no token request is ever made). */
-export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';
 
 /**
  * The Chat app's own credentials: its service account (chat.bot, no domain-wide delegation) in production; in the
@@ -78,11 +76,12 @@ export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';
  */
 function googleChatApi(config: Config): ChatApi {
   let auth: OAuth2Client;
+  const transporterOptions = { fetchImplementation: (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, init) };
   if (config.mode === 'sandbox') {
-    auth = new OAuth2Client();
+    auth = new OAuth2Client({ transporterOptions });
     auth.setCredentials({ access_token: SANDBOX_CHAT_ACCESS_TOKEN, expiry_date: Date.now() + 10 * 365 * 24 * 3600_000 });
   } else {
-    auth = new JWT({ keyFile: config.google.serviceAccountKeyFile!, scopes: [CHAT_BOT_SCOPE] });
+    auth = new JWT({ keyFile: config.google.serviceAccountKeyFile!, scopes: [CHAT_BOT_SCOPE], transporterOptions });
   }
   return createGoogleChatApi({ auth, rootUrl: config.google.chatApiRootUrl });
 }

@@ -104,7 +104,9 @@ export interface GoogleChatApiOptions {
 
 /** The Chat REST API through googleapis, with failures sorted for the outbox. */
 export function createGoogleChatApi(options: GoogleChatApiOptions): ChatApi {
-  const client: chat_v1.Chat = chat({ version: 'v1', auth: options.auth, rootUrl: options.rootUrl, timeout: options.timeoutMs ?? 15_000, retry: false });
+  // Node's own fetch: otherwise gaxios imports node-fetch lazily on its first call, a second HTTP stack that
+  // also cannot load in a CommonJS test runtime.
+  const client: chat_v1.Chat = chat({ version: 'v1', auth: options.auth, rootUrl: options.rootUrl, timeout: options.timeoutMs ?? 15_000, retry: false, fetchImplementation: fetch });
   return {
     async createMessage({ space, message, requestId, messageId }) {
       try {

@@ -1,4 +1,4 @@
-import { SANDBOX_GOOGLE_PEOPLE } from '../../src/app/seed-sandbox-school.ts';
+import { SANDBOX_GOOGLE_PEOPLE } from '../../src/app/organisations/seed-sandbox-school.ts';
 import { chatUserName } from '../../src/domain/google-workspace.ts';
 import { startWorkspaceClient, type WorkspaceClient, type WorkspaceClientOptions } from './workspace-client.ts';
 

@@ -1,7 +1,6 @@
 import { parseArgs } from 'node:util';
 import { GOOGLE_CHAT_PATH } from '../../src/domain/google-workspace.ts';
 import { googleBannerLines, startDemoGoogleSchoolClient } from './demo-google-school.ts';
-import { DEFAULT_ACCESS_TOKEN_SETTING } from './workspace-client.ts';
 
 /**
  * `npm run workspace-client`: the local Workspace client on its own, for a DSL Desk sandbox started
@@ -15,7 +14,6 @@ const { values } = parseArgs({
     'chat-port': { type: 'string' },
     'certs-port': { type: 'string' },
     'access-token': { type: 'string' },
-    'access-token-setting': { type: 'string' },
     'project-number': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -28,8 +26,7 @@ if (values.help) {
   --port N                   the pages' port (default 3990)
   --chat-port N              the fake Chat API's port (default 3991)
   --certs-port N             the certificates' port (default 3992)
-  --access-token TOKEN       the token DSL Desk sends to the fake Chat API (default: a random one)
-  --access-token-setting S   the name of DSL Desk's setting for that token (default ${DEFAULT_ACCESS_TOKEN_SETTING})
+  --access-token TOKEN       the token the fake Chat API accepts (default: the one DSL Desk's sandbox sends)
   --project-number N         the Cloud project number (default 123456789012)
 `);
   process.exit(0);
@@ -42,7 +39,6 @@ const client = await startDemoGoogleSchoolClient({
   chatPort: Number(values['chat-port'] ?? 3991),
   certsPort: Number(values['certs-port'] ?? 3992),
   ...(values['access-token'] ? { accessToken: values['access-token'] } : {}),
-  ...(values['access-token-setting'] ? { accessTokenSetting: values['access-token-setting'] } : {}),
 });
 
 process.stdout.write(`Local Workspace client is running (local only, made-up people).

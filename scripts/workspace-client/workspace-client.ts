@@ -1,6 +1,7 @@
 import { startClientServer, type ClientPerson, type ClientServer, type ClientSpace, type SlashCommand } from './client-server.ts';
 import { startFakeChatRest, type FakeChatRest, type FakeChatRestOptions } from './fake-chat-rest.ts';
 import { startGoogleSigner, type GoogleSigner } from './google-signer.ts';
+import { SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
 
 /**
  * The local Workspace client in one call: a local Google signer (certificates + add-on ID tokens), the
@@ -23,10 +24,8 @@ export interface WorkspaceClientOptions {
   people: WorkspaceClientPerson[];
   spaces?: ClientSpace[];
   commands?: Record<string, SlashCommand>;
-  /** The fixed access token the app sends to the fake Chat API. Default: a random one. */
+  /** The fixed access token the app sends to the fake Chat API. Default: the one DSL Desk's sandbox sends. */
   accessToken?: string;
-  /** The name of the app's setting that holds that fixed token; the env returned uses it. */
-  accessTokenSetting?: string;
   /** Quotas of the fake Chat API. */
   chat?: Pick<FakeChatRestOptions, 'spaceWritesPerSecond' | 'projectWritesPerMinute'>;
   /** Port of the pages; default any free one. */
@@ -42,15 +41,13 @@ export interface WorkspaceClient {
   url: string;
   /** Page URLs per person id: their DM, and each space they are in, by space id. */
   pages: ClientServer['pages'];
-  /** The settings the app needs: GOOGLE_PROJECT_NUMBER, GOOGLE_CERTS_URL, GOOGLE_CHAT_API_ROOT_URL and the access token setting. */
+  /** The settings the app needs: GOOGLE_PROJECT_NUMBER, GOOGLE_CERTS_URL and GOOGLE_CHAT_API_ROOT_URL (the sandbox sends the fixed token). */
   env: Record<string, string>;
   chat: FakeChatRest;
   signer: GoogleSigner;
   client: ClientServer;
   close(): Promise<void>;
 }
-
-export const DEFAULT_ACCESS_TOKEN_SETTING = 'GOOGLE_CHAT_ACCESS_TOKEN';
 
 export async function startWorkspaceClient(options: WorkspaceClientOptions): Promise<WorkspaceClient> {
   const signer = await startGoogleSigner(options.certsPort !== undefined ? { port: options.certsPort } : {});
@@ -63,7 +60,7 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
   let chat: FakeChatRest | undefined;
   try {
     chat = await startFakeChatRest({
-      ...(options.accessToken ? { accessToken: options.accessToken } : {}),
+      accessToken: options.accessToken ?? SANDBOX_CHAT_ACCESS_TOKEN,
       ...options.chat,
       ...(options.chatPort !== undefined ? { port: options.chatPort } : {}),
       app: { name: 'users/app', displayName: options.appName ?? 'DSL Desk' },
@@ -91,7 +88,6 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
         GOOGLE_PROJECT_NUMBER: options.projectNumber,
         GOOGLE_CERTS_URL: signer.certsUrl,
         GOOGLE_CHAT_API_ROOT_URL: fake.url,
-        [options.accessTokenSetting ?? DEFAULT_ACCESS_TOKEN_SETTING]: fake.accessToken,
       },
       chat: fake,
       signer,

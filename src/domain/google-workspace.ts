@@ -66,3 +66,9 @@ export const CHAT_SLASH_COMMANDS: readonly ChatSlashCommand[] = [
  */
 export const USERINFO_EMAIL_SCOPE = 'https://www.googleapis.com/auth/userinfo.email';
 export const ADDON_USER_SCOPES: readonly string[] = [USERINFO_EMAIL_SCOPE];
+
+/**
+ * The sandbox's fixed access token for the local fake of Chat's REST API (the local Workspace client): the
+ * sandbox never asks Google for a token, and the fake accepts only this one.
+ */
+export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';

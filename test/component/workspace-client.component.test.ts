@@ -5,7 +5,7 @@ import { createGoogleChatApi, type ChatApi } from '../../bot/google-chat/chat-ap
 import {
   chatEventSchema, closeDialog, formValue, openDialog, replyWithMessage, updateDialog, updateThisMessage, type ChatEvent, type ChatResponse,
 } from '../../bot/google-chat/chat-events.ts';
-import { addonServiceAccountEmail, GOOGLE_CHAT_PATH } from '../../src/domain/google-workspace.ts';
+import { addonServiceAccountEmail, GOOGLE_CHAT_PATH, SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
 import { startWorkspaceClient, type WorkspaceClient } from '../../scripts/workspace-client/workspace-client.ts';
 
 /**
@@ -57,7 +57,7 @@ async function startStubApp(getClient: () => WorkspaceClient): Promise<{ url: st
 
   async function handleEvent(event: ChatEvent): Promise<ChatResponse> {
     const client = getClient();
-    api ??= createGoogleChatApi({ auth: fetchAuth(client.env.GOOGLE_CHAT_ACCESS_TOKEN!), rootUrl: client.env.GOOGLE_CHAT_API_ROOT_URL! });
+    api ??= createGoogleChatApi({ auth: fetchAuth(client.chat.accessToken), rootUrl: client.env.GOOGLE_CHAT_API_ROOT_URL! });
     const parameters = event.commonEventObject.parameters ?? {};
     const text = event.chat.messagePayload?.message.argumentText?.trim();
     if (event.chat.appCommandPayload || text === 'report') return openDialog(concernForm());
@@ -204,8 +204,8 @@ describe('Workspace client with the fake Chat REST API and a stand-in app', () =
       GOOGLE_PROJECT_NUMBER: PROJECT,
       GOOGLE_CERTS_URL: client.signer.certsUrl,
       GOOGLE_CHAT_API_ROOT_URL: client.chat.url,
-      GOOGLE_CHAT_ACCESS_TOKEN: client.chat.accessToken,
     });
+    expect(client.chat.accessToken).toBe(SANDBOX_CHAT_ACCESS_TOKEN);
     expect(client.chat.directMessageOf('users/1003')).toBeUndefined();
   });
 

@@ -2,7 +2,7 @@ import { createTestStorage, type TestStorage } from '../support/test-storage.ts'
 import { depsFor } from '../support/seed.ts';
 import {
   SANDBOX_GOOGLE_DOMAIN, SANDBOX_GOOGLE_PEOPLE, SANDBOX_GOOGLE_SCHOOL_SLUG, SANDBOX_SCHOOL_SLUG, seedSandboxGoogleSchool, seedSandboxSchool,
-} from '../../src/app/seed-sandbox-school.ts';
+} from '../../src/app/organisations/seed-sandbox-school.ts';
 
 describe('the sandbox seed\'s Google school', () => {
   let test: TestStorage;
