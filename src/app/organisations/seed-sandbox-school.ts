@@ -3,6 +3,7 @@ import { nowIso, OPERATOR } from '../deps.ts';
 import { publishAup } from '../aup/publish-aup.ts';
 import { setAupProfile } from '../aup/manage-aup-settings.ts';
 import { addPerson } from '../people/add-person.ts';
+import { addNewStarter } from '../aup/welcome-new-starter.ts';
 import { addSchool } from './add-school.ts';
 import type { Role } from '../../domain/roles.ts';
 import type { School } from '../../domain/ports.ts';
@@ -73,7 +74,13 @@ export async function seedSandboxGoogleSchool(deps: AppDeps, options: { staffAup
   for (const { email, displayName, roles, googleSubject } of SANDBOX_GOOGLE_PEOPLE) {
     await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { email, displayName, roles, googleSubject } });
   }
-  if (options.staffAupMarkdown) await publishSandboxAup(deps, school.id, options.staffAupMarkdown);
+  if (options.staffAupMarkdown) {
+    await publishSandboxAup(deps, school.id, options.staffAupMarkdown);
+    // Nia New has just joined: her policy card is queued at once, so it is waiting in her chat with DSL Desk.
+    const starter = SANDBOX_GOOGLE_PEOPLE.find((person) => person.key === 'starter')!;
+    const startDate = new Date(Date.parse(nowIso(deps)) + 14 * 24 * 60 * 60_000).toISOString().slice(0, 10);
+    await addNewStarter(deps, { actor: OPERATOR, schoolId: school.id, input: { displayName: starter.displayName, email: starter.email, startDate } });
+  }
   return school;
 }
 
