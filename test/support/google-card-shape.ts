@@ -1,9 +1,11 @@
+import { validateGoogleCard } from './card-v1-schema.ts';
 import { CHAT_ENDPOINT } from './google-chat-test-service.ts';
 
 /**
- * The shape of a google.apps.card.v1 Card as DSL Desk renders it, checked widget by widget: every widget is one
- * known kind with its required fields, every button calls the Chat endpoint's full URL with string parameters,
- * and the card fits Chat's 32 KB. (Kept here until the deployment package's Card v1 JSON schema is available.)
+ * A google.apps.card.v1 Card as DSL Desk renders it: valid against the Card v1 JSON schema we keep
+ * (manifest/google/card-v1.schema.json), and following DSL Desk's own conventions on top, widget by widget:
+ * every widget is one known kind with its required fields, every button calls the Chat endpoint's full URL
+ * with string parameters naming its action, and the card fits Chat's 32 KB.
  */
 const WIDGETS = new Set(['textParagraph', 'decoratedText', 'buttonList', 'textInput', 'selectionInput', 'divider', 'image', 'dateTimePicker', 'grid', 'columns']);
 const SELECTION_TYPES = new Set(['CHECK_BOX', 'RADIO_BUTTON', 'SWITCH', 'DROPDOWN', 'MULTI_SELECT']);
@@ -29,6 +31,8 @@ function checkButton(button: any, path: string): void {
 export function expectValidCard(card: unknown): void {
   const c = card as any;
   if (!c || typeof c !== 'object') fail('', 'is not an object');
+  const schemaErrors = validateGoogleCard(c);
+  if (schemaErrors.length > 0) fail('', `does not fit the Card v1 schema: ${schemaErrors.join('; ')}`);
   if (Buffer.byteLength(JSON.stringify(c)) > 32_000) fail('', 'is larger than 32 KB');
   if (c.header !== undefined && typeof c.header.title !== 'string') fail('header', 'needs a title');
   if (!Array.isArray(c.sections) || c.sections.length === 0) fail('sections', 'needs at least one section');
