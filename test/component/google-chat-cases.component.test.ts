@@ -1,6 +1,8 @@
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { CHAT_ENDPOINT, startGoogleChatTestService, type GoogleChatTestService } from '../support/google-chat-test-service.ts';
 import { expectValidCard } from '../support/google-card-shape.ts';
+import { addPerson } from '../../src/app/people/add-person.ts';
+import { OPERATOR } from '../../src/app/deps.ts';
 
 jest.setTimeout(90_000);
 
@@ -234,10 +236,18 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
 
   it('mentions the DSLs on an urgent case and, unacknowledged, messages the deputy and head in their DMs', async () => {
     for (const person of ['deputy', 'head'] as const) t.chat.directMessages.set(t.userOf(person), t.dmOf(person).name);
+    // A second deputy has never written to the app, but the directory gave DSL Desk their Google account id.
+    const deputyAccount = '424242424242424242424';
+    await addPerson(t.service.deps, {
+      actor: OPERATOR,
+      schoolId: t.school.school.id,
+      person: { email: 'second.deputy@oakfield.example.org', displayName: 'Second Deputy', roles: ['staff', 'deputy_dsl'], googleSubject: deputyAccount },
+    });
     const { answer } = await reportThroughDialog('staff2', concernInputs({ childAtImmediateRisk: ['true'], description: ['A child said they are not safe at home tonight'] }));
     expect(answer.body.action.notification.text).toMatch(/has gone to the DSL/);
     const urgent = await t.waitFor(() => t.chat.inSpace(t.dslSpace.name).find((m) => m.body.text?.startsWith('Urgent case')));
     expect(urgent.body.text).toContain(`<${t.userOf('dsl')}>`);
+    expect(urgent.body.text).toContain(`<users/${deputyAccount}>`);
     expect(JSON.stringify(urgent.body)).not.toContain('not safe at home');
     expectValidCard(urgent.body.cardsV2![0]!.card);
     t.clock.offsetMs = 20 * 60_000;

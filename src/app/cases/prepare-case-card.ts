@@ -3,6 +3,7 @@ import { CHANNEL_TARGET, type CaseCardRecord, type CaseChannel, type ChatPlatfor
 import type { PersonWithRoles } from '../../domain/ports.ts';
 import { canActOnCase, canViewCase, ROLES_NOTIFIED_OF_NEW_CASES } from '../../domain/case.ts';
 import { CASE_HANDLER_ROLES, type Actor, type Role } from '../../domain/roles.ts';
+import { chatUserName } from '../../domain/google-workspace.ts';
 import { nowIso, type AppDeps } from '../deps.ts';
 
 /** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
@@ -10,7 +11,7 @@ export interface CaseHandlerContact {
   personId: string;
   displayName: string;
   entraObjectId: string | null;
-  /** Their platform id, once they have used the bot. */
+  /** Their platform id: once they have used the bot (Teams), or from their Google account (Google Chat). */
   chatUserId?: string;
 }
 
@@ -110,7 +111,9 @@ export async function prepareCaseCard(
       handlers: [...handlers.values()]
         .filter((person) => person.id !== found.subjectPersonId)
         .map((person) => {
-          const chatUserId = chatUsers.get(person.id)?.userId;
+          // Google Chat names a person by their Google account id, which the directory or their sign-in gave us:
+          // a DSL is mentioned on an urgent case before they have ever written to the app.
+          const chatUserId = chatUsers.get(person.id)?.userId ?? (platform === 'google_chat' && person.googleSubject ? chatUserName(person.googleSubject) : undefined);
           return { personId: person.id, displayName: person.displayName, entraObjectId: person.entraObjectId, ...(chatUserId ? { chatUserId } : {}) };
         }),
     };
