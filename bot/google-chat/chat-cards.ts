@@ -428,6 +428,25 @@ export function caseCard(kit: ChatCardKit, context: CaseCardContext, timeZone: s
   });
 }
 
+/**
+ * The text over the case card in the DSL space. Chat shows it above the card and in notifications, so it follows
+ * the case: "New high case …" only while nobody has picked the case up, then the status the card shows (a stale
+ * "New" over an acknowledged card would send a second DSL to a case already in hand). An urgent case that is
+ * still new mentions the DSLs on duty who use Chat. Reference, urgency and status only: nothing written.
+ */
+export function caseCardText(context: CaseCardContext): string {
+  const { summary } = context;
+  if (summary.restricted) return `Restricted case ${summary.reference}`;
+  const waiting = summary.status === 'new' && !summary.acknowledgedByName;
+  if (!waiting) return `${URGENCY_LABELS[summary.urgency]} case ${summary.reference}: ${CASE_STATUS_LABELS[summary.status === 'new' ? 'acknowledged' : summary.status]}`;
+  if (summary.urgency !== 'urgent') return `New ${summary.urgency} case ${summary.reference}`;
+  const mentioned = context.handlers.flatMap((handler) => (handler.chatUserId?.startsWith('users/') ? [`<${handler.chatUserId}>`] : []));
+  return `Urgent case ${summary.reference}${mentioned.length ? `: ${mentioned.join(' ')}` : ''}`;
+}
+
+/** Fields an edit of the case card's message changes: the card and the text over it. */
+export const CASE_CARD_UPDATE_MASK = 'text,cardsV2';
+
 export function restrictedNoticeCard(reference: string, receivedAt: string, timeZone: string = DEFAULT_TIME_ZONE): GoogleCard {
   return card({
     title: 'Restricted case',

@@ -20,6 +20,7 @@ import type { Logger } from '../../src/logger.ts';
 import type { ChatApi, GoogleCard } from './chat-api.ts';
 import {
   caseCard,
+  caseCardText,
   caseDetailCard,
   caseFormCard,
   CASE_FORM_INPUTS,
@@ -381,7 +382,7 @@ export class GoogleChatApp {
         activityId: fresh.card.activityId,
         renderedVersion: fresh.summary.version,
       });
-      return updateThisMessage(cardMessage(CASE_CARD_ID, caseCard(this.#kit, fresh, timeZone)));
+      return updateThisMessage({ text: caseCardText(fresh), ...cardMessage(CASE_CARD_ID, caseCard(this.#kit, fresh, timeZone)) });
     }
     // Pressed on a 1:1 notice: say what was done there, and the space's card follows through the outbox.
     return replyWithMessage({ text: `Done: ${fresh?.summary.reference ?? 'the case'} is ${describeAction(result.action)}.` });

@@ -14,7 +14,7 @@ import type { OutboxMessage } from '../../src/domain/ports.ts';
 import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChatCallError, type ChatApi, type ChatMessageBody } from './chat-api.ts';
-import { caseCard, notificationCard, type ChatCardKit } from './chat-cards.ts';
+import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type ChatCardKit } from './chat-cards.ts';
 import { CASE_CARD_ID, cardMessage } from './google-chat-app.ts';
 
 export interface GoogleChatDeliveryOptions {
@@ -107,20 +107,15 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
     const name = card.activityId;
     const target = { caseId, target: CHANNEL_TARGET, conversationId: card.conversationId, version: context.summary.version };
     await this.#guard(message, attempt, target, () =>
-      this.#options.chat.updateMessage({ name, message: cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone)), updateMask: 'cardsV2' }),
+      this.#options.chat.updateMessage({ name, message: { text: caseCardText(context), ...cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone)) }, updateMask: CASE_CARD_UPDATE_MASK }),
     );
     await recordCaseCardPosted(deps, { schoolId: message.schoolId, caseId, target: CHANNEL_TARGET, platform: 'google_chat', conversationId: card.conversationId, activityId: name, renderedVersion: context.summary.version });
   }
 
-  /** A new case's message: the card, and for an urgent case a mention of each DSL on duty who uses Chat. */
+  /** A new case's message: the card, under a text that names the case (and, for an urgent one, mentions the DSLs on duty). */
   async #newCaseMessage(schoolId: string, context: CaseCardContext): Promise<ChatMessageBody> {
-    const { summary } = context;
     const timeZone = await readSchoolTimeZone(this.#options.deps, { schoolId });
-    const body = cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone));
-    if (summary.restricted) return { ...body, text: `Restricted case ${summary.reference}` };
-    if (summary.urgency !== 'urgent') return { ...body, text: `New ${summary.urgency} case ${summary.reference}` };
-    const mentioned = context.handlers.flatMap((handler) => (handler.chatUserId?.startsWith('users/') ? [`<${handler.chatUserId}>`] : []));
-    return { ...body, text: `Urgent case ${summary.reference}${mentioned.length ? `: ${mentioned.join(' ')}` : ''}` };
+    return { text: caseCardText(context), ...cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone)) };
   }
 
   notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: DeliveryAttempt): Promise<void> {

@@ -46,7 +46,7 @@ export function decodeAction(value: string): Json | undefined {
 }
 
 // Tags rebuilt after escaping; the escaped forms are matched, so nothing else can come back to life.
-const FORMAT_TOKEN = /&lt;(\/?)(br|font|[abisu])( color=&quot;#[\da-f]{3,8}&quot;| href=&quot;(https?:\/\/(?:[^&\s]|&amp;)*)&quot;)?\s*\/?&gt;/gi;
+const FORMAT_TOKEN = /&lt;(\/?)(br|font|[abisu])( color=&quot;(#[\da-f]{3,8})&quot;| href=&quot;(https?:\/\/(?:[^&\s]|&amp;)*)&quot;)?\s*\/?&gt;/gi;
 
 /**
  * Escapes a card text and rebuilds the formatting Chat honours in text widgets. Unbalanced tags are
@@ -55,7 +55,7 @@ const FORMAT_TOKEN = /&lt;(\/?)(br|font|[abisu])( color=&quot;#[\da-f]{3,8}&quot
 export function formatCardText(text: unknown): string {
   const escaped = escapeHtml(text);
   const open: string[] = [];
-  let html = escaped.replaceAll(FORMAT_TOKEN, (_match, slash: string, rawTag: string, _attribute: string | undefined, href: string | undefined) => {
+  let html = escaped.replaceAll(FORMAT_TOKEN, (_match, slash: string, rawTag: string, _attribute: string | undefined, color: string | undefined, href: string | undefined) => {
     const tag = rawTag.toLowerCase();
     if (tag === 'br') return slash ? '' : '<br>';
     const element = tag === 'font' ? 'span' : tag;
@@ -67,7 +67,10 @@ export function formatCardText(text: unknown): string {
     }
     if (tag === 'a' && !href) return '';
     open.push(element);
-    return tag === 'a' ? `<a href="${href}" target="_blank" rel="noopener noreferrer">` : `<${element}>`;
+    if (tag === 'a') return `<a href="${href}" target="_blank" rel="noopener noreferrer">`;
+    // The colour is kept (a hex code, nothing else gets through): Chat shows error messages in red by it.
+    if (tag === 'font' && color) return `<span style="color:${color}">`;
+    return `<${element}>`;
   });
   html += open.reverse().map((name) => `</${name}>`).join('');
   return html.replaceAll('\n', '<br>');
@@ -234,7 +237,9 @@ function renderSelectionInput(input: Json, state: RenderState): string {
     return `<div class="choice"><input type="${type}" id="${id}" name="${name}" value="${escapeHtml(item.value)}"${item.selected === true ? ' checked' : ''}>`
       + `<label for="${id}">${escapeHtml(item.text)}</label>${item.bottomText ? `<span class="bottom-label">${escapeHtml(item.bottomText)}</span>` : ''}</div>`;
   }).join('');
-  return `<fieldset class="field${input.type === 'SWITCH' ? ' switch' : ''}"><legend>${label}</legend>${choices}</fieldset>`;
+  // Chat shows no heading for a selection without a label (a lone switch): its item's text says it all.
+  const legend = input.label !== undefined ? `<legend>${label}</legend>` : '';
+  return `<fieldset class="field${input.type === 'SWITCH' ? ' switch' : ''}">${legend}${choices}</fieldset>`;
 }
 
 function renderDateTimePicker(picker: Json, state: RenderState): string {

@@ -163,6 +163,7 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
     expect(JSON.stringify(posted.body)).not.toContain(SECRET);
     expect(JSON.stringify(posted.body)).not.toContain('Perpetua');
     expect(JSON.stringify(card)).toContain('New: not picked up yet');
+    expect(posted.body.text).toMatch(/^New \w+ case CASE-\d{4}-\d{4}$/);
     expect(posted.requestId).toMatch(/^dsl-desk-case-created-/);
     const { caseId } = buttonParameters(card, 'Acknowledge')!;
 
@@ -178,6 +179,9 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
     expect(JSON.stringify(updated)).toContain('Picked up by');
     expect(JSON.stringify(updated)).not.toContain(SECRET);
     expect(buttonParameters(updated, 'Acknowledge')).toBeUndefined();
+    // The text over the card follows the case too: no "New …" over a card that says it was picked up.
+    const updatedText = acknowledged.body.hostAppDataAction.chatDataAction.updateMessageAction.message.text;
+    expect(updatedText).toMatch(/^\w+ case CASE-\d{4}-\d{4}: Acknowledged$/);
     const record = await t.service.deps.storage.read((r) => r.chat.getCaseCard(t.school.school.id, caseId!, 'channel'));
     expect(record).toMatchObject({ platform: 'google_chat', activityId: posted.name, conversationId: t.dslSpace.name });
 
@@ -232,6 +236,8 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
     expectValidCard(refreshed.body.cardsV2![0]!.card);
     expect(JSON.stringify(refreshed.body)).not.toContain('Parents met');
     expect(buttonParameters(refreshed.body.cardsV2![0]!.card, 'Reopen')).toBeDefined();
+    expect(refreshed.body.text).toMatch(/^\w+ case CASE-\d{4}-\d{4}: Closed$/);
+    expect(t.chat.calls.some((call) => call.op === 'update' && call.target === posted.name)).toBe(true);
   });
 
   it('mentions the DSLs on an urgent case and, unacknowledged, messages the deputy and head in their DMs', async () => {

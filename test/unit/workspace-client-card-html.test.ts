@@ -36,7 +36,9 @@ describe('card renderer: escaping (cards are untrusted)', () => {
     expect(formatCardText('<b>open <i>nested</b> after')).toBe('<b>open <i>nested</i></b> after');
     expect(formatCardText('<i>never closed')).toBe('<i>never closed</i>');
     expect(formatCardText('stray </u> close')).toBe('stray  close');
-    expect(formatCardText('<font color="#ff0000">red</font>')).toBe('<span>red</span>');
+    expect(formatCardText('<font color="#ff0000">red</font>')).toBe('<span style="color:#ff0000">red</span>');
+    expect(formatCardText('<font>plain</font>')).toBe('<span>plain</span>');
+    expect(formatCardText('<font color="red;background:url(x)">x</font>')).toBe('&lt;font color=&quot;red;background:url(x)&quot;&gt;x');
     expect(formatCardText('<a href="https://x.example/?a=1&b=2">policy</a>')).toBe('<a href="https://x.example/?a=1&amp;b=2" target="_blank" rel="noopener noreferrer">policy</a>');
     expect(formatCardText('<a href="javascript:alert(1)">x</a>')).toBe('&lt;a href=&quot;javascript:alert(1)&quot;&gt;x');
     expect(formatCardText('<b onclick="x">y</b>')).toBe('&lt;b onclick=&quot;x&quot;&gt;y');
@@ -97,6 +99,9 @@ describe('card renderer: every widget kind', () => {
     const checkbox = widgetHtml({ selectionInput: { name: 'types', label: 'Kind', type: 'CHECK_BOX', items } });
     expect(checkbox).toContain('<fieldset class="field"><legend>Kind</legend>');
     expect(checkbox).toContain('<input type="checkbox" id="card-choice-2" name="types" value="online" checked><label for="card-choice-2">Online</label>');
+    const unlabelledSwitch = widgetHtml({ selectionInput: { name: 'ongoing', type: 'SWITCH', items: [{ text: 'It is still happening', value: 'true' }] } });
+    expect(unlabelledSwitch).toContain('<fieldset class="field switch"><div class="choice">');
+    expect(unlabelledSwitch).not.toContain('<legend>');
     const radio = widgetHtml({ selectionInput: { name: 'urgency', label: 'Urgency', type: 'RADIO_BUTTON', items } });
     expect(radio).toContain('<input type="radio" id="card-choice-3" name="urgency" value="bullying"><label for="card-choice-3">Bullying</label>');
     const dropdown = widgetHtml({ selectionInput: { name: 'assignee', label: 'Assign to', type: 'DROPDOWN', items } });
