@@ -271,7 +271,7 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
   it('retries a card Chat refused with 429 through the outbox, without posting it twice', async () => {
     const before = t.chat.inSpace(t.dslSpace.name).length;
     // Reported from a dialog opened in a space: no receipt is posted there, so the next write is the case card.
-    t.chat.failNext(429);
+    t.chat.failNextTo(t.dslSpace.name, 429);
     const { answer } = await reportThroughDialog('staff', concernInputs({ description: ['Unkind messages in a group chat'] }), { name: 'spaces/staffroom', spaceType: 'SPACE' });
     expect(answer.body.action.notification.text).toMatch(/has gone to the DSL/);
     await t.waitFor(() => t.chat.inSpace(t.dslSpace.name).length === before + 1, 60_000);

@@ -19,24 +19,36 @@ export class InMemoryChatApi implements ChatApi {
   readonly calls: { op: 'create' | 'update' | 'findDirectMessage'; target: string }[] = [];
   /** `users/…` → its DM with the app (`spaces/…`); a user missing here has no DM (404). */
   readonly directMessages = new Map<string, string>();
-  #failures: ChatCallError[] = [];
+  #failures: { error: ChatCallError; target?: string }[] = [];
   #counter = 0;
 
   /** The next calls fail with these (status 429 or 503: retryable; 403, 404: permanent). */
   failNext(...statuses: number[]): void {
-    for (const status of statuses) {
-      this.#failures.push(new ChatCallError({ status, retryable: status === 429 || status >= 500, reason: `test failure ${status}` }, undefined));
-    }
+    for (const status of statuses) this.#failures.push({ error: this.#error(status) });
   }
 
-  #maybeFail(): void {
-    const failure = this.#failures.shift();
-    if (failure) throw failure;
+  /**
+   * The next call to this space, message or user fails with this status; calls elsewhere (another message's
+   * delivery running meanwhile) go through, so the failure lands where the test means it.
+   */
+  failNextTo(target: string, status: number): void {
+    this.#failures.push({ error: this.#error(status), target });
+  }
+
+  #error(status: number): ChatCallError {
+    return new ChatCallError({ status, retryable: status === 429 || status >= 500, reason: `test failure ${status}` }, undefined);
+  }
+
+  #maybeFail(target: string): void {
+    const index = this.#failures.findIndex((failure) => failure.target === undefined || failure.target === target);
+    if (index < 0) return;
+    const [failure] = this.#failures.splice(index, 1);
+    throw failure!.error;
   }
 
   async createMessage(input: { space: string; message: ChatMessageBody; requestId?: string; messageId?: string }): Promise<{ name: string }> {
     this.calls.push({ op: 'create', target: input.space });
-    this.#maybeFail();
+    this.#maybeFail(input.space);
     if (input.requestId) {
       for (const stored of this.messages.values()) {
         if (stored.space === input.space && stored.requestId === input.requestId) return { name: stored.name };
@@ -49,7 +61,7 @@ export class InMemoryChatApi implements ChatApi {
 
   async updateMessage(input: { name: string; message: ChatMessageBody; updateMask: string }): Promise<void> {
     this.calls.push({ op: 'update', target: input.name });
-    this.#maybeFail();
+    this.#maybeFail(input.name);
     const stored = this.messages.get(input.name);
     if (!stored) throw new ChatCallError({ status: 404, retryable: false, reason: 'no such message' }, undefined);
     stored.body = { ...stored.body, ...input.message };
@@ -58,7 +70,7 @@ export class InMemoryChatApi implements ChatApi {
 
   async findDirectMessage(user: string): Promise<{ name: string } | undefined> {
     this.calls.push({ op: 'findDirectMessage', target: user });
-    this.#maybeFail();
+    this.#maybeFail(user);
     const space = this.directMessages.get(user);
     return space ? { name: space } : undefined;
   }
