@@ -1,7 +1,7 @@
 /**
  * The dependency rule of DSL Desk (docs/architecture.md), checked in CI:
  * the domain is pure; use cases depend on the domain only; adapters never import each other;
- * botbuilder lives only in bot/teams; only main/wiring put concrete pieces together.
+ * botbuilder lives only in bot/teams, googleapis only in the Google adapters; only main/wiring put concrete pieces together.
  */
 module.exports = {
   forbidden: [
@@ -43,6 +43,13 @@ module.exports = {
       severity: 'error',
       from: { pathNot: '^bot/teams/' },
       to: { path: '^node_modules/(botbuilder|botframework-)' },
+    },
+    {
+      name: 'googleapis-only-in-google-adapters',
+      comment: 'The Chat REST API lives in bot/google-chat, the Admin SDK in src/integrations/google; nothing else calls Google.',
+      severity: 'error',
+      from: { pathNot: ['^bot/google-chat/', '^src/integrations/google/', '^scripts/', '^test/', '^bench/'] },
+      to: { path: '^node_modules/googleapis' },
     },
     {
       name: 'browser-code-imports-pure-domain-only',
