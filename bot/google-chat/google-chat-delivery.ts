@@ -6,12 +6,12 @@ import { prepareCaseCard, type CaseCardContext } from '../../src/app/cases/prepa
 import { prepareNotification, recordNotificationSent } from '../../src/app/cases/prepare-notification.ts';
 import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/cases/record-case-card.ts';
-import { requestDeliveryFallback } from '../../src/app/cases/request-delivery-fallback.ts';
+import { OneAtATimePerKey, withDeliveryFallback } from '../../src/jobs/case-delivery.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/cases/send-notification-email.ts';
 import { CHANNEL_TARGET, personTarget } from '../../src/domain/chat.ts';
 import { chatUserName } from '../../src/domain/google-workspace.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
+import { PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { Logger } from '../../src/logger.ts';
 import { ChatCallError, type ChatApi, type ChatMessageBody } from './chat-api.ts';
 import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type ChatCardKit } from './chat-cards.ts';
@@ -36,44 +36,19 @@ type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
  */
 export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
   readonly #options: GoogleChatDeliveryOptions;
-  readonly #caseQueues = new Map<string, Promise<void>>();
+  readonly #cardWork = new OneAtATimePerKey();
 
   constructor(options: GoogleChatDeliveryOptions) {
     this.#options = options;
   }
 
   /** Past its threshold of failures, the school's email fallback is queued once while this keeps trying. */
-  async #withFallback(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated> | OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, delivering: Promise<void>): Promise<void> {
-    try {
-      await delivering;
-    } catch (error) {
-      if (!(error instanceof PermanentDeliveryError) && !(error instanceof DeferDelivery)) {
-        await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
-          this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
-        );
-      }
-      throw error;
-    }
-  }
-
-  /** Posts and edits of one case's card run one at a time in this process, so edits never land out of order. */
-  #oneAtATime(caseId: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.#caseQueues.get(caseId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(work);
-    const settled = run.catch(() => undefined);
-    this.#caseQueues.set(caseId, settled);
-    void settled.then(() => {
-      if (this.#caseQueues.get(caseId) === settled) this.#caseQueues.delete(caseId);
-    });
-    return run;
-  }
-
   postCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated>, attempt: DeliveryAttempt): Promise<void> {
-    return this.#withFallback(message, this.#oneAtATime(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)));
+    return withDeliveryFallback(this.#options, message, this.#cardWork.run(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)));
   }
 
   refreshCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.cardRefresh>, attempt: DeliveryAttempt): Promise<void> {
-    return this.#oneAtATime(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
+    return this.#cardWork.run(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
   }
 
   async #postCaseCard(message: DeliveredMessage, caseId: string, attempt: DeliveryAttempt): Promise<void> {
@@ -119,7 +94,7 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
   }
 
   notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: DeliveryAttempt): Promise<void> {
-    return this.#withFallback(message, this.#notifyPerson(message, attempt));
+    return withDeliveryFallback(this.#options, message, this.#notifyPerson(message, attempt));
   }
 
   async #notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: DeliveryAttempt): Promise<void> {

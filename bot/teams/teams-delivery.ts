@@ -6,7 +6,7 @@ import type { AppDeps } from '../../src/app/deps.ts';
 import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/cases/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/cases/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/cases/record-case-card.ts';
-import { requestDeliveryFallback } from '../../src/app/cases/request-delivery-fallback.ts';
+import { OneAtATimePerKey, withDeliveryFallback } from '../../src/jobs/case-delivery.ts';
 import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/cases/send-notification-email.ts';
 import { cardEditDueAt, CHANNEL_TARGET, DEFAULT_CARD_EDIT_HOLD, personTarget, type ConversationAddress } from '../../src/domain/chat.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
@@ -41,55 +41,26 @@ type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
 export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
   readonly #options: TeamsDeliveryOptions;
   readonly #connector: PacedConnector;
-  readonly #caseQueues = new Map<string, Promise<void>>();
+  readonly #cardWork = new OneAtATimePerKey();
 
   constructor(options: TeamsDeliveryOptions) {
     this.#options = options;
     this.#connector = new PacedConnector(options);
   }
 
-  /**
-   * A card or notice that fails again, for whatever passing reason (Teams busy or down, the network, pacing), is
-   * checked against its threshold; past it, the school's email fallback is queued once while this keeps trying.
-   */
-  async #withFallback(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated> | OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, delivering: Promise<void>): Promise<void> {
-    try {
-      await delivering;
-    } catch (error) {
-      if (!(error instanceof PermanentDeliveryError) && !(error instanceof DeferDelivery)) {
-        await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
-          this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
-        );
-      }
-      throw error;
-    }
-  }
-
-  /**
-   * Posts and edits of one case's card run one at a time in this process, so two edits never race and
-   * land out of order (each renders the case as it is when its turn comes).
-   */
-  #oneAtATime(caseId: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.#caseQueues.get(caseId) ?? Promise.resolve();
-    const run = previous.catch(() => undefined).then(work);
-    const settled = run.catch(() => undefined);
-    this.#caseQueues.set(caseId, settled);
-    void settled.then(() => {
-      if (this.#caseQueues.get(caseId) === settled) this.#caseQueues.delete(caseId);
-    });
-    return run;
-  }
-
   /** Posts the new case's card; past its threshold of failures, the school's fallback is queued too. */
   postCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated>, attempt: OutboxAttempt): Promise<void> {
-    return this.#withFallback(
+    // A card that fails again, for whatever passing reason (Teams busy or down, the network, pacing), is checked
+    // against its threshold; past it, the school's email fallback is queued once while this keeps trying.
+    return withDeliveryFallback(
+      this.#options,
       message,
-      this.#oneAtATime(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)),
+      this.#cardWork.run(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)),
     );
   }
 
   refreshCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.cardRefresh>, attempt: OutboxAttempt): Promise<void> {
-    return this.#oneAtATime(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
+    return this.#cardWork.run(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
   }
 
   async #postCaseCard(message: DeliveredMessage, caseId: string, attempt: OutboxAttempt): Promise<void> {
@@ -148,7 +119,7 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
 
   /** A 1:1 notice; past its threshold of failures, the school's fallback is queued too. */
   notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: OutboxAttempt): Promise<void> {
-    return this.#withFallback(message, this.#notifyPerson(message, attempt));
+    return withDeliveryFallback(this.#options, message, this.#notifyPerson(message, attempt));
   }
 
   async #notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: OutboxAttempt): Promise<void> {
