@@ -321,12 +321,16 @@ export class GoogleChatApp {
       return again(formErrors(error.fields.map((field) => ({ path: field.path.split('.'), message: field.message }))), `${error.userMessage} What you typed is still here.`);
     }
     if (context.space && isDirectMessage(context.space)) {
-      const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
-      const card = receiptCard({ reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting, timeZone });
-      // The same request id for a repeated submit: Chat answers with the first receipt instead of a second one.
-      await this.#chat
-        .createMessage({ space: context.space.name, message: cardMessage('receipt', card), requestId: `receipt-${formId}` })
-        .catch((error: unknown) => this.#logger.warn({ code: 'receipt_not_posted', err: { message: (error as Error)?.message } }, 'google chat receipt not posted'));
+      // The dialog closes at once with the reference; the receipt card follows in the DM when Chat's pacing lets it
+      // (a write may wait its turn for a few seconds), so the answer to the reporter never waits on it.
+      const space = context.space.name;
+      const filed = receipt;
+      void (async () => {
+        const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
+        const card = receiptCard({ reference: filed.reference, receivedAt: filed.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: filed.joinedExisting, timeZone });
+        // The same request id for a repeated submit: Chat answers with the first receipt instead of a second one.
+        await this.#chat.createMessage({ space, message: cardMessage('receipt', card), requestId: `receipt-${formId}` });
+      })().catch((error: unknown) => this.#logger.warn({ code: 'receipt_not_posted', err: { message: (error as Error)?.message } }, 'google chat receipt not posted'));
     }
     return closeDialog(`Thank you. Your report ${receipt.reference} has gone to the DSL.`);
   }

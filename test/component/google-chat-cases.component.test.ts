@@ -141,7 +141,10 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
     expect(first.body.action.notification.text).toBe(second.body.action.notification.text);
     const reports = await t.service.deps.storage.read((r) => r.cases.findForReporter(t.school.school.id, t.school.staff.personId, 10));
     expect(reports).toHaveLength(1);
-    const receipts = t.chat.inSpace(t.dmOf('staff').name).filter((m) => JSON.stringify(m.body).includes('Your concern has gone to the DSL'));
+    // The receipt card follows the answer: wait until both submits have posted theirs, then there is one.
+    const receiptsIn = () => t.chat.inSpace(t.dmOf('staff').name).filter((m) => JSON.stringify(m.body).includes('Your concern has gone to the DSL'));
+    await t.waitFor(() => t.chat.calls.filter((call) => call.op === 'create' && call.target === t.dmOf('staff').name).length >= 2);
+    const receipts = receiptsIn();
     expect(receipts).toHaveLength(1);
     expectValidCard(receipts[0]!.body.cardsV2![0]!.card);
   });
