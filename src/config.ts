@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CardEditHold } from './domain/chat.ts';
 import type { AuditSealKeys } from './domain/audit-seal.ts';
+import { addonServiceAccountEmail } from './domain/google-workspace.ts';
 import { parseKeyRing, type KeyRing } from './storage/field-cipher.ts';
 
 /**
@@ -82,6 +83,11 @@ export const configSchema = z.object({
   GOOGLE_API_ROOT_URL: url('https://www.googleapis.com/'),
   GOOGLE_CHAT_API_ROOT_URL: url('https://chat.googleapis.com/'),
   GOOGLE_SERVICE_ACCOUNT_KEY_FILE: z.string().optional(),
+  GOOGLE_PROJECT_NUMBER: z.string().regex(/^\d{6,20}$/, 'must be the Cloud project number (digits only), as shown on the project\'s dashboard').optional(),
+  GOOGLE_ADDON_SERVICE_ACCOUNT: z.email({ message: 'must be the add-on service account email (service-<project number>@gcp-sa-gsuiteaddons.iam.gserviceaccount.com)' }).optional(),
+  GOOGLE_LEGACY_CHAT_TOKENS: z.enum(['true', 'false']).default('false'),
+  GOOGLE_CHAT_LEGACY_CERTS_URL: url('https://www.googleapis.com/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com'),
+  GOOGLE_CHAT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(3000, 'Google Chat allows at most 3,000 message writes per minute per project').default(2700),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -145,7 +151,24 @@ export interface Config {
   /** Reported emails are analysed in this many worker threads, each message within budgetMs. */
   emailAnalysis: { threads: number; budgetMs: number };
   emailForwarding: { from?: string; securityMailbox?: string; ncscAddress: string };
-  google: { audiences: string[]; certsUrl: string; apiRootUrl: string; chatApiRootUrl: string; serviceAccountKeyFile?: string };
+  google: {
+    audiences: string[];
+    certsUrl: string;
+    apiRootUrl: string;
+    chatApiRootUrl: string;
+    serviceAccountKeyFile?: string;
+    /** The Chat app (Workspace add-on, HTTP runtime): present when GOOGLE_PROJECT_NUMBER is set. */
+    chat?: {
+      projectNumber: string;
+      /** The only account whose ID tokens may call the Chat endpoint. */
+      addonServiceAccount: string;
+      /** Accept tokens of a Chat app set up the legacy way (audience = project number). */
+      legacyTokens: boolean;
+      legacyCertsUrl: string;
+      /** Message writes per minute for the whole project, under Chat's 3,000. */
+      writesPerMinute: number;
+    };
+  };
 }
 
 export class ConfigError extends Error {
@@ -174,7 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const value = raw[name];
     return Array.isArray(value) ? value.length > 0 : Boolean(value);
   });
-  const mode = raw.DSL_DESK_MODE ?? (raw.ENTRA_AUDIENCES.length || raw.GOOGLE_AUDIENCES.length || raw.BOT_APP_ID ? 'production' : 'sandbox');
+  const mode = raw.DSL_DESK_MODE ?? (raw.ENTRA_AUDIENCES.length || raw.GOOGLE_AUDIENCES.length || raw.BOT_APP_ID || raw.GOOGLE_PROJECT_NUMBER ? 'production' : 'sandbox');
   const dataDir = resolve(raw.DATA_DIR);
   const databaseUrl = raw.DATABASE_URL ?? join(dataDir, 'dsl-desk.sqlite');
 
@@ -183,10 +206,18 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // nor be mistaken for a real deployment.
     if (!isLoopback(raw.HOST)) throw new ConfigError(`The sandbox only listens on 127.0.0.1 or ::1, not on ${raw.HOST}. Configure sign-in (ENTRA_AUDIENCES or GOOGLE_AUDIENCES) to run for real.`);
     if (configured.length) throw new ConfigError(`The sandbox refuses to start with real credentials configured (${configured.join(', ')}). Remove them, or set DSL_DESK_MODE=production.`);
-  } else if (!raw.ENTRA_AUDIENCES.length && !raw.GOOGLE_AUDIENCES.length && !raw.BOT_APP_ID) {
-    throw new ConfigError('Production mode needs a sign-in method: set ENTRA_AUDIENCES, GOOGLE_AUDIENCES and/or BOT_APP_ID (the Teams bot).');
+  } else if (!raw.ENTRA_AUDIENCES.length && !raw.GOOGLE_AUDIENCES.length && !raw.BOT_APP_ID && !raw.GOOGLE_PROJECT_NUMBER) {
+    throw new ConfigError('Production mode needs a sign-in method: set ENTRA_AUDIENCES, GOOGLE_AUDIENCES, BOT_APP_ID (the Teams bot) and/or GOOGLE_PROJECT_NUMBER (the Google Chat app).');
   } else if (raw.BOT_APP_ID && !raw.BOT_APP_PASSWORD) {
     throw new ConfigError('BOT_APP_ID is set without BOT_APP_PASSWORD: the Teams bot needs its client secret to answer. Set both, or neither.');
+  } else if (raw.GOOGLE_PROJECT_NUMBER && !raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE) {
+    throw new ConfigError('GOOGLE_PROJECT_NUMBER is set without GOOGLE_SERVICE_ACCOUNT_KEY_FILE: the Chat app posts case cards as its service account (chat.bot). Set both, or neither.');
+  }
+  if (raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE && mode === 'production' && !existsSync(raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE)) {
+    throw new ConfigError(`GOOGLE_SERVICE_ACCOUNT_KEY_FILE names a file that does not exist: ${raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE}`);
+  }
+  if ((raw.GOOGLE_ADDON_SERVICE_ACCOUNT || raw.GOOGLE_LEGACY_CHAT_TOKENS === 'true') && !raw.GOOGLE_PROJECT_NUMBER) {
+    throw new ConfigError('GOOGLE_ADDON_SERVICE_ACCOUNT and GOOGLE_LEGACY_CHAT_TOKENS configure the Google Chat app: set GOOGLE_PROJECT_NUMBER too.');
   }
 
   // The server's statement timeout should answer first, with a clean error on a connection that stays usable.
@@ -266,6 +297,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiRootUrl: raw.GOOGLE_API_ROOT_URL,
       chatApiRootUrl: raw.GOOGLE_CHAT_API_ROOT_URL,
       ...(raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE ? { serviceAccountKeyFile: raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE } : {}),
+      ...(raw.GOOGLE_PROJECT_NUMBER
+        ? {
+            chat: {
+              projectNumber: raw.GOOGLE_PROJECT_NUMBER,
+              addonServiceAccount: (raw.GOOGLE_ADDON_SERVICE_ACCOUNT ?? addonServiceAccountEmail(raw.GOOGLE_PROJECT_NUMBER)).toLowerCase(),
+              legacyTokens: raw.GOOGLE_LEGACY_CHAT_TOKENS === 'true',
+              legacyCertsUrl: raw.GOOGLE_CHAT_LEGACY_CERTS_URL,
+              writesPerMinute: raw.GOOGLE_CHAT_WRITES_PER_MINUTE,
+            },
+          }
+        : {}),
     },
   };
 }
@@ -334,7 +376,7 @@ export function redactedSummary(config: Config): Record<string, unknown> {
     auditSeal: { key: config.auditSeal.keys.currentKeyId, everyMinutes: config.auditSeal.everyMinutes },
     entra: { audiences: config.entra.audiences.length, metadata: config.entra.openIdMetadataUrl, clientSecret: config.entra.clientSecret ? 'set' : 'unset' },
     bot: { appId: config.bot.appId ?? 'unset', appPassword: config.bot.appPassword ? 'set' : 'unset' },
-    google: { audiences: config.google.audiences.length, certs: config.google.certsUrl },
+    google: { audiences: config.google.audiences.length, certs: config.google.certsUrl, chat: config.google.chat ? { projectNumber: config.google.chat.projectNumber, legacyTokens: config.google.chat.legacyTokens } : 'off' },
     rateLimitPerMinute: config.rateLimitPerMinute,
   };
 }

@@ -3,6 +3,11 @@ import { resolve } from 'node:path';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createTeamsSurface, type BotCredentialsFactory } from '../bot/teams/teams-surface.ts';
+import { JWT, OAuth2Client } from 'google-auth-library';
+import { createGoogleChatApi, type ChatApi } from '../bot/google-chat/chat-api.ts';
+import { createGoogleChatSurface } from '../bot/google-chat/google-chat-surface.ts';
+import { CHAT_BOT_SCOPE, googleChatEndpointUrl } from './domain/google-workspace.ts';
+import { createGoogleWorkspaceRequestVerifier } from './identity/google-workspace-request-verifier.ts';
 import { OUTBOX_KINDS, SAFEGUARDING_KINDS } from './app/cases/case-messages.ts';
 import { checkUrgentAcknowledgement } from './app/cases/check-urgent-acknowledgement.ts';
 import { dropExpiredEmails } from './app/emails/drop-expired-emails.ts';
@@ -57,6 +62,26 @@ export interface ServiceOverrides extends Partial<Pick<AppDeps, 'clock' | 'ids'>
   botCredentialsFactory?: BotCredentialsFactory;
   /** MSAL's HTTP client (tests: to reach a local identity provider over plain http). */
   msalNetworkClient?: INetworkModule;
+  /** The Google Chat REST API as the app (tests: an in-memory Chat). */
+  googleChatApi?: ChatApi;
+}
+
+/** The local sandbox's fixed access token for the local fake of Chat's REST API (no token request is ever made). */
+export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';
+
+/**
+ * The Chat app's own credentials: its service account (chat.bot, no domain-wide delegation) in production; in the
+ * sandbox a fixed token for the local fake of Chat, so nothing ever asks Google for one.
+ */
+function googleChatApi(config: Config): ChatApi {
+  let auth: OAuth2Client;
+  if (config.mode === 'sandbox') {
+    auth = new OAuth2Client();
+    auth.setCredentials({ access_token: SANDBOX_CHAT_ACCESS_TOKEN, expiry_date: Date.now() + 10 * 365 * 24 * 3600_000 });
+  } else {
+    auth = new JWT({ keyFile: config.google.serviceAccountKeyFile!, scopes: [CHAT_BOT_SCOPE] });
+  }
+  return createGoogleChatApi({ auth, rootUrl: config.google.chatApiRootUrl });
 }
 
 /** Graph, read as the reporter through the on-behalf-of flow. */
@@ -147,6 +172,29 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           ...(overrides.botCredentialsFactory ? { credentialsFactory: overrides.botCredentialsFactory } : {}),
         })
       : undefined;
+  // The Chat app runs wherever the Workspace add-on's project is configured (the sandbox's local Workspace client too).
+  const chat = config.google.chat;
+  const googleChat = chat
+    ? createGoogleChatSurface({
+        deps,
+        logger,
+        verifier: createGoogleWorkspaceRequestVerifier({
+          certsUrl: config.google.certsUrl,
+          // The URL Google was told to call, never the URL a request says it came to.
+          audience: googleChatEndpointUrl(config.publicUrl),
+          serviceAccountEmail: chat.addonServiceAccount,
+          ...(chat.legacyTokens ? { legacy: { projectNumber: chat.projectNumber, certsUrl: chat.legacyCertsUrl } } : {}),
+        }),
+        chatApi: overrides.googleChatApi ?? googleChatApi(config),
+        chatEndpointUrl: googleChatEndpointUrl(config.publicUrl),
+        bodyLimit: config.bodyLimit,
+        newFormId: () => deps.ids.newId(),
+        projectWritesPerMinute: chat.writesPerMinute,
+        pacingLedger: storage.pacing,
+        policyPageUrl: (schoolId: string, policyId: string) => policyPageUrl(config.publicUrl, config.pageLinkKey, schoolId, policyId),
+        sendEmail: (to, subject, body, from) => emailFromSchool(deps, { schoolId: from.schoolId, to, subject, body }),
+      })
+    : undefined;
   const addinBuildDir = resolve('build/addon/outlook');
   const addin = createAddinPreparer({ root: resolve('.'), buildDir: addinBuildDir, sandbox: config.mode === 'sandbox', logger });
   const app = createApp({
@@ -161,7 +209,14 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     publicUrl: config.publicUrl,
     pageLinkKey: config.pageLinkKey,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
-    ...(teams ? { mount: (express) => teams.mount(express) } : {}),
+    ...(teams || googleChat
+      ? {
+          mount: (express) => {
+            teams?.mount(express);
+            googleChat?.mount(express);
+          },
+        }
+      : {}),
   });
 
   const dispatcher = new OutboxDispatcher({ store: storage.outbox, clock: deps.clock, logger, pollMs: config.outboxPollMs });
@@ -179,10 +234,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       await removeEmailCopies(deps, { schoolId: message.schoolId, ...message.payload });
     }),
   );
-  // Cards, notices and policy cards go through the chat delivery of each message's school. Teams is the
-  // only platform today, so every school's go to Teams when the bot runs (a school without a case channel
-  // has its cards skipped and its notices emailed by the Teams delivery itself).
-  const deliveries: Partial<Record<ChatPlatform, ChatDelivery>> = { ...(teams ? { teams: teams.delivery } : {}) };
+  // Cards, notices and policy cards go through the chat delivery of each message's school: with Teams and Google
+  // Chat both running, the platform of the school's case channel or space, else of its identity (chooseChatPlatform).
+  // A school without a case channel has its cards skipped and its notices emailed by the delivery itself.
+  const deliveries: Partial<Record<ChatPlatform, ChatDelivery>> = { ...(teams ? { teams: teams.delivery } : {}), ...(googleChat ? { google_chat: googleChat.delivery } : {}) };
   if (Object.keys(deliveries).length > 0) {
     for (const [kind, handler] of Object.entries(chatDeliveryHandlers({ deliveries, deps }))) register(kind, handler);
   }
@@ -193,7 +248,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       await sendDeliveryFallback(deps, { schoolId: message.schoolId, caseId, dedupeKey: origin, delivery: fallbackDeliveryOf(message.payload), lastAttempt: attempt.final });
     }),
   );
-  if (!teams && canNotifyByEmail(deps)) {
+  if (!teams && !googleChat && canNotifyByEmail(deps)) {
     // A school without the Teams bot still hears about its reports: 1:1 notices go by email.
     register(
       OUTBOX_KINDS.personNotify,

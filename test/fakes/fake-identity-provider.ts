@@ -26,7 +26,7 @@ export type EntraClaims = JWTPayload & { tid: string; oid: string; aud: string; 
 export type GoogleClaims = JWTPayload & { sub: string; aud: string; email: string; hd?: string; email_verified?: boolean; [claim: string]: unknown };
 
 /** The endpoints the fake serves. */
-export type FakeEndpoint = 'entraMetadata' | 'entraJwks' | 'googleCerts';
+export type FakeEndpoint = 'entraMetadata' | 'entraJwks' | 'googleCerts' | 'legacyChatCerts';
 
 /** What a fake endpoint should do on its next requests. */
 export type EndpointBehaviour = 'ok' | 'fail' | 'hang';
@@ -51,15 +51,20 @@ export interface FakeIdentityProvider {
   /** Checks a token this fake issued (e.g. the Graph token a fake API receives) and returns its claims. */
   verifyIssuedToken(token: string): Promise<JWTPayload>;
   mintGoogleToken(claims: GoogleClaims, options?: MintOptions): Promise<string>;
+  /** Google Chat's legacy x509 certificates (kid → PEM), as at www.googleapis.com/service_accounts/v1/metadata/x509/chat@… */
+  legacyChatCertsUrl: string;
+  /** A token as a legacy Chat app receives it: self-signed by chat@system.gserviceaccount.com, `aud` the project number. */
+  mintLegacyChatToken(claims: JWTPayload & { aud: string }, options?: MintOptions): Promise<string>;
   close(): Promise<void>;
 }
 
 const METADATA_PATH = '/common/v2.0/.well-known/openid-configuration';
 const JWKS_PATH = '/common/discovery/v2.0/keys';
 const GOOGLE_CERTS_PATH = '/oauth2/v1/certs';
+const LEGACY_CHAT_CERTS_PATH = '/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com';
 const TENANT_METADATA_PATH = /^\/([\w-]+)\/v2\.0\/\.well-known\/openid-configuration$/;
 const TOKEN_PATH = /^\/([\w-]+)\/oauth2\/v2\.0\/token$/;
-const ENDPOINT_PATHS: Record<FakeEndpoint, string> = { entraMetadata: METADATA_PATH, entraJwks: JWKS_PATH, googleCerts: GOOGLE_CERTS_PATH };
+const ENDPOINT_PATHS: Record<FakeEndpoint, string> = { entraMetadata: METADATA_PATH, entraJwks: JWKS_PATH, googleCerts: GOOGLE_CERTS_PATH, legacyChatCerts: LEGACY_CHAT_CERTS_PATH };
 
 /** Starts the fake on 127.0.0.1 with fresh RSA keys; call close() when done. */
 export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider> {
@@ -68,6 +73,7 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
   // Entra uses the same value for kid and x5t; Google's kids are opaque hex strings.
   const entraKid = randomUUID().replaceAll('-', '');
   const googleKid = randomUUID().replaceAll('-', '');
+  const legacyChatKid = randomUUID().replaceAll('-', '');
   const publicJwk = await exportJWK(trusted.publicKey);
   // google-auth-library hands the PEM straight to crypto.verify, which takes a public key as well as a certificate.
   const publicPem = await exportSPKI(trusted.publicKey);
@@ -106,6 +112,9 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
       case GOOGLE_CERTS_PATH:
         // Google sends max-age; without it google-auth-library would refetch on every verification.
         return sendJson(200, { [googleKid]: publicPem }, { 'cache-control': 'public, max-age=3600, must-revalidate, no-transform' });
+      case LEGACY_CHAT_CERTS_PATH:
+        // Google serves X.509 certificates here; crypto.verify takes the public key PEM just as well.
+        return sendJson(200, { [legacyChatKid]: publicPem }, { 'cache-control': 'public, max-age=3600' });
       default: {
         // Tenant-specific metadata: same keys as `common`, but a fixed issuer.
         const tenant = TENANT_METADATA_PATH.exec(path)?.[1];
@@ -208,6 +217,7 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
     entraJwksUrl: `${baseUrl}${JWKS_PATH}`,
     entraTenantMetadataUrl: (tenantId) => `${baseUrl}/${encodeURIComponent(tenantId)}/v2.0/.well-known/openid-configuration`,
     googleCertsUrl: `${baseUrl}${GOOGLE_CERTS_PATH}`,
+    legacyChatCertsUrl: `${baseUrl}${LEGACY_CHAT_CERTS_PATH}`,
     requests,
     setBehaviour(endpoint, behaviour) {
       behaviours.set(ENDPOINT_PATHS[endpoint], behaviour);
@@ -227,6 +237,9 @@ export async function startFakeIdentityProvider(): Promise<FakeIdentityProvider>
     },
     mintGoogleToken(claims, options = {}) {
       return mint(googleKid, { iss: 'https://accounts.google.com', azp: claims.aud, email_verified: true }, claims, options);
+    },
+    mintLegacyChatToken(claims, options = {}) {
+      return mint(legacyChatKid, { iss: 'chat@system.gserviceaccount.com' }, claims, options);
     },
     async close() {
       server.closeAllConnections();

@@ -9,6 +9,8 @@ export interface PreparedNotification {
   personId: string;
   displayName: string;
   entraObjectId: string | null;
+  /** Their Google account id, once they have signed in with Google: `users/<id>` in Chat. */
+  googleSubject: string | null;
   chatUser?: ChatUser;
   text: NotificationText;
 }
@@ -38,6 +40,7 @@ export async function prepareNotification(
       personId,
       displayName: person.displayName,
       entraObjectId: person.entraObjectId,
+      googleSubject: person.googleSubject,
       ...(chatUser ? { chatUser } : {}),
       text,
     };

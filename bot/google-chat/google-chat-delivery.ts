@@ -1,0 +1,201 @@
+import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/cases/case-messages.ts';
+import type { ChatDelivery, DeliveryAttempt } from '../../src/app/chat-delivery.ts';
+import type { AppDeps } from '../../src/app/deps.ts';
+import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
+import { prepareCaseCard, type CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
+import { prepareNotification, recordNotificationSent } from '../../src/app/cases/prepare-notification.ts';
+import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
+import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/cases/record-case-card.ts';
+import { requestDeliveryFallback } from '../../src/app/cases/request-delivery-fallback.ts';
+import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/cases/send-notification-email.ts';
+import { CHANNEL_TARGET, personTarget } from '../../src/domain/chat.ts';
+import { chatUserName } from '../../src/domain/google-workspace.ts';
+import type { OutboxMessage } from '../../src/domain/ports.ts';
+import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
+import type { Logger } from '../../src/logger.ts';
+import { ChatCallError, type ChatApi, type ChatMessageBody } from './chat-api.ts';
+import { caseCard, notificationCard, type ChatCardKit } from './chat-cards.ts';
+import { CASE_CARD_ID, cardMessage } from './google-chat-app.ts';
+
+export interface GoogleChatDeliveryOptions {
+  deps: AppDeps;
+  logger: Logger;
+  /** Paced: one write a second per space, the project's writes per minute. */
+  chat: ChatApi;
+  kit: ChatCardKit;
+}
+
+type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
+
+/**
+ * The Google Chat side of the outbox: posts case cards to the school's DSL space, edits them as cases change,
+ * and sends 1:1 notices in each person's DM with the app. Every write is paced (PacedChatApi); 429 and 5xx are
+ * retried with the dispatcher's backoff, honouring Retry-After; a 403 or 404 is recorded on the case as "not
+ * delivered" and not retried. Each post carries a request id made from its outbox message, so a retry after a
+ * lost answer or a restart returns the message Chat already has instead of posting a second card.
+ */
+export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
+  readonly #options: GoogleChatDeliveryOptions;
+  readonly #caseQueues = new Map<string, Promise<void>>();
+
+  constructor(options: GoogleChatDeliveryOptions) {
+    this.#options = options;
+  }
+
+  /** Past its threshold of failures, the school's email fallback is queued once while this keeps trying. */
+  async #withFallback(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated> | OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, delivering: Promise<void>): Promise<void> {
+    try {
+      await delivering;
+    } catch (error) {
+      if (!(error instanceof PermanentDeliveryError) && !(error instanceof DeferDelivery)) {
+        await requestDeliveryFallback(this.#options.deps, { message }).catch((fallbackError: unknown) =>
+          this.#options.logger.error({ outboxId: message.id, err: { message: (fallbackError as Error).message } }, 'delivery fallback could not be queued'),
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Posts and edits of one case's card run one at a time in this process, so edits never land out of order. */
+  #oneAtATime(caseId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.#caseQueues.get(caseId) ?? Promise.resolve();
+    const run = previous.catch(() => undefined).then(work);
+    const settled = run.catch(() => undefined);
+    this.#caseQueues.set(caseId, settled);
+    void settled.then(() => {
+      if (this.#caseQueues.get(caseId) === settled) this.#caseQueues.delete(caseId);
+    });
+    return run;
+  }
+
+  postCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.caseCreated>, attempt: DeliveryAttempt): Promise<void> {
+    return this.#withFallback(message, this.#oneAtATime(message.payload.caseId, () => this.#postCaseCard(message, message.payload.caseId, attempt)));
+  }
+
+  refreshCaseCard(message: OutboxMessageOf<typeof OUTBOX_KINDS.cardRefresh>, attempt: DeliveryAttempt): Promise<void> {
+    return this.#oneAtATime(message.payload.caseId, () => this.#refreshCaseCard(message, message.payload.caseId, attempt));
+  }
+
+  async #postCaseCard(message: DeliveredMessage, caseId: string, attempt: DeliveryAttempt): Promise<void> {
+    const { deps } = this.#options;
+    const context = await prepareCaseCard(deps, { schoolId: message.schoolId, caseId, platform: 'google_chat', onlyWithChannel: true });
+    if (!context?.channel) {
+      // No DSL space yet: the school sees its cases in the case list; nothing to post.
+      this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no google chat case space: card not posted');
+      return;
+    }
+    if (context.card?.state === 'posted' && context.card.platform === 'google_chat') return this.#refreshCaseCard(message, caseId, attempt);
+    const space = context.channel.address.conversationId;
+    const body = await this.#newCaseMessage(message.schoolId, context);
+    const target = { caseId, target: CHANNEL_TARGET, conversationId: space, version: context.summary.version };
+    const { name } = await this.#guard(message, attempt, target, () => this.#options.chat.createMessage({ space, message: body, requestId: requestIdFor(message) }));
+    await recordCaseCardPosted(deps, { schoolId: message.schoolId, caseId, target: CHANNEL_TARGET, platform: 'google_chat', conversationId: space, activityId: name, renderedVersion: context.summary.version });
+  }
+
+  async #refreshCaseCard(message: DeliveredMessage, caseId: string, attempt: DeliveryAttempt): Promise<void> {
+    const { deps } = this.#options;
+    const context = await prepareCaseCard(deps, { schoolId: message.schoolId, caseId, platform: 'google_chat', onlyWithChannel: true });
+    if (!context?.channel) return;
+    const { card } = context;
+    if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
+    if (card.platform !== 'google_chat' || !card.activityId || card.renderedVersion >= context.summary.version) return;
+    // The forms are dialogs, so an edit never wipes what a DSL is typing: no hold while the card is worked.
+    // One edit per card per window, however the queue's timing falls.
+    const sinceLastEdit = deps.clock.now().getTime() - Date.parse(card.updatedAt);
+    if (sinceLastEdit < CARD_REFRESH_WINDOW_MS) throw new RetryableDeliveryError('the card was edited moments ago', CARD_REFRESH_WINDOW_MS - sinceLastEdit);
+    const timeZone = await readSchoolTimeZone(deps, { schoolId: message.schoolId });
+    const name = card.activityId;
+    const target = { caseId, target: CHANNEL_TARGET, conversationId: card.conversationId, version: context.summary.version };
+    await this.#guard(message, attempt, target, () =>
+      this.#options.chat.updateMessage({ name, message: cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone)), updateMask: 'cardsV2' }),
+    );
+    await recordCaseCardPosted(deps, { schoolId: message.schoolId, caseId, target: CHANNEL_TARGET, platform: 'google_chat', conversationId: card.conversationId, activityId: name, renderedVersion: context.summary.version });
+  }
+
+  /** A new case's message: the card, and for an urgent case a mention of each DSL on duty who uses Chat. */
+  async #newCaseMessage(schoolId: string, context: CaseCardContext): Promise<ChatMessageBody> {
+    const { summary } = context;
+    const timeZone = await readSchoolTimeZone(this.#options.deps, { schoolId });
+    const body = cardMessage(CASE_CARD_ID, caseCard(this.#options.kit, context, timeZone));
+    if (summary.restricted) return { ...body, text: `Restricted case ${summary.reference}` };
+    if (summary.urgency !== 'urgent') return { ...body, text: `New ${summary.urgency} case ${summary.reference}` };
+    const mentioned = context.handlers.flatMap((handler) => (handler.chatUserId?.startsWith('users/') ? [`<${handler.chatUserId}>`] : []));
+    return { ...body, text: `Urgent case ${summary.reference}${mentioned.length ? `: ${mentioned.join(' ')}` : ''}` };
+  }
+
+  notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: DeliveryAttempt): Promise<void> {
+    return this.#withFallback(message, this.#notifyPerson(message, attempt));
+  }
+
+  async #notifyPerson(message: OutboxMessageOf<typeof OUTBOX_KINDS.personNotify>, attempt: DeliveryAttempt): Promise<void> {
+    const { caseId, personId, event } = message.payload;
+    const { deps, chat } = this.#options;
+    const prepared = await prepareNotification(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'google_chat' });
+    if (!prepared) return;
+    const target = { caseId, target: personTarget(personId), conversationId: '', version: 0 };
+    let space = prepared.chatUser?.personalConversation?.conversationId;
+    if (!space) {
+      const user = prepared.chatUser?.userId ?? (prepared.googleSubject ? chatUserName(prepared.googleSubject) : undefined);
+      const found = user ? await this.#guard(message, attempt, target, () => chat.findDirectMessage(user)) : undefined;
+      space = found?.name;
+    }
+    if (!space) {
+      // No DM with the app (it is not installed for them): email, where the school's mailboxes are connected.
+      if (canNotifyByEmail(deps)) {
+        await sendNotificationEmail(deps, { schoolId: message.schoolId, caseId, personId, event });
+        return;
+      }
+      await this.#fail(message, target, 'no_chat', `${prepared.displayName} has no chat with DSL Desk in Google Chat, so they could not be messaged. Tell them another way.`);
+      throw new PermanentDeliveryError('no_chat');
+    }
+    const dm = space;
+    await this.#guard(message, attempt, { ...target, conversationId: dm }, () =>
+      chat.createMessage({ space: dm, message: { text: prepared.text.title, ...cardMessage('notice', notificationCard(this.#options.kit, prepared)) }, requestId: requestIdFor(message) }),
+    );
+    await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'google_chat' });
+  }
+
+  /** One Chat call with its failure sorted: retried later (recorded on the last attempt) or recorded and given up. */
+  async #guard<T>(message: DeliveredMessage, attempt: DeliveryAttempt, target: CallTarget, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (!(error instanceof ChatCallError)) throw error;
+      if (error.retryable) {
+        if (attempt.final) await this.#fail(message, target, String(error.status ?? 'network'), 'Google Chat did not accept the card for three days. It will not be tried again; open the case from DSL Desk.');
+        throw error.toDeliveryError();
+      }
+      await this.#fail(message, target, String(error.status ?? 'refused'), error.reason);
+      throw error.toDeliveryError();
+    }
+  }
+
+  async #fail(message: DeliveredMessage, target: CallTarget, code: string, reason: string): Promise<void> {
+    await recordCaseCardFailed(this.#options.deps, {
+      schoolId: message.schoolId,
+      caseId: target.caseId,
+      target: target.target,
+      platform: 'google_chat',
+      conversationId: target.conversationId,
+      renderedVersion: target.version,
+      failure: reason,
+      code,
+    });
+    this.#options.logger.warn({ outboxId: message.id, kind: message.kind, caseId: target.caseId, target: target.target.split(':')[0], code }, 'google chat card not delivered');
+  }
+}
+
+interface CallTarget {
+  caseId: string;
+  target: string;
+  conversationId: string;
+  version: number;
+}
+
+/**
+ * Chat's request id for a post: the same for every attempt of one outbox message (over retries and restarts), so
+ * Chat answers a repeat with the message it already made. Letters, digits and dashes only.
+ */
+export function requestIdFor(message: Pick<OutboxMessage, 'id' | 'kind'>): string {
+  return `dsl-desk-${message.kind.replace(/[^a-z0-9]+/gi, '-')}-${message.id}`.slice(0, 190);
+}
