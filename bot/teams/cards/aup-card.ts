@@ -1,8 +1,8 @@
-import { AUP_AUDIENCE_LABELS, canonicalPolicyText, type AupAudience, type AupPolicyVersion } from '../../../src/domain/aup.ts';
+import { AUP_AUDIENCE_LABELS, type AupAudience, type AupPolicyVersion } from '../../../src/domain/aup.ts';
+import { policySummary } from '../../../src/domain/aup-summary.ts';
 import { DEFAULT_TIME_ZONE, formatWhen } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
 import { AUP_INPUTS, AUP_SIGN } from './verbs.ts';
-import { trimTrailing } from '../../../src/domain/text.ts';
 
 /** The policy version a card offers for signing: what the person reads, and what their signature will refer to. */
 export interface AupPolicyView {
@@ -45,7 +45,6 @@ export interface AupSignedView {
 }
 
 export const DEFAULT_ACKNOWLEDGEMENT_WORDING = 'I have read and agree to follow this policy';
-const SUMMARY_MAX_CHARS = 400;
 const DAY_FORMAT = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 
 interface HashData {
@@ -239,46 +238,5 @@ function formatDay(isoDate: string): string {
   return DAY_FORMAT.format(noon);
 }
 
-/**
- * The policy's first plain paragraph: headings, lists, tables, quotes and code are skipped, markdown
- * marks are removed (the card would render some of them), and the result is cut at a word near 400 characters.
- */
-export function policySummary(markdown: string): string {
-  const blocks = canonicalPolicyText(markdown).split(/\n{2,}/);
-  let inFence = false;
-  for (const block of blocks) {
-    const lines: string[] = [];
-    for (const line of block.split('\n')) {
-      if (/^\s*(```|~~~)/.test(line)) {
-        inFence = !inFence;
-        continue;
-      }
-      if (inFence || /^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>|\||<!--|---+\s*$|===+\s*$|\*\*\*+\s*$)/.test(line)) continue;
-      lines.push(line.trim());
-    }
-    // Only the start of the first paragraph is shown: markup is read from a bounded piece of it.
-    const text = plainText(lines.join(' ').slice(0, SUMMARY_MAX_CHARS * 8));
-    if (text.length > 0) return cut(text, SUMMARY_MAX_CHARS);
-  }
-  return '';
-}
-
-function plainText(line: string): string {
-  return line
-    .replace(/!\[[^[\]]*\]\([^()]*\)/g, '')
-    .replace(/\[([^[\]]*)\]\([^()]*\)/g, '$1')
-    .replace(/<[^<>]+>/g, '')
-    .replace(/(\*\*|__|~~)(.+?)\1/g, '$2')
-    .replace(/\*(\S(?:.*?\S)?)\*/g, '$1')
-    .replace(/(^|[^\w])_(\S(?:.*?\S)?)_(?!\w)/g, '$1$2')
-    .replace(/`([^`]*)`/g, '$1')
-    .replace(/\s+/g, ' ')
-    .trim();
-}
-
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const head = text.slice(0, max);
-  const atWord = head.lastIndexOf(' ');
-  return `${trimTrailing(atWord > max * 0.6 ? head.slice(0, atWord) : head, ',;:.–—-', true)}…`;
-}
+/** The summary is shared with the other chat surfaces. */
+export { policySummary };

@@ -12,8 +12,9 @@ export interface AupDeliveryContext {
   key: DeliveryKey;
   delivery: AupDelivery;
   policy: Pick<AupPolicyVersion, 'id' | 'title' | 'version' | 'sha256' | 'audience' | 'acknowledgementWording' | 'effectiveDate' | 'markdown'>;
-  person: { id: string; displayName: string; email: string; entraObjectId: string | null };
-  school: { id: string; name: string; entraTenantId: string | null };
+  /** The person's directory ids: Teams reaches them through Entra, Google Chat through their Google account. */
+  person: { id: string; displayName: string; email: string; entraObjectId: string | null; googleSubject: string | null };
+  school: { id: string; name: string; entraTenantId: string | null; googleDomain: string | null };
   chatUser?: ChatUser;
   /** Where the school's Teams conversations are served from, if DSL Desk has seen one. */
   knownServiceUrl?: string;
@@ -56,8 +57,8 @@ async function loadContext(tx: StorageTx, key: DeliveryKey, delivery: AupDeliver
     key,
     delivery,
     policy,
-    person: { id: person.id, displayName: person.displayName, email: person.email, entraObjectId: person.entraObjectId },
-    school: { id: school.id, name: school.name, entraTenantId: school.entraTenantId },
+    person: { id: person.id, displayName: person.displayName, email: person.email, entraObjectId: person.entraObjectId, googleSubject: person.googleSubject },
+    school: { id: school.id, name: school.name, entraTenantId: school.entraTenantId, googleDomain: school.googleDomain },
     ...(chatUser ? { chatUser } : {}),
     ...(knownServiceUrl ? { knownServiceUrl } : {}),
   };

@@ -8,6 +8,8 @@ export interface EscalationRecipient {
   displayName: string;
   email: string;
   entraObjectId: string | null;
+  /** Their Google account id, for finding their DM with the Chat app. */
+  googleSubject: string | null;
   role: 'head' | 'line_manager';
   chatUser?: ChatUser;
 }
@@ -36,9 +38,9 @@ export async function prepareEscalation(deps: AppDeps, key: DeliveryKey, startDa
     for (const [who, role] of [...heads.map((h) => [h, 'head'] as const), ...(manager ? [[manager, 'line_manager'] as const] : [])]) {
       if (!who.active || recipients.some((r) => r.personId === who.id)) continue;
       const chatUser = await reader.chat.getUser(key.schoolId, who.id, platform);
-      recipients.push({ personId: who.id, displayName: who.displayName, email: who.email, entraObjectId: who.entraObjectId, role, ...(chatUser ? { chatUser } : {}) });
+      recipients.push({ personId: who.id, displayName: who.displayName, email: who.email, entraObjectId: who.entraObjectId, googleSubject: who.googleSubject, role, ...(chatUser ? { chatUser } : {}) });
     }
-    return { starter: { id: person.id, displayName: person.displayName, email: person.email, entraObjectId: person.entraObjectId }, policy: { title: policy.title, version: policy.version }, startDate, recipients };
+    return { starter: { id: person.id, displayName: person.displayName, email: person.email, entraObjectId: person.entraObjectId, googleSubject: person.googleSubject }, policy: { title: policy.title, version: policy.version }, startDate, recipients };
   });
 }
 

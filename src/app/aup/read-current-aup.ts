@@ -11,6 +11,8 @@ export interface AupForSigning {
   timeZone: string;
   /** The person's first day with pupils, when the office gave one and it is still ahead: what they sign before. */
   signBefore?: string;
+  /** The school's Google Workspace domain, when it has one: the directory a Google Chat signature is vouched for by. */
+  googleDomain?: string;
 }
 
 /**
@@ -26,6 +28,6 @@ export async function readAupForSigning(deps: AppDeps, options: { schoolId: stri
     const [current, profile] = await Promise.all([reader.aupPolicies.current(schoolId, policy.audience), personId ? reader.aupProfiles.get(schoolId, personId) : undefined]);
     // A start date already behind us is no longer a deadline to show.
     const startDate = profile?.startDate && profile.startDate >= nowIso(deps).slice(0, 10) ? profile.startDate : undefined;
-    return { policy, ...(current ? { current } : {}), timeZone: school.timeZone, ...(startDate ? { signBefore: startDate } : {}) };
+    return { policy, ...(current ? { current } : {}), timeZone: school.timeZone, ...(startDate ? { signBefore: startDate } : {}), ...(school.googleDomain ? { googleDomain: school.googleDomain } : {}) };
   });
 }
