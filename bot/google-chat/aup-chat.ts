@@ -1,11 +1,11 @@
-import { acknowledgeAup } from '../../src/app/acknowledge-aup.ts';
-import { deliveryKeyOf, type DeliveryKey } from '../../src/app/aup-messages.ts';
+import { acknowledgeAup } from '../../src/app/aup/acknowledge-aup.ts';
+import { deliveryKeyOf, type DeliveryKey } from '../../src/app/aup/aup-messages.ts';
 import type { DeliveryAttempt } from '../../src/app/chat-delivery.ts';
-import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed, recordAupReminderSent, type AupDeliveryContext } from '../../src/app/deliver-aup.ts';
+import { prepareAupDelivery, prepareAupReminder, recordAupDelivered, recordAupDeliveryFailed, recordAupReminderSent, type AupDeliveryContext } from '../../src/app/aup/deliver-aup.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
-import { escalationText, prepareEscalation, recordEscalation } from '../../src/app/escalate-unsigned-starter.ts';
+import { escalationText, prepareEscalation, recordEscalation } from '../../src/app/aup/escalate-unsigned-starter.ts';
 import type { AUP_OUTBOX_KINDS, OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
-import { readAupForSigning } from '../../src/app/read-current-aup.ts';
+import { readAupForSigning } from '../../src/app/aup/read-current-aup.ts';
 import type { ChatUser } from '../../src/domain/chat.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { chatUserName } from '../../src/domain/google-workspace.ts';

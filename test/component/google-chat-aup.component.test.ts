@@ -1,12 +1,12 @@
 import { createAupChat, requestIdOf, type AupChat } from '../../bot/google-chat/aup-chat.ts';
 import { ChatCallError, type ChatApi, type ChatMessageBody, type GoogleCard } from '../../bot/google-chat/chat-api.ts';
 import { chatEventSchema, type ChatActionContext, type ChatResponse } from '../../bot/google-chat/chat-events.ts';
-import { addPerson } from '../../src/app/add-person.ts';
+import { addPerson } from '../../src/app/people/add-person.ts';
 import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
-import { prepareAupDelivery } from '../../src/app/deliver-aup.ts';
+import { prepareAupDelivery } from '../../src/app/aup/deliver-aup.ts';
 import { OPERATOR, type AppDeps } from '../../src/app/deps.ts';
-import { publishAup } from '../../src/app/publish-aup.ts';
-import { addNewStarter } from '../../src/app/welcome-new-starter.ts';
+import { publishAup } from '../../src/app/aup/publish-aup.ts';
+import { addNewStarter } from '../../src/app/aup/welcome-new-starter.ts';
 import type { AupPolicyVersion } from '../../src/domain/aup.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
 import type { Actor } from '../../src/domain/roles.ts';
