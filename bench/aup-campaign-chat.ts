@@ -1,0 +1,3 @@
+import type { Benchmark } from './lib/types.ts';
+
+export const aupCampaignChatBenchmarks: Benchmark[] = [];

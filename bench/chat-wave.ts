@@ -1,0 +1,234 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OAuth2Client } from 'google-auth-library';
+import { pino } from 'pino';
+import { createGoogleChatApi } from '../bot/google-chat/chat-api.ts';
+import { CHAT_ACTIONS } from '../bot/google-chat/chat-cards.ts';
+import { ACTION_PARAMETER } from '../bot/google-chat/chat-events.ts';
+import { useChannelForCases } from '../src/app/cases/use-channel-for-cases.ts';
+import { OPERATOR } from '../src/app/deps.ts';
+import { addSchool } from '../src/app/organisations/add-school.ts';
+import { addPerson } from '../src/app/people/add-person.ts';
+import { resolveActor } from '../src/app/people/resolve-actor.ts';
+import { loadConfig } from '../src/config.ts';
+import { GOOGLE_CHAT_PATH, googleChatEndpointUrl } from '../src/domain/google-workspace.ts';
+import { startService } from '../src/wiring.ts';
+import { buttonClickEvent, sendEvent, stringInputs, type ChatPerson } from '../scripts/workspace-client/chat-events.ts';
+import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
+import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
+import { percentile, round } from './lib/stats.ts';
+import type { Benchmark, BenchContext } from './lib/types.ts';
+
+/**
+ * chat-wave: 500 members of staff of a Google school each report one concern in Google Chat within 10 s.
+ * Chat does not let an app act on a message, so each sends the concern form's dialog (the submit of
+ * "Report a concern") from their DM with the app, as Chat would: a signed Workspace add-on event, its ID
+ * token verified by the service (production mode) against a local certificates server. The service posts
+ * each case's card to the DSL space through a fake Chat REST API that allows 1 write per second per space
+ * and answers 429 beyond it.
+ *
+ * The report is answered at once (the receipt); the cards follow through the outbox at Chat's pace, so 500
+ * cards take about 500 × 1.05 s ≈ 9 minutes to reach the space (the pacer keeps 1,050 ms between writes to
+ * one space). The benchmark waits that long, plus a margin, before it counts what is missing.
+ * Target: lost 0, max_writes_per_s_per_space ≤ 1 (from the fake's own count), report p99 ≤ 100 ms.
+ *
+ *   BENCH_CHAT_REPORTERS=50   fewer reporters, for a quick run (default 500; the wave still lasts 10 s)
+ */
+const DEFAULT_REPORTERS = 500;
+const WAVE_MS = 10_000;
+/** The pacer's spacing of writes to one space (PacedChatApi), which sets how long the cards take. */
+const SPACE_WRITE_SPACING_MS = 1_050;
+/** Beyond the cards' own pace: the outbox's polls and retries. */
+const SETTLE_MARGIN_MS = 120_000;
+const PROGRESS_EVERY_MS = 30_000;
+const PROJECT_NUMBER = '424242424242';
+const DOMAIN = 'wave.example.org';
+const PUBLIC_URL = 'https://dsl-desk.wave.example.org';
+const DSL_SPACE = 'spaces/wave-dsl-cases';
+const REFERENCE = /CASE-\d{4}-\d{4,}/;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function reportersFromEnv(): number {
+  const value = Number(process.env.BENCH_CHAT_REPORTERS ?? DEFAULT_REPORTERS);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_CHAT_REPORTERS must be a whole number of at least 1, not ${process.env.BENCH_CHAT_REPORTERS}`);
+  return value;
+}
+
+/** A Google account id as Chat names users: 21 digits. */
+function googleSubject(i: number): string {
+  return String(110_000_000_000_000_000_000n + BigInt(i));
+}
+
+async function run(ctx: BenchContext): Promise<void> {
+  const name = 'chat-wave';
+  const reporters = reportersFromEnv();
+  const dataDir = await mkdtemp(join(tmpdir(), 'dsl-desk-chat-wave-'));
+  ctx.defer(() => rm(dataDir, { recursive: true, force: true }));
+  const signer = await startGoogleSigner();
+  ctx.defer(() => signer.close());
+  const staff: ChatPerson[] = Array.from({ length: reporters }, (_, i) => ({ name: `users/${googleSubject(i)}`, displayName: `Staff ${i}`, email: `staff${i}@${DOMAIN}` }));
+  const dsl: ChatPerson = { name: `users/${googleSubject(reporters)}`, displayName: 'Dee Lead', email: `dsl@${DOMAIN}` };
+  // Each reporter's DM with the app exists (the school's admin installed it), so the receipt lands there.
+  const chat = await startFakeChatRest({
+    spaces: [{ name: DSL_SPACE, displayName: 'DSL cases', members: [dsl.name] }],
+    directMessages: Object.fromEntries(staff.map((person, i) => [person.name, `spaces/dm-wave-${i}`])),
+    spaceWritesPerSecond: 1,
+    projectWritesPerMinute: 3_000,
+  });
+  ctx.defer(() => chat.close());
+
+  // The service account key is never read: the Chat API is given a client holding the fake's token.
+  const keyFile = join(dataDir, 'chat-service-account.json');
+  await writeFile(keyFile, '{}');
+  const config = loadConfig({
+    DSL_DESK_MODE: 'production',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    PUBLIC_BASE_URL: PUBLIC_URL,
+    DATABASE_URL: join(dataDir, 'dsl-desk.sqlite'),
+    DATA_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
+    DATA_KEY_ID: 'bench',
+    LOG_LEVEL: 'silent',
+    GOOGLE_PROJECT_NUMBER: PROJECT_NUMBER,
+    GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
+    GOOGLE_CERTS_URL: signer.certsUrl,
+    GOOGLE_CHAT_API_ROOT_URL: chat.url,
+    OUTBOX_POLL_MS: '250',
+  });
+  const auth = new OAuth2Client();
+  auth.setCredentials({ access_token: chat.accessToken, expiry_date: Date.now() + 24 * 3600_000 });
+  // Warnings are counted, not printed: outbox retries by reason, and anything else by message.
+  const warnings: Record<string, number> = {};
+  const logger = pino({ level: 'warn' }, {
+    write(line: string) {
+      const entry = JSON.parse(line) as { msg?: string; reason?: string; code?: string };
+      const key = entry.msg === 'outbox message failed' ? `retry: ${(entry.reason ?? 'unknown').slice(0, 80)}` : `${entry.msg ?? 'log'}${entry.code ? ` (${entry.code})` : ''}`;
+      warnings[key] = (warnings[key] ?? 0) + 1;
+    },
+  });
+  const service = await startService(config, logger, { googleChatApi: createGoogleChatApi({ auth, rootUrl: chat.url }) });
+  ctx.defer(() => service.close());
+  const { deps } = service;
+
+  ctx.log(`${name}: seeding ${reporters} staff and the DSL space`);
+  const school = await addSchool(deps, { name: 'Wave Primary', slug: `wave-${randomUUID().slice(0, 8)}`, googleDomain: DOMAIN });
+  await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { displayName: dsl.displayName, email: dsl.email, roles: ['staff', 'dsl'], googleSubject: dsl.name.slice('users/'.length) } });
+  const dslActor = await resolveActor(deps, { provider: 'google', tenantId: DOMAIN, subject: dsl.name.slice('users/'.length), email: dsl.email, emailVerified: true });
+  await useChannelForCases(deps, { actor: dslActor, address: { platform: 'google_chat', conversationId: DSL_SPACE, channelId: DSL_SPACE, serviceUrl: '' } });
+  for (const person of staff) {
+    await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { displayName: person.displayName, email: person.email, roles: ['staff'], googleSubject: person.name.slice('users/'.length) } });
+  }
+
+  const endpointUrl = googleChatEndpointUrl(config.publicUrl);
+  // Tokens are signed before the clock starts: the wave measures DSL Desk, not the local signer.
+  const tokens = await Promise.all(staff.map(() => signer.mintAddonToken({ audience: endpointUrl, projectNumber: PROJECT_NUMBER })));
+  const submitOf = (i: number) =>
+    buttonClickEvent({
+      user: staff[i]!,
+      space: { name: `spaces/dm-wave-${i}`, spaceType: 'DIRECT_MESSAGE' },
+      action: { function: endpointUrl, parameters: [{ key: ACTION_PARAMETER, value: CHAT_ACTIONS.reportSubmit }, { key: 'formId', value: randomUUID() }] },
+      dialog: 'SUBMIT_DIALOG',
+      formInputs: stringInputs({
+        childAtImmediateRisk: 'false',
+        types: ['online_bullying'],
+        description: `Unkind messages about a pupil in a class group chat, seen by member of staff ${i}.`,
+        location: 'outside_school',
+        ongoing: 'false',
+      }),
+    });
+
+  ctx.log(`${name}: ${reporters} concerns over ${WAVE_MS / 1000} s`);
+  chat.reset();
+  const latencies: number[] = [];
+  const acknowledged = new Map<string, number>();
+  let failures = 0;
+  let firstError: string | undefined;
+  const appUrl = `${service.url}${GOOGLE_CHAT_PATH}`;
+  const started = performance.now();
+  await Promise.all(
+    staff.map(async (_, i) => {
+      const due = started + (i * WAVE_MS) / reporters;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      const event = submitOf(i);
+      const sent = performance.now();
+      try {
+        const answer = await sendEvent(appUrl, event, { signer, projectNumber: PROJECT_NUMBER, audience: endpointUrl, token: tokens[i]! });
+        latencies.push(performance.now() - sent);
+        const reference = answer.status === 200 ? REFERENCE.exec(JSON.stringify(answer.body))?.[0] : undefined;
+        if (!reference) {
+          failures += 1;
+          firstError ??= `status ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`;
+          return;
+        }
+        acknowledged.set(reference, i);
+      } catch (error) {
+        failures += 1;
+        firstError ??= (error as Error).message;
+      }
+    }),
+  );
+  const waveMs = performance.now() - started;
+  if (firstError) ctx.log(`${name}: first failure: ${firstError}`);
+  ctx.log(`${name}: ${acknowledged.size} reports acknowledged in ${(waveMs / 1000).toFixed(1)} s; waiting for the cards in the DSL space`);
+
+  // Wait for a card per acknowledged report in the DSL space: at 1 write/s this takes about `reporters` seconds.
+  const cardsInSpace = () => {
+    const found = new Set<string>();
+    for (const message of chat.messages(DSL_SPACE)) {
+      const reference = REFERENCE.exec(JSON.stringify(message.cardsV2 ?? []))?.[0];
+      if (reference) found.add(reference);
+    }
+    return found;
+  };
+  const settleStarted = Date.now();
+  const settleTimeoutMs = acknowledged.size * SPACE_WRITE_SPACING_MS + SETTLE_MARGIN_MS;
+  let lastReportAt = settleStarted;
+  let cards = cardsInSpace();
+  while ([...acknowledged.keys()].some((reference) => !cards.has(reference)) && Date.now() - settleStarted < settleTimeoutMs) {
+    if (Date.now() - lastReportAt >= PROGRESS_EVERY_MS) {
+      lastReportAt = Date.now();
+      ctx.log(`${name}: ${cards.size} of ${acknowledged.size} cards in the space after ${((Date.now() - settleStarted) / 1000).toFixed(0)} s`);
+    }
+    await sleep(250);
+    cards = cardsInSpace();
+  }
+  const cardsSeconds = (Date.now() - settleStarted) / 1000;
+
+  const headers = await deps.storage.read((r) => r.cases.find(school.id, { limit: reporters + 10 }));
+  const cases = new Set(headers.map((h) => h.reference));
+  const lost = [...acknowledged.keys()].filter((reference) => !cards.has(reference) || !cases.has(reference)).length;
+  const stats = chat.stats();
+  const space = stats.bySpace[DSL_SPACE];
+  const spaceCalls = chat.calls.filter((c) => c.resource.startsWith(`${DSL_SPACE}/`) || c.resource === DSL_SPACE);
+  const sorted = Float64Array.from(latencies).sort();
+  const result = {
+    bench: name,
+    reporters,
+    lost,
+    max_writes_per_s_per_space: space?.maxWritesPerSecond ?? 0,
+    p99_ms: round(percentile(sorted, 0.99), 2),
+    p50_ms: round(percentile(sorted, 0.5), 2),
+    acknowledged: acknowledged.size,
+    failed_reports: failures,
+    cases: headers.length,
+    cards_in_space: cards.size,
+    space_writes: space?.writes ?? 0,
+    space_throttled: space?.throttled ?? 0,
+    space_repeats: space?.repeats ?? 0,
+    space_calls: spaceCalls.length,
+    project_writes: stats.writes,
+    cards_s: round(cardsSeconds, 1),
+    cards_per_s: cardsSeconds > 0 ? round(cards.size / cardsSeconds, 2) : null,
+    wave_s: round(waveMs / 1000, 2),
+    certs_fetches: signer.certsRequests,
+    warnings,
+    engine: 'sqlite',
+  };
+  ctx.emit({ ...result, target_met: result.lost === 0 && result.failed_reports === 0 && result.max_writes_per_s_per_space <= 1 && result.p99_ms <= 100 });
+}
+
+export const chatWaveBenchmarks: Benchmark[] = [{ name: 'chat-wave', run }];
