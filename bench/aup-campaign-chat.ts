@@ -16,7 +16,7 @@ import { startFakeChatRest, type FakeChatCall, type FakeChatRest } from '../scri
 import { startServiceChild, type ServiceChild } from './lib/service-child.ts';
 import { round } from './lib/stats.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
-import type { CampaignChatChildOptions } from './serve-campaign-chat.ts';
+import type { GoogleChatChildOptions } from './serve-google-chat.ts';
 
 /**
  * aup-campaign-chat: a Google school publishes its staff AUP to 5,000 people, each with a DM with DSL Desk's
@@ -267,8 +267,8 @@ async function runCampaign(ctx: BenchContext, name: string, recipients: number, 
     const start = async (label: string) => {
       const spawned = Date.now();
       const child = await startServiceChild({
-        script: new URL('./serve-campaign-chat.ts', import.meta.url),
-        options: { env, chatAccessToken: chat.accessToken } satisfies CampaignChatChildOptions,
+        script: new URL('./serve-google-chat.ts', import.meta.url),
+        options: { env, chatAccessToken: chat.accessToken } satisfies GoogleChatChildOptions,
         label,
         preload: [fileURLToPath(new URL('../test/support/block-outbound-network.cjs', import.meta.url))],
         onLine: childLogs(label, retries),

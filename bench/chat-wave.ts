@@ -2,32 +2,33 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OAuth2Client } from 'google-auth-library';
-import { pino } from 'pino';
-import { createGoogleChatApi } from '../bot/google-chat/chat-api.ts';
+import { fileURLToPath } from 'node:url';
 import { CHAT_ACTIONS } from '../bot/google-chat/chat-cards.ts';
 import { ACTION_PARAMETER } from '../bot/google-chat/chat-events.ts';
 import { useChannelForCases } from '../src/app/cases/use-channel-for-cases.ts';
-import { OPERATOR } from '../src/app/deps.ts';
+import { OPERATOR, type AppDeps } from '../src/app/deps.ts';
 import { addSchool } from '../src/app/organisations/add-school.ts';
-import { addPerson } from '../src/app/people/add-person.ts';
+import { upsertPerson } from '../src/app/people/add-person.ts';
 import { resolveActor } from '../src/app/people/resolve-actor.ts';
 import { loadConfig } from '../src/config.ts';
 import { GOOGLE_CHAT_PATH, googleChatEndpointUrl } from '../src/domain/google-workspace.ts';
-import { startService } from '../src/wiring.ts';
+import { openStorage } from '../src/storage/open-storage.ts';
+import { randomIds, systemClock } from '../src/system.ts';
 import { buttonClickEvent, sendEvent, stringInputs, type ChatPerson } from '../scripts/workspace-client/chat-events.ts';
 import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
+import { startServiceChild } from './lib/service-child.ts';
 import { percentile, round } from './lib/stats.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
+import type { GoogleChatChildOptions } from './serve-google-chat.ts';
 
 /**
  * chat-wave: 500 members of staff of a Google school each report one concern in Google Chat within 10 s.
  * Chat does not let an app act on a message, so each sends the concern form's dialog (the submit of
  * "Report a concern") from their DM with the app, as Chat would: a signed Workspace add-on event, its ID
- * token verified by the service (production mode) against a local certificates server. The service posts
- * each case's card to the DSL space through a fake Chat REST API that allows 1 write per second per space
- * and answers 429 beyond it.
+ * token verified by the service (production mode, in its own process as deployed) against a local
+ * certificates server. The service posts each case's card to the DSL space through a fake Chat REST API that
+ * allows 1 write per second per space and answers 429 beyond it.
  *
  * The report is answered at once (the receipt); the cards follow through the outbox at Chat's pace, so 500
  * cards take about 500 × 1.05 s ≈ 9 minutes to reach the space (the pacer keeps 1,050 ms between writes to
@@ -80,47 +81,68 @@ async function run(ctx: BenchContext): Promise<void> {
   });
   ctx.defer(() => chat.close());
 
-  // The service account key is never read: the Chat API is given a client holding the fake's token.
+  // The service account key is never read: the service's Chat API is given the fake's token instead.
   const keyFile = join(dataDir, 'chat-service-account.json');
   await writeFile(keyFile, '{}');
-  const config = loadConfig({
+  const env: Record<string, string> = {
     DSL_DESK_MODE: 'production',
     HOST: '127.0.0.1',
     PORT: '0',
     PUBLIC_BASE_URL: PUBLIC_URL,
-    DATABASE_URL: join(dataDir, 'dsl-desk.sqlite'),
+    DATA_DIR: dataDir,
     DATA_KEYS: `bench:${Buffer.alloc(32, 9).toString('base64')}`,
     DATA_KEY_ID: 'bench',
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: 'warn',
     GOOGLE_PROJECT_NUMBER: PROJECT_NUMBER,
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
     GOOGLE_CERTS_URL: signer.certsUrl,
     GOOGLE_CHAT_API_ROOT_URL: chat.url,
     OUTBOX_POLL_MS: '250',
-  });
-  const auth = new OAuth2Client();
-  auth.setCredentials({ access_token: chat.accessToken, expiry_date: Date.now() + 24 * 3600_000 });
-  // Warnings are counted, not printed: outbox retries by reason, and anything else by message.
+  };
+  const config = loadConfig(env);
+
+  // Seeded straight into the database the service will open, through the use cases.
+  ctx.log(`${name}: seeding ${reporters} staff and the DSL space`);
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+  let schoolId: string;
+  try {
+    const deps: AppDeps = { storage, clock: systemClock, ids: randomIds, settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding } };
+    const school = await addSchool(deps, { name: 'Wave Primary', slug: `wave-${randomUUID().slice(0, 8)}`, googleDomain: DOMAIN });
+    schoolId = school.id;
+    await storage.transaction(async (tx) => {
+      for (const person of [dsl, ...staff]) {
+        await upsertPerson(deps, tx, {
+          actor: OPERATOR,
+          schoolId: school.id,
+          person: { displayName: person.displayName, email: person.email, roles: person === dsl ? ['staff', 'dsl'] : ['staff'], googleSubject: person.name.slice('users/'.length) },
+        });
+      }
+    });
+    const dslActor = await resolveActor(deps, { provider: 'google', tenantId: DOMAIN, subject: dsl.name.slice('users/'.length), email: dsl.email, emailVerified: true });
+    await useChannelForCases(deps, { actor: dslActor, address: { platform: 'google_chat', conversationId: DSL_SPACE, channelId: DSL_SPACE, serviceUrl: '' } });
+  } finally {
+    await storage.close();
+  }
+
+  // The service in its own process, as deployed: the fake Chat and the reporters do not share its event loop.
+  // Its warnings are counted, not printed: outbox retries by reason, anything else by message.
   const warnings: Record<string, number> = {};
-  const logger = pino({ level: 'warn' }, {
-    write(line: string) {
-      const entry = JSON.parse(line) as { msg?: string; reason?: string; code?: string };
-      const key = entry.msg === 'outbox message failed' ? `retry: ${(entry.reason ?? 'unknown').slice(0, 80)}` : `${entry.msg ?? 'log'}${entry.code ? ` (${entry.code})` : ''}`;
-      warnings[key] = (warnings[key] ?? 0) + 1;
+  const service = await startServiceChild({
+    script: new URL('./serve-google-chat.ts', import.meta.url),
+    options: { env, chatAccessToken: chat.accessToken } satisfies GoogleChatChildOptions,
+    label: name,
+    preload: [fileURLToPath(new URL('../test/support/block-outbound-network.cjs', import.meta.url))],
+    onLine: (line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: string; reason?: string; code?: string };
+        const key = entry.msg === 'outbox message failed' ? `retry: ${(entry.reason ?? 'unknown').slice(0, 80)}` : `${entry.msg ?? 'log'}${entry.code ? ` (${entry.code})` : ''}`;
+        warnings[key] = (warnings[key] ?? 0) + 1;
+      } catch {
+        process.stderr.write(`[${name}] ${line}\n`);
+      }
     },
   });
-  const service = await startService(config, logger, { googleChatApi: createGoogleChatApi({ auth, rootUrl: chat.url }) });
-  ctx.defer(() => service.close());
-  const { deps } = service;
-
-  ctx.log(`${name}: seeding ${reporters} staff and the DSL space`);
-  const school = await addSchool(deps, { name: 'Wave Primary', slug: `wave-${randomUUID().slice(0, 8)}`, googleDomain: DOMAIN });
-  await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { displayName: dsl.displayName, email: dsl.email, roles: ['staff', 'dsl'], googleSubject: dsl.name.slice('users/'.length) } });
-  const dslActor = await resolveActor(deps, { provider: 'google', tenantId: DOMAIN, subject: dsl.name.slice('users/'.length), email: dsl.email, emailVerified: true });
-  await useChannelForCases(deps, { actor: dslActor, address: { platform: 'google_chat', conversationId: DSL_SPACE, channelId: DSL_SPACE, serviceUrl: '' } });
-  for (const person of staff) {
-    await addPerson(deps, { actor: OPERATOR, schoolId: school.id, person: { displayName: person.displayName, email: person.email, roles: ['staff'], googleSubject: person.name.slice('users/'.length) } });
-  }
+  ctx.defer(() => service.stop(5_000));
 
   const endpointUrl = googleChatEndpointUrl(config.publicUrl);
   // Tokens are signed before the clock starts: the wave measures DSL Desk, not the local signer.
@@ -143,6 +165,7 @@ async function run(ctx: BenchContext): Promise<void> {
   ctx.log(`${name}: ${reporters} concerns over ${WAVE_MS / 1000} s`);
   chat.reset();
   const latencies: number[] = [];
+  const slowest: { i: number; ms: number }[] = [];
   const acknowledged = new Map<string, number>();
   let failures = 0;
   let firstError: string | undefined;
@@ -157,7 +180,9 @@ async function run(ctx: BenchContext): Promise<void> {
       const sent = performance.now();
       try {
         const answer = await sendEvent(appUrl, event, { signer, projectNumber: PROJECT_NUMBER, audience: endpointUrl, token: tokens[i]! });
-        latencies.push(performance.now() - sent);
+        const ms = performance.now() - sent;
+        latencies.push(ms);
+        slowest.push({ i, ms });
         const reference = answer.status === 200 ? REFERENCE.exec(JSON.stringify(answer.body))?.[0] : undefined;
         if (!reference) {
           failures += 1;
@@ -173,32 +198,35 @@ async function run(ctx: BenchContext): Promise<void> {
   );
   const waveMs = performance.now() - started;
   if (firstError) ctx.log(`${name}: first failure: ${firstError}`);
+  const worst = slowest.sort((a, b) => b.ms - a.ms).slice(0, 8);
+  ctx.log(`${name}: slowest reports (reporter: ms): ${worst.map((w) => `${w.i}: ${w.ms.toFixed(0)}`).join(', ')}`);
   ctx.log(`${name}: ${acknowledged.size} reports acknowledged in ${(waveMs / 1000).toFixed(1)} s; waiting for the cards in the DSL space`);
 
   // Wait for a card per acknowledged report in the DSL space: at 1 write/s this takes about `reporters` seconds.
-  const cardsInSpace = () => {
-    const found = new Set<string>();
-    for (const message of chat.messages(DSL_SPACE)) {
-      const reference = REFERENCE.exec(JSON.stringify(message.cardsV2 ?? []))?.[0];
-      if (reference) found.add(reference);
-    }
-    return found;
+  const cards = new Set<string>();
+  const noteCard = (message: { cardsV2?: unknown }) => {
+    const reference = REFERENCE.exec(JSON.stringify(message.cardsV2 ?? []))?.[0];
+    if (reference) cards.add(reference);
   };
+  for (const message of chat.messages(DSL_SPACE)) noteCard(message);
+  chat.onChange((change) => {
+    if (change.space === DSL_SPACE && change.kind !== 'deleted') noteCard(change.message);
+  });
   const settleStarted = Date.now();
   const settleTimeoutMs = acknowledged.size * SPACE_WRITE_SPACING_MS + SETTLE_MARGIN_MS;
   let lastReportAt = settleStarted;
-  let cards = cardsInSpace();
   while ([...acknowledged.keys()].some((reference) => !cards.has(reference)) && Date.now() - settleStarted < settleTimeoutMs) {
     if (Date.now() - lastReportAt >= PROGRESS_EVERY_MS) {
       lastReportAt = Date.now();
       ctx.log(`${name}: ${cards.size} of ${acknowledged.size} cards in the space after ${((Date.now() - settleStarted) / 1000).toFixed(0)} s`);
     }
     await sleep(250);
-    cards = cardsInSpace();
   }
   const cardsSeconds = (Date.now() - settleStarted) / 1000;
 
-  const headers = await deps.storage.read((r) => r.cases.find(school.id, { limit: reporters + 10 }));
+  await service.stop();
+  const after = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
+  const headers = await after.read((r) => r.cases.find(schoolId, { limit: reporters + 10 })).finally(() => after.close());
   const cases = new Set(headers.map((h) => h.reference));
   const lost = [...acknowledged.keys()].filter((reference) => !cards.has(reference) || !cases.has(reference)).length;
   const stats = chat.stats();

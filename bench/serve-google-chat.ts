@@ -6,19 +6,19 @@ import { startService } from '../src/wiring.ts';
 import { serveForParent } from './lib/children.ts';
 
 /**
- * Child process for aup-campaign-chat: DSL Desk in production mode as `npm start` wires it, with one difference:
+ * Child process for chat-wave and aup-campaign-chat: DSL Desk in production mode as `npm start` wires it, with one difference:
  * the Chat API's access token is the local fake's, because the service account's token request would go to
  * Google. SIGTERM is handled as src/main.ts does (close the service, which lets the outbox finish the messages
  * in hand, then exit), so the benchmark can stop it as a platform would.
  */
-export interface CampaignChatChildOptions {
+export interface GoogleChatChildOptions {
   /** The service's environment, exactly as it would be given to `npm start`. */
   env: Record<string, string>;
   /** The bearer token the local Chat REST API expects. */
   chatAccessToken: string;
 }
 
-const options = JSON.parse(process.argv[2] ?? '{}') as CampaignChatChildOptions;
+const options = JSON.parse(process.argv[2] ?? '{}') as GoogleChatChildOptions;
 
 let close: (() => Promise<void>) | undefined;
 process.once('SIGTERM', () => {
