@@ -185,6 +185,9 @@ export class PacedChatApi implements ChatApi {
     // The space's slot first, then the project's when the write is about to go. The pacer keeps each key's
     // reservations in time order, so a project slot reserved seconds ahead for a busy space (the DSL space's
     // queue of cards) would hold every other space's writes (a reporter's receipt in their DM) behind it.
+    // When both are free now (a DM, most writes), one reservation takes both: one ledger write, not two.
+    const both = await this.#pacer.tryAcquire([spaceKey, projectKey], 0);
+    if (both.ok) return call();
     const spaceSlot = await this.#pacer.tryAcquire([spaceKey], MAX_CHAT_PACING_WAIT_MS);
     if (!spaceSlot.ok) throw waitForSlot('write', spaceSlot.retryInMs);
     const projectSlot = await this.#pacer.tryAcquire([projectKey], MAX_CHAT_PACING_WAIT_MS);
