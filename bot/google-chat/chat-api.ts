@@ -1,6 +1,6 @@
 import type { OAuth2Client } from 'google-auth-library';
 import { chat, type chat_v1 } from 'googleapis/build/src/apis/chat/index.js';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
+import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { PacedKey, SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 
 /** A google.apps.card.v1 Card, as Chat takes it inside `cardsV2[].card` and in dialogs. */
@@ -149,6 +149,15 @@ export function spaceOfMessage(name: string): string {
   return match[1]!;
 }
 
+/**
+ * No slot yet is not a failure: the message goes back to the queue until its slot is near, without counting
+ * as an attempt. Counted as one, a DSL space's queue of cards (one a second) would push the later cards into
+ * ever longer backoff and set off the "not delivered" fallback of cards that are merely waiting their turn.
+ */
+function waitForSlot(kind: 'write' | 'read', retryInMs: number): DeferDelivery {
+  return new DeferDelivery(`waiting for a Google Chat ${kind} slot`, new Date(Date.now() + retryInMs));
+}
+
 /** Longest a write waits for a pacing slot inside its outbox lease before handing the message back to the queue. */
 export const MAX_CHAT_PACING_WAIT_MS = 10_000;
 
@@ -171,17 +180,20 @@ export class PacedChatApi implements ChatApi {
     this.#projectKey = options.projectKey ?? 'google-chat:project';
   }
 
-  #keys(space: string): PacedKey[] {
-    // A few milliseconds of margin: Chat counts a write when it arrives, the pacer from the slot it reserved.
-    return [
-      { key: `google-chat:${space}`, windows: [{ limit: this.#limits.spaceWritesPerSecond, perMs: 1_050 }] },
-      { key: this.#projectKey, windows: [{ limit: this.#limits.projectWritesPerMinute, perMs: 60_000 }] },
-    ];
-  }
-
   async #paced<T>(space: string, call: () => Promise<T>): Promise<T> {
-    const slot = await this.#pacer.tryAcquire(this.#keys(space), MAX_CHAT_PACING_WAIT_MS);
-    if (!slot.ok) throw new RetryableDeliveryError('waiting for a Google Chat write slot', slot.retryInMs);
+    // A few milliseconds of margin: Chat counts a write when it arrives, the pacer from the slot it reserved.
+    const spaceKey: PacedKey = { key: `google-chat:${space}`, windows: [{ limit: this.#limits.spaceWritesPerSecond, perMs: 1_050 }] };
+    const projectKey: PacedKey = { key: this.#projectKey, windows: [{ limit: this.#limits.projectWritesPerMinute, perMs: 60_000 }] };
+    // The space's slot first, then the project's when the write is about to go. The pacer keeps each key's
+    // reservations in time order, so a project slot reserved seconds ahead for a busy space (the DSL space's
+    // queue of cards) would hold every other space's writes (a reporter's receipt in their DM) behind it.
+    // When both are free now (a DM, most writes), one reservation takes both: one ledger write, not two.
+    const both = await this.#pacer.tryAcquire([spaceKey, projectKey], 0);
+    if (both.ok) return call();
+    const spaceSlot = await this.#pacer.tryAcquire([spaceKey], MAX_CHAT_PACING_WAIT_MS);
+    if (!spaceSlot.ok) throw waitForSlot('write', spaceSlot.retryInMs);
+    const projectSlot = await this.#pacer.tryAcquire([projectKey], MAX_CHAT_PACING_WAIT_MS);
+    if (!projectSlot.ok) throw waitForSlot('write', projectSlot.retryInMs);
     return call();
   }
 
@@ -196,7 +208,7 @@ export class PacedChatApi implements ChatApi {
   async findDirectMessage(user: string): Promise<{ name: string } | undefined> {
     // A space read: a policy campaign finds one DM per recipient, so reads count against the project too.
     const slot = await this.#pacer.tryAcquire([{ key: `${this.#projectKey}:reads`, windows: [{ limit: this.#limits.projectReadsPerMinute, perMs: 60_000 }] }], MAX_CHAT_PACING_WAIT_MS);
-    if (!slot.ok) throw new RetryableDeliveryError('waiting for a Google Chat read slot', slot.retryInMs);
+    if (!slot.ok) throw waitForSlot('read', slot.retryInMs);
     return this.#api.findDirectMessage(user);
   }
 }
