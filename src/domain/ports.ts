@@ -363,7 +363,8 @@ export interface GoogleDirectoryRepository {
 }
 
 export interface AupDeliveryRepository {
-  get(schoolId: string, personId: string, policyId: string, cycle: string): Promise<AupDelivery | undefined>;
+  /** `lock`: read to change it, in a write transaction (PostgreSQL locks the row until the transaction ends). */
+  get(schoolId: string, personId: string, policyId: string, cycle: string, options?: { lock?: boolean }): Promise<AupDelivery | undefined>;
   /** Adds the deliveries not already there (same person, policy and cycle); returns those added. */
   insertMissing(deliveries: AupDelivery[]): Promise<AupDelivery[]>;
   /** Saves a delivery's new state if it is still in `expectedState`; false when someone else moved it on. */

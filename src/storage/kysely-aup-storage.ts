@@ -16,12 +16,12 @@ import type { AupCampaignsTable, AupDeliveriesTable, AupProfilesTable, AupSignin
 
 type AupRepositories = Pick<StorageTx, 'aupAcknowledgements' | 'aupSettings' | 'aupProfiles' | 'aupDeliveries' | 'aupCampaigns' | 'aupSigningLinks' | 'directorySync'>;
 
-export function aupRepositories(db: Db, cipher: FieldCipher): AupRepositories {
+export function aupRepositories(db: Db, cipher: FieldCipher, locks = false): AupRepositories {
   return {
     aupAcknowledgements: new KyselyAupAcknowledgements(db, cipher),
     aupSettings: new KyselyAupSettings(db),
     aupProfiles: new KyselyAupProfiles(db),
-    aupDeliveries: new KyselyAupDeliveries(db),
+    aupDeliveries: new KyselyAupDeliveries(db, locks),
     aupCampaigns: new KyselyAupCampaigns(db),
     aupSigningLinks: new KyselyAupSigningLinks(db),
     directorySync: new KyselyDirectorySync(db),
@@ -218,18 +218,23 @@ function toDelivery(row: AupDeliveriesTable): AupDelivery {
 
 class KyselyAupDeliveries implements AupDeliveryRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #locks: boolean;
+  constructor(db: Db, locks: boolean) {
     this.#db = db;
+    this.#locks = locks;
   }
-  async get(schoolId: string, personId: string, policyId: string, cycle: string): Promise<AupDelivery | undefined> {
-    const row = await this.#db
+  async get(schoolId: string, personId: string, policyId: string, cycle: string, options: { lock?: boolean } = {}): Promise<AupDelivery | undefined> {
+    let query = this.#db
       .selectFrom('aup_deliveries')
       .selectAll()
       .where('school_id', '=', schoolId)
       .where('person_id', '=', personId)
       .where('policy_id', '=', policyId)
-      .where('cycle', '=', cycle)
-      .executeTakeFirst();
+      .where('cycle', '=', cycle);
+    // PostgreSQL: a delivery read to be changed is locked, so a reminder, a signature and an escalation of the
+    // same person at once each see the others' change instead of overwriting it or missing their own.
+    if (options.lock && this.#locks) query = query.forUpdate();
+    const row = await query.executeTakeFirst();
     return row ? toDelivery(row) : undefined;
   }
   async insertMissing(deliveries: AupDelivery[]): Promise<AupDelivery[]> {

@@ -125,7 +125,7 @@ export class KyselyStorage implements Storage {
       deliveryFallbacks: new KyselyDeliveryFallbacks(db),
       emails: new KyselyEmails(db, this.#cipher),
       aupPolicies: new KyselyAupPolicies(db),
-      ...aupRepositories(db, this.#cipher),
+      ...aupRepositories(db, this.#cipher, locks),
       googleDirectory: new KyselyGoogleDirectory(db),
     };
   }

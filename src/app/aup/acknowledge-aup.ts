@@ -116,7 +116,7 @@ export async function recordSignature(deps: AppDeps, tx: StorageTx, options: Rec
 
 /** The person's delivery for this version and cycle, if there was one, now shows as signed. */
 async function markDeliverySigned(tx: StorageTx, key: { schoolId: string; personId: string; policyId: string; cycle: string }, now: string): Promise<void> {
-  const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+  const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
   if (!delivery || delivery.state === 'signed') return;
   await tx.aupDeliveries.update({ ...delivery, state: 'signed', signedAt: now, updatedAt: now }, delivery.state);
 }

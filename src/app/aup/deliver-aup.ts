@@ -29,7 +29,7 @@ export interface AupDeliveryContext {
  */
 export async function prepareAupDelivery(deps: AppDeps, key: DeliveryKey, platform: ChatPlatform): Promise<AupDeliveryContext | undefined> {
   return deps.storage.transaction(async (tx) => {
-    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
     if (!delivery || !needsSending(delivery)) return undefined;
     const context = await loadContext(tx, key, delivery, platform);
     const now = nowIso(deps);
@@ -82,7 +82,7 @@ export async function recordAupDelivered(
   },
 ): Promise<void> {
   await deps.storage.transaction(async (tx) => {
-    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
     if (!delivery || !needsSending(delivery)) return;
     const now = nowIso(deps);
     const sentAt = deps.clock.now();
@@ -108,7 +108,7 @@ export async function recordAupDelivered(
 /** It could not be delivered: why, in words the office can act on (no Teams licence, app blocked). */
 export async function recordAupDeliveryFailed(deps: AppDeps, key: DeliveryKey, failure: { code: string; reason: string }): Promise<void> {
   await deps.storage.transaction(async (tx) => {
-    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
     if (!delivery || !needsSending(delivery)) return;
     const now = nowIso(deps);
     await tx.aupDeliveries.update({ ...delivery, state: 'failed', failureCode: failure.code, failureReason: failure.reason, updatedAt: now }, delivery.state);
@@ -134,7 +134,7 @@ export async function prepareAupReminder(deps: AppDeps, key: DeliveryKey, n: num
 
 export async function recordAupReminderSent(deps: AppDeps, key: DeliveryKey, n: number): Promise<void> {
   await deps.storage.transaction(async (tx) => {
-    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
     if (!delivery || delivery.state !== 'sent' || delivery.remindersSent >= n) return;
     const now = nowIso(deps);
     await tx.aupDeliveries.update({ ...delivery, remindersSent: n, updatedAt: now }, 'sent');

@@ -47,7 +47,7 @@ export async function prepareEscalation(deps: AppDeps, key: DeliveryKey, startDa
 /** Recorded once, with who was told and how, so the school can show it acted before the start date. */
 export async function recordEscalation(deps: AppDeps, key: DeliveryKey, told: { personId: string; via: string }[], notTold: { personId: string; reason: string }[]): Promise<void> {
   await deps.storage.transaction(async (tx) => {
-    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle);
+    const delivery = await tx.aupDeliveries.get(key.schoolId, key.personId, key.policyId, key.cycle, { lock: true });
     if (!delivery || delivery.escalatedAt) return;
     const now = nowIso(deps);
     await tx.aupDeliveries.update({ ...delivery, escalatedAt: now, updatedAt: now }, delivery.state);
