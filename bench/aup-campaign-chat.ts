@@ -15,6 +15,7 @@ import { randomIds, systemClock } from '../src/system.ts';
 import { startFakeChatRest, type FakeChatCall, type FakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startServiceChild, type ServiceChild } from './lib/service-child.ts';
 import { round } from './lib/stats.ts';
+import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 import type { GoogleChatChildOptions } from './serve-google-chat.ts';
 
@@ -258,7 +259,7 @@ async function runCampaign(ctx: BenchContext, name: string, recipients: number, 
     const dataDir = await mkdtemp(join(tmpdir(), 'dsl-desk-aup-campaign-chat-'));
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const keyFile = join(dataDir, 'chat-service-account.json');
-    await writeFile(keyFile, '{}');
+    writeUnusedServiceAccountKey(keyFile);
     const env = serviceEnv(dataDir, chat, keyFile);
     const config = loadConfig(env);
     const seeded = await seed(config, chat, recipients, log);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -20,6 +20,7 @@ import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts
 import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
 import { startServiceChild } from './lib/service-child.ts';
 import { percentile, round } from './lib/stats.ts';
+import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 import type { GoogleChatChildOptions } from './serve-google-chat.ts';
 
@@ -89,7 +90,7 @@ async function run(ctx: BenchContext): Promise<void> {
 
   // The service account key is never read: the service's Chat API is given the fake's token instead.
   const keyFile = join(dataDir, 'chat-service-account.json');
-  await writeFile(keyFile, '{}');
+  writeUnusedServiceAccountKey(keyFile);
   const env: Record<string, string> = {
     DSL_DESK_MODE: 'production',
     HOST: '127.0.0.1',

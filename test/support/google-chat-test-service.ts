@@ -1,5 +1,5 @@
-import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeUnusedServiceAccountKey } from './google-service-account.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.ts';
@@ -74,10 +74,7 @@ export async function startGoogleChatTestService(engine: Engine, options: { env?
   const clock = new MovableClock();
   const keyDir = mkdtempSync(join(tmpdir(), 'dsl-desk-chat-key-'));
   const keyFile = join(keyDir, 'service-account.json');
-  // A key of the right shape that never signs anything here: the test gives the service its Chat API, and no
-  // school has a Google admin set, so the Admin SDK reads that the same key would sign never run.
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  writeFileSync(keyFile, JSON.stringify({ type: 'service_account', client_email: 'unused@example.iam.gserviceaccount.com', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }) }));
+  writeUnusedServiceAccountKey(keyFile);
   const config = loadConfig({
     DSL_DESK_MODE: 'production',
     HOST: '127.0.0.1',
