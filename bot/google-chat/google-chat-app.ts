@@ -17,7 +17,8 @@ import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import { trimTrailing } from '../../src/domain/text.ts';
 import type { Logger } from '../../src/logger.ts';
-import type { ChatApi, GoogleCard } from './chat-api.ts';
+import { ChatCallError, type ChatApi, type GoogleCard } from './chat-api.ts';
+import { DeferDelivery } from '../../src/jobs/outbox-dispatcher.ts';
 import {
   caseCard,
   caseCardText,
@@ -329,7 +330,7 @@ export class GoogleChatApp {
         const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
         const card = receiptCard({ reference: filed.reference, receivedAt: filed.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: filed.joinedExisting, timeZone });
         // The same request id for a repeated submit: Chat answers with the first receipt instead of a second one.
-        await this.#chat.createMessage({ space, message: cardMessage('receipt', card), requestId: `receipt-${formId}` });
+        await postWhenPaced(() => this.#chat.createMessage({ space, message: cardMessage('receipt', card), requestId: `receipt-${formId}` }));
       })().catch((error: unknown) => this.#logger.warn({ code: 'receipt_not_posted', err: { message: (error as Error)?.message } }, 'google chat receipt not posted'));
     }
     return closeDialog(`Thank you. Your report ${receipt.reference} has gone to the DSL.`);
@@ -484,4 +485,23 @@ function eventKind(event: ChatEvent): string {
 function schoolChoiceOf(actor: Actor, value?: string, error?: string): Pick<ChatConcernFormView, 'school'> {
   if (!actor.memberships || actor.memberships.length < 2) return {};
   return { school: { choices: actor.memberships.map((m) => ({ title: m.schoolName, value: m.schoolId })), ...(value ? { value } : {}), ...(error ? { error } : {}) } };
+}
+
+/**
+ * A write made outside the outbox (the receipt after a report): when Chat's pacing has no slot for it yet, or Chat
+ * asks to slow down, it waits as told and tries again, a few times, rather than being dropped.
+ */
+async function postWhenPaced<T>(write: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const waitMs =
+        error instanceof DeferDelivery ? error.until.getTime() - Date.now()
+        : error instanceof ChatCallError && error.retryable ? (error.retryAfterMs ?? 1_000 * attempt)
+        : undefined;
+      if (waitMs === undefined || attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(waitMs, 50), 30_000)));
+    }
+  }
 }

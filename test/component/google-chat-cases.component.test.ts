@@ -281,4 +281,16 @@ describe.each(enginesUnderTest())('Google Chat app on %s', (engine) => {
     expect(t.chat.calls.filter((call) => call.op === 'create' && call.target === t.dslSpace.name).length).toBeGreaterThan(before + 1);
     expect(t.chat.inSpace(t.dslSpace.name)).toHaveLength(before + 1);
   });
+
+  it('posts the receipt in the DM even when Chat first asks to slow down', async () => {
+    const dm = t.dmOf('staff2').name;
+    const receiptsBefore = t.chat.inSpace(dm).filter((m) => JSON.stringify(m.body).includes('Your concern has gone to the DSL')).length;
+    t.chat.failNextTo(dm, 429);
+    const { answer } = await reportThroughDialog('staff2', concernInputs({ description: ['Unkind messages in a group chat'] }));
+    const reference = /CASE-\d{4}-\d{4}/.exec(answer.body.action.notification.text)?.[0];
+    expect(reference).toBeDefined();
+    const receipt = await t.waitFor(() => t.chat.inSpace(dm).find((m) => JSON.stringify(m.body).includes(reference!)), 60_000);
+    expect(JSON.stringify(receipt.body)).toContain('Your concern has gone to the DSL');
+    expect(t.chat.inSpace(dm).filter((m) => JSON.stringify(m.body).includes('Your concern has gone to the DSL'))).toHaveLength(receiptsBefore + 1);
+  });
 });
