@@ -162,9 +162,18 @@ test('(b) the teacher reports a concern in the dialog: a missing answer comes ba
   expect(await form.getByLabel('Date it happened').inputValue()).toBe(date);
   expect(await message('Thank you. Your concern has gone to the DSL.').count()).toBe(0);
 
+  let notification = '';
   const receipt = await browser.step('b-receipt', async () => {
     await form.getByLabel('What kind of incident? (choose all that apply)').selectOption('online_bullying');
     await button(form, 'Send to the DSL').click();
+    // The dialog closes with Chat's notification at once; the receipt card follows in the DM, and the page
+    // reloads for it (a notification shows once, as in Chat), so the notification is read as it appears.
+    const shownNotification = await page.waitForFunction(
+      "[...document.querySelectorAll('[role=status]')].map((element) => element.textContent || '').find((text) => text.includes('has gone to the DSL'))",
+      undefined,
+      WAIT,
+    );
+    notification = String(await shownNotification.jsonValue());
     const shown = message('Thank you. Your concern has gone to the DSL.');
     await shown.waitFor(WAIT);
     return shown.innerText();
@@ -174,7 +183,7 @@ test('(b) the teacher reports a concern in the dialog: a missing answer comes ba
   // A fresh sandbox numbers its first case 0001.
   expect(reference).toBe(`CASE-${new Date().getFullYear()}-0001`);
   expect(receipt).toContain(`Reference ${reference}`);
-  expect(await page.getByRole('status').innerText()).toContain(`Your report ${reference} has gone to the DSL`);
+  expect(notification).toContain(`Your report ${reference} has gone to the DSL`);
 });
 
 test('(c) the case card reaches the DSL space without the concern; the DSL acknowledges it and the teacher is told', async () => {
