@@ -34,6 +34,8 @@ export interface ChatApi {
   updateMessage(input: { name: string; message: ChatMessageBody; updateMask: string }): Promise<void>;
   /** spaces.findDirectMessage: the DM between the app and `users/…`, or undefined when there is none (404). */
   findDirectMessage(user: string): Promise<{ name: string } | undefined>;
+  /** Paced implementations: how long a write to this space would wait for its slot now (nothing reserved). */
+  spaceBusyFor?(space: string): Promise<number>;
 }
 
 /** A Chat API call refused or not answered: sorted into retry-later or give-up with words a DSL understands. */
@@ -180,9 +182,13 @@ export class PacedChatApi implements ChatApi {
     this.#projectKey = options.projectKey ?? 'google-chat:project';
   }
 
-  async #paced<T>(space: string, call: () => Promise<T>): Promise<T> {
+  #spaceKey(space: string): PacedKey {
     // A few milliseconds of margin: Chat counts a write when it arrives, the pacer from the slot it reserved.
-    const spaceKey: PacedKey = { key: `google-chat:${space}`, windows: [{ limit: this.#limits.spaceWritesPerSecond, perMs: 1_050 }] };
+    return { key: `google-chat:${space}`, windows: [{ limit: this.#limits.spaceWritesPerSecond, perMs: 1_050 }] };
+  }
+
+  async #paced<T>(space: string, call: () => Promise<T>): Promise<T> {
+    const spaceKey = this.#spaceKey(space);
     const projectKey: PacedKey = { key: this.#projectKey, windows: [{ limit: this.#limits.projectWritesPerMinute, perMs: 60_000 }] };
     // The space's slot first, then the project's when the write is about to go. The pacer keeps each key's
     // reservations in time order, so a project slot reserved seconds ahead for a busy space (the DSL space's
@@ -203,6 +209,10 @@ export class PacedChatApi implements ChatApi {
 
   updateMessage(input: Parameters<ChatApi['updateMessage']>[0]): Promise<void> {
     return this.#paced(spaceOfMessage(input.name), () => this.#api.updateMessage(input));
+  }
+
+  spaceBusyFor(space: string): Promise<number> {
+    return this.#pacer.waitFor([this.#spaceKey(space)]);
   }
 
   async findDirectMessage(user: string): Promise<{ name: string } | undefined> {

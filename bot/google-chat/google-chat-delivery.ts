@@ -11,9 +11,9 @@ import { canNotifyByEmail, sendNotificationEmail } from '../../src/app/cases/sen
 import { CHANNEL_TARGET, personTarget } from '../../src/domain/chat.ts';
 import { chatUserName } from '../../src/domain/google-workspace.ts';
 import type { OutboxMessage } from '../../src/domain/ports.ts';
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
+import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '../../src/jobs/outbox-dispatcher.ts';
 import type { Logger } from '../../src/logger.ts';
-import { ChatCallError, type ChatApi, type ChatMessageBody } from './chat-api.ts';
+import { ChatCallError, MAX_CHAT_PACING_WAIT_MS, type ChatApi, type ChatMessageBody } from './chat-api.ts';
 import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type ChatCardKit } from './chat-cards.ts';
 import { CASE_CARD_ID, cardMessage } from './google-chat-app.ts';
 
@@ -37,6 +37,8 @@ type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
 export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
   readonly #options: GoogleChatDeliveryOptions;
   readonly #cardWork = new OneAtATimePerKey();
+  /** The space each school's last case card went to: a hint for pacing, never where a card is posted. */
+  readonly #spaceOfSchool = new Map<string, string>();
 
   constructor(options: GoogleChatDeliveryOptions) {
     this.#options = options;
@@ -53,6 +55,12 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
 
   async #postCaseCard(message: DeliveredMessage, caseId: string, attempt: DeliveryAttempt): Promise<void> {
     const { deps } = this.#options;
+    // A wave of reports queues many cards for one space, which takes one a second: a card whose space has no
+    // slot for a while goes back to the queue before anything is read for it, so the wave's reports are not held
+    // up by cards preparing only to wait. (The space is the one this school's last card went to.)
+    const knownSpace = this.#spaceOfSchool.get(message.schoolId);
+    const busyMs = knownSpace && this.#options.chat.spaceBusyFor ? await this.#options.chat.spaceBusyFor(knownSpace) : 0;
+    if (busyMs > MAX_CHAT_PACING_WAIT_MS) throw new DeferDelivery('waiting for a Google Chat write slot', new Date(Date.now() + busyMs));
     const context = await prepareCaseCard(deps, { schoolId: message.schoolId, caseId, platform: 'google_chat', onlyWithChannel: true });
     if (!context?.channel) {
       // No DSL space yet: the school sees its cases in the case list; nothing to post.
@@ -61,6 +69,7 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
     }
     if (context.card?.state === 'posted' && context.card.platform === 'google_chat') return this.#refreshCaseCard(message, caseId, attempt);
     const space = context.channel.address.conversationId;
+    this.#spaceOfSchool.set(message.schoolId, space);
     const body = await this.#newCaseMessage(message.schoolId, context);
     const target = { caseId, target: CHANNEL_TARGET, conversationId: space, version: context.summary.version };
     const { name } = await this.#guard(message, attempt, target, () => this.#options.chat.createMessage({ space, message: body, requestId: requestIdFor(message) }));

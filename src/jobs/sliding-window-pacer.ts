@@ -64,6 +64,13 @@ export class SlidingWindowPacer {
     return wait;
   }
 
+  /** How long from now a call touching these keys would have to wait; nothing is reserved. */
+  async waitFor(keys: readonly PacedKey[]): Promise<number> {
+    await this.#load(keys);
+    const now = this.#now();
+    return Math.max(0, this.#earliestSlot(keys, now) - now);
+  }
+
   /**
    * Like acquire, but refuses to wait longer than `maxWaitMs` (a queue's lease would run out meanwhile):
    * then nothing is reserved and the caller is told how long to come back after.

@@ -58,4 +58,18 @@ describe('PacedChatApi', () => {
     const times = writes.map((w) => w.at).sort((a, b) => a - b);
     for (let i = 1; i < times.length; i += 1) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(1_050);
   });
+
+  it('says how long a space is busy without taking its slot, so a card can wait before anything is read for it', async () => {
+    const { paced, writes, settle } = setUp();
+    expect(await paced.spaceBusyFor('spaces/dsl')).toBe(0);
+    const cards = Array.from({ length: 3 }, (_, i) => paced.createMessage({ space: 'spaces/dsl', message: { text: `card ${i}` } }));
+    const busy = await paced.spaceBusyFor('spaces/dsl');
+    // A write reserved in the space: the next would wait about a second there; in another space not at all.
+    expect(busy).toBeGreaterThan(500);
+    expect(await paced.spaceBusyFor('spaces/dm-teacher')).toBe(0);
+    // Asking reserved nothing: the three cards go at their slots, and nothing else was written.
+    await settle();
+    await Promise.all(cards);
+    expect(writes.map((w) => w.space)).toEqual(['spaces/dsl', 'spaces/dsl', 'spaces/dsl']);
+  });
 });
