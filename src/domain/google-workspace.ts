@@ -60,12 +60,46 @@ export const CHAT_SLASH_COMMANDS: readonly ChatSlashCommand[] = [
 ];
 
 /**
- * The only scope the add-on deployment asks each user to consent to. DSL Desk never calls a Google API as the
- * user: Chat events carry who acted, and the app writes as itself (CHAT_BOT_SCOPE, service account). This
- * one lets Google vouch for the user's account email, which is how DSL Desk finds the person and school.
+ * Gmail's add-on events (homepage, the contextual trigger on an open message, and every card button) arrive
+ * here: one URL, so one audience for every token Google signs for Gmail. Buttons say what they do in their
+ * action parameters (`action`), never in the URL.
+ */
+export const GOOGLE_GMAIL_PATH = '/api/google/gmail';
+
+/** The full URL Google calls for Gmail add-on events: also the audience of every token it signs for them. */
+export function googleGmailEndpointUrl(publicUrl: string): string {
+  return `${publicUrl.replace(/\/$/, '')}${GOOGLE_GMAIL_PATH}`;
+}
+
+/**
+ * The user scopes of the add-on deployment. DSL Desk calls no Google API as the user except to read the one
+ * message they have open and chose to report, during that request:
+ *  - userinfo.email lets Google vouch for the user's account email (the user ID token), which is how DSL Desk
+ *    finds the person and school;
+ *  - gmail.addons.execute runs the add-on in Gmail;
+ *  - gmail.addons.current.message.readonly reads the open message (a sensitive scope, not a restricted one):
+ *    the add-on never asks for a scope that could read, move or delete anything else in the mailbox.
+ * Chat events carry who acted, and the Chat app writes as itself (CHAT_BOT_SCOPE, service account).
  */
 export const USERINFO_EMAIL_SCOPE = 'https://www.googleapis.com/auth/userinfo.email';
-export const ADDON_USER_SCOPES: readonly string[] = [USERINFO_EMAIL_SCOPE];
+export const GMAIL_ADDON_EXECUTE_SCOPE = 'https://www.googleapis.com/auth/gmail.addons.execute';
+export const GMAIL_CURRENT_MESSAGE_READ_SCOPE = 'https://www.googleapis.com/auth/gmail.addons.current.message.readonly';
+export const ADDON_USER_SCOPES: readonly string[] = [USERINFO_EMAIL_SCOPE, GMAIL_ADDON_EXECUTE_SCOPE, GMAIL_CURRENT_MESSAGE_READ_SCOPE];
+
+/**
+ * Domain-wide delegation scopes for the DSL's school-wide actions, used only when the school's IT turns them on
+ * (off by default; manifest/google/README.md lists the Admin console steps): moving every copy of a reported
+ * message to the Bin (gmail.modify, impersonating each mailbox) and sending as the school's configured
+ * reporting mailbox (gmail.send: forwarding a phishing report, emailed notices). The add-on never has them.
+ */
+export const GMAIL_MODIFY_SCOPE = 'https://www.googleapis.com/auth/gmail.modify';
+export const GMAIL_SEND_SCOPE = 'https://www.googleapis.com/auth/gmail.send';
+
+/**
+ * The OAuth client id of the sandbox's add-on deployment: the audience of the user ID tokens the local
+ * Workspace client signs. A real deployment's id comes from GOOGLE_ADDON_OAUTH_CLIENT_ID.
+ */
+export const SANDBOX_ADDON_OAUTH_CLIENT_ID = 'dsl-desk-sandbox.apps.googleusercontent.com';
 
 /**
  * The sandbox's fixed access token for the local fake of Chat's REST API (the local Workspace client): the

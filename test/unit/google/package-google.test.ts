@@ -22,6 +22,8 @@ import {
   MY_REPORTS_COMMAND_ID,
   REPORT_COMMAND_ID,
   USERINFO_EMAIL_SCOPE,
+  GMAIL_ADDON_EXECUTE_SCOPE,
+  GMAIL_CURRENT_MESSAGE_READ_SCOPE,
 } from '../../../src/domain/google-workspace.ts';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -66,7 +68,7 @@ describe('npm run package:google (the script as a process)', () => {
     const deployment = readJson(join(outDir, DEPLOYMENT_FILE));
     const chatAppConfig = readJson(join(outDir, CHAT_APP_CONFIG_FILE));
     expect(validatePackage(ROOT, deployment, chatAppConfig, { sandbox: false })).toEqual([]);
-    expect(deployment.oauthScopes).toEqual([USERINFO_EMAIL_SCOPE]);
+    expect(deployment.oauthScopes).toEqual([USERINFO_EMAIL_SCOPE, GMAIL_ADDON_EXECUTE_SCOPE, GMAIL_CURRENT_MESSAGE_READ_SCOPE]);
     const urls = (JSON.stringify([deployment, chatAppConfig]).match(/[a-z]+:\/\/[^"]+/g) ?? []).filter((url) => !url.startsWith('https://www.googleapis.com/auth/'));
     expect(urls.length).toBeGreaterThan(3);
     for (const url of urls) expect(url).toMatch(/^https:\/\/dsl-desk\.oakfield\.sch\.uk\//);
@@ -166,6 +168,8 @@ describe('the command ids the app and the package share', () => {
   it('are fixed: Chat sends these numbers, renumbering would run the wrong action', () => {
     expect([REPORT_COMMAND_ID, MY_REPORTS_COMMAND_ID, HELP_COMMAND_ID]).toEqual([1, 2, 3]);
     expect(CHAT_SLASH_COMMANDS.map((c) => c.id)).toEqual([1, 2, 3]);
-    expect(ADDON_USER_SCOPES).toEqual([USERINFO_EMAIL_SCOPE]);
+    expect(ADDON_USER_SCOPES).toEqual([USERINFO_EMAIL_SCOPE, GMAIL_ADDON_EXECUTE_SCOPE, GMAIL_CURRENT_MESSAGE_READ_SCOPE]);
+    // The add-on never asks for a restricted Gmail scope: only the open message, read-only.
+    expect(ADDON_USER_SCOPES.filter((scope) => /gmail\.(modify|readonly|send|metadata)$|mail\.google\.com/.test(scope))).toEqual([]);
   });
 });
