@@ -84,6 +84,7 @@ export async function startGoogleChatTestService(engine: Engine, options: { env?
     LOG_LEVEL: 'silent',
     PUBLIC_BASE_URL: PUBLIC_URL,
     GOOGLE_PROJECT_NUMBER,
+    GOOGLE_ADDON_OAUTH_CLIENT_ID: 'dsl-desk-test.apps.googleusercontent.com',
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
     GOOGLE_CERTS_URL: idp.googleCertsUrl,
     GOOGLE_CHAT_LEGACY_CERTS_URL: idp.legacyChatCertsUrl,
