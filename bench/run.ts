@@ -2,6 +2,7 @@ import { emailAnalysisBenchmarks } from './email-analysis.ts';
 import { ingestBenchmarks } from './ingest.ts';
 import { teamsWaveBenchmarks } from './teams-wave.ts';
 import { chatWaveBenchmarks } from './chat-wave.ts';
+import { gmailWaveBenchmarks } from './gmail-wave.ts';
 import { aupCampaignBenchmarks } from './aup-campaign.ts';
 import { aupCampaignChatBenchmarks } from './aup-campaign-chat.ts';
 import { startupBenchmarks } from './startup.ts';
@@ -16,7 +17,7 @@ import type { Benchmark, BenchContext } from './lib/types.ts';
  *   BENCH_ONLY=ingest    comma-separated names; a name also selects its variants (ingest → ingest-postgres)
  *   TEST_DATABASE_URL    also runs the PostgreSQL variants
  */
-const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...chatWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...aupCampaignChatBenchmarks, ...startupBenchmarks, ...hostileEmailBenchmarks];
+const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...chatWaveBenchmarks, ...gmailWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...aupCampaignChatBenchmarks, ...startupBenchmarks, ...hostileEmailBenchmarks];
 
 function selected(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));
