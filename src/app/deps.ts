@@ -1,5 +1,6 @@
 import type { AnalysisContext, EmailAnalysis } from '../analysis/index.ts';
-import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
+import type { Clock, GmailMailboxes, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
+import type { WorkspaceDirectory } from '../domain/google-directory.ts';
 import { AppError } from '../domain/errors.ts';
 import type { CardEditHold } from '../domain/chat.ts';
 import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
@@ -14,6 +15,13 @@ export interface AppDeps {
   /** Present when Microsoft 365 mailbox access is configured (ENTRA_CLIENT_ID/SECRET). */
   mailbox?: MailboxReader;
   mailboxAdmin?: MailboxAdmin;
+  /**
+   * Present when Google domain-wide delegation is configured (GOOGLE_SERVICE_ACCOUNT_KEY_FILE): Google schools'
+   * mailboxes (sending as REPORT_SENDER_MAILBOX; searching and moving copies when mailbox removal is on).
+   */
+  gmailMailboxes?: GmailMailboxes;
+  /** The Admin SDK Directory as each Google school's admin (listing the mailboxes to search). */
+  workspaceDirectory?: WorkspaceDirectory;
   /** Analyses a reported email. In the service: off the request thread, within a time budget (src/workers). */
   analyseEmail?: EmailAnalyser;
 }
@@ -34,6 +42,8 @@ export interface CaseSettings {
   deliveryFallback?: FallbackThresholds;
   /** How long edits of a shared case card wait while someone works on it (default DEFAULT_CARD_EDIT_HOLD). */
   caseCardHold?: CardEditHold;
+  /** "Remove from every mailbox" for Google schools: off unless IT turned it on (GOOGLE_MAILBOX_REMOVAL). */
+  googleMailboxRemoval?: { enabled: boolean; mailboxesPerBatch?: number };
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

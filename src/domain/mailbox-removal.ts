@@ -44,6 +44,12 @@ export interface MailboxRemoval extends RemovalCounts {
   finishedAt: string | null;
 }
 
+/**
+ * The internal marker (AppError message) of Google refusing DSL Desk's domain-wide delegation itself, as opposed
+ * to one mailbox: no mailbox can be opened until IT authorises the scopes.
+ */
+export const DELEGATION_REFUSED = 'delegation_refused';
+
 export const NO_COUNTS: RemovalCounts = { mailboxesSearched: 0, mailboxesFailed: 0, found: 0, moved: 0, failed: 0 };
 
 /** A new run (or a new run over a finished one: copies can arrive after a search, and a DSL may ask again). */
