@@ -31,6 +31,9 @@ interface Plan {
  * with a note of what IT must do. At the end, the counts go into the chronology (`case.email_removed`).
  */
 export async function removeGmailCopiesBatch(deps: AppDeps, options: { schoolId: string; caseId: string; emailId: string }): Promise<GmailRemovalStep> {
+  if (!deps.gmailMailboxes || !deps.workspaceDirectory) {
+    throw new AppError('unavailable', 'This DSL Desk is no longer connected to Google Workspace (GOOGLE_SERVICE_ACCOUNT_KEY_FILE); the search carries on once it is.');
+  }
   const plan = await planBatch(deps, options);
   if (!plan) return { done: true, ...NO_COUNTS };
   if (plan.removal.mailboxesTotal === null) {

@@ -9,7 +9,7 @@ describe('the Gmail quota pacer', () => {
     now = 10_000;
     expect(pacer.reserve('a', 5)).toBe(50_000);
     now = 60_001;
-    // The first four have left the window; the call given the slot at 50 s still counts.
+    // The first four have left the window; the call given the slot at 60 s still counts.
     expect(pacer.reserve('a', 10)).toBe(0);
   });
 });
