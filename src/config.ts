@@ -91,6 +91,8 @@ export const configSchema = z.object({
   GOOGLE_CHAT_LEGACY_CERTS_URL: url('https://www.googleapis.com/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com'),
   GOOGLE_CHAT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(3000, 'Google Chat allows at most 3,000 message writes per minute per project').default(2700),
   GOOGLE_ADMIN_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
+  GOOGLE_MAILBOX_REMOVAL: z.enum(['true', 'false']).default('false'),
+  GOOGLE_GMAIL_UNITS_PER_MINUTE: z.coerce.number().int().min(100).max(1_200_000, 'Gmail allows at most 1,200,000 quota units per minute per project').default(600_000),
 });
 
 type RawConfig = z.infer<typeof configSchema>;
@@ -183,6 +185,12 @@ export interface Config {
     };
     /** How often each Google school's Admin SDK Reports log is read for new accounts (0 = never); the full list is read nightly. */
     adminPollMinutes: number;
+    /** Gmail's REST API (the add-on's message reads, and the school-wide mailbox actions by delegation). */
+    gmailApiRootUrl: string;
+    /** "Remove from every mailbox" for Google schools (gmail.modify by domain-wide delegation): off unless IT turns it on. */
+    mailboxRemoval: boolean;
+    /** Gmail quota units a minute DSL Desk's mailbox work may use for the whole project (Gmail allows 1,200,000). */
+    gmailUnitsPerMinute: number;
   };
 }
 
@@ -337,6 +345,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           }
         : {}),
       adminPollMinutes: raw.GOOGLE_ADMIN_POLL_MINUTES,
+      gmailApiRootUrl: raw.GOOGLE_GMAIL_API_ROOT_URL,
+      mailboxRemoval: raw.GOOGLE_MAILBOX_REMOVAL === 'true',
+      gmailUnitsPerMinute: raw.GOOGLE_GMAIL_UNITS_PER_MINUTE,
     },
   };
 }

@@ -28,6 +28,7 @@ import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
 import { createGraphDirectory } from './integrations/microsoft/graph-directory.ts';
 import { createGoogleWorkspaceDirectory, serviceAccountAdminAuth, type GoogleAdminAuthFactory } from './integrations/google/google-directory.ts';
+import { createGmailMailboxes } from './integrations/google/gmail-mailboxes.ts';
 import { startAupSchedules } from './jobs/aup-schedules.ts';
 import { policyPageUrl } from './app/aup/policy-page-links.ts';
 import { emailFromSchool, emailSigningLink } from './app/aup/email-signing-link.ts';
@@ -37,7 +38,7 @@ import type { Config } from './config.ts';
 import { createAuthenticator } from './identity/authenticate-request.ts';
 import { createEntraTokenVerifier } from './identity/entra-token-verifier.ts';
 import { createGoogleTokenVerifier } from './identity/google-token-verifier.ts';
-import { OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
+import { DeferDelivery, OutboxDispatcher, SAFEGUARDING_RETRY, type OutboxHandler } from './jobs/outbox-dispatcher.ts';
 import { chatDeliveryHandlers, typedHandler } from './jobs/typed-outbox.ts';
 import type { Logger } from './logger.ts';
 import { createApp } from './server/create-app.ts';
@@ -129,12 +130,25 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       onConnectionError: (error) => logger.warn({ err: describeDatabaseFault(error) }, 'database connection lost'),
     }));
   const analysisPool = createEmailAnalysisPool(config.emailAnalysis);
+  // Google Workspace schools: the Admin SDK as each school's admin (new starters, the mailboxes to search) and Gmail
+  // as each mailbox (removal, sending as REPORT_SENDER_MAILBOX), by the service account's domain-wide delegation.
+  const googleAdminAuth = overrides.googleAdminAuth ?? (config.google.serviceAccountKeyFile ? serviceAccountAdminAuth(googleServiceAccountKey(config.google.serviceAccountKeyFile)) : undefined);
+  const googleDirectory = googleAdminAuth ? createGoogleWorkspaceDirectory({ authFor: googleAdminAuth, rootUrl: config.google.apiRootUrl }) : undefined;
+  const gmailMailboxes = googleAdminAuth ? createGmailMailboxes({ authFor: googleAdminAuth, rootUrl: config.google.gmailApiRootUrl, unitsPerProjectPerMinute: config.google.gmailUnitsPerMinute }) : undefined;
   const deps: AppDeps = {
     storage,
     analyseEmail: analysisPool.analyse,
     clock: overrides.clock ?? systemClock,
     ids: overrides.ids ?? randomIds,
-    settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding, deliveryFallback: config.deliveryFallback, caseCardHold: config.caseCardHold },
+    settings: {
+      urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes,
+      emailForwarding: config.emailForwarding,
+      deliveryFallback: config.deliveryFallback,
+      caseCardHold: config.caseCardHold,
+      googleMailboxRemoval: { enabled: config.google.mailboxRemoval },
+    },
+    ...(gmailMailboxes ? { gmailMailboxes } : {}),
+    ...(googleDirectory ? { workspaceDirectory: googleDirectory } : {}),
     ...(config.entra.clientId && config.entra.clientSecret
       ? {
           mailbox: graphMailboxReader(config, overrides.msalNetworkClient),
@@ -160,9 +174,6 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           ...(overrides.msalNetworkClient ? { networkClient: overrides.msalNetworkClient } : {}),
         })
       : undefined;
-  // Google Workspace schools' new starters: the Admin SDK as each school's admin, by domain-wide delegation.
-  const googleAdminAuth = overrides.googleAdminAuth ?? (config.google.serviceAccountKeyFile ? serviceAccountAdminAuth(googleServiceAccountKey(config.google.serviceAccountKeyFile)) : undefined);
-  const googleDirectory = googleAdminAuth ? createGoogleWorkspaceDirectory({ authFor: googleAdminAuth, rootUrl: config.google.apiRootUrl }) : undefined;
   if (config.mode === 'sandbox') {
     // The sandbox ships a sample staff AUP written for DSL Desk.
     const sample = resolve('samples/aup/staff-aup.md');
@@ -276,7 +287,10 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   dispatcher.register(
     REMOVE_EMAIL_KIND,
     typedHandler(REMOVE_EMAIL_KIND, async (message) => {
-      await removeEmailCopies(deps, { schoolId: message.schoolId, ...message.payload });
+      const step = await removeEmailCopies(deps, { schoolId: message.schoolId, ...message.payload });
+      // A Google school's search goes a batch of mailboxes at a time: the same message runs again for the next
+      // batch (straight away, or after the pause Gmail asked for), without counting as a failed attempt.
+      if ('done' in step && !step.done) throw new DeferDelivery('searching the next mailboxes', new Date(deps.clock.now().getTime() + step.retryAfterSeconds * 1000));
     }),
   );
   // Cards, notices and policy cards go through the chat delivery of each message's school: with Teams and Google

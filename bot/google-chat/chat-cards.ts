@@ -17,6 +17,7 @@ import {
   URGENCY_LABELS,
 } from '../../src/domain/display-labels.ts';
 import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
+import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
 import type { GoogleCard } from './chat-api.ts';
@@ -356,6 +357,7 @@ function caseFacts(context: CaseCardContext, timeZone: string): { title: string;
     { title: 'Reported by', value: reporterSummary(summary.reporterName, summary.reporterCount) },
     { title: 'Status', value: CASE_STATUS_LABELS[summary.status] },
     ...(summary.email ? [{ title: 'Email verdict', value: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}` }] : []),
+    ...(context.emailRemoval ? [{ title: 'Every mailbox', value: emailRemovalLabel(context.emailRemoval) }] : []),
     ...(summary.acknowledgedByName ? [{ title: 'Picked up by', value: summary.acknowledgedByName }] : []),
     { title: 'Assigned to', value: summary.assigneeName ?? 'Nobody yet' },
   ];

@@ -2,6 +2,7 @@ import type { CaseDetailView as CaseRecord } from '../../src/app/cases/get-case.
 import type { CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/cases/prepare-notification.ts';
 import { EMAIL_VERDICT_LABELS } from '../../src/domain/email-report.ts';
+import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import type { Role } from '../../src/domain/roles.ts';
@@ -44,7 +45,7 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     // The DSLs' clients fetch their own view (with the buttons) when they look at the card.
     refreshUserIds: context.handlers.flatMap((handler) => (handler.chatUserId ? [handler.chatUserId] : [])),
     ...(context.card?.state === 'failed' && context.card.failure ? { deliveryWarning: context.card.failure } : {}),
-    ...(summary.email ? { email: { verdictLabel: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}`, signals: summary.email.topSignals, verdict: summary.email.verdict } } : {}),
+    ...(summary.email ? { email: { verdictLabel: `${EMAIL_VERDICT_LABELS[summary.email.verdict]}${summary.email.decided ? ' (decided)' : ' (suggested)'}`, signals: summary.email.topSignals, verdict: summary.email.verdict, ...(context.emailRemoval ? { removal: emailRemovalLabel(context.emailRemoval) } : {}) } } : {}),
     escalations: summary.escalations,
     ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
     viewerIsAssignee: context.viewerIsAssignee,

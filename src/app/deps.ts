@@ -1,5 +1,6 @@
 import type { AnalysisContext, EmailAnalysis } from '../analysis/index.ts';
-import type { Clock, GmailMessageReader, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
+import type { Clock, GmailMailboxes, GmailMessageReader, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
+import type { WorkspaceDirectory } from '../domain/google-directory.ts';
 import { AppError } from '../domain/errors.ts';
 import type { CardEditHold } from '../domain/chat.ts';
 import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
@@ -16,6 +17,13 @@ export interface AppDeps {
   mailboxAdmin?: MailboxAdmin;
   /** Present when the Gmail add-on is set up (GOOGLE_PROJECT_NUMBER and its OAuth client id). */
   gmailReader?: GmailMessageReader;
+  /**
+   * Present when Google domain-wide delegation is configured (GOOGLE_SERVICE_ACCOUNT_KEY_FILE): Google schools'
+   * mailboxes (sending as REPORT_SENDER_MAILBOX; searching and moving copies when mailbox removal is on).
+   */
+  gmailMailboxes?: GmailMailboxes;
+  /** The Admin SDK Directory as each Google school's admin (listing the mailboxes to search). */
+  workspaceDirectory?: WorkspaceDirectory;
   /** Analyses a reported email. In the service: off the request thread, within a time budget (src/workers). */
   analyseEmail?: EmailAnalyser;
 }
@@ -36,6 +44,8 @@ export interface CaseSettings {
   deliveryFallback?: FallbackThresholds;
   /** How long edits of a shared case card wait while someone works on it (default DEFAULT_CARD_EDIT_HOLD). */
   caseCardHold?: CardEditHold;
+  /** "Remove from every mailbox" for Google schools: off unless IT turned it on (GOOGLE_MAILBOX_REMOVAL). */
+  googleMailboxRemoval?: { enabled: boolean; mailboxesPerBatch?: number };
 }
 
 /** Operators run the CLI on the server itself; they act as DSL Desk, not as a person of a school. */

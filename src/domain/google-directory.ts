@@ -47,6 +47,8 @@ export interface WorkspaceDirectory {
   createdUserEvents(admin: WorkspaceAdmin, startTime: string): Promise<CreatedUserEvent[]>;
   /** One account by email or id; undefined when it no longer exists (deleted since the event). */
   getUser(admin: WorkspaceAdmin, userKey: string): Promise<WorkspaceUser | undefined>;
+  /** One page of the customer's accounts from `pageToken` (null: the first), and the token of the next page (null: none). */
+  listUsersPage(admin: WorkspaceAdmin, pageToken: string | null): Promise<{ users: WorkspaceUser[]; nextPageToken: string | null }>;
   /** Every account of the customer, page by page (onPage awaited before the next page is read). */
   listUsers(admin: WorkspaceAdmin, onPage: (users: WorkspaceUser[]) => Promise<void>): Promise<void>;
 }

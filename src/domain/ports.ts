@@ -10,6 +10,7 @@ import type { AupCampaign, AupDelivery, AupDeliveryState, AupProfile, AupSetting
 import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
+import type { MailboxRemoval } from './mailbox-removal.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
 /**
@@ -290,6 +291,31 @@ export interface MailboxAdmin {
   sendMessage(tenantId: string, message: { from: string; to: string[]; subject: string; body: string }): Promise<void>;
 }
 
+/**
+ * A Google Workspace school's mailboxes, each opened as its owner by domain-wide delegation (gmail.modify to
+ * search and move to the Bin, gmail.send for the school's sender mailbox). Paced under Gmail's per-user and
+ * per-project quotas. Failures are AppError: `unavailable` (429, 5xx, pacing: try this mailbox again after
+ * `retryAfterSeconds`), `forbidden` for one mailbox Google will not open (suspended, no Gmail), or `forbidden` with
+ * internal `delegation_refused` when Google refuses DSL Desk's delegation itself (IT must authorise the scopes).
+ */
+export interface GmailMailboxes {
+  /** Gmail's ids of the copies of the message with this Message-ID in `mailbox` (Bin and Spam left out). */
+  findCopies(mailbox: string, internetMessageId: string): Promise<string[]>;
+  /** Moves one copy to the Bin (Gmail deletes it for good after 30 days; the owner can restore it until then). */
+  trash(mailbox: string, gmailMessageId: string): Promise<void>;
+  /** Sends a whole RFC 822 message (its From is `from`) as the mailbox `from`. */
+  send(from: string, mime: Uint8Array): Promise<void>;
+}
+
+/** "Remove from every mailbox" runs: one per reported email, kept after every batch (migration 0014_mailbox_removals). */
+export interface MailboxRemovalRepository {
+  get(schoolId: string, emailId: string): Promise<MailboxRemoval | undefined>;
+  /** The case's removals, newest first (a case holds one message, so usually one). */
+  listForCase(schoolId: string, caseId: string): Promise<MailboxRemoval[]>;
+  /** Creates the run, or replaces a finished one for the same email (a new request searches again). */
+  save(removal: MailboxRemoval): Promise<void>;
+}
+
 export interface AupPolicyRepository {
   /** The newest version for the audience (the one people sign), if any. */
   current(schoolId: string, audience: AupAudience): Promise<AupPolicyVersion | undefined>;
@@ -421,6 +447,7 @@ export interface StorageTx {
   aupSigningLinks: AupSigningLinkRepository;
   directorySync: DirectorySyncRepository;
   googleDirectory: GoogleDirectoryRepository;
+  mailboxRemovals: MailboxRemovalRepository;
 }
 
 export interface OutboxClaimOptions {

@@ -46,6 +46,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './da
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { KyselyGoogleDirectory } from './kysely-google-directory.ts';
+import { KyselyMailboxRemovals } from './kysely-mailbox-removals.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
 import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
@@ -127,6 +128,7 @@ export class KyselyStorage implements Storage {
       aupPolicies: new KyselyAupPolicies(db),
       ...aupRepositories(db, this.#cipher, locks),
       googleDirectory: new KyselyGoogleDirectory(db),
+      mailboxRemovals: new KyselyMailboxRemovals(db),
     };
   }
 

@@ -526,6 +526,35 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0014_mailbox_removals': {
+    async up(db: Kysely<any>) {
+      // "Remove from every mailbox" runs, one per reported email: where a Google school's run got to (the Directory
+      // page token and the place in it) and its counts, saved after every batch so a restart resumes without
+      // searching a mailbox twice or counting a copy twice. Counts only: no address or subject is kept here.
+      await db.schema
+        .createTable('mailbox_removals')
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('email_id', 'text', (c) => c.notNull())
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('provider', 'text', (c) => c.notNull())
+        .addColumn('state', 'text', (c) => c.notNull())
+        .addColumn('cursor_page_token', 'text')
+        .addColumn('cursor_index', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('mailboxes_total', 'integer')
+        .addColumn('mailboxes_searched', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('mailboxes_failed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('found', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('moved', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('failed', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('started_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addColumn('finished_at', 'text')
+        .addPrimaryKeyConstraint('mailbox_removals_pk', ['school_id', 'email_id'])
+        .execute();
+      await db.schema.createIndex('mailbox_removals_case').on('mailbox_removals').columns(['school_id', 'case_id']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

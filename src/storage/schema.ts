@@ -306,6 +306,29 @@ export interface GoogleDirectoriesTable {
   updated_at: string;
 }
 
+export interface MailboxRemovalsTable {
+  school_id: string;
+  email_id: string;
+  case_id: string;
+  /** gmail | graph */
+  provider: string;
+  /** running | finished | refused */
+  state: string;
+  /** The Directory users page being read (null: the first page) and the next user on it. */
+  cursor_page_token: string | null;
+  cursor_index: number;
+  mailboxes_total: number | null;
+  mailboxes_searched: number;
+  mailboxes_failed: number;
+  found: number;
+  moved: number;
+  failed: number;
+  requested_by: string;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 export interface AupCampaignsTable {
   id: string;
   school_id: string;
@@ -403,6 +426,7 @@ export interface Database {
   aup_profiles: AupProfilesTable;
   directory_sync: DirectorySyncTable;
   google_directories: GoogleDirectoriesTable;
+  mailbox_removals: MailboxRemovalsTable;
   aup_campaigns: AupCampaignsTable;
   aup_deliveries: AupDeliveriesTable;
   aup_signing_links: AupSigningLinksTable;

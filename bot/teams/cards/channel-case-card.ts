@@ -295,6 +295,7 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     { title: 'Reported by', value: reporterSummary(view.reporterName, view.reporterCount) },
     { title: 'Status', value: CASE_STATUS_LABELS[view.status] },
     ...(view.email ? [{ title: 'Email verdict', value: view.email.verdictLabel }] : []),
+    ...(view.email?.removal ? [{ title: 'Every mailbox', value: view.email.removal }] : []),
     ...(view.acknowledgedByName ? [{ title: 'Picked up by', value: view.acknowledgedByName }] : []),
     { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
     ...progressFacts(view, timeZone),

@@ -83,7 +83,13 @@ export interface ChannelCaseView {
    * A reported email's verdict (decided, else suggested, as the label says) and strongest signals, one short
    * line each (no evidence); `verdict` is its code, preselected in "Decide verdict".
    */
-  email?: { verdictLabel: string; signals: string[]; verdict?: string };
+  email?: {
+    verdictLabel: string;
+    signals: string[];
+    verdict?: string;
+    /** "Remove from every mailbox": how far it has got (counts only). */
+    removal?: string;
+  };
   /** Who it was escalated to and whether a reference was recorded; the reference itself never. */
   escalations?: { agency: EscalationAgency; hasReference: boolean }[];
   /** The last thing done on the case: its kind (never its text), who and when. */

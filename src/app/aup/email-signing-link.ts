@@ -1,20 +1,20 @@
 import { AUP_AUDIENCE_LABELS, type AupAudience } from '../../domain/aup.ts';
 import { DEFAULT_TIME_ZONE } from '../../domain/time-zone.ts';
-import { canNotifyByEmail } from '../cases/send-notification-email.ts';
+import { schoolMailRouteFor, sendSchoolMail } from '../emails/send-school-mail.ts';
 import { createSigningLink } from './create-signing-link.ts';
 import { OPERATOR, type AppDeps } from '../deps.ts';
 
 /**
  * When Teams cannot reach a person (no licence, app blocked, no chat yet), their policy goes by email: a
  * one-time signing link made for them, from the school's connected mailbox. False when DSL Desk cannot
- * send email for this school (no mailbox connected, or the school is not on Microsoft 365).
+ * send email for this school (no sender mailbox, or no Graph or Gmail connection for the school's platform).
  */
 export async function emailSigningLink(
   deps: AppDeps,
   options: { schoolId: string; person: { id: string; displayName: string; email: string }; policy: { title: string; version: number; audience: AupAudience }; publicUrl: string; reminder?: number },
 ): Promise<boolean> {
-  const tenantId = await schoolTenant(deps, options.schoolId);
-  if (!tenantId || !canNotifyByEmail(deps)) return false;
+  const route = await schoolMailRouteFor(deps, options.schoolId);
+  if (!route) return false;
   const { url, link } = await createSigningLink(deps, {
     actor: OPERATOR,
     schoolId: options.schoolId,
@@ -32,18 +32,14 @@ export async function emailSigningLink(
     url,
     'If you did not expect this email, tell the school office. This message comes from DSL Desk, your school’s safeguarding and policy service.',
   ].join('\n\n');
-  await deps.mailboxAdmin!.sendMessage(tenantId, { from: deps.settings!.emailForwarding!.from!, to: [options.person.email], subject, body });
+  await sendSchoolMail(deps, route, { to: [options.person.email], subject, body });
   return true;
 }
 
 /** A plain email from the school's connected mailbox (an escalation to the head); false when not possible. */
 export async function emailFromSchool(deps: AppDeps, options: { schoolId: string; to: string; subject: string; body: string }): Promise<boolean> {
-  const tenantId = await schoolTenant(deps, options.schoolId);
-  if (!tenantId || !canNotifyByEmail(deps)) return false;
-  await deps.mailboxAdmin!.sendMessage(tenantId, { from: deps.settings!.emailForwarding!.from!, to: [options.to], subject: options.subject, body: options.body });
+  const route = await schoolMailRouteFor(deps, options.schoolId);
+  if (!route) return false;
+  await sendSchoolMail(deps, route, { to: [options.to], subject: options.subject, body: options.body });
   return true;
-}
-
-async function schoolTenant(deps: AppDeps, schoolId: string): Promise<string | null> {
-  return (await deps.storage.read((reader) => reader.schools.get(schoolId)))?.entraTenantId ?? null;
 }

@@ -91,9 +91,14 @@ export async function performCaseAction(deps: AppDeps, input: { actor: Actor; ca
     case 'email_forward':
       await forwardReportedEmail(deps, { ...target, emailId: await emailIdOf(command.emailId), to: [command.to] });
       return done(command.to === 'ncsc' ? 'Forwarded, unmodified, to the NCSC’s Suspicious Email Reporting Service.' : 'Forwarded, unmodified, to the school’s security reporting mailbox.');
-    case 'email_remove':
-      await requestEmailRemoval(deps, { ...target, emailId: await emailIdOf(command.emailId) });
-      return done('Searching every mailbox for this email; each copy goes to Deleted Items. The case shows how many were found.');
+    case 'email_remove': {
+      const { provider } = await requestEmailRemoval(deps, { ...target, emailId: await emailIdOf(command.emailId) });
+      return done(
+        provider === 'gmail'
+          ? 'Searching every mailbox for this email, a batch at a time; each copy goes to the Bin. The case card shows how far it has got.'
+          : 'Searching every mailbox for this email; each copy goes to Deleted Items. The case shows how many were found.',
+      );
+    }
     case 'email_tell_reporters': {
       const told = await tellReportersVerdict(deps, { ...target, emailId: await emailIdOf(command.emailId) });
       return done(`Told ${told.told} reporter(s): ${told.verdict}.`);

@@ -4,6 +4,7 @@ import type { PersonWithRoles } from '../../domain/ports.ts';
 import { canActOnCase, canViewCase, ROLES_NOTIFIED_OF_NEW_CASES } from '../../domain/case.ts';
 import { CASE_HANDLER_ROLES, type Actor, type Role } from '../../domain/roles.ts';
 import { chatUserName } from '../../domain/google-workspace.ts';
+import { removalProgressOf, type EmailRemovalProgress } from '../../domain/mailbox-removal.ts';
 import { nowIso, type AppDeps } from '../deps.ts';
 
 /** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
@@ -35,6 +36,8 @@ export interface CaseCardContext {
    * only for a viewer who may act, so the shared card never carries it.
    */
   assignable: { personId: string; displayName: string; roles: Role[] }[];
+  /** "Remove from every mailbox" for the case's email, when asked for: how far it has got (counts only). */
+  emailRemoval?: EmailRemovalProgress;
 }
 
 /**
@@ -94,7 +97,9 @@ export async function prepareCaseCard(
     const chatUsers = new Map((await reader.chat.listUsers(schoolId, [...handlers.keys()], platform)).map((user) => [user.personId, user]));
     const channel = await reader.chat.getCaseChannel(schoolId, platform);
     const card = await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET);
+    const [removal] = await reader.mailboxRemovals.listForCase(schoolId, caseId);
     return {
+      ...(removal ? { emailRemoval: removalProgressOf(removal) } : {}),
       viewerMayAct,
       viewerMaySee: viewer ? canViewCase(viewer, found) : false,
       viewerIsAssignee: Boolean(viewer && found.assigneeId === viewer.personId),

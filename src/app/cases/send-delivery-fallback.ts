@@ -2,7 +2,7 @@ import { channelFallbackEmail, fallbackRecipientRoles, type DeliveryFallbackReco
 import { CHANNEL_TARGET, personTarget } from '../../domain/chat.ts';
 import { nowIso, type AppDeps } from '../deps.ts';
 import { prepareNotification } from './prepare-notification.ts';
-import { canNotifyByEmail } from './send-notification-email.ts';
+import { schoolMailRoute, sendSchoolMail } from '../emails/send-school-mail.ts';
 
 const NO_MAILBOX = 'Teams has not delivered this for a while and DSL Desk has no school mailbox connected to email instead. Connect the mailbox (REPORT_SENDER_MAILBOX) so this fallback can be used.';
 const NOBODY = 'Teams has not delivered this for a while and nobody with an email address could be told instead.';
@@ -26,7 +26,7 @@ export async function sendDeliveryFallback(
     if (!found) return undefined;
     // Teams took the card after all between the request and now: nothing to fall back from.
     if (delivery.kind === 'channel_card' && (await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET))?.state === 'posted') return undefined;
-    const tenantId = (await reader.schools.get(schoolId))?.entraTenantId ?? undefined;
+    const route = schoolMailRoute(deps, await reader.schools.get(schoolId));
     const roles = fallbackRecipientRoles(delivery, found.restricted);
     const people = new Map<string, string>();
     for (const role of roles) {
@@ -39,7 +39,7 @@ export async function sendDeliveryFallback(
       if (person?.active && person.email) people.set(person.id, person.email);
     }
     const minutes = Math.max(0, Math.round((deps.clock.now().getTime() - Date.parse(found.createdAt)) / 60_000));
-    return { found, tenantId, to: [...people.values()], minutes };
+    return { found, route, to: [...people.values()], minutes };
   });
   if (!plan) return undefined;
 
@@ -57,11 +57,11 @@ export async function sendDeliveryFallback(
   }
 
   let outcome: Pick<DeliveryFallbackRecord, 'state' | 'recipients' | 'reason'>;
-  if (!canNotifyByEmail(deps) || !plan.tenantId) outcome = { state: 'unavailable', recipients: 0, reason: NO_MAILBOX };
+  if (!plan.route) outcome = { state: 'unavailable', recipients: 0, reason: NO_MAILBOX };
   else if (plan.to.length === 0) outcome = { state: 'unavailable', recipients: 0, reason: NOBODY };
   else {
     try {
-      await deps.mailboxAdmin!.sendMessage(plan.tenantId, { from: deps.settings!.emailForwarding!.from!, to: plan.to, subject: email.subject, body: email.body });
+      await sendSchoolMail(deps, plan.route, { to: plan.to, subject: email.subject, body: email.body });
       outcome = { state: 'sent', recipients: plan.to.length };
     } catch (error) {
       // Tried again by the outbox; only when it gives up is the failure itself the record.

@@ -2,7 +2,7 @@ import { canViewCase } from '../../domain/case.ts';
 import { isSecurityOnly } from '../../domain/incident-types.ts';
 import type { StoredEmail } from '../../domain/email-report.ts';
 import { AppError, forbidden, notFound } from '../../domain/errors.ts';
-import type { StorageTx } from '../../domain/ports.ts';
+import type { School, StorageTx } from '../../domain/ports.ts';
 import { hasAnyRole, type Actor } from '../../domain/roles.ts';
 import type { AppDeps } from '../deps.ts';
 
@@ -24,6 +24,23 @@ export function requireMailboxAdmin(deps: AppDeps): NonNullable<AppDeps['mailbox
     throw new AppError('unavailable', 'This DSL Desk is not connected to the school’s mailboxes (ENTRA_CLIENT_ID and ENTRA_CLIENT_SECRET with the Mail.ReadWrite and Mail.Send application permissions). Ask IT to connect it.');
   }
   return deps.mailboxAdmin;
+}
+
+/**
+ * The mailbox connection for the school's platform: Graph for a Microsoft 365 school, Gmail by domain-wide
+ * delegation for a Google Workspace school. Refuses, saying what IT must set, when it is missing.
+ */
+export function requireSchoolMailbox(deps: AppDeps, school: Pick<School, 'entraTenantId' | 'googleDomain'> | undefined): void {
+  if (school?.googleDomain && !school.entraTenantId) {
+    if (!deps.gmailMailboxes) {
+      throw new AppError(
+        'unavailable',
+        'This DSL Desk is not connected to the school’s Gmail: IT sets GOOGLE_SERVICE_ACCOUNT_KEY_FILE and, in the Google Admin console, authorises its client ID for the Gmail scopes by domain-wide delegation (see the Google set-up guide).',
+      );
+    }
+    return;
+  }
+  requireMailboxAdmin(deps);
 }
 
 /** The case's reported email a card button means (a case holds one message, reported by many). */

@@ -4,8 +4,14 @@ import { AppError } from '../../domain/errors.ts';
 import { ADMIN_DIRECTORY_USER_SCOPE, ADMIN_REPORTS_SCOPE } from '../../domain/google-workspace.ts';
 import type { CreatedUserEvent, WorkspaceAdmin, WorkspaceDirectory, WorkspaceUser } from '../../domain/google-directory.ts';
 
-/** Signs calls as `subject` (the school's Workspace admin). Production: a service-account JWT; tests: a fixed token. */
-export type GoogleAdminAuthFactory = (subject: string) => OAuth2Client;
+/**
+ * Signs calls as `subject` (the school's Workspace admin, or a mailbox) with `scopes` (default: the two read-only
+ * Admin SDK scopes). Production: a service-account JWT with `subject` and `scopes`; tests: a fixed token.
+ */
+export type GoogleAdminAuthFactory = (subject: string, scopes?: readonly string[]) => OAuth2Client;
+
+/** The Admin SDK reads' scopes: what the factory signs for when none are given. */
+export const ADMIN_SDK_SCOPES: readonly string[] = [ADMIN_REPORTS_SCOPE, ADMIN_DIRECTORY_USER_SCOPE];
 
 export interface GoogleWorkspaceDirectoryOptions {
   authFor: GoogleAdminAuthFactory;
@@ -52,6 +58,26 @@ export function createGoogleWorkspaceDirectory(options: GoogleWorkspaceDirectory
     }
   };
 
+  const listUsersPage = async (target: WorkspaceAdmin, pageToken: string | null): Promise<{ users: WorkspaceUser[]; nextPageToken: string | null }> => {
+    const { directory } = clientsFor(target.adminEmail);
+    const { data } = await call('directory', () =>
+      directory.users.list({
+        customer: 'my_customer',
+        projection: 'basic',
+        maxResults: options.usersPageSize ?? 500,
+        fields: `nextPageToken,users(${USER_FIELDS})`,
+        ...(pageToken ? { pageToken } : {}),
+      }),
+    );
+    const users: WorkspaceUser[] = [];
+    for (const entry of data.users ?? []) {
+      const user = workspaceUserOf(entry);
+      if (user) users.push(user);
+    }
+    return { users, nextPageToken: data.nextPageToken ?? null };
+  };
+
+
   return {
     async createdUserEvents(target: WorkspaceAdmin, startTime: string): Promise<CreatedUserEvent[]> {
       const { reports } = clientsFor(target.adminEmail);
@@ -86,44 +112,39 @@ export function createGoogleWorkspaceDirectory(options: GoogleWorkspaceDirectory
       }
     },
 
+    listUsersPage,
+
     async listUsers(target: WorkspaceAdmin, onPage: (users: WorkspaceUser[]) => Promise<void>): Promise<void> {
-      const { directory } = clientsFor(target.adminEmail);
-      let pageToken: string | undefined;
+      let pageToken: string | null = null;
       do {
-        const { data } = await call('directory', () =>
-          directory.users.list({
-            customer: 'my_customer',
-            projection: 'basic',
-            maxResults: options.usersPageSize ?? 500,
-            fields: `nextPageToken,users(${USER_FIELDS})`,
-            ...(pageToken ? { pageToken } : {}),
-          }),
-        );
-        const users: WorkspaceUser[] = [];
-        for (const entry of data.users ?? []) {
-          const user = workspaceUserOf(entry);
-          if (user) users.push(user);
-        }
-        await onPage(users);
-        pageToken = data.nextPageToken ?? undefined;
+        const page: { users: WorkspaceUser[]; nextPageToken: string | null } = await listUsersPage(target, pageToken);
+        await onPage(page.users);
+        pageToken = page.nextPageToken;
       } while (pageToken);
     },
   };
 }
 
 /**
- * A service-account JWT client per admin, from the key file's JSON: the two read-only Admin SDK scopes, and
- * `subject` = the admin it acts as. Google's token endpoint grants it only when the Workspace admin has
- * authorised the service account's client ID for exactly these scopes (domain-wide delegation).
+ * A service-account JWT client per subject and scopes, from the key file's JSON: `subject` = the admin (or the
+ * mailbox) it acts as. Google's token endpoint grants it only when the Workspace admin has authorised the service
+ * account's client ID for exactly these scopes (domain-wide delegation). Clients are kept (with their tokens) for
+ * the most recent subjects only: a removal opens every mailbox of a school once.
  */
-export function serviceAccountAdminAuth(key: { client_email: string; private_key: string }): GoogleAdminAuthFactory {
+export function serviceAccountAdminAuth(key: { client_email: string; private_key: string }, options: { keep?: number } = {}): GoogleAdminAuthFactory {
+  const keep = options.keep ?? 500;
   const clients = new Map<string, JWT>();
-  return (subject) => {
-    let client = clients.get(subject);
-    if (!client) {
-      client = new JWT({ email: key.client_email, key: key.private_key, scopes: [ADMIN_REPORTS_SCOPE, ADMIN_DIRECTORY_USER_SCOPE], subject });
-      clients.set(subject, client);
+  return (subject, scopes = ADMIN_SDK_SCOPES) => {
+    const cacheKey = `${[...scopes].sort().join(' ')}|${subject.toLowerCase()}`;
+    let client = clients.get(cacheKey);
+    if (client) {
+      // Most recently used last, so the oldest is the first to go.
+      clients.delete(cacheKey);
+    } else {
+      client = new JWT({ email: key.client_email, key: key.private_key, scopes: [...scopes], subject });
+      if (clients.size >= keep) clients.delete(clients.keys().next().value!);
     }
+    clients.set(cacheKey, client);
     return client;
   };
 }

@@ -136,8 +136,9 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
   const emailTarget = (req: express.Request, res: express.Response) => ({ actor: actorOf(res), caseId: String(req.params.caseId).toLowerCase(), emailId: String(req.params.emailId) });
 
   router.post('/cases/:caseId/emails/:emailId/remove', async (req, res) => {
-    await requestEmailRemoval(deps, emailTarget(req, res));
-    res.status(202).json({ queued: true, message: 'DSL Desk is searching every mailbox for this email and moving each copy to Deleted Items. The case chronology shows how many were found and moved.' });
+    const { provider } = await requestEmailRemoval(deps, emailTarget(req, res));
+    const bin = provider === 'gmail' ? 'the Bin' : 'Deleted Items';
+    res.status(202).json({ queued: true, message: `DSL Desk is searching every mailbox for this email and moving each copy to ${bin}. The case chronology shows how many were found and moved.` });
   });
 
   router.post('/cases/:caseId/emails/:emailId/forward', async (req, res) => {
