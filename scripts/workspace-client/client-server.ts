@@ -7,7 +7,6 @@ import {
   type CardAction, type ChatEventObject, type ChatPerson, type ChatSpace, type FormInputs, type SentEvent,
 } from './chat-events.ts';
 import type { FakeChatMessage, FakeChatRest } from './fake-chat-rest.ts';
-import type { GmailPages } from './gmail-pages.ts';
 import type { GoogleSigner } from './google-signer.ts';
 
 /**
@@ -55,7 +54,15 @@ export interface ClientServerOptions {
   appName?: string;
   port?: number;
   /** Gmail pages served beside the Chat pages (gmail-pages.ts). */
-  gmail?: GmailPages;
+  gmail?: ExtraPages;
+}
+
+/** More pages served by the same server, one per person (the Gmail pages). */
+export interface ExtraPages {
+  /** Page path per person id. */
+  paths: Record<string, string>;
+  /** Serves one of its pages; false when the path is not one. */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
 }
 
 export interface ClientServer {

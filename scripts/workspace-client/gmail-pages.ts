@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import PostalMime from 'postal-mime';
 import { ACTION_FIELD, decodeAction, escapeHtml, renderCard, type Json } from './card-html.ts';
-import { formInputsOf, page, readForm, sendHtml, sendText } from './client-server.ts';
+import { formInputsOf, page, readForm, sendHtml, sendText, type ExtraPages } from './client-server.ts';
 import { gmailEvent, sendGmailEvent, type GmailEventTokens, type GmailUser, type OpenMessage, type SentGmailEvent } from './gmail-events.ts';
 import type { GoogleSigner } from './google-signer.ts';
 
@@ -58,12 +58,9 @@ export interface GmailExchange {
   answer: SentGmailEvent | { status: 0; body: string };
 }
 
-export interface GmailPages {
-  /** Page path per person id: their inbox with the homepage card. */
-  paths: Record<string, string>;
+/** Paths per person id: their inbox with the homepage card. */
+export interface GmailPages extends ExtraPages {
   readonly exchanges: readonly GmailExchange[];
-  /** Serves a Gmail page; false when the path is not one. */
-  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
 }
 
 interface PanelContext {
