@@ -48,8 +48,15 @@ module.exports = {
       name: 'googleapis-only-in-google-adapters',
       comment: 'The Chat REST API lives in bot/google-chat, the Admin SDK in src/integrations/google; nothing else calls Google.',
       severity: 'error',
-      from: { pathNot: ['^bot/google-chat/', '^src/integrations/google/', '^scripts/', '^test/', '^bench/'] },
+      from: { pathNot: ['^bot/google-chat/', '^src/integrations/google/', '^scripts/', '^test/', '^bench/', '^addon/gmail/'] },
       to: { path: '^node_modules/googleapis' },
+    },
+    {
+      name: 'gmail-addon-uses-googleapis-types-only',
+      comment: 'The Gmail add-on types its cards against googleapis\' Card v1 types at compile time; it never calls Google (src/integrations/google reads the message).',
+      severity: 'error',
+      from: { path: '^addon/gmail/' },
+      to: { path: '^node_modules/googleapis', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'browser-code-imports-pure-domain-only',

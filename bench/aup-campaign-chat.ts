@@ -124,6 +124,7 @@ function serviceEnv(dataDir: string, chat: FakeChatRest, keyFile: string): Recor
     DATA_KEY_ID: 'bench',
     LOG_LEVEL: 'warn',
     GOOGLE_PROJECT_NUMBER: PROJECT_NUMBER,
+    GOOGLE_ADDON_OAUTH_CLIENT_ID: 'dsl-desk-bench.apps.googleusercontent.com',
     // Never read: the child gives the Chat API the fake's token instead of asking Google for one.
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
     // Nothing may point at the real Google, even a certificate fetch.

@@ -101,6 +101,7 @@ async function run(ctx: BenchContext): Promise<void> {
     DATA_KEY_ID: 'bench',
     LOG_LEVEL: 'warn',
     GOOGLE_PROJECT_NUMBER: PROJECT_NUMBER,
+    GOOGLE_ADDON_OAUTH_CLIENT_ID: 'dsl-desk-bench.apps.googleusercontent.com',
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
     GOOGLE_CERTS_URL: signer.certsUrl,
     GOOGLE_CHAT_API_ROOT_URL: chat.url,

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CardEditHold } from './domain/chat.ts';
 import type { AuditSealKeys } from './domain/audit-seal.ts';
-import { addonServiceAccountEmail } from './domain/google-workspace.ts';
+import { addonServiceAccountEmail, SANDBOX_ADDON_OAUTH_CLIENT_ID } from './domain/google-workspace.ts';
 import { parseKeyRing, type KeyRing } from './storage/field-cipher.ts';
 
 /**
@@ -86,6 +86,8 @@ export const configSchema = z.object({
   GOOGLE_PROJECT_NUMBER: z.string().regex(/^\d{6,20}$/, 'must be the Cloud project number (digits only), as shown on the project\'s dashboard').optional(),
   GOOGLE_ADDON_SERVICE_ACCOUNT: z.email({ message: 'must be the add-on service account email (service-<project number>@gcp-sa-gsuiteaddons.iam.gserviceaccount.com)' }).optional(),
   GOOGLE_LEGACY_CHAT_TOKENS: z.enum(['true', 'false']).default('false'),
+  GOOGLE_ADDON_OAUTH_CLIENT_ID: z.string().trim().regex(/^[\w.-]+$/, 'must be the add-on deployment\'s OAuth client id (gcloud workspace-add-ons get-authorization → oauthClientId)').optional(),
+  GOOGLE_GMAIL_API_ROOT_URL: url('https://gmail.googleapis.com/'),
   GOOGLE_CHAT_LEGACY_CERTS_URL: url('https://www.googleapis.com/service_accounts/v1/metadata/x509/chat@system.gserviceaccount.com'),
   GOOGLE_CHAT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(3000, 'Google Chat allows at most 3,000 message writes per minute per project').default(2700),
   GOOGLE_ADMIN_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
@@ -169,6 +171,16 @@ export interface Config {
       /** Message writes per minute for the whole project, under Chat's 3,000. */
       writesPerMinute: number;
     };
+    /**
+     * The Gmail add-on (same deployment as the Chat app): on when GOOGLE_PROJECT_NUMBER is set and the add-on's
+     * OAuth client id is known (the sandbox's own by default).
+     */
+    gmail?: {
+      /** The audience of the user ID tokens in Gmail's events. */
+      oauthClientId: string;
+      /** Where the open message is read (https://gmail.googleapis.com/; a local fake in tests). */
+      apiRootUrl: string;
+    };
     /** How often each Google school's Admin SDK Reports log is read for new accounts (0 = never); the full list is read nightly. */
     adminPollMinutes: number;
   };
@@ -218,6 +230,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   if (raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE && mode === 'production' && !existsSync(raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE)) {
     throw new ConfigError(`GOOGLE_SERVICE_ACCOUNT_KEY_FILE names a file that does not exist: ${raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE}`);
+  }
+  if (mode === 'production' && raw.GOOGLE_PROJECT_NUMBER && !raw.GOOGLE_ADDON_OAUTH_CLIENT_ID) {
+    throw new ConfigError(
+      'GOOGLE_PROJECT_NUMBER is set without GOOGLE_ADDON_OAUTH_CLIENT_ID: the Gmail add-on identifies each user by an ID token issued to the deployment\'s OAuth client. ' +
+        'Find it with `gcloud workspace-add-ons get-authorization --project=<project>` (oauthClientId) and set GOOGLE_ADDON_OAUTH_CLIENT_ID.',
+    );
+  }
+  if (raw.GOOGLE_ADDON_OAUTH_CLIENT_ID && !raw.GOOGLE_PROJECT_NUMBER) {
+    throw new ConfigError('GOOGLE_ADDON_OAUTH_CLIENT_ID configures the Gmail add-on of the Workspace add-on deployment: set GOOGLE_PROJECT_NUMBER too.');
   }
   if ((raw.GOOGLE_ADDON_SERVICE_ACCOUNT || raw.GOOGLE_LEGACY_CHAT_TOKENS === 'true') && !raw.GOOGLE_PROJECT_NUMBER) {
     throw new ConfigError('GOOGLE_ADDON_SERVICE_ACCOUNT and GOOGLE_LEGACY_CHAT_TOKENS configure the Google Chat app: set GOOGLE_PROJECT_NUMBER too.');
@@ -309,6 +330,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
               legacyCertsUrl: raw.GOOGLE_CHAT_LEGACY_CERTS_URL,
               writesPerMinute: raw.GOOGLE_CHAT_WRITES_PER_MINUTE,
             },
+            gmail: {
+              oauthClientId: raw.GOOGLE_ADDON_OAUTH_CLIENT_ID ?? SANDBOX_ADDON_OAUTH_CLIENT_ID,
+              apiRootUrl: raw.GOOGLE_GMAIL_API_ROOT_URL,
+            },
           }
         : {}),
       adminPollMinutes: raw.GOOGLE_ADMIN_POLL_MINUTES,
@@ -380,7 +405,7 @@ export function redactedSummary(config: Config): Record<string, unknown> {
     auditSeal: { key: config.auditSeal.keys.currentKeyId, everyMinutes: config.auditSeal.everyMinutes },
     entra: { audiences: config.entra.audiences.length, metadata: config.entra.openIdMetadataUrl, clientSecret: config.entra.clientSecret ? 'set' : 'unset' },
     bot: { appId: config.bot.appId ?? 'unset', appPassword: config.bot.appPassword ? 'set' : 'unset' },
-    google: { audiences: config.google.audiences.length, certs: config.google.certsUrl, chat: config.google.chat ? { projectNumber: config.google.chat.projectNumber, legacyTokens: config.google.chat.legacyTokens } : 'off' },
+    google: { audiences: config.google.audiences.length, certs: config.google.certsUrl, chat: config.google.chat ? { projectNumber: config.google.chat.projectNumber, legacyTokens: config.google.chat.legacyTokens } : 'off', gmail: config.google.gmail ? { oauthClientId: config.google.gmail.oauthClientId } : 'off' },
     rateLimitPerMinute: config.rateLimitPerMinute,
   };
 }

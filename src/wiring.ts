@@ -12,14 +12,17 @@ import { fallbackDeliveryOf } from './app/cases/request-delivery-fallback.ts';
 import { JWT, OAuth2Client } from 'google-auth-library';
 import { createGoogleChatApi, type ChatApi } from '../bot/google-chat/chat-api.ts';
 import { createGoogleChatSurface } from '../bot/google-chat/google-chat-surface.ts';
-import { CHAT_BOT_SCOPE, SANDBOX_CHAT_ACCESS_TOKEN, googleChatEndpointUrl } from './domain/google-workspace.ts';
+import { CHAT_BOT_SCOPE, SANDBOX_CHAT_ACCESS_TOKEN, googleChatEndpointUrl, googleGmailEndpointUrl } from './domain/google-workspace.ts';
+import { createGmailSurface } from '../addon/gmail/gmail-surface.ts';
+import { createGoogleAddonUserVerifier } from './identity/google-addon-user-verifier.ts';
+import { createGmailMessageReader } from './integrations/google/gmail-message-reader.ts';
 import { createGoogleWorkspaceRequestVerifier } from './identity/google-workspace-request-verifier.ts';
 import type { ChatDelivery } from './app/chat-delivery.ts';
 import type { ChatPlatform } from './domain/chat.ts';
 import { sendDeliveryFallback } from './app/cases/send-delivery-fallback.ts';
 import type { AppDeps } from './app/deps.ts';
 import type { INetworkModule } from '@azure/msal-node';
-import type { MailboxReader } from './domain/ports.ts';
+import type { GmailMessageReader, MailboxReader } from './domain/ports.ts';
 import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
 import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
@@ -63,6 +66,10 @@ export interface ServiceOverrides extends Partial<Pick<AppDeps, 'clock' | 'ids'>
   botCredentialsFactory?: BotCredentialsFactory;
   /** MSAL's HTTP client (tests: to reach a local identity provider over plain http). */
   msalNetworkClient?: INetworkModule;
+  /** Reads the message open in Gmail (tests: one with a short timeout, or a stub). Default: googleapis at GOOGLE_GMAIL_API_ROOT_URL. */
+  gmailReader?: GmailMessageReader;
+  /** The Gmail add-on's "still being filed" threshold (tests). */
+  gmailAnswerWithinMs?: number;
   /** The Google Chat REST API as the app (tests: an in-memory Chat). */
   googleChatApi?: ChatApi;
   /** Signs Admin SDK calls as a school's Google admin (tests: a fixed token; Google's token endpoint cannot be faked). */
@@ -140,6 +147,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
           }),
         }
       : {}),
+    ...(config.google.gmail ? { gmailReader: overrides.gmailReader ?? createGmailMessageReader({ rootUrl: config.google.gmail.apiRootUrl }) } : {}),
   };
   // DSL Desk's own Graph access reads the directory (new starters) and installs the Teams app for them.
   const directory =
@@ -214,6 +222,23 @@ export async function startService(config: Config, logger: Logger, overrides: Se
         sendEmail: (to, subject, body, from) => emailFromSchool(deps, { schoolId: from.schoolId, to, subject, body }),
       })
     : undefined;
+  // The Gmail add-on: the same deployment (and service agent) as the Chat app, its own endpoint and audience.
+  const gmail = chat && config.google.gmail
+    ? createGmailSurface({
+        deps,
+        logger,
+        verifier: createGoogleWorkspaceRequestVerifier({
+          certsUrl: config.google.certsUrl,
+          audience: googleGmailEndpointUrl(config.publicUrl),
+          serviceAccountEmail: chat.addonServiceAccount,
+        }),
+        userVerifier: createGoogleAddonUserVerifier({ certsUrl: config.google.certsUrl, oauthClientId: config.google.gmail.oauthClientId }),
+        endpointUrl: googleGmailEndpointUrl(config.publicUrl),
+        bodyLimit: config.bodyLimit,
+        maxBytes: config.emailReports.maxBytes,
+        ...(overrides.gmailAnswerWithinMs !== undefined ? { answerWithinMs: overrides.gmailAnswerWithinMs } : {}),
+      })
+    : undefined;
   const addinBuildDir = resolve('build/addon/outlook');
   const addin = createAddinPreparer({ root: resolve('.'), buildDir: addinBuildDir, sandbox: config.mode === 'sandbox', logger });
   const app = createApp({
@@ -228,11 +253,12 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     publicUrl: config.publicUrl,
     pageLinkKey: config.pageLinkKey,
     ...(config.trustProxy ? { trustProxy: config.trustProxy } : {}),
-    ...(teams || googleChat
+    ...(teams || googleChat || gmail
       ? {
           mount: (express) => {
             teams?.mount(express);
             googleChat?.mount(express);
+            gmail?.mount(express);
           },
         }
       : {}),

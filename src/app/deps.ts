@@ -1,5 +1,5 @@
 import type { AnalysisContext, EmailAnalysis } from '../analysis/index.ts';
-import type { Clock, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
+import type { Clock, GmailMessageReader, IdGenerator, MailboxAdmin, MailboxReader, Storage } from '../domain/ports.ts';
 import { AppError } from '../domain/errors.ts';
 import type { CardEditHold } from '../domain/chat.ts';
 import type { FallbackThresholds } from '../domain/delivery-fallback.ts';
@@ -14,6 +14,8 @@ export interface AppDeps {
   /** Present when Microsoft 365 mailbox access is configured (ENTRA_CLIENT_ID/SECRET). */
   mailbox?: MailboxReader;
   mailboxAdmin?: MailboxAdmin;
+  /** Present when the Gmail add-on is set up (GOOGLE_PROJECT_NUMBER and its OAuth client id). */
+  gmailReader?: GmailMessageReader;
   /** Analyses a reported email. In the service: off the request thread, within a time budget (src/workers). */
   analyseEmail?: EmailAnalyser;
 }

@@ -260,6 +260,15 @@ export interface MailboxReader {
   fetchMessage(request: { userAssertion: string; tenantId: string; mailbox?: string; messageId: string; maxBytes: number }): Promise<Uint8Array>;
 }
 
+/**
+ * Reads the message a user has open in Gmail, as the Gmail add-on is allowed to: with the user's OAuth token and
+ * Gmail's per-message access token from the add-on event, during that request (both expire within minutes).
+ * Resolves to the whole message (RFC 822); refuses one larger than `maxBytes`.
+ */
+export interface GmailMessageReader {
+  fetchOpenMessage(request: { userOAuthToken: string; gmailAccessToken: string; messageId: string; maxBytes: number }): Promise<Uint8Array>;
+}
+
 /** A copy of a reported message in one mailbox of the school. */
 export interface MessageCopy {
   mailbox: string;

@@ -69,7 +69,7 @@ export function createGoogleWorkspaceRequestVerifier(options: GoogleWorkspaceReq
     } catch (error) {
       const message = redact(error, token);
       if (message.startsWith('Failed to retrieve verification certificates')) throw new WorkspaceRequestRefused('Google’s signing keys could not be fetched', { unavailable: true });
-      if (message.startsWith('Wrong recipient')) throw new WorkspaceRequestRefused('the token is for another endpoint (its audience is not this Chat endpoint’s URL)');
+      if (message.startsWith('Wrong recipient')) throw new WorkspaceRequestRefused('the token is for another endpoint (its audience is not this endpoint’s URL)');
       if (message.includes('Token used too late')) throw new WorkspaceRequestRefused('the token has expired');
       throw new WorkspaceRequestRefused(`the token is not a valid Google ID token (${message})`);
     }

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { addonServiceAccountEmail, googleChatEndpointUrl } from '../../src/domain/google-workspace.ts';
 import type { Clock } from '../../src/domain/ports.ts';
 import { createLogger } from '../../src/logger.ts';
-import { startService, type RunningService } from '../../src/wiring.ts';
+import { startService, type RunningService, type ServiceOverrides } from '../../src/wiring.ts';
 import { startFakeIdentityProvider, type FakeIdentityProvider, type MintOptions } from '../fakes/fake-identity-provider.ts';
 import { InMemoryChatApi } from '../fakes/in-memory-chat-api.ts';
 import { seedSchool, type SeededSchool } from './seed.ts';
@@ -17,6 +17,8 @@ export const PUBLIC_URL = 'https://dsldesk.oakfield.example.org';
 export const CHAT_ENDPOINT = googleChatEndpointUrl(PUBLIC_URL);
 export const SERVICE_AGENT = addonServiceAccountEmail(GOOGLE_PROJECT_NUMBER);
 export const DSL_SPACE = 'spaces/AAAAdslcases';
+/** The add-on deployment's OAuth client id: the audience of Gmail's user ID tokens. */
+export const ADDON_OAUTH_CLIENT_ID = '424242424242-dsldesk.apps.googleusercontent.com';
 
 export type ChatPersonKey = keyof Omit<SeededSchool, 'school'>;
 
@@ -67,7 +69,7 @@ export interface GoogleChatTestService {
  * DSL Desk in production mode with the Google Chat app: the real request verification against a local fake of
  * Google's certificates, and the app's Chat API calls going to an in-memory Chat.
  */
-export async function startGoogleChatTestService(engine: Engine, options: { env?: Record<string, string> } = {}): Promise<GoogleChatTestService> {
+export async function startGoogleChatTestService(engine: Engine, options: { env?: Record<string, string>; overrides?: ServiceOverrides } = {}): Promise<GoogleChatTestService> {
   const idp = await startFakeIdentityProvider();
   const db = await createTestStorage(engine);
   const chat = new InMemoryChatApi();
@@ -84,13 +86,14 @@ export async function startGoogleChatTestService(engine: Engine, options: { env?
     LOG_LEVEL: 'silent',
     PUBLIC_BASE_URL: PUBLIC_URL,
     GOOGLE_PROJECT_NUMBER,
+    GOOGLE_ADDON_OAUTH_CLIENT_ID: ADDON_OAUTH_CLIENT_ID,
     GOOGLE_SERVICE_ACCOUNT_KEY_FILE: keyFile,
     GOOGLE_CERTS_URL: idp.googleCertsUrl,
     GOOGLE_CHAT_LEGACY_CERTS_URL: idp.legacyChatCertsUrl,
     OUTBOX_POLL_MS: '50',
     ...options.env,
   });
-  const service = await startService(config, createLogger('silent'), { storage: db.storage, clock, googleChatApi: chat });
+  const service = await startService(config, createLogger('silent'), { storage: db.storage, clock, googleChatApi: chat, ...options.overrides });
   const school = await seedSchool(service.deps, 'oakfield', { googleDomain: 'oakfield.example.org' });
   const people = Object.keys(school).filter((key) => key !== 'school') as ChatPersonKey[];
   const ids = new Map(people.map((key, index) => [key, `1${String(index + 1).padStart(20, '0')}`]));
