@@ -410,6 +410,7 @@ h2{font-size:1.1rem}
 .people{list-style:none;padding:0}
 .people>li{background:#fff;border:1px solid #dadce0;border-radius:12px;padding:8px 12px;margin-bottom:10px}
 details.overflow{display:inline-block}
+.top.wide{max-width:1200px}
 .gmail{display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px;max-width:1200px}
 .gmail .mail{flex:2 1 420px;min-width:0;background:#fff;border:1px solid #dadce0;border-radius:12px;padding:12px;overflow-wrap:anywhere}
 .gmail .addon{flex:1 1 320px;min-width:0;background:#fff;border:1px solid #dadce0;border-left:4px solid #4b2a85;border-radius:12px;padding:10px;overflow-wrap:anywhere}

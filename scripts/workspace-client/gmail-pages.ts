@@ -297,7 +297,7 @@ export function createGmailPages(options: GmailPagesOptions): GmailPages {
         ? renderCard(card, { formAction: `${state.base}/act`, hidden: { __message: messageId }, idPrefix: 'addon' })
         : `<p class="muted">${escapeHtml(appName)} has no card to show.</p>`)
       + '</aside>';
-    const body = `<header class="top"><p class="muted">${escapeHtml(person.displayName)} · ${escapeHtml(person.email)}</p>`
+    const body = `<header class="top wide"><p class="muted">${escapeHtml(person.displayName)} · ${escapeHtml(person.email)}</p>`
       + `<h1>Gmail</h1><nav><a href="${escapeHtml(state.base)}">Inbox</a> · <a href="/">Everyone</a></nav></header>`
       + `<main class="gmail">${mail}${panelHtml}</main>`;
     return page(`Gmail — ${person.displayName}`, body);
