@@ -17,8 +17,10 @@ import addFormatsModule from 'ajv-formats';
 import {
   ADDON_USER_SCOPES,
   CHAT_SLASH_COMMANDS,
+  GOOGLE_GMAIL_PATH,
   addonServiceAccountEmail,
   googleChatEndpointUrl,
+  googleGmailEndpointUrl,
 } from '../src/domain/google-workspace.ts';
 
 export const DEPLOYMENT_FILE = 'deployment.json';
@@ -124,6 +126,9 @@ export function resolveGoogleSettings(env: Record<string, string | undefined>, o
 
 /** The Add-ons API `projects.deployments` resource: what Google shows and asks consent for, and how it calls us. */
 export function buildDeployment(settings: GoogleSettings): Record<string, unknown> {
+  // One URL for every Gmail event: the homepage, the card on an open message and every button (which say what
+  // they do in their parameters), so one audience for every token Google signs for Gmail.
+  const gmailUrl = googleGmailEndpointUrl(settings.publicBaseUrl);
   return {
     oauthScopes: [...ADDON_USER_SCOPES],
     addOns: {
@@ -131,9 +136,15 @@ export function buildDeployment(settings: GoogleSettings): Record<string, unknow
         name: APP_NAME,
         logoUrl: settings.avatarUrl,
         layoutProperties: { primaryColor: PRIMARY_COLOUR },
+        // Gmail is the only host app with a side panel: its homepage card (what DSL Desk is, "open a message to
+        // report it"). Chat is configured apart (chatAppConfig) and has no homepage.
+        homepageTrigger: { runFunction: gmailUrl, enabled: true },
         // Links on DSL Desk's cards (policy pages, signing links) open without a "leaving" prompt.
         openLinkUrlPrefixes: [`${settings.publicBaseUrl}/`],
       },
+      // "unconditional" is the only contextual trigger Gmail has: it fires on every message opened, and the card
+      // it answers with offers the report. No homepage of its own: the common one is Gmail's.
+      gmail: { contextualTriggers: [{ unconditional: {}, onTriggerFunction: gmailUrl }] },
       // The Google-signed ID token of the project's add-on service agent: what the endpoint verifies.
       httpOptions: { authorizationHeader: 'SYSTEM_ID_TOKEN' },
     },
@@ -211,7 +222,7 @@ function urlsIn(value: unknown, pointer = ''): { pointer: string; url: string }[
   return [];
 }
 
-/** Rules the schemas cannot hold: https everywhere outside the sandbox, only DSL Desk's scopes, unique command ids. */
+/** Rules the schemas cannot hold: https everywhere outside the sandbox, only DSL Desk's scopes, Gmail triggers on the Gmail endpoint, unique command ids. */
 export function policyProblems(deployment: unknown, chatAppConfig: unknown, options: { sandbox: boolean }): string[] {
   const problems: string[] = [];
   if (!options.sandbox) {
@@ -223,12 +234,32 @@ export function policyProblems(deployment: unknown, chatAppConfig: unknown, opti
   if (Array.isArray(scopes)) {
     for (const scope of scopes) if (!ADDON_USER_SCOPES.includes(String(scope))) problems.push(`deployment /oauthScopes asks for "${String(scope)}", which DSL Desk does not need`);
   }
+  problems.push(...gmailTriggerProblems(deployment));
   const commands = (chatAppConfig as { interactiveFeatureConfig?: { appCommands?: { commandId?: unknown }[] } })?.interactiveFeatureConfig?.appCommands ?? [];
   const seen = new Set<unknown>();
   for (const command of commands) {
     if (seen.has(command.commandId)) problems.push(`chat app config: command id ${String(command.commandId)} is used twice`);
     seen.add(command.commandId);
   }
+  return problems;
+}
+
+/**
+ * Every Gmail entry point must be the one Gmail endpoint: the service checks each token's audience against that
+ * URL, so a trigger pointing elsewhere (or at the Chat endpoint) would be refused on every call.
+ */
+function gmailTriggerProblems(deployment: unknown): string[] {
+  const addOns = (deployment as { addOns?: { common?: { homepageTrigger?: { runFunction?: unknown } }; gmail?: Record<string, unknown> } })?.addOns;
+  const gmail = addOns?.gmail as { homepageTrigger?: { runFunction?: unknown }; contextualTriggers?: { onTriggerFunction?: unknown }[] } | undefined;
+  if (!gmail) return ['deployment /addOns has no "gmail": DSL Desk\'s report button lives in Gmail'];
+  const entries: { pointer: string; url: unknown }[] = [
+    ...(addOns?.common?.homepageTrigger ? [{ pointer: '/addOns/common/homepageTrigger/runFunction', url: addOns.common.homepageTrigger.runFunction }] : []),
+    ...(gmail.homepageTrigger ? [{ pointer: '/addOns/gmail/homepageTrigger/runFunction', url: gmail.homepageTrigger.runFunction }] : []),
+    ...(gmail.contextualTriggers ?? []).map((trigger, index) => ({ pointer: `/addOns/gmail/contextualTriggers/${index}/onTriggerFunction`, url: trigger.onTriggerFunction })),
+  ];
+  const problems = entries.filter(({ url }) => typeof url !== 'string' || !new URL(url, 'http://x').pathname.endsWith(GOOGLE_GMAIL_PATH))
+    .map(({ pointer, url }) => `deployment ${pointer} "${String(url)}" is not DSL Desk's Gmail endpoint (…${GOOGLE_GMAIL_PATH})`);
+  if (!problems.length && new Set(entries.map(({ url }) => url)).size > 1) problems.push('deployment: the Gmail triggers point at different addresses; they must all be the one Gmail endpoint');
   return problems;
 }
 
@@ -334,13 +365,18 @@ function main(rootDir: string): void {
   console.log(`  PUBLIC_BASE_URL        ${settings.publicBaseUrl}${mark('PUBLIC_BASE_URL')}`);
   console.log(`  GOOGLE_PROJECT_NUMBER  ${settings.projectNumber}${mark('GOOGLE_PROJECT_NUMBER')}`);
   console.log(`  Chat endpoint URL      ${googleChatEndpointUrl(settings.publicBaseUrl)}`);
+  console.log(`  Gmail endpoint URL     ${googleGmailEndpointUrl(settings.publicBaseUrl)}  (homepage, open message, buttons)`);
   console.log(`  calls signed by        ${addonServiceAccountEmail(settings.projectNumber)}`);
   console.log(`  user scopes            ${ADDON_USER_SCOPES.join(', ')}`);
   if (settings.sandbox) {
     console.log('SANDBOX package: it passes validation but points at this machine. Never create it in a real Cloud project.');
   } else {
-    console.log(`Next (manifest/google/README.md): gcloud workspace-add-ons deployments create ${DEPLOYMENT_ID} --deployment-file=${shown(result.deploymentPath)}`);
-    console.log('then enter the Chat app configuration on the Chat API "Configuration" page, or apply it with projects.chatAppConfig.patch.');
+    console.log('Next steps (manifest/google/README.md):');
+    console.log(`  1. gcloud workspace-add-ons deployments create ${DEPLOYMENT_ID} --deployment-file=${shown(result.deploymentPath)}`);
+    console.log(`     (an update later: gcloud workspace-add-ons deployments replace ${DEPLOYMENT_ID} --deployment-file=…)`);
+    console.log(`  2. gcloud workspace-add-ons get-authorization: set GOOGLE_ADDON_OAUTH_CLIENT_ID to its oauthClientId (the audience of the user's ID token in Gmail).`);
+    console.log('  3. Enter the Chat app configuration on the Chat API "Configuration" page, or apply it with projects.chatAppConfig.patch.');
+    console.log('  4. Install for the school: Marketplace SDK → App configuration (the deployment id) → publish privately, then Admin console → Apps → Google Workspace Marketplace apps → install for the domain.');
   }
 }
 

@@ -53,12 +53,22 @@ export interface ClientServerOptions {
   /** The app's name as its messages show it. */
   appName?: string;
   port?: number;
+  /** Gmail pages served beside the Chat pages (gmail-pages.ts). */
+  gmail?: ExtraPages;
+}
+
+/** More pages served by the same server, one per person (the Gmail pages). */
+export interface ExtraPages {
+  /** Page path per person id. */
+  paths: Record<string, string>;
+  /** Serves one of its pages; false when the path is not one. */
+  handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean>;
 }
 
 export interface ClientServer {
   url: string;
-  /** Page URLs per person id: their DM, and each space they are in, by space id. */
-  pages: Record<string, { dm?: string; spaces: Record<string, string> }>;
+  /** Page URLs per person id: their DM, each space they are in (by space id), and their Gmail. */
+  pages: Record<string, { dm?: string; spaces: Record<string, string>; gmail?: string }>;
   /** The events sent and what the app answered, oldest first (for tests). */
   readonly exchanges: readonly { event: ChatEventObject; answer: SentEvent | { status: 0; body: string } }[];
   close(): Promise<void>;
@@ -219,6 +229,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     const url = new URL(request.url ?? '/', 'http://client');
     const method = request.method ?? 'GET';
     if (method === 'GET' && url.pathname === '/') return sendHtml(response, renderIndex());
+    if (options.gmail && await options.gmail.handle(request, response, url)) return;
     const match = /^(\/people\/[^/]+\/(?:dm|spaces\/[^/]+))(\/send|\/act|\/close|\/add-app|\/version)?$/.exec(url.pathname);
     const conversation = match ? conversations.get(match[1]!) : undefined;
     if (!conversation || !match) return sendText(response, 404, 'No such page.');
@@ -242,11 +253,12 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
   function renderIndex(): string {
     const rows = options.people.map((person) => {
       const links = [...conversations.values()].filter((conversation) => conversation.person.id === person.id)
-        .map((conversation) => `<li><a href="${escapeHtml(conversation.path)}">${escapeHtml(conversation.title)}</a></li>`).join('');
+        .map((conversation) => `<li><a href="${escapeHtml(conversation.path)}">${escapeHtml(conversation.title)}</a></li>`).join('')
+        + (options.gmail?.paths[person.id] ? `<li><a href="${escapeHtml(options.gmail.paths[person.id]!)}">Gmail (inbox and the ${escapeHtml(appName)} add-on)</a></li>` : '');
       return `<li><h2>${escapeHtml(person.displayName)}</h2><p class="muted">${escapeHtml(person.email)}</p><ul>${links || '<li>No conversations</li>'}</ul></li>`;
     }).join('');
-    return page('Workspace client', `<main><h1>Google Chat (local Workspace client)</h1>`
-      + `<p>Each page is one person's view of a conversation with ${escapeHtml(appName)}. Events are signed locally as Google signs them.</p>`
+    return page('Workspace client', `<main><h1>Google Chat${options.gmail ? ' and Gmail' : ''} (local Workspace client)</h1>`
+      + `<p>Each page is one person's view of a conversation with ${escapeHtml(appName)}${options.gmail ? ', or of their Gmail with the add-on beside the open message' : ''}. Events are signed locally as Google signs them.</p>`
       + `<ul class="people">${rows}</ul></main>`);
   }
 
@@ -306,6 +318,7 @@ export async function startClientServer(options: ClientServerOptions): Promise<C
     if (conversation.space.spaceType === 'DIRECT_MESSAGE') entry.dm = `${url}${conversation.path}`;
     else entry.spaces[conversation.path.split('/').pop()!] = `${url}${conversation.path}`;
   }
+  for (const [personId, path] of Object.entries(options.gmail?.paths ?? {})) (pages[personId] ??= { spaces: {} }).gmail = `${url}${path}`;
 
   return {
     url,
@@ -397,9 +410,27 @@ h2{font-size:1.1rem}
 .people{list-style:none;padding:0}
 .people>li{background:#fff;border:1px solid #dadce0;border-radius:12px;padding:8px 12px;margin-bottom:10px}
 details.overflow{display:inline-block}
+.top.wide{max-width:1200px}
+.gmail{display:flex;flex-wrap:wrap;align-items:flex-start;gap:12px;max-width:1200px}
+.gmail .mail{flex:2 1 420px;min-width:0;background:#fff;border:1px solid #dadce0;border-radius:12px;padding:12px;overflow-wrap:anywhere}
+.gmail .addon{flex:1 1 320px;min-width:0;background:#fff;border:1px solid #dadce0;border-left:4px solid #4b2a85;border-radius:12px;padding:10px;overflow-wrap:anywhere}
+.mail-list{list-style:none;padding:0;margin:0}
+.mail-list li{border-top:1px solid #e0e0e0}
+.mail-list li.current{background:#e8f0fe}
+.mail-row{display:flex;flex-wrap:wrap;gap:4px 12px;min-height:44px;padding:8px 4px;align-items:center;color:inherit;text-decoration:none}
+.mail-row .from{font-weight:600;min-width:0}
+.mail-row .subject{flex:1 1 160px;min-width:0}
+.headers{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;margin:0 0 12px}
+.headers dt{font-weight:600;color:#5f6368}
+.headers dd{margin:0;min-width:0}
+.mail-body{white-space:pre-wrap;border-top:1px solid #e0e0e0;padding-top:10px}
+.addon-title{margin:0 0 6px}
+.toast{background:#323232;color:#fff;border-radius:8px;padding:4px 12px;margin:0 0 10px}
+.notices[role=alert]{background:#fce8e6;border-color:#b3261e}
+.card-footer{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
 `;
 
-function page(title: string, body: string, versionPath?: string, version?: number): string {
+export function page(title: string, body: string, versionPath?: string, version?: number): string {
   const nonce = randomBytes(12).toString('base64');
   // New messages from the app arrive on their own (the outbox posts them): reload when the space changes,
   // unless the person is typing or has a dialog open.
@@ -419,7 +450,7 @@ function hashOf(text: string): string {
   return hash.toString(36);
 }
 
-async function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
+export async function readForm(request: IncomingMessage): Promise<URLSearchParams | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
@@ -430,12 +461,12 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams | und
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
 }
 
-function sendHtml(response: ServerResponse, html: string): void {
+export function sendHtml(response: ServerResponse, html: string): void {
   response.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
   response.end(html);
 }
 
-function sendText(response: ServerResponse, status: number, text: string): void {
+export function sendText(response: ServerResponse, status: number, text: string): void {
   response.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
   response.end(text);
 }

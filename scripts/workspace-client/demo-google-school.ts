@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SANDBOX_GOOGLE_PEOPLE } from '../../src/app/organisations/seed-sandbox-school.ts';
 import { chatUserName } from '../../src/domain/google-workspace.ts';
 import { startWorkspaceClient, type WorkspaceClient, type WorkspaceClientOptions } from './workspace-client.ts';
@@ -8,9 +10,17 @@ export type SandboxGooglePersonKey = (typeof SANDBOX_GOOGLE_PEOPLE)[number]['key
 /** The DSL space of the demo's Google school, as the DSL, the deputy and the head see it. */
 export const DEMO_GOOGLE_DSL_SPACE = { id: 'dsl-cases', name: 'spaces/oakfield-dsl-cases', displayName: 'DSL Cases (Oakfield)' };
 
+/** The sample messages in the demo's mailboxes (samples/emails), oldest first. */
+export const DEMO_GMAIL_SAMPLES = { giftCards: 'headteacher-gift-cards.eml', rota: 'parents-evening-rota.eml' } as const;
+
+function sample(name: string): Buffer {
+  return readFileSync(fileURLToPath(new URL(`../../samples/emails/${name}`, import.meta.url)));
+}
+
 /**
  * The Workspace client for the sandbox's Google school: its people (each with a DM with the app, as after
- * an admin install) and the DSL space. `appUrl` is DSL Desk's Chat endpoint. `alsoInSpace` adds people (by
+ * an admin install), the DSL space, and Tom Teacher's Gmail inbox with the "headteacher needs gift cards"
+ * phishing sample and an ordinary staff message. `appUrl` is DSL Desk's Chat endpoint; Gmail's is beside it. `alsoInSpace` adds people (by
  * key) to the DSL space besides the DSL, the deputy and the head, to show what a member who is not a DSL sees.
  */
 export function startDemoGoogleSchoolClient(
@@ -26,8 +36,16 @@ export function startDemoGoogleSchoolClient(
   const spaceMembers = SANDBOX_GOOGLE_PEOPLE.filter(
     (person) => person.roles.some((role) => role === 'dsl' || role === 'deputy_dsl' || role === 'head') || alsoInSpace.includes(person.key),
   ).map((person) => person.key);
-  return startWorkspaceClient({ ...clientOptions, people, spaces: [{ ...DEMO_GOOGLE_DSL_SPACE, members: spaceMembers }] });
+  return startWorkspaceClient({
+    ...clientOptions,
+    people,
+    spaces: [{ ...DEMO_GOOGLE_DSL_SPACE, members: spaceMembers }],
+    mailboxes: { teacher: [sample(DEMO_GMAIL_SAMPLES.rota), sample(DEMO_GMAIL_SAMPLES.giftCards)] },
+  });
 }
+
+/** The subject of the phishing sample, as the inbox lists it. */
+export const GIFT_CARDS_SUBJECT = 'Quick favour before assembly';
 
 /** The lines of the demo banner that point at the Google school's pages. */
 export function googleBannerLines(client: WorkspaceClient): string {
@@ -39,5 +57,10 @@ export function googleBannerLines(client: WorkspaceClient): string {
   Open ${client.pages.dsl?.spaces[DEMO_GOOGLE_DSL_SPACE.id] ?? '(none)'}  — you are ${name('dsl')}, the DSL, in ${DEMO_GOOGLE_DSL_SPACE.displayName}.
       Press "Add DSL Desk to this space", then send "use this space for cases"; cards arrive here, Acknowledge them.
   Open ${client.pages.starter?.dm ?? '(none)'}  — you are ${name('starter')}, a new starter: the policy card arrives in this DM.
+
+  Gmail, the same school (DSL Desk's add-on beside the open message):
+  Open ${client.pages.teacher?.gmail ?? '(none)'}  — ${name('teacher')}'s inbox.
+      Open "${GIFT_CARDS_SUBJECT}", choose "Phishing or suspicious", add a note and press Report: the case
+      card arrives in ${DEMO_GOOGLE_DSL_SPACE.displayName} (set the space up first, above).
 `;
 }

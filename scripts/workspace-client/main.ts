@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { GOOGLE_CHAT_PATH } from '../../src/domain/google-workspace.ts';
+import { GOOGLE_CHAT_PATH, GOOGLE_GMAIL_PATH } from '../../src/domain/google-workspace.ts';
 import { googleBannerLines, startDemoGoogleSchoolClient } from './demo-google-school.ts';
 
 /**
@@ -13,6 +13,8 @@ const { values } = parseArgs({
     port: { type: 'string' },
     'chat-port': { type: 'string' },
     'certs-port': { type: 'string' },
+    'gmail-port': { type: 'string' },
+    'gmail-url': { type: 'string' },
     'access-token': { type: 'string' },
     'project-number': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -26,6 +28,8 @@ if (values.help) {
   --port N                   the pages' port (default 3990)
   --chat-port N              the fake Chat API's port (default 3991)
   --certs-port N             the certificates' port (default 3992)
+  --gmail-port N             the fake Gmail API's port (default 3993)
+  --gmail-url URL            DSL Desk's Gmail endpoint (default: beside --app-url, ${GOOGLE_GMAIL_PATH})
   --access-token TOKEN       the token the fake Chat API accepts (default: the one DSL Desk's sandbox sends)
   --project-number N         the Cloud project number (default 123456789012)
 `);
@@ -38,6 +42,8 @@ const client = await startDemoGoogleSchoolClient({
   port: Number(values.port ?? 3990),
   chatPort: Number(values['chat-port'] ?? 3991),
   certsPort: Number(values['certs-port'] ?? 3992),
+  gmailPort: Number(values['gmail-port'] ?? 3993),
+  ...(values['gmail-url'] ? { gmailUrl: values['gmail-url'] } : {}),
   ...(values['access-token'] ? { accessToken: values['access-token'] } : {}),
 });
 

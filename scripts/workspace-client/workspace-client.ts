@@ -1,12 +1,16 @@
 import { startClientServer, type ClientPerson, type ClientServer, type ClientSpace, type SlashCommand } from './client-server.ts';
 import { startFakeChatRest, type FakeChatRest, type FakeChatRestOptions } from './fake-chat-rest.ts';
+import { startFakeGmailRest, type FakeGmailRest, type FakeGmailRestOptions } from './fake-gmail-rest.ts';
+import { createGmailPages, type GmailMailboxSource } from './gmail-pages.ts';
 import { startGoogleSigner, type GoogleSigner } from './google-signer.ts';
-import { SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
+import { GOOGLE_GMAIL_PATH, SANDBOX_ADDON_OAUTH_CLIENT_ID, SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
 
 /**
  * The local Workspace client in one call: a local Google signer (certificates + add-on ID tokens), the
- * fake Chat REST API the app posts to, and the web pages people click through. Returns the settings the
- * app needs to trust the signer and to post to the fake. Sandbox, demo and tests only.
+ * fake Chat REST API the app posts to, the fake Gmail API holding everyone's mailbox (which the add-on reads
+ * the open message from), and the web pages people click through: Chat conversations and Gmail with the
+ * add-on. Returns the settings the app needs to trust the signer and to reach both fakes. Sandbox, demo and
+ * tests only.
  */
 
 export interface WorkspaceClientPerson extends ClientPerson {
@@ -34,16 +38,34 @@ export interface WorkspaceClientOptions {
   chatPort?: number;
   certsPort?: number;
   appName?: string;
+  /** The add-on's Gmail endpoint. Default: appUrl's origin + /api/google/gmail. */
+  gmailUrl?: string;
+  /** The Gmail endpoint URL configured in the deployment, the audience of the system tokens. Default gmailUrl. */
+  gmailAudience?: string;
+  /** The add-on's OAuth client id, the audience of the user ID tokens. Default: the sandbox's. */
+  oauthClientId?: string;
+  /** Messages put in people's mailboxes at the start (RFC 822), by person id, oldest first. */
+  mailboxes?: Record<string, (string | Uint8Array)[]>;
+  /** Port of the fake Gmail API, for an app started separately with fixed settings. */
+  gmailPort?: number;
+  /** Quotas and clock of the fake Gmail API. */
+  gmail?: Omit<FakeGmailRestOptions, 'port'>;
 }
 
 export interface WorkspaceClient {
   /** The index page, listing everyone's conversations. */
   url: string;
-  /** Page URLs per person id: their DM, and each space they are in, by space id. */
+  /** Page URLs per person id: their DM, each space they are in (by space id), and their Gmail. */
   pages: ClientServer['pages'];
-  /** The settings the app needs: GOOGLE_PROJECT_NUMBER, GOOGLE_CERTS_URL and GOOGLE_CHAT_API_ROOT_URL (the sandbox sends the fixed token). */
+  /**
+   * The settings the app needs: GOOGLE_PROJECT_NUMBER, GOOGLE_CERTS_URL, GOOGLE_CHAT_API_ROOT_URL (the sandbox
+   * sends the fixed token), GOOGLE_GMAIL_API_ROOT_URL and GOOGLE_ADDON_OAUTH_CLIENT_ID.
+   */
   env: Record<string, string>;
   chat: FakeChatRest;
+  gmail: FakeGmailRest;
+  /** The Gmail endpoint the client posts the triggers to. */
+  gmailUrl: string;
   signer: GoogleSigner;
   client: ClientServer;
   close(): Promise<void>;
@@ -58,7 +80,36 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
     return person.name;
   };
   let chat: FakeChatRest | undefined;
+  let gmail: FakeGmailRest | undefined;
   try {
+    gmail = await startFakeGmailRest({ ...options.gmail, ...(options.gmailPort !== undefined ? { port: options.gmailPort } : {}) });
+    for (const [personId, messages] of Object.entries(options.mailboxes ?? {})) {
+      const person = options.people.find((candidate) => candidate.id === personId);
+      if (!person) throw new Error(`mailboxes name an unknown person ${personId}`);
+      for (const raw of messages) gmail.addMessage(person.email, raw);
+    }
+    const gmailUrl = options.gmailUrl ?? `${new URL(options.appUrl).origin}${GOOGLE_GMAIL_PATH}`;
+    const oauthClientId = options.oauthClientId ?? SANDBOX_ADDON_OAUTH_CLIENT_ID;
+    const gmailFake = gmail;
+    const mailboxes: GmailMailboxSource = {
+      // The inbox: what is not in the Bin or spam, newest first.
+      messages: (mailbox) => gmailFake.messages(mailbox).filter((message) => message.labelIds.includes('INBOX')).reverse(),
+      // On the homepage no message is open: only the user's OAuth token is sent.
+      tokens: (mailbox, messageId) => {
+        const tokens = gmailFake.addonTokens(mailbox, messageId ?? '');
+        return messageId ? tokens : { userOAuthToken: tokens.userOAuthToken };
+      },
+    };
+    const gmailPages = createGmailPages({
+      gmailUrl,
+      ...(options.gmailAudience ? { audience: options.gmailAudience } : {}),
+      projectNumber: options.projectNumber,
+      oauthClientId,
+      people: options.people.map((person) => ({ id: person.id, displayName: person.displayName, email: person.email, subject: person.name.replace(/^users\//, '') })),
+      mailboxes,
+      signer,
+      ...(options.appName ? { appName: options.appName } : {}),
+    });
     chat = await startFakeChatRest({
       accessToken: options.accessToken ?? SANDBOX_CHAT_ACCESS_TOKEN,
       ...options.chat,
@@ -79,6 +130,7 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
       ...(options.port !== undefined ? { port: options.port } : {}),
       chat,
       signer,
+      gmail: gmailPages,
     });
     const fake = chat;
     return {
@@ -88,18 +140,24 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
         GOOGLE_PROJECT_NUMBER: options.projectNumber,
         GOOGLE_CERTS_URL: signer.certsUrl,
         GOOGLE_CHAT_API_ROOT_URL: fake.url,
+        GOOGLE_GMAIL_API_ROOT_URL: gmailFake.rootUrl,
+        GOOGLE_ADDON_OAUTH_CLIENT_ID: oauthClientId,
       },
       chat: fake,
+      gmail: gmailFake,
+      gmailUrl,
       signer,
       client,
       async close() {
         await client.close();
         await fake.close();
+        await gmailFake.close();
         await signer.close();
       },
     };
   } catch (error) {
     await chat?.close();
+    await gmail?.close();
     await signer.close();
     throw error;
   }

@@ -5,7 +5,7 @@ import { createGoogleChatApi, type ChatApi } from '../../bot/google-chat/chat-ap
 import {
   chatEventSchema, closeDialog, formValue, openDialog, replyWithMessage, updateDialog, updateThisMessage, type ChatEvent, type ChatResponse,
 } from '../../bot/google-chat/chat-events.ts';
-import { addonServiceAccountEmail, GOOGLE_CHAT_PATH, SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
+import { addonServiceAccountEmail, GOOGLE_CHAT_PATH, SANDBOX_ADDON_OAUTH_CLIENT_ID, SANDBOX_CHAT_ACCESS_TOKEN } from '../../src/domain/google-workspace.ts';
 import { startWorkspaceClient, type WorkspaceClient } from '../../scripts/workspace-client/workspace-client.ts';
 
 /**
@@ -197,13 +197,16 @@ describe('Workspace client with the fake Chat REST API and a stand-in app', () =
   });
 
   it('gives each person their pages and the app the settings it needs', () => {
-    expect(Object.keys(client.pages).sort()).toEqual(['dsl', 'teacher']);
+    expect(Object.keys(client.pages).sort()).toEqual(['dsl', 'starter', 'teacher']);
+    expect(client.pages.starter).toEqual({ spaces: {}, gmail: expect.stringMatching(/\/people\/starter\/gmail$/) });
     expect(client.pages.teacher!.dm).toMatch(/\/people\/teacher\/dm$/);
     expect(client.pages.dsl!.spaces.dsl).toMatch(/\/people\/dsl\/spaces\/dsl$/);
     expect(client.env).toEqual({
       GOOGLE_PROJECT_NUMBER: PROJECT,
       GOOGLE_CERTS_URL: client.signer.certsUrl,
       GOOGLE_CHAT_API_ROOT_URL: client.chat.url,
+      GOOGLE_GMAIL_API_ROOT_URL: client.gmail.rootUrl,
+      GOOGLE_ADDON_OAUTH_CLIENT_ID: SANDBOX_ADDON_OAUTH_CLIENT_ID,
     });
     expect(client.chat.accessToken).toBe(SANDBOX_CHAT_ACCESS_TOKEN);
     expect(client.chat.directMessageOf('users/1003')).toBeUndefined();

@@ -59,6 +59,12 @@ describe('npm run package:google (the script as a process)', () => {
     expect(validatePackage(ROOT, deployment, chatAppConfig, { sandbox: true })).toEqual([]);
     expect(chatAppConfig.name).toBe(`projects/${SANDBOX_PROJECT_NUMBER}/chatAppConfig`);
     expect(JSON.stringify(chatAppConfig)).toContain('"commonUrl":"http://127.0.0.1:3978/api/google/chat"');
+    // Gmail: the homepage and the card on every opened message, both on the one Gmail endpoint.
+    expect(deployment.addOns).toMatchObject({
+      common: { homepageTrigger: { runFunction: 'http://127.0.0.1:3978/api/google/gmail', enabled: true } },
+      gmail: { contextualTriggers: [{ unconditional: {}, onTriggerFunction: 'http://127.0.0.1:3978/api/google/gmail' }] },
+    });
+    expect(stdout).toContain('Gmail endpoint URL     http://127.0.0.1:3978/api/google/gmail');
   }, 90_000);
 
   it('writes a production deployment with https everywhere and only the listed scopes', async () => {
@@ -75,6 +81,13 @@ describe('npm run package:google (the script as a process)', () => {
     const interactive = chatAppConfig.interactiveFeatureConfig as { connectionConfig: unknown; appCommands: { commandId: number; command: string }[] };
     expect(interactive.connectionConfig).toEqual({ httpEndpointConfig: { commonUrl: 'https://dsl-desk.oakfield.sch.uk/api/google/chat' } });
     expect(interactive.appCommands.map((c) => [c.commandId, c.command])).toEqual([[1, '/report'], [2, '/myreports'], [3, '/help']]);
+    const addOns = deployment.addOns as { common: { homepageTrigger: { runFunction: string } }; gmail: { contextualTriggers: { onTriggerFunction: string }[] } };
+    expect(addOns.common.homepageTrigger.runFunction).toBe('https://dsl-desk.oakfield.sch.uk/api/google/gmail');
+    expect(addOns.gmail.contextualTriggers.map((t) => t.onTriggerFunction)).toEqual(['https://dsl-desk.oakfield.sch.uk/api/google/gmail']);
+    // The printed next steps: create the deployment, set the OAuth client id, install for the domain.
+    expect(stdout).toContain('gcloud workspace-add-ons deployments create dsl-desk');
+    expect(stdout).toContain('GOOGLE_ADDON_OAUTH_CLIENT_ID');
+    expect(stdout).toContain('install for the domain');
   }, 90_000);
 
   it('refuses an http address without --sandbox, says why, and writes nothing', async () => {
@@ -129,6 +142,34 @@ describe('the deployment and Chat app configuration schemas', () => {
       '/addOns has an unknown property "drive"',
       '/addOns/httpOptions/authorizationHeader must be one of HTTP_AUTHORIZATION_HEADER_UNSPECIFIED, SYSTEM_ID_TOKEN, USER_ID_TOKEN, NONE',
     ]));
+  });
+
+  it('fail a Gmail contextual trigger of another kind, an empty trigger list and the deprecated authorization check', () => {
+    const deployment = buildDeployment(settings) as { addOns: { gmail: Record<string, unknown> } };
+    const gmail = deployment.addOns.gmail;
+    gmail.authorizationCheckFunction = 'check';
+    expect(schemaProblems(schemaPath(ROOT, 'deployment'), deployment)).toEqual(['/addOns/gmail has an unknown property "authorizationCheckFunction"']);
+    delete gmail.authorizationCheckFunction;
+    gmail.contextualTriggers = [{ onTriggerFunction: 'https://dsl-desk.oakfield.sch.uk/api/google/gmail', conditional: {} }];
+    expect(schemaProblems(schemaPath(ROOT, 'deployment'), deployment)).toEqual(expect.arrayContaining([
+      '/addOns/gmail/contextualTriggers/0 has an unknown property "conditional"',
+      "/addOns/gmail/contextualTriggers/0 must have required property 'unconditional'",
+    ]));
+    gmail.contextualTriggers = [];
+    expect(schemaProblems(schemaPath(ROOT, 'deployment'), deployment)).toEqual(['/addOns/gmail/contextualTriggers must NOT have fewer than 1 items']);
+  });
+
+  it('refuse Gmail triggers that are not the one Gmail endpoint, and a deployment without Gmail', () => {
+    const config = buildChatAppConfig(settings);
+    const deployment = buildDeployment(settings) as { addOns: { common: { homepageTrigger: { runFunction: string } }; gmail?: { contextualTriggers: { onTriggerFunction: string }[] } } };
+    deployment.addOns.gmail!.contextualTriggers[0]!.onTriggerFunction = 'https://dsl-desk.oakfield.sch.uk/api/google/chat';
+    expect(validatePackage(ROOT, deployment, config, { sandbox: false })).toEqual([
+      'deployment /addOns/gmail/contextualTriggers/0/onTriggerFunction "https://dsl-desk.oakfield.sch.uk/api/google/chat" is not DSL Desk\'s Gmail endpoint (…/api/google/gmail)',
+    ]);
+    deployment.addOns.gmail!.contextualTriggers[0]!.onTriggerFunction = 'https://elsewhere.oakfield.sch.uk/api/google/gmail';
+    expect(validatePackage(ROOT, deployment, config, { sandbox: false })).toEqual(['deployment: the Gmail triggers point at different addresses; they must all be the one Gmail endpoint']);
+    delete deployment.addOns.gmail;
+    expect(validatePackage(ROOT, deployment, config, { sandbox: false })).toEqual(['deployment /addOns has no "gmail": DSL Desk\'s report button lives in Gmail']);
   });
 
   it('fail an endpoint on plain http outside loopback', () => {
