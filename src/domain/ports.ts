@@ -235,6 +235,8 @@ export interface EmailRepository {
   /** Stores a reported email's analysis and, when given, the sealed message itself. */
   insert(email: StoredEmail, content?: Uint8Array): Promise<void>;
   listForCase(schoolId: string, caseId: string): Promise<StoredEmail[]>;
+  /** The school's earliest stored report of exactly these bytes (the SHA-256 of the .eml), if any. */
+  findBySha256(schoolId: string, sha256: string): Promise<StoredEmail | undefined>;
   getContent(schoolId: string, emailId: string): Promise<Buffer | undefined>;
   /** Records the verdict a DSL or IT decided (sealed: the reason is theirs). */
   decideVerdict(schoolId: string, emailId: string, decision: VerdictDecision): Promise<void>;

@@ -1056,6 +1056,10 @@ class KyselyEmails implements EmailRepository {
     const rows = await this.#selectEmails().where('email_messages.school_id', '=', schoolId).where('email_messages.case_id', '=', caseId).orderBy('email_messages.created_at').execute();
     return rows.map((row) => this.#toEmail(row));
   }
+  async findBySha256(schoolId: string, sha256: string): Promise<StoredEmail | undefined> {
+    const row = await this.#selectEmails().where('email_messages.school_id', '=', schoolId).where('email_messages.sha256', '=', sha256).orderBy('email_messages.created_at').limit(1).executeTakeFirst();
+    return row ? this.#toEmail(row) : undefined;
+  }
   async getContent(schoolId: string, emailId: string): Promise<Buffer | undefined> {
     const row = await this.#db.selectFrom('email_messages').select(['content']).where('school_id', '=', schoolId).where('id', '=', emailId).executeTakeFirst();
     return row?.content ? this.#cipher.decryptBytes(row.content, this.#context(schoolId, emailId, 'content')) : undefined;

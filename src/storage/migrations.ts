@@ -555,6 +555,13 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('mailbox_removals_case').on('mailbox_removals').columns(['school_id', 'case_id']).execute();
     },
   },
+  '0015_email_fingerprints': {
+    async up(db: Kysely<any>) {
+      // A message reported again (the same bytes, by another member of staff) is found by its fingerprint, so its
+      // stored analysis is used rather than analysing it again: a phishing wave to the whole staff is one analysis.
+      await db.schema.createIndex('email_messages_sha256').on('email_messages').columns(['school_id', 'sha256']).execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { analyseReportedEmail } from '../../src/analysis/index.ts';
 import { changeCaseTypes } from '../../src/app/cases/change-case-types.ts';
 import { closeCase } from '../../src/app/cases/close-case.ts';
 import { confirmEmailVerdict } from '../../src/app/emails/confirm-email-verdict.ts';
@@ -67,6 +68,34 @@ describe.each(enginesUnderTest())('reported emails as evidence on %s', (engine) 
   const eventsOf = (caseId: string): Promise<AuditEvent[]> => db.storage.read((r) => r.audit.listForCase(school.school.id, caseId));
   const emailsOf = (caseId: string) => db.storage.read((r) => r.emails.listForCase(school.school.id, caseId));
   const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: { code?: string; message?: string }) => ({ code: error.code, message: error.message }));
+
+  test('the same message reported again is analysed once: the later reporters join the case with the first analysis, and other bytes are analysed afresh', async () => {
+    const analysed: number[] = [];
+    const counting: AppDeps = {
+      ...deps,
+      analyseEmail: async (raw, context) => {
+        analysed.push(raw.byteLength);
+        return analyseReportedEmail(raw, context);
+      },
+    };
+    const first = await reportEmail(counting, { actor: school.staff, raw: SAMPLE, choice: 'phishing', channel: 'gmail' });
+    const second = await reportEmail(counting, { actor: school.staff2, raw: SAMPLE, choice: 'phishing', channel: 'gmail' });
+    // The same bytes for another reason: its own case (never joined to the phishing one), still not analysed again.
+    const safeguarding = await reportEmail(counting, { actor: school.staff2, raw: SAMPLE, choice: 'safeguarding', channel: 'gmail' });
+    expect(analysed).toEqual([SAMPLE.byteLength]);
+    expect(second).toMatchObject({ caseId: first.caseId, joinedExisting: true, verdict: first.verdict });
+    expect(safeguarding.caseId).not.toBe(first.caseId);
+    const stored = await db.storage.read((r) => r.emails.listForCase(school.school.id, safeguarding.caseId));
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.analysis.messageId).toBe((await db.storage.read((r) => r.emails.listForCase(school.school.id, first.caseId)))[0]!.analysis.messageId);
+    expect(stored[0]!.contentKept).toBe(false);
+
+    // One byte different (another copy of a similar message): analysed on its own, and still joined by Message-ID.
+    const altered = Buffer.from(SAMPLE.toString('latin1').replace('Subject:', 'X-Forwarded-Copy: 1\r\nSubject:'), 'latin1');
+    const third = await reportEmail(counting, { actor: school.dsl, raw: altered, choice: 'phishing', channel: 'gmail' });
+    expect(analysed).toEqual([SAMPLE.byteLength, altered.byteLength]);
+    expect(third).toMatchObject({ caseId: first.caseId, joinedExisting: true });
+  });
 
   test('the DSL decides the verdict: reporters are told only once a DSL or IT has confirmed or changed it with a reason', async () => {
     const filed = await reportEmail(deps, { actor: school.staff, raw: SAMPLE, choice: 'phishing', channel: 'outlook' });

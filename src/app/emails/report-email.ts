@@ -41,17 +41,8 @@ const CONTENT_JOIN_WINDOW_MS = 24 * 60 * 60 * 1000;
 export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): Promise<EmailReportReceipt> {
   const { actor, raw, choice } = options;
   if (raw.byteLength === 0) throw invalidInput('The message was empty. Report it again from the email itself.');
-  const context = await analysisContextFor(deps, actor);
-  let analysis: EmailAnalysis;
-  try {
-    // The service analyses in a worker with a time budget; without one (the CLI, unit tests) it runs here.
-    analysis = await (deps.analyseEmail ?? analyseReportedEmail)(raw, context);
-  } catch (error) {
-    throw new AppError('invalid_input', 'DSL Desk could not read that as an email message (.eml). Report it again from the email itself.', { cause: error, internal: 'unparseable MIME' });
-  }
-  if (!analysis.message.from?.address && !analysis.message.messageId && !analysis.message.subject) {
-    throw invalidInput('That does not look like an email message: it has no sender, subject or Message-ID. Report it again from the email itself.');
-  }
+  const sha256 = createHash('sha256').update(raw).digest('hex');
+  const facts = (await storedFactsOf(deps, actor, sha256)) ?? factsOf(await analyse(deps, actor, raw));
   const { types, otherType } = concernTypeForChoice(choice);
   const withheld = withholdsAttachments(choice, types);
   const note = options.note?.trim();
@@ -66,7 +57,8 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
       : 'The reported email is kept with this case, sealed, while the case is open and for the retention period after it is closed.',
   });
   const now = deps.clock.now();
-  const messageId = analysis.message.messageId?.trim().toLowerCase();
+  const { summary } = facts;
+  const messageId = summary.messageId?.trim().toLowerCase();
   // Safeguarding reports of a message never join its phishing case (which IT may open), nor the reverse:
   // the same email reported for both reasons becomes two cases, each seen by the right people.
   const baseClass = choice === 'phishing' ? 'security' : choice === 'safeguarding' ? 'safeguarding' : 'content';
@@ -75,12 +67,10 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
   const reportClass = options.subjectPersonId ? `allegation:${options.subjectPersonId}:${baseClass}` : baseClass;
   const source: CaseSource = {
     kind: 'email',
-    ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${analysis.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,
-    ...(analysis.message.from?.name || analysis.message.from?.address ? { author: [analysis.message.from?.name, analysis.message.from?.address].filter(Boolean).join(' ').slice(0, 300) } : {}),
-    ...(analysis.message.date && !Number.isNaN(Date.parse(analysis.message.date)) ? { sentAt: new Date(analysis.message.date).toISOString() } : {}),
+    ref: `${reportClass}:${messageId ? `message-id:${messageId}` : `content:${facts.contentFingerprint}:${Math.floor(now.getTime() / CONTENT_JOIN_WINDOW_MS)}`}`,
+    ...(summary.fromName || summary.fromAddress ? { author: [summary.fromName, summary.fromAddress].filter(Boolean).join(' ').slice(0, 300) } : {}),
+    ...(summary.sentAt && !Number.isNaN(Date.parse(summary.sentAt)) ? { sentAt: new Date(summary.sentAt).toISOString() } : {}),
   };
-  const summary = summarise(analysis);
-  const sha256 = createHash('sha256').update(raw).digest('hex');
   const receipt = await reportConcern(deps, {
     actor,
     concern,
@@ -107,7 +97,44 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
       );
     },
   });
-  return { ...receipt, verdict: analysis.verdict };
+  return { ...receipt, verdict: summary.verdict };
+}
+
+/** What filing a reported email needs from its analysis. */
+interface EmailFacts {
+  summary: EmailAnalysisSummary;
+  /** Only for a message without a Message-ID: reports of the same content join within a day. */
+  contentFingerprint?: string;
+}
+
+/**
+ * The same bytes already reported at this school (a phishing email sent to the whole staff, reported by each):
+ * the stored analysis of the first report is theirs too, so a wave of reports is analysed once. Only a complete
+ * analysis of a message with a Message-ID is reused; anything else is analysed again.
+ */
+async function storedFactsOf(deps: AppDeps, actor: Actor, sha256: string): Promise<EmailFacts | undefined> {
+  const known = await deps.storage.read((reader) => reader.emails.findBySha256(actor.schoolId, sha256));
+  if (!known?.analysis.messageId || known.analysis.verdict === 'not_analysed') return undefined;
+  return { summary: known.analysis };
+}
+
+async function analyse(deps: AppDeps, actor: Actor, raw: Uint8Array): Promise<EmailAnalysis> {
+  const context = await analysisContextFor(deps, actor);
+  let analysis: EmailAnalysis;
+  try {
+    // The service analyses in a worker with a time budget; without one (the CLI, unit tests) it runs here.
+    analysis = await (deps.analyseEmail ?? analyseReportedEmail)(raw, context);
+  } catch (error) {
+    throw new AppError('invalid_input', 'DSL Desk could not read that as an email message (.eml). Report it again from the email itself.', { cause: error, internal: 'unparseable MIME' });
+  }
+  if (!analysis.message.from?.address && !analysis.message.messageId && !analysis.message.subject) {
+    throw invalidInput('That does not look like an email message: it has no sender, subject or Message-ID. Report it again from the email itself.');
+  }
+  return analysis;
+}
+
+function factsOf(analysis: EmailAnalysis): EmailFacts {
+  return { summary: summarise(analysis), contentFingerprint: analysis.contentFingerprint };
 }
 
 function summarise(analysis: EmailAnalysis): EmailAnalysisSummary {
