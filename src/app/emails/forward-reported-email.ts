@@ -19,6 +19,13 @@ export async function forwardReportedEmail(deps: AppDeps, options: { actor: Acto
   const { actor, caseId, emailId } = options;
   const targets = [...new Set(options.to)];
   const addresses = targets.map((target) => (target === 'security' ? forwarding.securityMailbox : forwarding.ncscAddress));
+  const { email, reference, content, school, securityCase } = await deps.storage.read(async (reader) => {
+    const found = await emailForAction(reader, actor, caseId, emailId);
+    const school = await reader.schools.get(actor.schoolId);
+    return { ...found, content: found.email.contentKept ? await reader.emails.getContent(actor.schoolId, emailId) : undefined, school };
+  });
+  // Whether DSL Desk can reach the school's mail at all comes first: it is what IT must fix before any setting.
+  requireSchoolMailbox(deps, school);
   if (!forwarding.from) throw new AppError('unavailable', 'Forwarding is not set up: IT sets REPORT_SENDER_MAILBOX, the school mailbox DSL Desk sends from.');
   const missing = targets.filter((_target, index) => !addresses[index]);
   if (missing.length > 0) {
@@ -29,12 +36,6 @@ export async function forwardReportedEmail(deps: AppDeps, options: { actor: Acto
         : 'Forwarding to the NCSC is not set up: IT sets NCSC_REPORT_ADDRESS (report@phishing.gov.uk).',
     );
   }
-  const { email, reference, content, school, securityCase } = await deps.storage.read(async (reader) => {
-    const found = await emailForAction(reader, actor, caseId, emailId);
-    const school = await reader.schools.get(actor.schoolId);
-    return { ...found, content: found.email.contentKept ? await reader.emails.getContent(actor.schoolId, emailId) : undefined, school };
-  });
-  requireSchoolMailbox(deps, school);
   if (!securityCase) throw new AppError('invalid_input', 'Only suspicious-email cases are forwarded for phishing analysis. An upsetting or safeguarding email is never sent on.');
   if (!content) throw new AppError('invalid_input', email.attachmentsWithheld ? 'This email may carry images of a child, so it was not kept and cannot be forwarded. Never forward images of children.' : 'The message itself is no longer kept (its retention ended), so it cannot be forwarded.');
   const route = schoolMailRoute(deps, school);
