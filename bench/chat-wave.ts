@@ -3,26 +3,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { CHAT_ACTIONS } from '../bot/google-chat/chat-cards.ts';
 import { ACTION_PARAMETER } from '../bot/google-chat/chat-events.ts';
-import { useChannelForCases } from '../src/app/cases/use-channel-for-cases.ts';
-import { OPERATOR, type AppDeps } from '../src/app/deps.ts';
-import { addSchool } from '../src/app/organisations/add-school.ts';
-import { upsertPerson } from '../src/app/people/add-person.ts';
-import { resolveActor } from '../src/app/people/resolve-actor.ts';
 import { loadConfig } from '../src/config.ts';
 import { GOOGLE_CHAT_PATH, googleChatEndpointUrl } from '../src/domain/google-workspace.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
-import { randomIds, systemClock } from '../src/system.ts';
 import { buttonClickEvent, sendEvent, stringInputs, type ChatPerson } from '../scripts/workspace-client/chat-events.ts';
 import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
-import { startServiceChild } from './lib/service-child.ts';
 import { percentile, round } from './lib/stats.ts';
 import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
-import type { GoogleChatChildOptions } from './serve-google-chat.ts';
+import { googleSubject, seedGoogleSchoolWithSpace, startGoogleServiceChild } from './lib/google-school.ts';
 
 /**
  * chat-wave: 500 members of staff of a Google school each report one concern in Google Chat within 10 s.
@@ -63,11 +55,6 @@ function reportersFromEnv(): number {
   const value = Number(process.env.BENCH_CHAT_REPORTERS ?? DEFAULT_REPORTERS);
   if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_CHAT_REPORTERS must be a whole number of at least 1, not ${process.env.BENCH_CHAT_REPORTERS}`);
   return value;
-}
-
-/** A Google account id as Chat names users: 21 digits. */
-function googleSubject(i: number): string {
-  return String(110_000_000_000_000_000_000n + BigInt(i));
 }
 
 async function run(ctx: BenchContext): Promise<void> {
@@ -111,46 +98,10 @@ async function run(ctx: BenchContext): Promise<void> {
 
   // Seeded straight into the database the service will open, through the use cases.
   ctx.log(`${name}: seeding ${reporters} staff and the DSL space`);
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
-  let schoolId: string;
-  try {
-    const deps: AppDeps = { storage, clock: systemClock, ids: randomIds, settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding } };
-    const school = await addSchool(deps, { name: 'Wave Primary', slug: `wave-${randomUUID().slice(0, 8)}`, googleDomain: DOMAIN });
-    schoolId = school.id;
-    await storage.transaction(async (tx) => {
-      for (const person of [dsl, ...staff]) {
-        await upsertPerson(deps, tx, {
-          actor: OPERATOR,
-          schoolId: school.id,
-          person: { displayName: person.displayName, email: person.email, roles: person === dsl ? ['staff', 'dsl'] : ['staff'], googleSubject: person.name.slice('users/'.length) },
-        });
-      }
-    });
-    const dslActor = await resolveActor(deps, { provider: 'google', tenantId: DOMAIN, subject: dsl.name.slice('users/'.length), email: dsl.email, emailVerified: true });
-    await useChannelForCases(deps, { actor: dslActor, address: { platform: 'google_chat', conversationId: DSL_SPACE, channelId: DSL_SPACE, serviceUrl: '' } });
-  } finally {
-    await storage.close();
-  }
+  const asStaff = (person: ChatPerson) => ({ subject: person.name.slice('users/'.length), email: person.email, displayName: person.displayName });
+  const schoolId = await seedGoogleSchoolWithSpace(config, { name: 'Wave Primary', domain: DOMAIN, dsl: asStaff(dsl), staff: staff.map(asStaff), dslSpace: DSL_SPACE });
 
-  // The service in its own process, as deployed: the fake Chat and the reporters do not share its event loop.
-  // Its warnings are counted, not printed: outbox retries by reason, anything else by message.
-  const warnings: Record<string, number> = {};
-  const service = await startServiceChild({
-    script: new URL('./serve-google-chat.ts', import.meta.url),
-    options: { env, chatAccessToken: chat.accessToken } satisfies GoogleChatChildOptions,
-    label: name,
-    preload: [fileURLToPath(new URL('../test/support/block-outbound-network.cjs', import.meta.url))],
-    onLine: (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; reason?: string; code?: string };
-        const key = entry.msg === 'outbox message failed' ? `retry: ${(entry.reason ?? 'unknown').slice(0, 80)}` : `${entry.msg ?? 'log'}${entry.code ? ` (${entry.code})` : ''}`;
-        warnings[key] = (warnings[key] ?? 0) + 1;
-      } catch {
-        process.stderr.write(`[${name}] ${line}\n`);
-      }
-    },
-  });
-  ctx.defer(() => service.stop(5_000));
+  const { service, warnings } = await startGoogleServiceChild(ctx, name, { env, chatAccessToken: chat.accessToken });
 
   const endpointUrl = googleChatEndpointUrl(config.publicUrl);
   // Tokens are signed before the clock starts: the wave measures DSL Desk, not the local signer.

@@ -1,27 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
-import { useChannelForCases } from '../src/app/cases/use-channel-for-cases.ts';
-import { OPERATOR, type AppDeps } from '../src/app/deps.ts';
-import { addSchool } from '../src/app/organisations/add-school.ts';
-import { upsertPerson } from '../src/app/people/add-person.ts';
-import { resolveActor } from '../src/app/people/resolve-actor.ts';
 import { loadConfig } from '../src/config.ts';
 import { GOOGLE_GMAIL_PATH, googleGmailEndpointUrl } from '../src/domain/google-workspace.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
-import { randomIds, systemClock } from '../src/system.ts';
 import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startFakeGmailRest } from '../scripts/workspace-client/fake-gmail-rest.ts';
 import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
-import { startServiceChild } from './lib/service-child.ts';
 import { percentile, round } from './lib/stats.ts';
 import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
-import type { GoogleChatChildOptions } from './serve-google-chat.ts';
+import { googleSubject, seedGoogleSchoolWithSpace, startGoogleServiceChild, type GoogleStaff } from './lib/google-school.ts';
 
 /**
  * gmail-wave: a phishing email reaches the whole staff of a Google school, and 500 of them press "Report" in
@@ -48,6 +39,8 @@ const OAUTH_CLIENT_ID = '434343434343-dsl-desk.apps.googleusercontent.com';
 const DOMAIN = 'gmail-wave.example.org';
 const PUBLIC_URL = 'https://dsl-desk.gmail-wave.example.org';
 const DSL_SPACE = 'spaces/gmail-wave-dsl-cases';
+/** Google account ids of this school's people, apart from chat-wave's. */
+const GMAIL_WAVE_SUBJECTS = 120_000_000_000_000_000_000n;
 const REFERENCE = /CASE-\d{4}-\d{4,}/;
 const WARM_UP_REPORTS = 3;
 
@@ -57,11 +50,6 @@ function reportersFromEnv(): number {
   const value = Number(process.env.BENCH_GMAIL_REPORTERS ?? DEFAULT_REPORTERS);
   if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_GMAIL_REPORTERS must be a whole number of at least 1, not ${process.env.BENCH_GMAIL_REPORTERS}`);
   return value;
-}
-
-/** A Google account id: 21 digits. */
-function googleSubject(i: number): string {
-  return String(120_000_000_000_000_000_000n + BigInt(i));
 }
 
 /** The most edits of one message within any window of `windowMs`. */
@@ -76,12 +64,6 @@ function maxInWindow(times: number[], windowMs: number): number {
   return most;
 }
 
-interface Staff {
-  subject: string;
-  email: string;
-  displayName: string;
-}
-
 async function run(ctx: BenchContext): Promise<void> {
   const name = 'gmail-wave';
   const reporters = reportersFromEnv();
@@ -89,8 +71,8 @@ async function run(ctx: BenchContext): Promise<void> {
   ctx.defer(() => rm(dataDir, { recursive: true, force: true }));
   const signer = await startGoogleSigner();
   ctx.defer(() => signer.close());
-  const staff: Staff[] = Array.from({ length: reporters }, (_, i) => ({ subject: googleSubject(i), email: `staff${i}@${DOMAIN}`, displayName: `Staff ${i}` }));
-  const dsl: Staff = { subject: googleSubject(reporters), email: `dsl@${DOMAIN}`, displayName: 'Dee Lead' };
+  const staff: GoogleStaff[] = Array.from({ length: reporters }, (_, i) => ({ subject: googleSubject(i, GMAIL_WAVE_SUBJECTS), email: `staff${i}@${DOMAIN}`, displayName: `Staff ${i}` }));
+  const dsl: GoogleStaff = { subject: googleSubject(reporters, GMAIL_WAVE_SUBJECTS), email: `dsl@${DOMAIN}`, displayName: 'Dee Lead' };
   const chat = await startFakeChatRest({
     spaces: [{ name: DSL_SPACE, displayName: 'DSL cases', members: [`users/${dsl.subject}`] }],
     directMessages: Object.fromEntries([...staff, dsl].map((person, i) => [`users/${person.subject}`, `spaces/dm-gmail-wave-${i}`])),
@@ -124,26 +106,7 @@ async function run(ctx: BenchContext): Promise<void> {
   const config = loadConfig(env);
 
   ctx.log(`${name}: seeding ${reporters} staff, their mailboxes and the DSL space`);
-  const storage = await openStorage({ databaseUrl: config.databaseUrl, keyRing: config.keyRing });
-  let schoolId: string;
-  try {
-    const deps: AppDeps = { storage, clock: systemClock, ids: randomIds, settings: { urgentAcknowledgeMinutes: config.urgentAcknowledgeMinutes, emailForwarding: config.emailForwarding } };
-    const school = await addSchool(deps, { name: 'Gmail Wave Primary', slug: `gmail-wave-${randomUUID().slice(0, 8)}`, googleDomain: DOMAIN });
-    schoolId = school.id;
-    await storage.transaction(async (tx) => {
-      for (const person of [dsl, ...staff]) {
-        await upsertPerson(deps, tx, {
-          actor: OPERATOR,
-          schoolId: school.id,
-          person: { displayName: person.displayName, email: person.email, roles: person === dsl ? ['staff', 'dsl'] : ['staff'], googleSubject: person.subject },
-        });
-      }
-    });
-    const dslActor = await resolveActor(deps, { provider: 'google', tenantId: DOMAIN, subject: dsl.subject, email: dsl.email, emailVerified: true });
-    await useChannelForCases(deps, { actor: dslActor, address: { platform: 'google_chat', conversationId: DSL_SPACE, channelId: DSL_SPACE, serviceUrl: '' } });
-  } finally {
-    await storage.close();
-  }
+  const schoolId = await seedGoogleSchoolWithSpace(config, { name: 'Gmail Wave Primary', domain: DOMAIN, dsl, staff, dslSpace: DSL_SPACE });
 
   // One phishing message, delivered to every mailbox (its own Gmail id in each, one Message-ID for all).
   const phishing = readFileSync(new URL('../samples/emails/headteacher-gift-cards.eml', import.meta.url));
@@ -152,27 +115,11 @@ async function run(ctx: BenchContext): Promise<void> {
     return { messageId: message.id, ...gmail.addonTokens(person.email, message.id) };
   });
 
-  const warnings: Record<string, number> = {};
-  const service = await startServiceChild({
-    script: new URL('./serve-google-chat.ts', import.meta.url),
-    options: { env, chatAccessToken: chat.accessToken } satisfies GoogleChatChildOptions,
-    label: name,
-    preload: [fileURLToPath(new URL('../test/support/block-outbound-network.cjs', import.meta.url))],
-    onLine: (line) => {
-      try {
-        const entry = JSON.parse(line) as { msg?: string; reason?: string; code?: string };
-        const key = entry.msg === 'outbox message failed' ? `retry: ${(entry.reason ?? 'unknown').slice(0, 80)}` : `${entry.msg ?? 'log'}${entry.code ? ` (${entry.code})` : ''}`;
-        warnings[key] = (warnings[key] ?? 0) + 1;
-      } catch {
-        process.stderr.write(`[${name}] ${line}\n`);
-      }
-    },
-  });
-  ctx.defer(() => service.stop(5_000));
+  const { service, warnings } = await startGoogleServiceChild(ctx, name, { env, chatAccessToken: chat.accessToken });
 
   const endpointUrl = googleGmailEndpointUrl(config.publicUrl);
   const appUrl = `${service.url}${GOOGLE_GMAIL_PATH}`;
-  const userToken = (person: Staff) => signer.mintToken({ aud: OAUTH_CLIENT_ID, azp: OAUTH_CLIENT_ID, sub: person.subject, email: person.email, email_verified: true });
+  const userToken = (person: GoogleStaff) => signer.mintToken({ aud: OAUTH_CLIENT_ID, azp: OAUTH_CLIENT_ID, sub: person.subject, email: person.email, email_verified: true });
   const eventFor = (userIdToken: string, systemIdToken: string, message: { messageId: string; userOAuthToken: string; gmailAccessToken: string }, note: string) => ({
     commonEventObject: {
       hostApp: 'GMAIL',
