@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gmail, type gmail_v1 } from 'googleapis/build/src/apis/gmail/index.js';
 import { AppError } from '../../domain/errors.ts';
+import { googleRetryAfter, googleStatusOf, googleTokenErrorOf, isGoogleRateLimit, TRANSIENT_GOOGLE_STATUSES } from './google-api-errors.ts';
 import { GMAIL_MODIFY_SCOPE, GMAIL_SEND_SCOPE } from '../../domain/google-workspace.ts';
 import { DELEGATION_REFUSED } from '../../domain/mailbox-removal.ts';
 import type { GmailMailboxes } from '../../domain/ports.ts';
@@ -137,8 +138,6 @@ export function messageIdForQuery(internetMessageId: string): string {
 }
 
 const GMAIL_BUSY = 'Gmail is busy; DSL Desk will carry on with the mailboxes shortly.';
-const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
-const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'concurrentLimitExceeded']);
 /** The token endpoint's answers when the delegation itself is missing: no mailbox can be opened until IT acts. */
 const DELEGATION_ERRORS = new Set(['unauthorized_client', 'access_denied', 'invalid_scope']);
 
@@ -150,17 +149,17 @@ const DELEGATION_ERRORS = new Set(['unauthorized_client', 'access_denied', 'inva
  */
 export function describeGmailError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const status = statusOf(error);
-  const tokenError = tokenErrorOf(error);
+  const status = googleStatusOf(error);
+  const tokenError = googleTokenErrorOf(error);
   const internal = `gmail: google ${status ?? 'unreachable'}${tokenError ? ` ${tokenError}` : ''}`;
   if (tokenError && DELEGATION_ERRORS.has(tokenError)) {
     return new AppError('forbidden', DELEGATION_MESSAGE, { internal: `${DELEGATION_REFUSED} ${internal}`, cause: error });
   }
   if (tokenError === 'invalid_grant') return new AppError('forbidden', MAILBOX_REFUSED, { internal, cause: error });
-  if (status === 403 && reasonsOf(error).some((reason) => RATE_REASONS.has(reason))) {
-    return new AppError('unavailable', GMAIL_BUSY, { internal: `${internal} rate limited`, cause: error, ...retryAfter(error) });
+  if (status === 403 && isGoogleRateLimit(error)) {
+    return new AppError('unavailable', GMAIL_BUSY, { internal: `${internal} rate limited`, cause: error, ...googleRetryAfter(error) });
   }
-  if (status === undefined || TRANSIENT.has(status)) return new AppError('unavailable', GMAIL_BUSY, { internal, cause: error, ...retryAfter(error) });
+  if (status === undefined || TRANSIENT_GOOGLE_STATUSES.has(status)) return new AppError('unavailable', GMAIL_BUSY, { internal, cause: error, ...googleRetryAfter(error) });
   return new AppError('forbidden', MAILBOX_REFUSED, { internal, cause: error });
 }
 
@@ -168,34 +167,3 @@ export const DELEGATION_MESSAGE =
   'Google Workspace refused DSL Desk’s access to the school’s mailboxes. In the Google Admin console (Security → Access and data control → API controls → ' +
   `Domain-wide delegation) authorise DSL Desk’s service account client ID for ${GMAIL_MODIFY_SCOPE} and ${GMAIL_SEND_SCOPE}, then ask again.`;
 const MAILBOX_REFUSED = 'Gmail would not open this mailbox (suspended, deleted, or without Gmail).';
-
-function statusOf(error: unknown): number | undefined {
-  const response = (error as { response?: { status?: unknown } } | undefined)?.response;
-  if (typeof response?.status === 'number') return response.status;
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function tokenErrorOf(error: unknown): string | undefined {
-  const data = (error as { response?: { data?: unknown } } | undefined)?.response?.data;
-  if (data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string') return (data as { error: string }).error;
-  return undefined;
-}
-
-function reasonsOf(error: unknown): string[] {
-  const data = (error as { response?: { data?: { error?: { errors?: { reason?: unknown }[] } } } } | undefined)?.response?.data;
-  return Array.isArray(data?.error?.errors) ? data.error.errors.flatMap((entry) => (typeof entry?.reason === 'string' ? [entry.reason] : [])) : [];
-}
-
-function retryAfter(error: unknown): { retryAfterSeconds?: number } {
-  const headers = (error as { response?: { headers?: unknown } } | undefined)?.response?.headers;
-  const value =
-    headers && typeof headers === 'object' && 'get' in headers && typeof (headers as Headers).get === 'function'
-      ? (headers as Headers).get('retry-after')
-      : (headers as Record<string, string> | undefined)?.['retry-after'];
-  if (!value) return {};
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterSeconds: Math.ceil(seconds) };
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? {} : { retryAfterSeconds: Math.max(0, Math.ceil((at - Date.now()) / 1000)) };
-}

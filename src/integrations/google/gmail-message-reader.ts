@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { OAuth2Client } from 'google-auth-library';
 import { gmail, type gmail_v1 } from 'googleapis/build/src/apis/gmail/index.js';
 import { AppError } from '../../domain/errors.ts';
+import { googleRetryAfter, googleStatusOf, isGoogleRateLimit } from './google-api-errors.ts';
 import type { GmailMessageReader } from '../../domain/ports.ts';
 
 export interface GmailMessageReaderOptions {
@@ -54,7 +55,7 @@ export function createGmailMessageReader(options: GmailMessageReaderOptions): Gm
         return checkedSize(Buffer.from(data.raw, 'base64url'), request.maxBytes);
       } catch (error) {
         if (error instanceof AppError) throw error;
-        if (statusOf(error) !== 403) throw describeGmailError('raw', error);
+        if (googleStatusOf(error) !== 403 || isGoogleRateLimit(error)) throw describeGmailError('raw', error);
         refusedRaw = true;
       }
 
@@ -151,22 +152,10 @@ function unreadable(internal: string): AppError {
   return new AppError('unavailable', 'Gmail did not give DSL Desk this message in a form it could read. Try again in a few minutes; if it keeps happening, tell your DSL or IT team about the email directly.', { internal });
 }
 
-function statusOf(error: unknown): number | undefined {
-  const candidate = error as { status?: unknown; response?: { status?: unknown } } | undefined;
-  const status = candidate?.status ?? candidate?.response?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function retryAfterOf(error: unknown): number | undefined {
-  const headers = (error as { response?: { headers?: unknown } } | undefined)?.response?.headers;
-  const value = headers instanceof Headers ? headers.get('retry-after') : (headers as Record<string, unknown> | undefined)?.['retry-after'];
-  const seconds = Number(value);
-  return Number.isFinite(seconds) && seconds > 0 ? Math.ceil(seconds) : undefined;
-}
-
 /** One user-safe error per case the card explains. `internal` names the step and status only. */
 export function describeGmailError(step: Step, error: unknown): AppError {
-  const status = statusOf(error);
+  // A quota is a quota whether Google says 429 or 403 with a rate-limit reason.
+  const status = isGoogleRateLimit(error) ? 429 : googleStatusOf(error);
   const internal = `gmail ${step === 'attachment' ? 'attachments.get' : `messages.get ${step}`} answered ${status ?? 'no response'}`;
   switch (status) {
     case 401:
@@ -176,7 +165,7 @@ export function describeGmailError(step: Step, error: unknown): AppError {
     case 404:
       return new AppError('not_found', 'Gmail could not find this message any more (it may have been deleted or moved). If you still have it, open it and press Report again.', { internal });
     case 429: {
-      const retryAfterSeconds = retryAfterOf(error) ?? 60;
+      const retryAfterSeconds = googleRetryAfter(error).retryAfterSeconds || 60;
       return new AppError('rate_limited', 'Gmail is busy just now, so the message was not reported yet. Try again in a minute.', { internal, retryAfterSeconds });
     }
     default:

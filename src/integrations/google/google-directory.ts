@@ -1,6 +1,7 @@
 import { JWT, type OAuth2Client } from 'google-auth-library';
 import { admin, type admin_directory_v1, type admin_reports_v1 } from 'googleapis/build/src/apis/admin/index.js';
 import { AppError } from '../../domain/errors.ts';
+import { googleRetryAfter, googleStatusOf, googleTokenErrorOf, isGoogleRateLimit, TRANSIENT_GOOGLE_STATUSES } from './google-api-errors.ts';
 import { ADMIN_DIRECTORY_USER_SCOPE, ADMIN_REPORTS_SCOPE } from '../../domain/google-workspace.ts';
 import type { CreatedUserEvent, WorkspaceAdmin, WorkspaceDirectory, WorkspaceUser } from '../../domain/google-directory.ts';
 
@@ -107,7 +108,7 @@ export function createGoogleWorkspaceDirectory(options: GoogleWorkspaceDirectory
         return workspaceUserOf(data);
       } catch (error) {
         // Deleted (or renamed) since the event: nobody to welcome under that address.
-        if (statusOf(error) === 404) return undefined;
+        if (googleStatusOf(error) === 404) return undefined;
         throw describeGoogleAdminError('directory', error);
       }
     },
@@ -196,7 +197,6 @@ export function delegationMessage(api: ApiName): string {
 }
 
 const UNAVAILABLE = 'Google Workspace did not answer DSL Desk’s directory read; it will be tried again at the next poll.';
-const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
 
 /**
  * Sorts a googleapis (gaxios) or token failure: a refused delegation (403, 401, or the token endpoint's
@@ -204,47 +204,14 @@ const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
  */
 export function describeGoogleAdminError(api: ApiName, error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const status = statusOf(error);
-  const tokenError = tokenErrorOf(error);
+  const status = googleStatusOf(error);
+  const tokenError = googleTokenErrorOf(error);
   const internal = `${api}: google ${status ?? 'unreachable'}${tokenError ? ` ${tokenError}` : ''}`;
   if (tokenError === 'unauthorized_client' || tokenError === 'access_denied' || tokenError === 'invalid_grant' || tokenError === 'invalid_scope' || status === 401 || status === 403) {
     // Google also says 403 for a quota (reason rateLimitExceeded / userRateLimitExceeded): that one passes.
-    if (status === 403 && isRateLimitReason(error)) return new AppError('unavailable', UNAVAILABLE, { internal: `${internal} rate limited`, cause: error, ...retryAfter(error) });
+    if (isGoogleRateLimit(error)) return new AppError('unavailable', UNAVAILABLE, { internal: `${internal} rate limited`, cause: error, ...googleRetryAfter(error) });
     return new AppError('forbidden', delegationMessage(api), { internal, cause: error });
   }
-  if (status === undefined || TRANSIENT.has(status)) return new AppError('unavailable', UNAVAILABLE, { internal, cause: error, ...retryAfter(error) });
+  if (status === undefined || TRANSIENT_GOOGLE_STATUSES.has(status)) return new AppError('unavailable', UNAVAILABLE, { internal, cause: error, ...googleRetryAfter(error) });
   return new AppError('unavailable', `Google Workspace refused DSL Desk’s directory read (HTTP ${status}); it will be tried again at the next poll.`, { internal, cause: error });
-}
-
-function statusOf(error: unknown): number | undefined {
-  const response = (error as { response?: { status?: unknown } } | undefined)?.response;
-  if (typeof response?.status === 'number') return response.status;
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** The OAuth error code of a failed token request (`{"error":"unauthorized_client",…}`), when this was one. */
-function tokenErrorOf(error: unknown): string | undefined {
-  const data = (error as { response?: { data?: unknown } } | undefined)?.response?.data;
-  if (data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string') return (data as { error: string }).error;
-  return undefined;
-}
-
-function isRateLimitReason(error: unknown): boolean {
-  const data = (error as { response?: { data?: { error?: { errors?: { reason?: unknown }[] } } } } | undefined)?.response?.data;
-  const reasons = Array.isArray(data?.error?.errors) ? data.error.errors.map((entry) => entry?.reason) : [];
-  return reasons.some((reason) => reason === 'rateLimitExceeded' || reason === 'userRateLimitExceeded' || reason === 'quotaExceeded');
-}
-
-function retryAfter(error: unknown): { retryAfterSeconds?: number } {
-  const headers = (error as { response?: { headers?: unknown } } | undefined)?.response?.headers;
-  const value =
-    headers && typeof headers === 'object' && 'get' in headers && typeof (headers as Headers).get === 'function'
-      ? (headers as Headers).get('retry-after')
-      : (headers as Record<string, string> | undefined)?.['retry-after'];
-  if (!value) return {};
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterSeconds: Math.ceil(seconds) };
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? {} : { retryAfterSeconds: Math.max(0, Math.ceil((at - Date.now()) / 1000)) };
 }
