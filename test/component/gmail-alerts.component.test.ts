@@ -5,8 +5,10 @@ import { OPERATOR, type AppDeps } from '../../src/app/deps.ts';
 import { importReportedPhishingAlerts } from '../../src/app/emails/import-reported-phishing-alerts.ts';
 import { reportEmail } from '../../src/app/emails/report-email.ts';
 import { setGoogleAdmin } from '../../src/app/organisations/set-google-admin.ts';
+import { AppError } from '../../src/domain/errors.ts';
+import { DELEGATION_REFUSED } from '../../src/domain/mailbox-removal.ts';
 import { createGoogleAlertCenter } from '../../src/integrations/google/alert-center.ts';
-import { createGmailMailboxes } from '../../src/integrations/google/gmail-mailboxes.ts';
+import { createGmailMailboxes, DELEGATION_MESSAGE } from '../../src/integrations/google/gmail-mailboxes.ts';
 import type { GoogleAdminAuthFactory } from '../../src/integrations/google/google-directory.ts';
 import { startFakeGmailRest, type FakeGmailRest } from '../../scripts/workspace-client/fake-gmail-rest.ts';
 import { APPS_ALERTS_SCOPE, fakeAlertCenterAuth, startFakeAlertCenter, type FakeAlertCenter } from '../fakes/fake-alert-center.ts';
@@ -180,6 +182,29 @@ describe.each(enginesUnderTest())('importing Gmail’s own “Report phishing”
     alerts.failNext(429, 1, 30);
     expect(await poll()).toMatchObject({ filed: 0, problem: { code: 'alert_center_unavailable', retryAfterSeconds: 30 } });
     expect(await poll()).toMatchObject({ alerts: 1, filed: 1 });
+  });
+
+  test('Google refusing the mailbox delegation stops the poll with the reason, and keeps the reports; a copy deleted since is counted', async () => {
+    alerts.addReportedPhishing({ createTime: minutesBefore(20), messages: [{ messageId: 'gone@example.net', recipient: STAFF }] });
+    alerts.addReportedPhishing({ createTime: minutesBefore(10), messages: [{ messageId: SAMPLE_ID, recipient: STAFF }, { messageId: SAMPLE_ID, recipient: STAFF2 }] });
+    const refusing = makeDeps();
+    const mailboxes = refusing.gmailMailboxes!;
+    refusing.gmailMailboxes = {
+      ...mailboxes,
+      readMessage: async (box, id, max) => {
+        // As the token endpoint answers unauthorized_client when IT has not authorised gmail.modify.
+        if (id === SAMPLE_ID) throw new AppError('forbidden', DELEGATION_MESSAGE, { internal: `${DELEGATION_REFUSED} gmail: google unreachable unauthorized_client` });
+        return mailboxes.readMessage(box, id, max);
+      },
+    };
+    const result = await poll(refusing);
+    expect(result).toMatchObject({ alerts: 2, notFound: 1, filed: 0, notFiled: 2, problem: { code: 'mailbox_access_refused' } });
+    expect(result.problem!.message).toContain('gmail.modify');
+    expect(await caseCount()).toBe(0);
+    // The first alert (its copy gone) is behind the cursor; the second waits for IT.
+    expect((await progress())!.cursor).toMatchObject({ time: minutesBefore(20) });
+    expect(await poll()).toMatchObject({ alerts: 1, filed: 2 });
+    expect(await caseCount()).toBe(1);
   });
 
   /** Polls with Gmail answering 503 for one mailbox's searches (the others answer). */
