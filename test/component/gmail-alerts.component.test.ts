@@ -7,6 +7,8 @@ import { reportEmail } from '../../src/app/emails/report-email.ts';
 import { setGoogleAdmin } from '../../src/app/organisations/set-google-admin.ts';
 import { AppError } from '../../src/domain/errors.ts';
 import { DELEGATION_REFUSED } from '../../src/domain/mailbox-removal.ts';
+import { startGoogleAlertSchedule } from '../../src/jobs/google-alert-schedule.ts';
+import type { Logger } from '../../src/logger.ts';
 import { createGoogleAlertCenter } from '../../src/integrations/google/alert-center.ts';
 import { createGmailMailboxes, DELEGATION_MESSAGE } from '../../src/integrations/google/gmail-mailboxes.ts';
 import type { GoogleAdminAuthFactory } from '../../src/integrations/google/google-directory.ts';
@@ -207,6 +209,30 @@ describe.each(enginesUnderTest())('importing Gmail’s own “Report phishing”
     expect(await caseCount()).toBe(1);
   });
 
+  test('the schedule polls every Google school at once and then every GOOGLE_ALERT_POLL_MINUTES; 0 is off; problems are logged without addresses', async () => {
+    alerts.addReportedPhishing({ createTime: minutesBefore(10), messages: [{ messageId: SAMPLE_ID, recipient: STAFF }] });
+    const logged: { level: string; fields: unknown; message: string }[] = [];
+    const logger = Object.fromEntries(['info', 'warn', 'error', 'debug'].map((level) => [level, (fields: unknown, message: string) => logged.push({ level, fields, message })])) as unknown as Logger;
+    const off = startGoogleAlertSchedule({ deps, logger, alertCenter: alertCenter(), pollMinutes: 0, maxBytes: 1024 * 1024 });
+    await off.stop();
+    expect(alerts.calls).toHaveLength(0);
+
+    const schedule = startGoogleAlertSchedule({ deps, logger, alertCenter: alertCenter(), pollMinutes: 5, maxBytes: 1024 * 1024 });
+    await waitFor(() => logged.length > 0);
+    await schedule.stop();
+    expect(await caseCount()).toBe(1);
+    expect(logged).toContainEqual(expect.objectContaining({ level: 'info', message: 'google reported phishing alerts imported', fields: expect.objectContaining({ filed: 1 }) }));
+
+    alerts.refuse();
+    const refused = startGoogleAlertSchedule({ deps, logger, alertCenter: alertCenter(), pollMinutes: 5, maxBytes: 1024 * 1024 });
+    await waitFor(() => logged.some((entry) => entry.level === 'warn'));
+    await refused.stop();
+    const warning = logged.find((entry) => entry.level === 'warn')!;
+    expect(warning.message).toBe('google alert import: an administrator must act');
+    expect(warning.fields).toMatchObject({ problem: 'alert_center_refused' });
+    expect(JSON.stringify(logged)).not.toContain(STAFF);
+  });
+
   /** Polls with Gmail answering 503 for one mailbox's searches (the others answer). */
   async function pollWithGmailDownFor(mailbox: string) {
     const down = makeDeps();
@@ -221,3 +247,11 @@ describe.each(enginesUnderTest())('importing Gmail’s own “Report phishing”
     return poll(down);
   }
 });
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}

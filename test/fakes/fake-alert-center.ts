@@ -96,7 +96,7 @@ export function parseAlertFilter(filter: string): Condition[] | undefined {
   if (!filter.trim()) return [];
   const conditions: Condition[] = [];
   for (const part of filter.split(/\s+AND\s+/)) {
-    const match = /^\s*(type|createTime)\s*(>=|<=|=|>|<)\s*"([^"]*)"\s*$/.exec(part);
+    const match = /^\s*(type|createTime)\s*([<>]=?|=)\s*"([^"]*)"\s*$/.exec(part);
     if (!match) return undefined;
     const [, field, op, value] = match;
     if (field === 'type' && op !== '=') return undefined;
