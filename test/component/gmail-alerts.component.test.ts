@@ -209,6 +209,18 @@ describe.each(enginesUnderTest())('importing Gmail’s own “Report phishing”
     expect(await caseCount()).toBe(1);
   });
 
+  test('a copy over EMAIL_REPORT_MAX_MB, or in a mailbox Gmail will not open, is counted as failed and not tried again', async () => {
+    alerts.addReportedPhishing({ createTime: minutesBefore(10), messages: [{ messageId: SAMPLE_ID, recipient: STAFF }] });
+    const small = await importReportedPhishingAlerts(deps, { schoolId: school.school.id, alertCenter: alertCenter(), maxBytes: 100 });
+    expect(small).toMatchObject({ alerts: 1, filed: 0, failed: 1 });
+    expect(small.problem).toBeUndefined();
+    alerts.addReportedPhishing({ createTime: minutesBefore(5), messages: [{ messageId: SAMPLE_ID, recipient: STAFF2 }] });
+    gmail.failNext({ method: 'GET', path: /\/messages$/ }, 404);
+    expect(await poll()).toMatchObject({ alerts: 1, filed: 0, failed: 1 });
+    expect(await poll()).toMatchObject({ alerts: 0, filed: 0 });
+    expect(await caseCount()).toBe(0);
+  });
+
   test('the schedule polls every Google school at once and then every GOOGLE_ALERT_POLL_MINUTES; 0 is off; problems are logged without addresses', async () => {
     alerts.addReportedPhishing({ createTime: minutesBefore(10), messages: [{ messageId: SAMPLE_ID, recipient: STAFF }] });
     const logged: { level: string; fields: unknown; message: string }[] = [];

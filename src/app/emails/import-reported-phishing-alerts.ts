@@ -160,8 +160,12 @@ async function fileMessage(
     if (error.code === 'forbidden' && error.message.startsWith(DELEGATION_REFUSED)) return { code: 'mailbox_access_refused', message: error.userMessage };
     if (error.code === 'unavailable') return { code: 'gmail_unavailable', message: error.userMessage, ...retryOf(error) };
     // One mailbox that would not open (suspended, no Gmail), or a copy that is not an email: counted, not retried.
-    result.failed += 1;
-    return undefined;
+    if (error.code === 'forbidden' || error.code === 'invalid_input') {
+      result.failed += 1;
+      return undefined;
+    }
+    // Anything else (a case changed by others too often, storage) stops the poll; the alert is read again next time.
+    throw error;
   }
 }
 
