@@ -92,6 +92,9 @@ export const configSchema = z.object({
   GOOGLE_CHAT_WRITES_PER_MINUTE: z.coerce.number().int().min(1).max(3000, 'Google Chat allows at most 3,000 message writes per minute per project').default(2700),
   GOOGLE_ADMIN_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(5),
   GOOGLE_MAILBOX_REMOVAL: z.enum(['true', 'false']).default('false'),
+  GOOGLE_ALERTCENTER_API_ROOT_URL: url('https://alertcenter.googleapis.com/'),
+  // Off by default: it needs the apps.alerts scope delegated to DSL Desk as well as mailbox access (gmail.modify).
+  GOOGLE_ALERT_POLL_MINUTES: z.coerce.number().int().min(0).max(1440).default(0),
   GOOGLE_GMAIL_UNITS_PER_MINUTE: z.coerce.number().int().min(100).max(1_200_000, 'Gmail allows at most 1,200,000 quota units per minute per project').default(600_000),
 });
 
@@ -191,6 +194,13 @@ export interface Config {
     mailboxRemoval: boolean;
     /** Gmail quota units a minute DSL Desk's mailbox work may use for the whole project (Gmail allows 1,200,000). */
     gmailUnitsPerMinute: number;
+    /** The Alert Center API (https://alertcenter.googleapis.com/; a local fake in tests). */
+    alertCenterApiRootUrl: string;
+    /**
+     * How often each Google school's "User reported phishing" alerts are imported (0 = never, the default: it needs
+     * the apps.alerts scope delegated, and mailbox access to read the reported copies).
+     */
+    alertPollMinutes: number;
   };
 }
 
@@ -348,6 +358,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       gmailApiRootUrl: raw.GOOGLE_GMAIL_API_ROOT_URL,
       mailboxRemoval: raw.GOOGLE_MAILBOX_REMOVAL === 'true',
       gmailUnitsPerMinute: raw.GOOGLE_GMAIL_UNITS_PER_MINUTE,
+      alertCenterApiRootUrl: raw.GOOGLE_ALERTCENTER_API_ROOT_URL,
+      alertPollMinutes: raw.GOOGLE_ALERT_POLL_MINUTES,
     },
   };
 }

@@ -30,6 +30,8 @@ import { createGraphDirectory } from './integrations/microsoft/graph-directory.t
 import { createGoogleWorkspaceDirectory, serviceAccountAdminAuth, type GoogleAdminAuthFactory } from './integrations/google/google-directory.ts';
 import { createGmailMailboxes } from './integrations/google/gmail-mailboxes.ts';
 import { startAupSchedules } from './jobs/aup-schedules.ts';
+import { createGoogleAlertCenter } from './integrations/google/alert-center.ts';
+import { startGoogleAlertSchedule } from './jobs/google-alert-schedule.ts';
 import { policyPageUrl } from './app/aup/policy-page-links.ts';
 import { emailFromSchool, emailSigningLink } from './app/aup/email-signing-link.ts';
 import { REMOVE_EMAIL_KIND, removeEmailCopies } from './app/emails/remove-reported-email.ts';
@@ -342,6 +344,18 @@ export async function startService(config: Config, logger: Logger, overrides: Se
     ...(googleDirectory ? { googleDirectory } : {}),
     googleAdminPollMinutes: config.google.adminPollMinutes,
   });
+  // Gmail's own "Report phishing" clicks, from each Google school's Alert Center (off unless GOOGLE_ALERT_POLL_MINUTES is set).
+  if (config.google.alertPollMinutes > 0 && !googleAdminAuth) logger.warn('GOOGLE_ALERT_POLL_MINUTES is set without GOOGLE_SERVICE_ACCOUNT_KEY_FILE: Gmail\'s reported phishing alerts are not imported');
+  const googleAlertSchedule =
+    googleAdminAuth && config.google.alertPollMinutes > 0
+      ? startGoogleAlertSchedule({
+          deps,
+          logger,
+          alertCenter: createGoogleAlertCenter({ authFor: googleAdminAuth, rootUrl: config.google.alertCenterApiRootUrl }),
+          pollMinutes: config.google.alertPollMinutes,
+          maxBytes: config.emailReports.maxBytes,
+        })
+      : undefined;
 
   const server: Server = await new Promise((resolve, reject) => {
     // 64 KiB of headers: an email report's note (up to 2,000 characters, percent-encoded) can pass 16 KiB.
@@ -366,6 +380,7 @@ export async function startService(config: Config, logger: Logger, overrides: Se
       server.closeAllConnections();
       clearInterval(retentionTimer);
       await aupSchedules.stop();
+      await googleAlertSchedule?.stop();
       await dispatcher.stop();
       clearInterval(sealTimer);
       await sealChains();

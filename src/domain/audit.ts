@@ -43,6 +43,7 @@ export type AuditAction =
   | 'aup.status_exported'
   | 'audit.access_listed'
   | 'directory.synced'
+  | 'email.alerts_imported'
   | 'school.google_admin_set'
   | 'school.created'
   | 'trust.membership_changed'

@@ -72,21 +72,27 @@ export interface ReportsCursor {
 
 export const REPORTS_OVERLAP_MS = 60 * 60_000;
 
+/** What a cursor keeps of an event: its unique key and its time (CREATE_USER events, Alert Center alerts). */
+export interface CursorEvent {
+  key: string;
+  time: string;
+}
+
 /** The `startTime` of the next read. */
 export function reportsStartTime(cursor: ReportsCursor): string {
   return new Date(Date.parse(cursor.time) - REPORTS_OVERLAP_MS).toISOString();
 }
 
 /** The events not handled yet, oldest first (so progress can be kept up to the first failure). */
-export function unseenEvents(cursor: ReportsCursor, events: readonly CreatedUserEvent[]): CreatedUserEvent[] {
+export function unseenEvents<T extends CursorEvent>(cursor: ReportsCursor, events: readonly T[]): T[] {
   const seen = new Set(cursor.seen.map((entry) => entry.key));
-  const fresh = new Map<string, CreatedUserEvent>();
+  const fresh = new Map<string, T>();
   for (const event of events) if (!seen.has(event.key) && !fresh.has(event.key)) fresh.set(event.key, event);
   return [...fresh.values()].sort((a, b) => Date.parse(a.time) - Date.parse(b.time) || a.key.localeCompare(b.key));
 }
 
 /** The cursor after handling `event`: the window keeps only what a later read could return again. */
-export function cursorAfter(cursor: ReportsCursor, event: CreatedUserEvent): ReportsCursor {
+export function cursorAfter(cursor: ReportsCursor, event: CursorEvent): ReportsCursor {
   const latest = Date.parse(event.time) > Date.parse(cursor.time) ? new Date(Date.parse(event.time)).toISOString() : cursor.time;
   const from = Date.parse(latest) - REPORTS_OVERLAP_MS;
   const seen = [...cursor.seen.filter((entry) => Date.parse(entry.time) >= from && entry.key !== event.key), { key: event.key, time: event.time }];

@@ -28,6 +28,8 @@ export const CHAT_BOT_SCOPE = 'https://www.googleapis.com/auth/chat.bot';
 /** Read by the admin identity (domain-wide delegation) to find new starters. */
 export const ADMIN_REPORTS_SCOPE = 'https://www.googleapis.com/auth/admin.reports.audit.readonly';
 export const ADMIN_DIRECTORY_USER_SCOPE = 'https://www.googleapis.com/auth/admin.directory.user.readonly';
+/** Read by the admin identity, only when the school turns on importing Gmail's own "Report phishing" alerts. */
+export const ALERT_CENTER_SCOPE = 'https://www.googleapis.com/auth/apps.alerts';
 
 /** A Chat user name (`users/<id>`) for a Google account id (the ID token's `sub`): the same number. */
 export function chatUserName(googleSubject: string): string {

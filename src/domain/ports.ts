@@ -11,6 +11,7 @@ import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
 import type { MailboxRemoval } from './mailbox-removal.ts';
+import type { AlertImportCursor } from './alert-center.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
 /**
@@ -307,6 +308,11 @@ export interface GmailMailboxes {
   trash(mailbox: string, gmailMessageId: string): Promise<void>;
   /** Sends a whole RFC 822 message (its From is `from`) as the mailbox `from`. */
   send(from: string, mime: Uint8Array): Promise<void>;
+  /**
+   * The RFC 822 bytes of the copy in `mailbox` with this Message-ID, wherever it is (Gmail's "Report phishing"
+   * moved it to Spam); `not_found` when the mailbox holds none, `too_large` when it is over `maxBytes`.
+   */
+  readMessage(mailbox: string, internetMessageId: string, maxBytes: number): Promise<{ raw: Uint8Array } | 'not_found' | 'too_large'>;
 }
 
 /** "Remove from every mailbox" runs: one per reported email, kept after every batch (migration 0014_mailbox_removals). */
@@ -399,6 +405,24 @@ export interface GoogleDirectoryRepository {
   saveProgress(schoolId: string, progress: GoogleDirectoryProgress, at: string): Promise<void>;
 }
 
+/**
+ * Where importing a Google school's "User reported phishing" alerts got to (migration 0016_google_alert_imports):
+ * the cursor moves only past alerts whose every message was filed (or could never be), so a restart resumes.
+ */
+export interface GoogleAlertImportProgress {
+  schoolId: string;
+  cursor: AlertImportCursor;
+  lastPolledAt: string;
+  /** Why the last poll filed nothing or stopped (Alert Center refused, mailbox access off): never an address. */
+  lastProblem: string | null;
+  updatedAt: string;
+}
+
+export interface GoogleAlertImportRepository {
+  get(schoolId: string): Promise<GoogleAlertImportProgress | undefined>;
+  save(progress: GoogleAlertImportProgress): Promise<void>;
+}
+
 export interface AupDeliveryRepository {
   /** `lock`: read to change it, in a write transaction (PostgreSQL locks the row until the transaction ends). */
   get(schoolId: string, personId: string, policyId: string, cycle: string, options?: { lock?: boolean }): Promise<AupDelivery | undefined>;
@@ -450,6 +474,7 @@ export interface StorageTx {
   directorySync: DirectorySyncRepository;
   googleDirectory: GoogleDirectoryRepository;
   mailboxRemovals: MailboxRemovalRepository;
+  googleAlertImports: GoogleAlertImportRepository;
 }
 
 export interface OutboxClaimOptions {

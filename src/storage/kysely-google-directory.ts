@@ -1,6 +1,13 @@
 import type { ReportsCursor } from '../domain/google-directory.ts';
-import type { GoogleDirectoryProgress, GoogleDirectoryRepository, GoogleDirectorySettings, GoogleDirectoryState } from '../domain/ports.ts';
-import type { Db, GoogleDirectoriesTable } from './schema.ts';
+import type {
+  GoogleAlertImportProgress,
+  GoogleAlertImportRepository,
+  GoogleDirectoryProgress,
+  GoogleDirectoryRepository,
+  GoogleDirectorySettings,
+  GoogleDirectoryState,
+} from '../domain/ports.ts';
+import type { Db, GoogleAlertImportsTable, GoogleDirectoriesTable } from './schema.ts';
 
 /** Google Workspace schools' admin identity and new-starter progress (migration 0013_google_directory). */
 export class KyselyGoogleDirectory implements GoogleDirectoryRepository {
@@ -40,6 +47,44 @@ export class KyselyGoogleDirectory implements GoogleDirectoryRepository {
       .where('school_id', '=', schoolId)
       .execute();
   }
+}
+
+/** Where importing Gmail's "User reported phishing" alerts got to, per Google school (migration 0016_google_alert_imports). */
+export class KyselyGoogleAlertImports implements GoogleAlertImportRepository {
+  readonly #db: Db;
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  async get(schoolId: string): Promise<GoogleAlertImportProgress | undefined> {
+    const row = await this.#db.selectFrom('google_alert_imports').selectAll().where('school_id', '=', schoolId).executeTakeFirst();
+    return row ? alertImportFromRow(row) : undefined;
+  }
+
+  async save(progress: GoogleAlertImportProgress): Promise<void> {
+    const changes = {
+      cursor_time: progress.cursor.time,
+      cursor_seen: JSON.stringify(progress.cursor.seen),
+      last_polled_at: progress.lastPolledAt,
+      last_problem: progress.lastProblem,
+      updated_at: progress.updatedAt,
+    };
+    await this.#db
+      .insertInto('google_alert_imports')
+      .values({ school_id: progress.schoolId, ...changes })
+      .onConflict((oc) => oc.column('school_id').doUpdateSet(changes))
+      .execute();
+  }
+}
+
+function alertImportFromRow(row: GoogleAlertImportsTable): GoogleAlertImportProgress {
+  return {
+    schoolId: row.school_id,
+    cursor: { time: row.cursor_time, seen: parseSeen(row.cursor_seen) },
+    lastPolledAt: row.last_polled_at,
+    lastProblem: row.last_problem,
+    updatedAt: row.updated_at,
+  };
 }
 
 function fromRow(row: GoogleDirectoriesTable): GoogleDirectoryState {

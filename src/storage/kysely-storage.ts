@@ -45,7 +45,7 @@ import { AppError } from '../domain/errors.ts';
 import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './database-faults.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
-import { KyselyGoogleDirectory } from './kysely-google-directory.ts';
+import { KyselyGoogleAlertImports, KyselyGoogleDirectory } from './kysely-google-directory.ts';
 import { KyselyMailboxRemovals } from './kysely-mailbox-removals.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
@@ -129,6 +129,7 @@ export class KyselyStorage implements Storage {
       ...aupRepositories(db, this.#cipher, locks),
       googleDirectory: new KyselyGoogleDirectory(db),
       mailboxRemovals: new KyselyMailboxRemovals(db),
+      googleAlertImports: new KyselyGoogleAlertImports(db),
     };
   }
 

@@ -562,6 +562,22 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('email_messages_sha256').on('email_messages').columns(['school_id', 'sha256']).execute();
     },
   },
+  '0016_google_alert_imports': {
+    async up(db: Kysely<any>) {
+      // Where importing a Google school's "User reported phishing" alerts got to: the latest alert handled and the
+      // alert ids handled in the hour before it (JSON), so a restart resumes and no alert is filed twice; and why the
+      // last poll filed nothing, if it did not (counts and codes only: no address or subject is kept here).
+      await db.schema
+        .createTable('google_alert_imports')
+        .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
+        .addColumn('cursor_time', 'text', (c) => c.notNull())
+        .addColumn('cursor_seen', 'text', (c) => c.notNull())
+        .addColumn('last_polled_at', 'text', (c) => c.notNull())
+        .addColumn('last_problem', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -306,6 +306,16 @@ export interface GoogleDirectoriesTable {
   updated_at: string;
 }
 
+export interface GoogleAlertImportsTable {
+  school_id: string;
+  cursor_time: string;
+  /** JSON array of { key, time }: the alert ids handled in the overlap window. */
+  cursor_seen: string;
+  last_polled_at: string;
+  last_problem: string | null;
+  updated_at: string;
+}
+
 export interface MailboxRemovalsTable {
   school_id: string;
   email_id: string;
@@ -427,6 +437,7 @@ export interface Database {
   directory_sync: DirectorySyncTable;
   google_directories: GoogleDirectoriesTable;
   mailbox_removals: MailboxRemovalsTable;
+  google_alert_imports: GoogleAlertImportsTable;
   aup_campaigns: AupCampaignsTable;
   aup_deliveries: AupDeliveriesTable;
   aup_signing_links: AupSigningLinksTable;

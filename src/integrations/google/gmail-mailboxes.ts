@@ -68,7 +68,7 @@ export class UnitPacer {
 
 /**
  * Gmail as each mailbox of a Google school, by domain-wide delegation: `users.messages.list` with
- * `rfc822msgid:` and `users.messages.trash` (gmail.modify), and `users.messages.send` as the school's sender
+ * `rfc822msgid:` and `users.messages.trash` (gmail.modify), `users.messages.get` of a reported copy (gmail.modify), and `users.messages.send` as the school's sender
  * mailbox (gmail.send). Each call is made once (googleapis' retries are off) and paced under Gmail's per-user
  * and per-project quotas; see GmailMailboxes for what its failures mean.
  */
@@ -114,6 +114,20 @@ export function createGmailMailboxes(options: GmailMailboxesOptions): GmailMailb
         pageToken = data.nextPageToken ?? undefined;
       } while (pageToken);
       return ids;
+    },
+
+    async readMessage(mailbox, internetMessageId, maxBytes) {
+      const client = clientFor(mailbox, GMAIL_MODIFY_SCOPE);
+      // `in:anywhere`: Gmail's own "Report phishing" moved the message to Spam, which a plain search leaves out.
+      const { data: found } = await paced(mailbox, GMAIL_UNITS.list, () =>
+        client.users.messages.list({ userId: 'me', q: `rfc822msgid:${messageIdForQuery(internetMessageId)} in:anywhere`, includeSpamTrash: true, maxResults: 1 }),
+      );
+      const id = found.messages?.find((message) => message.id)?.id;
+      if (!id) return 'not_found';
+      const { data } = await paced(mailbox, GMAIL_UNITS.get, () => client.users.messages.get({ userId: 'me', id, format: 'raw', fields: 'id,raw' }));
+      if (!data.raw) return 'not_found';
+      const raw = Buffer.from(data.raw, 'base64url');
+      return raw.byteLength > maxBytes ? 'too_large' : { raw: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
     },
 
     async trash(mailbox, gmailMessageId) {
