@@ -1,6 +1,7 @@
 import { alertcenter, type alertcenter_v1beta1 } from 'googleapis/build/src/apis/alertcenter/index.js';
 import { USER_REPORTED_PHISHING, type AlertCenter, type ReportedPhishingAlert, type ReportedPhishingMessage } from '../../domain/alert-center.ts';
 import { AppError } from '../../domain/errors.ts';
+import { googleRetryAfter, googleStatusOf, googleTokenErrorOf, isGoogleRateLimit, TRANSIENT_GOOGLE_STATUSES } from './google-api-errors.ts';
 import type { WorkspaceAdmin } from '../../domain/google-directory.ts';
 import { ALERT_CENTER_SCOPE } from '../../domain/google-workspace.ts';
 import type { GoogleAdminAuthFactory } from './google-directory.ts';
@@ -89,8 +90,6 @@ export const ALERT_CENTER_REFUSED =
   'is an active administrator allowed to view the alert center (Admin roles → Security Center → Alert Center: view access).';
 
 const UNAVAILABLE = 'Google Workspace’s Alert Center did not answer DSL Desk; it will be tried again at the next poll.';
-const TRANSIENT = new Set([408, 429, 500, 502, 503, 504]);
-const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
 const DELEGATION_ERRORS = new Set(['unauthorized_client', 'access_denied', 'invalid_grant', 'invalid_scope']);
 
 /**
@@ -100,47 +99,15 @@ const DELEGATION_ERRORS = new Set(['unauthorized_client', 'access_denied', 'inva
  */
 export function describeAlertCenterError(error: unknown): AppError {
   if (error instanceof AppError) return error;
-  const status = statusOf(error);
-  const tokenError = tokenErrorOf(error);
+  const status = googleStatusOf(error);
+  const tokenError = googleTokenErrorOf(error);
   const internal = `alertcenter: google ${status ?? 'unreachable'}${tokenError ? ` ${tokenError}` : ''}`;
-  if (status === 403 && reasonsOf(error).some((reason) => RATE_REASONS.has(reason))) {
-    return new AppError('unavailable', UNAVAILABLE, { internal: `${internal} rate limited`, cause: error, ...retryAfter(error) });
+  if (status === 403 && isGoogleRateLimit(error)) {
+    return new AppError('unavailable', UNAVAILABLE, { internal: `${internal} rate limited`, cause: error, ...googleRetryAfter(error) });
   }
   if ((tokenError && DELEGATION_ERRORS.has(tokenError)) || status === 401 || status === 403) {
     return new AppError('forbidden', ALERT_CENTER_REFUSED, { internal, cause: error });
   }
-  if (status === undefined || TRANSIENT.has(status)) return new AppError('unavailable', UNAVAILABLE, { internal, cause: error, ...retryAfter(error) });
+  if (status === undefined || TRANSIENT_GOOGLE_STATUSES.has(status)) return new AppError('unavailable', UNAVAILABLE, { internal, cause: error, ...googleRetryAfter(error) });
   return new AppError('unavailable', `Google Workspace’s Alert Center refused DSL Desk’s read (HTTP ${status}); it will be tried again at the next poll.`, { internal, cause: error });
-}
-
-function statusOf(error: unknown): number | undefined {
-  const response = (error as { response?: { status?: unknown } } | undefined)?.response;
-  if (typeof response?.status === 'number') return response.status;
-  const status = (error as { status?: unknown } | undefined)?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function tokenErrorOf(error: unknown): string | undefined {
-  const data = (error as { response?: { data?: unknown } } | undefined)?.response?.data;
-  if (data && typeof data === 'object' && typeof (data as { error?: unknown }).error === 'string') return (data as { error: string }).error;
-  return undefined;
-}
-
-function reasonsOf(error: unknown): string[] {
-  const data = (error as { response?: { data?: { error?: { errors?: { reason?: unknown }[]; details?: { reason?: unknown }[] } } } } | undefined)?.response?.data;
-  const entries = [...(Array.isArray(data?.error?.errors) ? data.error.errors : []), ...(Array.isArray(data?.error?.details) ? data.error.details : [])];
-  return entries.flatMap((entry) => (typeof entry?.reason === 'string' ? [entry.reason] : []));
-}
-
-function retryAfter(error: unknown): { retryAfterSeconds?: number } {
-  const headers = (error as { response?: { headers?: unknown } } | undefined)?.response?.headers;
-  const value =
-    headers && typeof headers === 'object' && 'get' in headers && typeof (headers as Headers).get === 'function'
-      ? (headers as Headers).get('retry-after')
-      : (headers as Record<string, string> | undefined)?.['retry-after'];
-  if (!value) return {};
-  const seconds = Number(value);
-  if (Number.isFinite(seconds) && seconds >= 0) return { retryAfterSeconds: Math.ceil(seconds) };
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? {} : { retryAfterSeconds: Math.max(0, Math.ceil((at - Date.now()) / 1000)) };
 }

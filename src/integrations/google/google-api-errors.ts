@@ -8,7 +8,7 @@
 export const TRANSIENT_GOOGLE_STATUSES: ReadonlySet<number> = new Set([408, 429, 500, 502, 503, 504]);
 
 /** Google's reasons for a quota, sent with 403 as often as with 429. */
-const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'concurrentLimitExceeded']);
+const RATE_LIMIT_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded', 'concurrentLimitExceeded', 'RATE_LIMIT_EXCEEDED']);
 
 export function googleStatusOf(error: unknown): number | undefined {
   const candidate = error as { status?: unknown; response?: { status?: unknown } } | undefined;
@@ -23,10 +23,11 @@ export function googleTokenErrorOf(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The `reason` of each entry of Google's error body (`{error:{errors:[{reason}]}}`). */
+/** The `reason` of each entry of Google's error body: the older `errors[]` and the newer `details[]` (ErrorInfo). */
 export function googleErrorReasonsOf(error: unknown): string[] {
-  const data = (error as { response?: { data?: { error?: { errors?: { reason?: unknown }[] } } } } | undefined)?.response?.data;
-  return Array.isArray(data?.error?.errors) ? data.error.errors.flatMap((entry) => (typeof entry?.reason === 'string' ? [entry.reason] : [])) : [];
+  const data = (error as { response?: { data?: { error?: { errors?: { reason?: unknown }[]; details?: { reason?: unknown }[] } } } } | undefined)?.response?.data;
+  const entries = [...(Array.isArray(data?.error?.errors) ? data.error.errors : []), ...(Array.isArray(data?.error?.details) ? data.error.details : [])];
+  return entries.flatMap((entry) => (typeof entry?.reason === 'string' ? [entry.reason] : []));
 }
 
 /** A quota: 429, or a 403 whose reason is a rate limit (which is not a refusal). */
