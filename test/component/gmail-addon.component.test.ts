@@ -243,6 +243,34 @@ describe.each(enginesUnderTest())('Gmail add-on on %s', (engine) => {
     expect([a, b].map((answer) => answer.body.action.notification.text.replace(/CASE-\d{4}-\d{4}/, 'REF')).sort()).toEqual(['Already reported: REF', 'Reported to your DSL team: REF']);
   });
 
+  it('the DSL decides the verdict on the Chat card and tells every Gmail reporter, each in their own DM', async () => {
+    const raw = messageWithAttachment('verdict-told@travel-deals.example.net', 'Your parcel is waiting');
+    const first = await report('staff', raw, { choice: ['phishing'] });
+    expectValidAnswer(first);
+    expectValidAnswer(await report('staff2', raw, { choice: ['phishing'] }));
+    const reference = /CASE-\d{4}-\d{4}/.exec(JSON.stringify(cardOf(first.body)))![0];
+    const filed = (await casesOf('staff2')).find((found) => found.reference === reference)!;
+    const posted = await t.waitFor(() => t.chat.inSpace(t.dslSpace.name).find((message) => JSON.stringify(message.body).includes(reference)));
+    const at = { space: t.dslSpace, messageName: posted.name };
+
+    // Telling before a DSL has decided is refused: the analysis only suggests.
+    const early = await t.click('dsl', 'email.tell_reporters', { caseId: filed.caseId }, at);
+    expect(JSON.stringify(early.body)).toContain('Confirm or change the verdict, with a reason');
+    const decided = await t.click('dsl', 'email.decide_verdict', { caseId: filed.caseId }, { ...at, dialog: 'SUBMIT_DIALOG', formInputs: { verdict: ['likely_phishing'], verdictReason: ['Lookalike delivery firm, asks for card details'] } });
+    expect(decided.body.action.navigations[0]).toEqual({ endNavigation: { action: 'CLOSE_DIALOG' } });
+    // The school's admin installed the Chat app for everyone, so each reporter has a DM with it.
+    for (const person of ['staff', 'staff2'] as const) t.chat.directMessages.set(t.userOf(person), t.dmOf(person).name);
+    const told = await t.click('dsl', 'email.tell_reporters', { caseId: filed.caseId }, at);
+    expect(told.body.hostAppDataAction.chatDataAction.createMessageAction.message.text).toBe('Told 2 reporter(s): Likely phishing.');
+    for (const person of ['staff', 'staff2'] as const) {
+      const notice = await t.waitFor(() => t.chat.inSpace(t.dmOf(person).name).find((message) => JSON.stringify(message.body).includes(reference) && /phishing/i.test(JSON.stringify(message.body))));
+      // The reporter hears the verdict, never the DSL's reason.
+      expect(JSON.stringify(notice.body)).not.toContain('Lookalike delivery firm');
+    }
+    const events = await t.service.deps.storage.read((r) => r.audit.listForCase(t.school.school.id, filed.caseId));
+    expect(events.find((event) => event.action === 'case.reporters_told_verdict')?.detail).toMatchObject({ reporters: 2 });
+  });
+
   it('keeps no attachments of a safeguarding report, and tells the reporter to keep the email for the DSL', async () => {
     const answer = await report('staff', messageWithAttachment('safeguarding-1@travel-deals.example.net'), { choice: ['safeguarding'], note: ['A pupil is named in this'] });
     expectValidAnswer(answer);
