@@ -191,6 +191,11 @@ export interface Config {
     mailboxRemoval: boolean;
     /** Gmail quota units a minute DSL Desk's mailbox work may use for the whole project (Gmail allows 1,200,000). */
     gmailUnitsPerMinute: number;
+    /**
+     * The sandbox acts by its fixed delegation token (no service-account key) because both Google API roots are
+     * on this machine: the local Workspace client's fakes of the Admin SDK and Gmail. Never true in production.
+     */
+    sandboxDelegation: boolean;
   };
 }
 
@@ -205,6 +210,15 @@ function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+/** A URL on this machine (the local Workspace client's fakes), so a sandbox token sent there never reaches Google. */
+function isLoopbackUrl(value: string): boolean {
+  try {
+    return isLoopback(new URL(value).hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
 }
 
 /** Parses and checks the whole configuration; throws ConfigError with every problem listed. */
@@ -348,6 +362,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       gmailApiRootUrl: raw.GOOGLE_GMAIL_API_ROOT_URL,
       mailboxRemoval: raw.GOOGLE_MAILBOX_REMOVAL === 'true',
       gmailUnitsPerMinute: raw.GOOGLE_GMAIL_UNITS_PER_MINUTE,
+      sandboxDelegation:
+        mode === 'sandbox' && !raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE && isLoopbackUrl(raw.GOOGLE_API_ROOT_URL) && isLoopbackUrl(raw.GOOGLE_GMAIL_API_ROOT_URL),
     },
   };
 }

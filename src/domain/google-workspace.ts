@@ -106,3 +106,23 @@ export const SANDBOX_ADDON_OAUTH_CLIENT_ID = 'dsl-desk-sandbox.apps.googleuserco
  * sandbox never asks Google for a token, and the fake accepts only this one.
  */
 export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';
+
+/**
+ * The sandbox's stand-in for domain-wide delegation, used only against the local Workspace client's fakes of the
+ * Admin SDK and Gmail (never sent to Google: the wiring uses it only when both API roots are on this machine).
+ * A real delegated token names its mailbox and scopes only inside Google; this one carries them in the clear,
+ * `<prefix>:<subject>:<scope>,<scope>`, so the fakes can act as the mailbox it impersonates.
+ */
+export const SANDBOX_GOOGLE_DELEGATION_TOKEN = 'dsl-desk-sandbox-delegation';
+
+/** The sandbox's delegated token for `subject` (a mailbox or the school's admin) with `scopes`. */
+export function sandboxDelegatedToken(subject: string, scopes: readonly string[]): string {
+  return `${SANDBOX_GOOGLE_DELEGATION_TOKEN}:${subject.trim().toLowerCase()}:${[...scopes].sort().join(',')}`;
+}
+
+/** Who and what a sandbox delegated token stands for; undefined for any other token. */
+export function parseSandboxDelegatedToken(token: string): { subject: string; scopes: string[] } | undefined {
+  const match = /^([^:]+):([^:\s]+@[^:\s]+):([^\s]*)$/.exec(token);
+  if (!match || match[1] !== SANDBOX_GOOGLE_DELEGATION_TOKEN) return undefined;
+  return { subject: match[2]!, scopes: match[3]!.split(',').filter(Boolean) };
+}
