@@ -122,7 +122,12 @@ export function sandboxDelegatedToken(subject: string, scopes: readonly string[]
 
 /** Who and what a sandbox delegated token stands for; undefined for any other token. */
 export function parseSandboxDelegatedToken(token: string): { subject: string; scopes: string[] } | undefined {
-  const match = /^([^:]+):([^:\s]+@[^:\s]+):([^\s]*)$/.exec(token);
-  if (!match || match[1] !== SANDBOX_GOOGLE_DELEGATION_TOKEN) return undefined;
-  return { subject: match[2]!, scopes: match[3]!.split(',').filter(Boolean) };
+  // Scopes are URLs (they hold colons): only the first two colons separate the parts.
+  const prefix = `${SANDBOX_GOOGLE_DELEGATION_TOKEN}:`;
+  if (!token.startsWith(prefix)) return undefined;
+  const rest = token.slice(prefix.length);
+  const colon = rest.indexOf(':');
+  const subject = colon > 0 ? rest.slice(0, colon) : '';
+  if (!subject.includes('@') || /\s/.test(rest)) return undefined;
+  return { subject, scopes: rest.slice(colon + 1).split(',').filter(Boolean) };
 }
