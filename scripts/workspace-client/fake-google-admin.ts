@@ -52,6 +52,8 @@ export interface FakeGoogleAdminOptions {
   /** At most `requests` per `perMs`, measured on `now` (the test's clock); beyond it, 429 with Retry-After. */
   quota?: { requests: number; perMs: number };
   now?: () => number;
+  /** Port on 127.0.0.1; default any free one. */
+  port?: number;
 }
 
 export interface FakeGoogleAdmin {
@@ -204,7 +206,10 @@ export async function startFakeGoogleAdmin(options: FakeGoogleAdminOptions): Pro
     const status = handle(req, res);
     calls.push({ method: req.method ?? 'GET', path: decodeURIComponent(url.pathname), query: Object.fromEntries(url.searchParams.entries()), status });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const { port } = server.address() as AddressInfo;
 
   const addEvent = (email: string, time: string): FakeGoogleEvent => {

@@ -49,6 +49,8 @@ export interface WorkspaceClientOptions {
   mailboxes?: Record<string, (string | Uint8Array)[]>;
   /** Port of the fake Gmail API, for an app started separately with fixed settings. */
   gmailPort?: number;
+  /** Port of the fake Admin SDK (with `workspaceDomain`), likewise. */
+  adminPort?: number;
   /** Quotas and clock of the fake Gmail API. */
   gmail?: Omit<FakeGmailRestOptions, 'port'>;
   /**
@@ -105,7 +107,7 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
     });
     if (domain) {
       // Large pages: the demo's Directory is small, and the app reads it as Google would answer.
-      admin = await startFakeGoogleAdmin({ adminEmail: domain.adminEmail, acceptSandboxDelegation: true, pageSize: 500 });
+      admin = await startFakeGoogleAdmin({ adminEmail: domain.adminEmail, acceptSandboxDelegation: true, pageSize: 500, ...(options.adminPort !== undefined ? { port: options.adminPort } : {}) });
       for (const user of domain.users) {
         // No CREATE_USER events: the accounts were there before DSL Desk was connected, so none is a new starter.
         admin.addUser({ id: user.id, email: user.email, fullName: user.fullName, creationTime: user.creationTime, ...(user.orgUnitPath ? { orgUnitPath: user.orgUnitPath } : {}) }, { event: false });
