@@ -201,6 +201,11 @@ export interface Config {
      * the apps.alerts scope delegated, and mailbox access to read the reported copies).
      */
     alertPollMinutes: number;
+    /**
+     * The sandbox acts by its fixed delegation token (no service-account key) because both Google API roots are
+     * on this machine: the local Workspace client's fakes of the Admin SDK and Gmail. Never true in production.
+     */
+    sandboxDelegation: boolean;
   };
 }
 
@@ -215,6 +220,15 @@ function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1';
+}
+
+/** A URL on this machine (the local Workspace client's fakes), so a sandbox token sent there never reaches Google. */
+function isLoopbackUrl(value: string): boolean {
+  try {
+    return isLoopback(new URL(value).hostname.replace(/^\[|\]$/g, ''));
+  } catch {
+    return false;
+  }
 }
 
 /** Parses and checks the whole configuration; throws ConfigError with every problem listed. */
@@ -360,6 +374,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       gmailUnitsPerMinute: raw.GOOGLE_GMAIL_UNITS_PER_MINUTE,
       alertCenterApiRootUrl: raw.GOOGLE_ALERTCENTER_API_ROOT_URL,
       alertPollMinutes: raw.GOOGLE_ALERT_POLL_MINUTES,
+      sandboxDelegation:
+        mode === 'sandbox' && !raw.GOOGLE_SERVICE_ACCOUNT_KEY_FILE && isLoopbackUrl(raw.GOOGLE_API_ROOT_URL) && isLoopbackUrl(raw.GOOGLE_GMAIL_API_ROOT_URL),
     },
   };
 }

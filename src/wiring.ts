@@ -27,7 +27,7 @@ import { fetchMessageMime } from './integrations/microsoft/graph-mail.ts';
 import { createOnBehalfOfTokens } from './integrations/microsoft/on-behalf-of.ts';
 import { createGraphMailboxAdmin } from './integrations/microsoft/graph-mailbox-admin.ts';
 import { createGraphDirectory } from './integrations/microsoft/graph-directory.ts';
-import { createGoogleWorkspaceDirectory, serviceAccountAdminAuth, type GoogleAdminAuthFactory } from './integrations/google/google-directory.ts';
+import { createGoogleWorkspaceDirectory, sandboxDelegationAuth, serviceAccountAdminAuth, type GoogleAdminAuthFactory } from './integrations/google/google-directory.ts';
 import { createGmailMailboxes } from './integrations/google/gmail-mailboxes.ts';
 import { startAupSchedules } from './jobs/aup-schedules.ts';
 import { createGoogleAlertCenter } from './integrations/google/alert-center.ts';
@@ -134,7 +134,14 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   const analysisPool = createEmailAnalysisPool(config.emailAnalysis);
   // Google Workspace schools: the Admin SDK as each school's admin (new starters, the mailboxes to search) and Gmail
   // as each mailbox (removal, sending as REPORT_SENDER_MAILBOX), by the service account's domain-wide delegation.
-  const googleAdminAuth = overrides.googleAdminAuth ?? (config.google.serviceAccountKeyFile ? serviceAccountAdminAuth(googleServiceAccountKey(config.google.serviceAccountKeyFile)) : undefined);
+  // The sandbox, with the local Workspace client's fakes of both APIs, acts by a fixed token as the fakes expect.
+  const googleAdminAuth =
+    overrides.googleAdminAuth ??
+    (config.google.serviceAccountKeyFile
+      ? serviceAccountAdminAuth(googleServiceAccountKey(config.google.serviceAccountKeyFile))
+      : config.google.sandboxDelegation
+        ? sandboxDelegationAuth()
+        : undefined);
   const googleDirectory = googleAdminAuth ? createGoogleWorkspaceDirectory({ authFor: googleAdminAuth, rootUrl: config.google.apiRootUrl }) : undefined;
   const gmailMailboxes = googleAdminAuth ? createGmailMailboxes({ authFor: googleAdminAuth, rootUrl: config.google.gmailApiRootUrl, unitsPerProjectPerMinute: config.google.gmailUnitsPerMinute }) : undefined;
   const deps: AppDeps = {
@@ -179,7 +186,11 @@ export async function startService(config: Config, logger: Logger, overrides: Se
   if (config.mode === 'sandbox') {
     // The sandbox ships a sample staff AUP written for DSL Desk.
     const sample = resolve('samples/aup/staff-aup.md');
-    await seedSandboxSchool(deps, existsSync(sample) ? { staffAupMarkdown: readFileSync(sample, 'utf8') } : {});
+    await seedSandboxSchool(deps, {
+      ...(existsSync(sample) ? { staffAupMarkdown: readFileSync(sample, 'utf8') } : {}),
+      // With the local Workspace client's Admin SDK and Gmail, the Google school gets its admin, as its IT would set it.
+      googleAdmin: config.google.sandboxDelegation && Boolean(googleDirectory),
+    });
   }
 
   const authenticate = createAuthenticator({

@@ -2,7 +2,7 @@ import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/cases/case-m
 import type { ChatDelivery, DeliveryAttempt } from '../../src/app/chat-delivery.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
 import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
-import { prepareCaseCard, type CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
+import { caseCardIsCurrent, prepareCaseCard, type CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/cases/prepare-notification.ts';
 import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/cases/record-case-card.ts';
@@ -82,7 +82,7 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
     if (!context?.channel) return;
     const { card } = context;
     if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
-    if (card.platform !== 'google_chat' || !card.activityId || card.renderedVersion >= context.summary.version) return;
+    if (card.platform !== 'google_chat' || !card.activityId || caseCardIsCurrent(card, context)) return;
     // The forms are dialogs, so an edit never wipes what a DSL is typing: no hold while the card is worked.
     // One edit per card per window, however the queue's timing falls.
     const sinceLastEdit = deps.clock.now().getTime() - Date.parse(card.updatedAt);

@@ -3,7 +3,7 @@ import { CARD_REFRESH_WINDOW_MS, OUTBOX_KINDS } from '../../src/app/cases/case-m
 import type { ChatDelivery } from '../../src/app/chat-delivery.ts';
 import type { OutboxMessageOf } from '../../src/app/outbox-catalogue.ts';
 import type { AppDeps } from '../../src/app/deps.ts';
-import { prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/cases/prepare-case-card.ts';
+import { caseCardIsCurrent, prepareCaseCard, type CaseCardContext, type CaseHandlerContact } from '../../src/app/cases/prepare-case-card.ts';
 import { prepareNotification, recordNotificationSent } from '../../src/app/cases/prepare-notification.ts';
 import { recordCaseCardFailed, recordCaseCardPosted } from '../../src/app/cases/record-case-card.ts';
 import { OneAtATimePerKey, withDeliveryFallback } from '../../src/jobs/case-delivery.ts';
@@ -91,7 +91,7 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
     if (!context?.channel) return;
     const { card } = context;
     if (!card) throw new RetryableDeliveryError('the case card has not been posted yet', 2000);
-    if (!card.activityId || card.renderedVersion >= context.summary.version) return;
+    if (!card.activityId || caseCardIsCurrent(card, context)) return;
     // Editing the message re-renders it for everyone and wipes whatever a DSL is typing in its forms: while
     // someone is working the card the edit waits (and collapses with later ones), up to the longest hold.
     const now = this.#options.deps.clock.now();

@@ -430,7 +430,7 @@ details.overflow{display:inline-block}
 .card-footer{display:flex;flex-wrap:wrap;gap:8px;margin-top:10px}
 `;
 
-export function page(title: string, body: string, versionPath?: string, version?: number): string {
+export function page(title: string, body: string, versionPath?: string, version?: number | string): string {
   const nonce = randomBytes(12).toString('base64');
   // New messages from the app arrive on their own (the outbox posts them): reload when the space changes,
   // unless the person is typing or has a dialog open.

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseSandboxDelegatedToken } from '../../src/domain/google-workspace.ts';
 
 /**
  * A local Gmail REST API (v1) for the sandbox, the demo and the tests, answering what the `googleapis` Gmail
@@ -19,7 +20,8 @@ import type { AddressInfo } from 'node:net';
  * Who may call: a Gmail add-on's pair of tokens (`Authorization: Bearer <userOAuthToken>` AND
  * `X-Goog-Gmail-Access-Token: <gmailAccessToken>`), which opens only the one message the add-on was shown
  * and only with messages.get / attachments.get; or a domain-wide delegation token acting as its mailbox with
- * its scopes (gmail.modify: list, get, trash; gmail.send: send). `userId` is `me` or that mailbox's address.
+ * its scopes (gmail.modify: list, get, trash; gmail.send: send), or — only when the demo's client asks for it —
+ * the sandbox's fixed delegated token for a mailbox of its domain. `userId` is `me` or that mailbox's address.
  *
  * Quotas as Google documents them (units: get/list/trash/attachments.get 5, send 100) per user and per
  * project in any minute of `now`; over either, 429 `userRateLimitExceeded` / `rateLimitExceeded` with a
@@ -40,6 +42,13 @@ export interface FakeGmailRestOptions {
   unitsPerUserPerMinute?: number;
   /** Gmail's per-project limit. Default 1,200,000 units a minute. */
   unitsPerProjectPerMinute?: number;
+  /**
+   * Also accept the sandbox's fixed delegated token (sandboxDelegatedToken) for any mailbox of this domain, with
+   * the scopes it names, as DSL Desk's sandbox sends it to the local Workspace client. Only the demo's client sets it.
+   */
+  acceptSandboxDelegation?: { domain: string };
+  /** A message sent to an address of this domain also lands in that mailbox's inbox (one Workspace domain's mail). */
+  deliverSentMail?: { domain: string };
 }
 
 export interface FakeGmailMessage {
@@ -302,6 +311,9 @@ export async function startFakeGmailRest(options: FakeGmailRestOptions = {}): Pr
         list.push(raw);
         sentBy.set(caller.mailbox, list);
         const message = store(caller.mailbox, raw, ['SENT']);
+        if (options.deliverSentMail) {
+          for (const recipient of recipientsOf(raw, options.deliverSentMail.domain)) store(recipient, raw, ['INBOX', 'UNREAD']);
+        }
         return answer(200, { id: message.id, threadId: message.threadId, labelIds: message.labelIds });
       }
     }
@@ -312,6 +324,10 @@ export async function startFakeGmailRest(options: FakeGmailRestOptions = {}): Pr
     if (!bearer) return 'unauthenticated';
     const asDelegated = delegated.get(bearer);
     if (asDelegated) return { kind: 'delegated', ...asDelegated };
+    const sandbox = options.acceptSandboxDelegation ? parseSandboxDelegatedToken(bearer) : undefined;
+    if (sandbox && sandbox.subject.endsWith(`@${options.acceptSandboxDelegation!.domain.toLowerCase()}`)) {
+      return { kind: 'delegated', mailbox: sandbox.subject, scopes: sandbox.scopes };
+    }
     const user = userTokens.get(bearer);
     if (!user || user.expired) return 'unauthenticated';
     const header = request.headers['x-goog-gmail-access-token'];
@@ -428,6 +444,16 @@ const normaliseMessageId = (value: string) => value.trim().replace(/^<|>$/g, '')
 function messageIdOf(raw: Buffer): string | undefined {
   const header = parseHeaders(headerBlockOf(raw)).find((entry) => entry.name.toLowerCase() === 'message-id');
   return header ? normaliseMessageId(header.value) : undefined;
+}
+
+/** The To and Cc addresses of a message that are in `domain`, lower case, once each. */
+function recipientsOf(raw: Buffer, domain: string): string[] {
+  const suffix = `@${domain.toLowerCase()}`;
+  const addresses = parseHeaders(headerBlockOf(raw))
+    .filter((entry) => /^(to|cc)$/i.test(entry.name))
+    .flatMap((entry) => entry.value.match(/[^\s<>,;"]+@[^\s<>,;"]+/g) ?? [])
+    .map((address) => address.toLowerCase());
+  return [...new Set(addresses)].filter((address) => address.endsWith(suffix));
 }
 
 function dateOf(raw: Buffer): number | undefined {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import PostalMime from 'postal-mime';
 import { ACTION_FIELD, decodeAction, escapeHtml, renderCard, type Json } from './card-html.ts';
@@ -203,7 +204,7 @@ export function createGmailPages(options: GmailPagesOptions): GmailPages {
   }
 
   async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<boolean> {
-    const match = /^\/people\/([^/]+)\/gmail(\/open\/[^/]+|\/messages\/[^/]+|\/act|\/back|\/home)?$/.exec(url.pathname);
+    const match = /^\/people\/([^/]+)\/gmail(\/open\/[^/]+|\/messages\/[^/]+|\/act|\/back|\/home|\/version)?$/.exec(url.pathname);
     const state = match ? states.get(decodeURIComponent(match[1]!)) : undefined;
     if (!match || !state) return false;
     const step = match[2] ?? '';
@@ -212,6 +213,10 @@ export function createGmailPages(options: GmailPagesOptions): GmailPages {
     if (method === 'GET' && step === '') {
       if (!panelOf(state, HOMEPAGE).stack.length) await deliver(state, options.gmailUrl, HOMEPAGE, {});
       sendHtml(response, await renderGmail(state, undefined));
+      return true;
+    }
+    if (method === 'GET' && step === '/version') {
+      sendText(response, 200, await inboxVersion(state));
       return true;
     }
     if (method === 'GET' && step === '/home') {
@@ -232,7 +237,9 @@ export function createGmailPages(options: GmailPagesOptions): GmailPages {
       const messageId = messageIdIn('/messages/');
       const message = await findMessage(state, messageId);
       if (!message) {
-        sendText(response, 404, 'No such message in this mailbox.');
+        // Moved to the Bin (by the school's "remove from every mailbox") or never here: back to the inbox, saying so.
+        state.notices.push('That message is no longer in your inbox: it was moved to the Bin or deleted.');
+        redirect(response, state.base);
         return true;
       }
       if (!panelOf(state, messageId).stack.length) await deliver(state, options.gmailUrl, messageId, {});
@@ -300,7 +307,14 @@ export function createGmailPages(options: GmailPagesOptions): GmailPages {
     const body = `<header class="top wide"><p class="muted">${escapeHtml(person.displayName)} · ${escapeHtml(person.email)}</p>`
       + `<h1>Gmail</h1><nav><a href="${escapeHtml(state.base)}">Inbox</a> · <a href="/">Everyone</a></nav></header>`
       + `<main class="gmail">${mail}${panelHtml}</main>`;
-    return page(`Gmail — ${person.displayName}`, body);
+    // The inbox changes on its own (a copy moved to the Bin, a message delivered): the page reloads when it does.
+    return page(`Gmail — ${person.displayName}`, body, `${state.base}/version`, await inboxVersion(state));
+  }
+
+  /** A fingerprint of the inbox's messages, for the page to reload when it changes. */
+  async function inboxVersion(state: PersonState): Promise<string> {
+    const ids = (await options.mailboxes.messages(state.person.email)).map((message) => message.id).join(',');
+    return createHash('sha256').update(ids).digest('base64url').slice(0, 16);
   }
 
   const paths: Record<string, string> = {};

@@ -14,6 +14,7 @@ const { values } = parseArgs({
     'chat-port': { type: 'string' },
     'certs-port': { type: 'string' },
     'gmail-port': { type: 'string' },
+    'admin-port': { type: 'string' },
     'gmail-url': { type: 'string' },
     'access-token': { type: 'string' },
     'project-number': { type: 'string' },
@@ -29,6 +30,7 @@ if (values.help) {
   --chat-port N              the fake Chat API's port (default 3991)
   --certs-port N             the certificates' port (default 3992)
   --gmail-port N             the fake Gmail API's port (default 3993)
+  --admin-port N             the fake Admin SDK's port (default 3994)
   --gmail-url URL            DSL Desk's Gmail endpoint (default: beside --app-url, ${GOOGLE_GMAIL_PATH})
   --access-token TOKEN       the token the fake Chat API accepts (default: the one DSL Desk's sandbox sends)
   --project-number N         the Cloud project number (default 123456789012)
@@ -43,6 +45,7 @@ const client = await startDemoGoogleSchoolClient({
   chatPort: Number(values['chat-port'] ?? 3991),
   certsPort: Number(values['certs-port'] ?? 3992),
   gmailPort: Number(values['gmail-port'] ?? 3993),
+  adminPort: Number(values['admin-port'] ?? 3994),
   ...(values['gmail-url'] ? { gmailUrl: values['gmail-url'] } : {}),
   ...(values['access-token'] ? { accessToken: values['access-token'] } : {}),
 });

@@ -1,4 +1,5 @@
 import { startClientServer, type ClientPerson, type ClientServer, type ClientSpace, type SlashCommand } from './client-server.ts';
+import { startFakeGoogleAdmin, type FakeGoogleAdmin } from './fake-google-admin.ts';
 import { startFakeChatRest, type FakeChatRest, type FakeChatRestOptions } from './fake-chat-rest.ts';
 import { startFakeGmailRest, type FakeGmailRest, type FakeGmailRestOptions } from './fake-gmail-rest.ts';
 import { createGmailPages, type GmailMailboxSource } from './gmail-pages.ts';
@@ -48,8 +49,20 @@ export interface WorkspaceClientOptions {
   mailboxes?: Record<string, (string | Uint8Array)[]>;
   /** Port of the fake Gmail API, for an app started separately with fixed settings. */
   gmailPort?: number;
+  /** Port of the fake Admin SDK (with `workspaceDomain`), likewise. */
+  adminPort?: number;
   /** Quotas and clock of the fake Gmail API. */
   gmail?: Omit<FakeGmailRestOptions, 'port'>;
+  /**
+   * The Workspace domain's Admin SDK (Directory and Reports) as its admin sees it, for the app's school-wide Gmail
+   * actions by delegation: the admin, and the accounts the Directory lists. With it, the fakes of the Admin SDK and
+   * Gmail accept the sandbox's fixed delegated token for the domain, and mail sent to the domain is delivered.
+   */
+  workspaceDomain?: {
+    domain: string;
+    adminEmail: string;
+    users: { id: string; email: string; fullName: string; creationTime: string; orgUnitPath?: string }[];
+  };
 }
 
 export interface WorkspaceClient {
@@ -59,11 +72,14 @@ export interface WorkspaceClient {
   pages: ClientServer['pages'];
   /**
    * The settings the app needs: GOOGLE_PROJECT_NUMBER, GOOGLE_CERTS_URL, GOOGLE_CHAT_API_ROOT_URL (the sandbox
-   * sends the fixed token), GOOGLE_GMAIL_API_ROOT_URL and GOOGLE_ADDON_OAUTH_CLIENT_ID.
+   * sends the fixed token), GOOGLE_GMAIL_API_ROOT_URL and GOOGLE_ADDON_OAUTH_CLIENT_ID; with `workspaceDomain`, also
+   * GOOGLE_API_ROOT_URL (the Admin SDK).
    */
   env: Record<string, string>;
   chat: FakeChatRest;
   gmail: FakeGmailRest;
+  /** The Admin SDK of `workspaceDomain`, when given. */
+  admin?: FakeGoogleAdmin;
   /** The Gmail endpoint the client posts the triggers to. */
   gmailUrl: string;
   signer: GoogleSigner;
@@ -81,8 +97,22 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
   };
   let chat: FakeChatRest | undefined;
   let gmail: FakeGmailRest | undefined;
+  let admin: FakeGoogleAdmin | undefined;
+  const domain = options.workspaceDomain;
   try {
-    gmail = await startFakeGmailRest({ ...options.gmail, ...(options.gmailPort !== undefined ? { port: options.gmailPort } : {}) });
+    gmail = await startFakeGmailRest({
+      ...options.gmail,
+      ...(options.gmailPort !== undefined ? { port: options.gmailPort } : {}),
+      ...(domain ? { acceptSandboxDelegation: { domain: domain.domain }, deliverSentMail: { domain: domain.domain } } : {}),
+    });
+    if (domain) {
+      // Large pages: the demo's Directory is small, and the app reads it as Google would answer.
+      admin = await startFakeGoogleAdmin({ adminEmail: domain.adminEmail, acceptSandboxDelegation: true, pageSize: 500, ...(options.adminPort !== undefined ? { port: options.adminPort } : {}) });
+      for (const user of domain.users) {
+        // No CREATE_USER events: the accounts were there before DSL Desk was connected, so none is a new starter.
+        admin.addUser({ id: user.id, email: user.email, fullName: user.fullName, creationTime: user.creationTime, ...(user.orgUnitPath ? { orgUnitPath: user.orgUnitPath } : {}) }, { event: false });
+      }
+    }
     for (const [personId, messages] of Object.entries(options.mailboxes ?? {})) {
       const person = options.people.find((candidate) => candidate.id === personId);
       if (!person) throw new Error(`mailboxes name an unknown person ${personId}`);
@@ -142,9 +172,11 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
         GOOGLE_CHAT_API_ROOT_URL: fake.url,
         GOOGLE_GMAIL_API_ROOT_URL: gmailFake.rootUrl,
         GOOGLE_ADDON_OAUTH_CLIENT_ID: oauthClientId,
+        ...(admin ? { GOOGLE_API_ROOT_URL: admin.rootUrl } : {}),
       },
       chat: fake,
       gmail: gmailFake,
+      ...(admin ? { admin } : {}),
       gmailUrl,
       signer,
       client,
@@ -152,12 +184,14 @@ export async function startWorkspaceClient(options: WorkspaceClientOptions): Pro
         await client.close();
         await fake.close();
         await gmailFake.close();
+        await admin?.close();
         await signer.close();
       },
     };
   } catch (error) {
     await chat?.close();
     await gmail?.close();
+    await admin?.close();
     await signer.close();
     throw error;
   }

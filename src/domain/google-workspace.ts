@@ -108,3 +108,28 @@ export const SANDBOX_ADDON_OAUTH_CLIENT_ID = 'dsl-desk-sandbox.apps.googleuserco
  * sandbox never asks Google for a token, and the fake accepts only this one.
  */
 export const SANDBOX_CHAT_ACCESS_TOKEN = 'dsl-desk-sandbox-chat-token';
+
+/**
+ * The sandbox's stand-in for domain-wide delegation, used only against the local Workspace client's fakes of the
+ * Admin SDK and Gmail (never sent to Google: the wiring uses it only when both API roots are on this machine).
+ * A real delegated token names its mailbox and scopes only inside Google; this one carries them in the clear,
+ * `<prefix>:<subject>:<scope>,<scope>`, so the fakes can act as the mailbox it impersonates.
+ */
+export const SANDBOX_GOOGLE_DELEGATION_TOKEN = 'dsl-desk-sandbox-delegation';
+
+/** The sandbox's delegated token for `subject` (a mailbox or the school's admin) with `scopes`. */
+export function sandboxDelegatedToken(subject: string, scopes: readonly string[]): string {
+  return `${SANDBOX_GOOGLE_DELEGATION_TOKEN}:${subject.trim().toLowerCase()}:${[...scopes].sort().join(',')}`;
+}
+
+/** Who and what a sandbox delegated token stands for; undefined for any other token. */
+export function parseSandboxDelegatedToken(token: string): { subject: string; scopes: string[] } | undefined {
+  // Scopes are URLs (they hold colons): only the first two colons separate the parts.
+  const prefix = `${SANDBOX_GOOGLE_DELEGATION_TOKEN}:`;
+  if (!token.startsWith(prefix)) return undefined;
+  const rest = token.slice(prefix.length);
+  const colon = rest.indexOf(':');
+  const subject = colon > 0 ? rest.slice(0, colon) : '';
+  if (!subject.includes('@') || /\s/.test(rest)) return undefined;
+  return { subject, scopes: rest.slice(colon + 1).split(',').filter(Boolean) };
+}

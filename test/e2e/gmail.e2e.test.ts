@@ -12,7 +12,8 @@ import { artifactsDir, launchBrowser, type E2EBrowser } from './support/browser.
 // `npm run demo` starts it: Tom Teacher opens the "headteacher needs gift cards" email in Gmail and sees DSL
 // Desk's card on it; Report without a choice comes back with a message by the choices and his note kept; with
 // "Phishing or suspicious" and a note, the result card gives the reference and how to delete the email, with a
-// toast; Dana Lead acknowledges the case card in the DSL space in Chat; and the Gmail page works at phone width.
+// toast; Dana Lead acknowledges the case card in the DSL space in Chat; the Gmail page works at phone width; and
+// Dana removes the email from every staff mailbox (Tom's open inbox drops it by itself) and forwards it to IT security.
 // Each test is one step and needs the ones before it. Screenshots and DSL Desk's log go to
 // test/e2e/artifacts/ (gmail-*).
 
@@ -243,4 +244,38 @@ test('(f) at phone width (360 × 740) the inbox and the open email with its card
   const box = await button(panel(), 'Report').boundingBox();
   expect(box && box.x >= 0 && box.x + box.width <= 360).toBe(true);
   await browser.screenshot('f-phone-message-report');
+});
+
+test('(g) Dana removes the email from every mailbox: Tom\'s open inbox loses it by itself, the card gives the count; forwarded, it reaches the security team\'s Gmail', async () => {
+  const ref = need(reference, '(d)');
+  need(acknowledged, '(e)');
+  await page.setViewportSize({ width: 1280, height: 900 });
+  const card = () => chatMessage(ref);
+  // Tom's inbox stays open in a second tab while Dana acts.
+  const inbox = await page.context().newPage();
+  try {
+    await inbox.goto(gmailPage());
+    await inbox.getByRole('link', { name: new RegExp(GIFT_CARDS_SUBJECT) }).waitFor(WAIT);
+
+    await browser.step('g-remove', async () => {
+      await page.goto(dslSpacePage());
+      await button(card(), 'Remove from all mailboxes').click(WAIT);
+      // The shared card is edited as the search goes: wait for its final line (the page reloads itself).
+      await card().getByText(/Removed from every mailbox: 5 copies moved to the Bin \(5 searched\)/).waitFor(WAIT);
+    });
+
+    // The open inbox reloads by itself without the email once its copy is in the Bin; his other message stays.
+    await inbox.getByRole('link', { name: new RegExp(GIFT_CARDS_SUBJECT) }).waitFor({ state: 'detached', ...WAIT });
+    expect(await inbox.getByRole('link', { name: /evening rota/i }).count()).toBe(1);
+  } finally {
+    await inbox.close();
+  }
+  expect(google.gmail.messages('tom.teacher@oakfield.example.org').filter((message) => message.labelIds.includes('TRASH'))).toHaveLength(1);
+
+  await browser.step('g-forward', async () => {
+    await page.goto(dslSpacePage());
+    await button(card(), 'Forward to IT security').click(WAIT);
+    await page.goto(need(google.pages.security?.gmail, 'security Gmail page'));
+    await page.getByRole('link', { name: new RegExp(`Phishing: ${GIFT_CARDS_SUBJECT}`) }).waitFor(WAIT);
+  });
 });

@@ -16,6 +16,15 @@ export interface CaseHandlerContact {
   chatUserId?: string;
 }
 
+/**
+ * Whether a posted card already shows everything on it: the case's version it rendered, and the "remove from
+ * every mailbox" progress as it was when the card was last written (progress moves without a new case version).
+ */
+export function caseCardIsCurrent(card: Pick<CaseCardRecord, 'renderedVersion' | 'updatedAt'>, context: Pick<CaseCardContext, 'summary' | 'emailRemovalChangedAt'>): boolean {
+  if (card.renderedVersion < context.summary.version) return false;
+  return !context.emailRemovalChangedAt || context.emailRemovalChangedAt <= card.updatedAt;
+}
+
 export interface CaseCardContext {
   summary: CaseSummary;
   channel?: CaseChannel;
@@ -38,6 +47,8 @@ export interface CaseCardContext {
   assignable: { personId: string; displayName: string; roles: Role[] }[];
   /** "Remove from every mailbox" for the case's email, when asked for: how far it has got (counts only). */
   emailRemoval?: EmailRemovalProgress;
+  /** When the removal's progress last changed: it is not part of the case's version, so a card edit compares it. */
+  emailRemovalChangedAt?: string;
 }
 
 /**
@@ -99,7 +110,7 @@ export async function prepareCaseCard(
     const card = await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET);
     const [removal] = await reader.mailboxRemovals.listForCase(schoolId, caseId);
     return {
-      ...(removal ? { emailRemoval: removalProgressOf(removal) } : {}),
+      ...(removal ? { emailRemoval: removalProgressOf(removal), emailRemovalChangedAt: removal.updatedAt } : {}),
       viewerMayAct,
       viewerMaySee: viewer ? canViewCase(viewer, found) : false,
       viewerIsAssignee: Boolean(viewer && found.assigneeId === viewer.personId),

@@ -5,6 +5,7 @@ import { setAupProfile } from '../aup/manage-aup-settings.ts';
 import { addPerson } from '../people/add-person.ts';
 import { addNewStarter } from '../aup/welcome-new-starter.ts';
 import { addSchool } from './add-school.ts';
+import { setGoogleAdmin } from './set-google-admin.ts';
 import type { Role } from '../../domain/roles.ts';
 import type { School } from '../../domain/ports.ts';
 
@@ -36,6 +37,14 @@ export const SANDBOX_PEOPLE: { email: string; displayName: string; roles: Role[]
 export const SANDBOX_GOOGLE_SCHOOL_SLUG = 'demo-google-school';
 export const SANDBOX_GOOGLE_DOMAIN = 'oakfield.example.org';
 
+/**
+ * Who DSL Desk acts as on the demo's Google domain (the Admin SDK, by the sandbox's stand-in for domain-wide
+ * delegation), the mailbox it sends from and the security team's phishing mailbox. Mailboxes, not people.
+ */
+export const SANDBOX_GOOGLE_ADMIN_EMAIL = `it.admin@${SANDBOX_GOOGLE_DOMAIN}`;
+export const SANDBOX_GOOGLE_SENDER_MAILBOX = `dsl-desk@${SANDBOX_GOOGLE_DOMAIN}`;
+export const SANDBOX_GOOGLE_SECURITY_MAILBOX = `phishing-reports@${SANDBOX_GOOGLE_DOMAIN}`;
+
 export const SANDBOX_GOOGLE_PEOPLE: { key: 'teacher' | 'dsl' | 'deputy' | 'head' | 'starter'; email: string; displayName: string; roles: Role[]; googleSubject: string }[] = [
   { key: 'teacher', email: 'tom.teacher@oakfield.example.org', displayName: 'Tom Teacher', roles: ['staff'], googleSubject: '110000000000000000001' },
   { key: 'dsl', email: 'dana.dsl@oakfield.example.org', displayName: 'Dana Lead', roles: ['staff', 'dsl'], googleSubject: '110000000000000000002' },
@@ -45,12 +54,24 @@ export const SANDBOX_GOOGLE_PEOPLE: { key: 'teacher' | 'dsl' | 'deputy' | 'head'
 ];
 
 /** Creates the sandbox's demo schools and people once; later starts leave them as they are. Returns the Microsoft 365 school. */
-export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdown?: string } = {}): Promise<School> {
+export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdown?: string; googleAdmin?: boolean } = {}): Promise<School> {
   const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_SCHOOL_SLUG));
   const school = existing ?? await seedSandboxMicrosoftSchool(deps, options);
   // Each school on its own: a sandbox made before the Google school existed gets it on its next start.
-  await seedSandboxGoogleSchool(deps, options);
+  const googleSchool = await seedSandboxGoogleSchool(deps, options);
+  if (options.googleAdmin) await seedSandboxGoogleAdmin(deps, googleSchool.id);
   return school;
+}
+
+/**
+ * The Google school's admin, once (a sandbox kept from before gets it on its next start with the local
+ * Workspace client): what "Remove from every mailbox" lists the mailboxes as. Only the Google Workspace
+ * Directory's own people are in the local client's Admin SDK, so the first read finds nobody new.
+ */
+async function seedSandboxGoogleAdmin(deps: AppDeps, schoolId: string): Promise<void> {
+  const current = await deps.storage.read((reader) => reader.googleDirectory.get(schoolId));
+  if (current) return;
+  await setGoogleAdmin(deps, { actor: OPERATOR, schoolId, input: { adminEmail: SANDBOX_GOOGLE_ADMIN_EMAIL } });
 }
 
 async function seedSandboxMicrosoftSchool(deps: AppDeps, options: { staffAupMarkdown?: string }): Promise<School> {

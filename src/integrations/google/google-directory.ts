@@ -1,8 +1,8 @@
-import { JWT, type OAuth2Client } from 'google-auth-library';
+import { JWT, OAuth2Client } from 'google-auth-library';
 import { admin, type admin_directory_v1, type admin_reports_v1 } from 'googleapis/build/src/apis/admin/index.js';
 import { AppError } from '../../domain/errors.ts';
 import { googleRetryAfter, googleStatusOf, googleTokenErrorOf, isGoogleRateLimit, TRANSIENT_GOOGLE_STATUSES } from './google-api-errors.ts';
-import { ADMIN_DIRECTORY_USER_SCOPE, ADMIN_REPORTS_SCOPE } from '../../domain/google-workspace.ts';
+import { ADMIN_DIRECTORY_USER_SCOPE, ADMIN_REPORTS_SCOPE, sandboxDelegatedToken } from '../../domain/google-workspace.ts';
 import type { CreatedUserEvent, WorkspaceAdmin, WorkspaceDirectory, WorkspaceUser } from '../../domain/google-directory.ts';
 
 /**
@@ -146,6 +146,19 @@ export function serviceAccountAdminAuth(key: { client_email: string; private_key
       if (clients.size >= keep) clients.delete(clients.keys().next().value!);
     }
     clients.set(cacheKey, client);
+    return client;
+  };
+}
+
+/**
+ * The sandbox's delegation, for the local Workspace client's fakes only: a fixed token per subject and scopes
+ * (sandboxDelegatedToken), never a call to Google's token endpoint. The wiring chooses it only in the sandbox with
+ * no service-account key and both Google API roots on this machine.
+ */
+export function sandboxDelegationAuth(): GoogleAdminAuthFactory {
+  return (subject, scopes = ADMIN_SDK_SCOPES) => {
+    const client = new OAuth2Client({ transporterOptions: { fetchImplementation: (input: Parameters<typeof fetch>[0], init?: RequestInit) => fetch(input, init) } });
+    client.setCredentials({ access_token: sandboxDelegatedToken(subject, scopes), expiry_date: Date.now() + 10 * 365 * 24 * 3_600_000 });
     return client;
   };
 }

@@ -1,6 +1,7 @@
 import { OAuth2Client } from 'google-auth-library';
 import { gmail, type gmail_v1 } from 'googleapis/build/src/apis/gmail/index.js';
 import { startFakeGmailRest, type FakeGmailRest } from '../../../scripts/workspace-client/fake-gmail-rest.ts';
+import { sandboxDelegatedToken } from '../../../src/domain/google-workspace.ts';
 
 const TEACHER = 'teacher@school.example';
 const OTHER = 'other@school.example';
@@ -167,6 +168,38 @@ describe('fake Gmail REST API, called through googleapis with rootUrl', () => {
       expect(error.response.data).toMatchObject({ error: { errors: [{ reason: 'rateLimitExceeded' }] } });
     } finally {
       await project.close();
+    }
+  });
+});
+
+describe('fake Gmail REST API and the sandbox\'s delegated token', () => {
+  const statusOf = (fake: FakeGmailRest, subject: string, scopes: string[]) =>
+    client(fake, sandboxDelegatedToken(subject, scopes)).users.messages.list({ userId: 'me' }).then((answer) => answer.status, (error: { status?: number }) => error.status);
+
+  test('refused unless the fake was started to accept it, and then only for its domain and with the scope it names', async () => {
+    const plain = await startFakeGmailRest();
+    const demo = await startFakeGmailRest({ acceptSandboxDelegation: { domain: 'school.example' } });
+    try {
+      expect(await statusOf(plain, TEACHER, [MODIFY])).toBe(401);
+      expect(await statusOf(demo, TEACHER, [MODIFY])).toBe(200);
+      expect(await statusOf(demo, TEACHER, [SEND])).toBe(403);
+      expect(await statusOf(demo, 'teacher@elsewhere.example', [MODIFY])).toBe(401);
+    } finally {
+      await plain.close();
+      await demo.close();
+    }
+  });
+
+  test('with delivery on, a message sent to the domain lands in each recipient\'s inbox, once, and nowhere outside it', async () => {
+    const fake = await startFakeGmailRest({ acceptSandboxDelegation: { domain: 'school.example' }, deliverSentMail: { domain: 'school.example' } });
+    try {
+      const raw = `From: ${OTHER}\r\nTo: "Teacher" <${TEACHER}>, outside@elsewhere.example\r\nCc: ${TEACHER}\r\nSubject: Hello\r\n\r\nHi.\r\n`;
+      await client(fake, sandboxDelegatedToken(OTHER, [SEND])).users.messages.send({ userId: 'me', requestBody: { raw: Buffer.from(raw).toString('base64url') } });
+      expect(fake.sent(OTHER)).toHaveLength(1);
+      expect(fake.messages(TEACHER).map((message) => message.labelIds)).toEqual([['INBOX', 'UNREAD']]);
+      expect(fake.messages('outside@elsewhere.example')).toEqual([]);
+    } finally {
+      await fake.close();
     }
   });
 });
