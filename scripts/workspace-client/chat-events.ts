@@ -199,18 +199,26 @@ export interface SentEvent {
 export async function sendEvent(appUrl: string, event: ChatEventObject, options: SendEventOptions): Promise<SentEvent> {
   const token = options.token ?? await options.signer.mintAddonToken({ audience: options.audience ?? appUrl, projectNumber: options.projectNumber });
   const signed = { ...event, authorizationEventObject: { ...event.authorizationEventObject, systemIdToken: token } };
-  const response = await fetch(appUrl, {
+  return postSignedEvent(appUrl, signed, token, { userAgent: 'Google-Dynamite', timeoutMs: options.timeoutMs ?? 30_000 });
+}
+
+/**
+ * POSTs a signed Workspace add-on event (Chat or Gmail) as Google does, with the system ID token in Authorization,
+ * and reads the app's synchronous answer: JSON when it is JSON, the text otherwise (the client shows it as a failure).
+ */
+export async function postSignedEvent(url: string, event: unknown, systemIdToken: string, options: { userAgent: string; timeoutMs: number }): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'user-agent': 'Google-Dynamite' },
-    body: JSON.stringify(signed),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${systemIdToken}`, 'user-agent': options.userAgent },
+    body: JSON.stringify(event),
+    signal: AbortSignal.timeout(options.timeoutMs),
   });
   const text = await response.text();
   let body: unknown = text || undefined;
   try {
     body = text ? JSON.parse(text) : undefined;
   } catch {
-    // Not JSON: keep the text, the client shows it as a failure.
+    // Not JSON: kept as text.
   }
   return { status: response.status, body };
 }

@@ -1,5 +1,5 @@
 import type { GoogleSigner } from './google-signer.ts';
-import type { FormInputs } from './chat-events.ts';
+import { postSignedEvent, type FormInputs } from './chat-events.ts';
 
 /**
  * Gmail's add-on events as Google sends them to an HTTP add-on endpoint (Workspace add-ons, HTTP runtime):
@@ -111,18 +111,5 @@ export async function sendGmailEvent(url: string, event: ReturnType<typeof gmail
   const systemIdToken = options.systemIdToken ?? await options.signer.mintAddonToken({ audience: options.audience ?? url, projectNumber: options.projectNumber });
   const userIdToken = await mintUserIdToken(options.signer, user, options.oauthClientId);
   const signed: GmailEventObject = { ...event, authorizationEventObject: { ...event.authorizationEventObject, userIdToken, systemIdToken } };
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${systemIdToken}`, 'user-agent': 'Google-Apps-Script-Addons' },
-    body: JSON.stringify(signed),
-    signal: AbortSignal.timeout(options.timeoutMs ?? 30_000),
-  });
-  const text = await response.text();
-  let body: unknown = text || undefined;
-  try {
-    body = text ? JSON.parse(text) : undefined;
-  } catch {
-    // Not JSON: kept as text; the client shows the add-on failed.
-  }
-  return { status: response.status, body };
+  return postSignedEvent(url, signed, systemIdToken, { userAgent: 'Google-Apps-Script-Addons', timeoutMs: options.timeoutMs ?? 30_000 });
 }
