@@ -28,6 +28,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'people import': { '<csv>': null, '--school': null, '--update': null },
   'people grant-role': { '--school': null, '--email': 'email', '--role': 'role' },
   'people list': { '--school': null },
+  'pupils import': { '<file>': null, '--school': null },
   analyse: {
     '<file>': null,
     '--school-domain': 'schoolDomains',
