@@ -457,6 +457,22 @@ pupils
     });
   });
 
+pupils
+  .command('account-rule')
+  .description('how the school’s pupil accounts in Microsoft 365 are named, so the directory sync links each to its pupil (and never takes it for staff)')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--email-template <template>', 'the pupils’ address with {upn} where the UPN goes, e.g. "{upn}@pupils.school.example"')
+  .option('--clear', 'stop matching pupil accounts')
+  .action(async (options: { school: string; emailTemplate?: string; clear?: boolean }) => {
+    if (Boolean(options.emailTemplate) === Boolean(options.clear)) throw new CliError('Give either --email-template "{upn}@pupils.school.example" or --clear.');
+    const [{ OPERATOR }, { setPupilAccountRule }] = await Promise.all([import('../app/deps.ts'), import('../app/pupils/set-pupil-account-rule.ts')]);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const rule = await setPupilAccountRule(deps, { actor: OPERATOR, schoolId: target.id, rule: options.clear ? null : { emailTemplate: options.emailTemplate } });
+      console.log(rule ? `${target.name}: accounts named ${rule.emailTemplate} are pupils’; the directory sync links each to the pupil of that UPN.` : `${target.name}: pupil accounts are no longer matched.`);
+    });
+  });
+
 people
   .command('grant-role')
   .description('give a person a role')
