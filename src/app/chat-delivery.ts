@@ -1,6 +1,6 @@
 import type { ChatPlatform } from '../domain/chat.ts';
 import type { AppDeps } from './deps.ts';
-import { AUP_OUTBOX_KINDS, OUTBOX_KINDS, type OutboxMessageOf } from './outbox-catalogue.ts';
+import { AUP_OUTBOX_KINDS, OUTBOX_KINDS, PUPIL_PATTERN_KIND, type OutboxMessageOf } from './outbox-catalogue.ts';
 
 /** What a delivery is told about the attempt it is running (the outbox dispatcher's attempt). */
 export interface DeliveryAttempt {
@@ -30,6 +30,8 @@ export interface ChatDelivery {
   remindPolicy(message: OutboxMessageOf<typeof AUP_OUTBOX_KINDS.remind>, attempt: DeliveryAttempt): Promise<void>;
   /** The headteacher's and line manager's warning that a starter has not signed. */
   escalatePolicy(message: OutboxMessageOf<typeof AUP_OUTBOX_KINDS.escalate>, attempt: DeliveryAttempt): Promise<void>;
+  /** "A pattern for a pupil" to the school's case channel or space: the references, no detail, and Acknowledge. */
+  postPupilPattern?(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: DeliveryAttempt): Promise<void>;
 }
 
 /**

@@ -34,6 +34,9 @@ export const AUP_OUTBOX_KINDS = {
 /** Remove every copy of a reported email from the school's mailboxes. */
 export const REMOVE_EMAIL_KIND = 'email.remove';
 
+/** "A pattern for a pupil": the card to the school's DSL channel or space (references only, no detail). */
+export const PUPIL_PATTERN_KIND = 'pupil.pattern';
+
 const id = () => textField().min(1).max(200);
 const caseRef = { caseId: id() };
 const policyRef = { personId: id(), policyId: id(), cycle: id() };
@@ -49,6 +52,7 @@ export const OUTBOX_PAYLOADS = {
   [AUP_OUTBOX_KINDS.remind]: z.object({ ...policyRef, n: z.number().int().positive() }),
   [AUP_OUTBOX_KINDS.escalate]: z.object({ ...policyRef, startDate: id() }),
   [REMOVE_EMAIL_KIND]: z.object({ ...caseRef, emailId: id(), requestedBy: id() }),
+  [PUPIL_PATTERN_KIND]: z.object({ pupilId: id(), alertId: id() }),
 } as const;
 
 export type OutboxKind = keyof typeof OUTBOX_PAYLOADS;

@@ -1,7 +1,7 @@
 import { createLogger } from '../../../src/logger.ts';
 import { chooseChatPlatform, type ChatDelivery } from '../../../src/app/chat-delivery.ts';
 import { SAFEGUARDING_KINDS } from '../../../src/app/cases/case-messages.ts';
-import { AUP_OUTBOX_KINDS, enqueueOutbox, OUTBOX_KIND_LIST, OUTBOX_KINDS, OUTBOX_PAYLOADS, OutboxPayloadError, REMOVE_EMAIL_KIND } from '../../../src/app/outbox-catalogue.ts';
+import { AUP_OUTBOX_KINDS, enqueueOutbox, OUTBOX_KIND_LIST, OUTBOX_KINDS, OUTBOX_PAYLOADS, OutboxPayloadError, PUPIL_PATTERN_KIND, REMOVE_EMAIL_KIND } from '../../../src/app/outbox-catalogue.ts';
 import type { ChatPlatform } from '../../../src/domain/chat.ts';
 import type { OutboxClaimOptions, OutboxMessage, OutboxMessageInput, OutboxStore, StorageTx } from '../../../src/domain/ports.ts';
 import { OutboxDispatcher } from '../../../src/jobs/outbox-dispatcher.ts';
@@ -40,7 +40,7 @@ function recordingTx() {
 
 describe('outbox catalogue', () => {
   test('outbox catalogue: every kind has a schema, and the catalogue holds no kind nobody enqueues', () => {
-    const kinds = [...Object.values(OUTBOX_KINDS), ...Object.values(AUP_OUTBOX_KINDS), REMOVE_EMAIL_KIND].sort();
+    const kinds = [...Object.values(OUTBOX_KINDS), ...Object.values(AUP_OUTBOX_KINDS), REMOVE_EMAIL_KIND, PUPIL_PATTERN_KIND].sort();
     expect(Object.keys(OUTBOX_PAYLOADS).sort()).toEqual(kinds);
     expect([...OUTBOX_KIND_LIST].sort()).toEqual(kinds);
     for (const kind of SAFEGUARDING_KINDS) expect(kinds).toContain(kind);
