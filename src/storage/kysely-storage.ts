@@ -46,6 +46,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './da
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { KyselyGoogleAlertImports, KyselyGoogleDirectory } from './kysely-google-directory.ts';
+import { caseChildRepositories } from './kysely-case-children.ts';
 import { KyselyMailboxRemovals } from './kysely-mailbox-removals.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
@@ -118,6 +119,7 @@ export class KyselyStorage implements Storage {
       organisations: new KyselyOrganisations(db),
       people: new KyselyPeople(db),
       cases: new KyselyCases(db, this.#cipher, locks),
+      ...caseChildRepositories(db, this.#cipher),
       idempotency: new KyselyIdempotency(db),
       caseSources: new KyselyCaseSources(db),
       audit: new KyselyAuditLog(db, locks),

@@ -1,0 +1,78 @@
+import type { IncidentTypeCode } from './incident-types.ts';
+import type { CaseChild, PatternRule, ProtectionStatus } from './pupil.ts';
+
+/**
+ * Children on cases as DSL Desk keeps them (migration 0018_case_children): every link is kept with its history,
+ * so a chronology can say who linked a child and when, and an unlinked child stays on record with the reason.
+ */
+export interface StoredCaseChild extends CaseChild {
+  id: string;
+  schoolId: string;
+  /** Who named the child on the case (the reporter, or a DSL adding them later) and when. */
+  addedBy: string | null;
+  addedAt: string;
+  /** Why a DSL linked the pupil (sealed): only for a link made after the report. */
+  linkReason?: string;
+  /** A DSL took the child off the case: kept, with who, when and why (sealed). */
+  unlinkedAt?: string;
+  unlinkedBy?: string;
+  unlinkReason?: string;
+  /** When the link was moved here from another record of the same child (a merge): that record's id. */
+  mergedFromPupilId?: string;
+}
+
+/** A typed name nobody has matched to a pupil yet, still on the case: the DSL sees it flagged. */
+export function isToLink(child: Pick<StoredCaseChild, 'pupilId' | 'unlinkedAt'>): boolean {
+  return !child.pupilId && !child.unlinkedAt;
+}
+
+export function isCurrentLink(child: Pick<StoredCaseChild, 'unlinkedAt'>): boolean {
+  return !child.unlinkedAt;
+}
+
+/** "A pattern for a pupil", raised once for one set of cases and acknowledged by a DSL. */
+export interface PupilPatternAlert {
+  id: string;
+  schoolId: string;
+  pupilId: string;
+  reason: 'count' | 'type';
+  /** The cases that made the pattern, oldest first. */
+  caseIds: string[];
+  createdAt: string;
+  acknowledgedBy?: string;
+  acknowledgedAt?: string;
+}
+
+/** A stored protection status: the domain's status, plus who ended it. */
+export interface StoredProtectionStatus extends ProtectionStatus {
+  schoolId: string;
+  endedBy?: string;
+  endedAt?: string;
+}
+
+/** Whether a status applies on a day (YYYY-MM-DD): started on or before it, not ended before it. */
+export function isStatusCurrent(status: Pick<ProtectionStatus, 'from' | 'to'>, today: string): boolean {
+  return status.from <= today && (!status.to || status.to >= today);
+}
+
+/** The school's rule for "small worries add up", with who last set it. */
+export interface StoredPatternRule extends PatternRule {
+  updatedBy?: string;
+  updatedAt?: string;
+}
+
+/** A case of a pupil, as the pattern rule weighs it. */
+export interface PatternCase {
+  caseId: string;
+  createdAt: string;
+  types: readonly IncidentTypeCode[];
+}
+
+/**
+ * The cases that make a pattern when `newest` arrives: those inside the rule's window (by count) or, for a type the
+ * school always wants to hear about, the newest alone with the recent ones for context. Oldest first.
+ */
+export function casesInWindow(rule: PatternRule, cases: readonly PatternCase[], now: Date): PatternCase[] {
+  const since = now.getTime() - rule.days * 86_400_000;
+  return cases.filter((c) => Date.parse(c.createdAt) >= since).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.caseId.localeCompare(b.caseId));
+}
