@@ -1,5 +1,7 @@
+import { z } from 'zod';
 import type { IncidentTypeCode } from './incident-types.ts';
-import type { CaseChild, PatternRule, ProtectionStatus } from './pupil.ts';
+import { PROTECTION_STATUS_LABELS, PROTECTION_STATUSES, type CaseChild, type CaseChildRole, type PatternRule, type ProtectionStatus } from './pupil.ts';
+import { textField } from './text.ts';
 
 /**
  * Children on cases as DSL Desk keeps them (migration 0018_case_children): every link is kept with its history,
@@ -75,4 +77,50 @@ export interface PatternCase {
 export function casesInWindow(rule: PatternRule, cases: readonly PatternCase[], now: Date): PatternCase[] {
   const since = now.getTime() - rule.days * 86_400_000;
   return cases.filter((c) => Date.parse(c.createdAt) >= since).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.caseId.localeCompare(b.caseId));
+}
+
+/** Who records and ends protection statuses and acknowledges pattern cards: the DSL and deputies. */
+export const PROTECTION_STATUS_ROLES = ['dsl', 'deputy_dsl'] as const;
+
+/**
+ * The roles that count towards "small worries add up": a concern about the child, or in which they were involved.
+ * A child who only saw or heard something (a witness) is on the chronology but does not make a pattern.
+ */
+export const PATTERN_CHILD_ROLES: readonly CaseChildRole[] = ['subject', 'other_child'];
+
+const isoDate = z.iso.date({ message: 'Give the date as YYYY-MM-DD.' });
+
+/** Why a DSL links, unlinks or merges: kept sealed, shown to the DSLs only. */
+export const changeReasonSchema = textField({ message: 'Give a reason.' }).trim().min(1, 'Give a reason.').max(1000, 'Keep the reason under 1,000 characters.');
+
+export const protectionStatusInputSchema = z
+  .strictObject({
+    kind: z.enum(PROTECTION_STATUSES, { message: `kind must be one of: ${PROTECTION_STATUSES.join(', ')}` }),
+    detail: textField().trim().min(1).max(300, 'Keep the detail under 300 characters.').optional(),
+    from: isoDate,
+    to: isoDate.optional(),
+  })
+  .superRefine((input, ctx) => {
+    if (input.kind === 'other' && !input.detail) ctx.addIssue({ code: 'custom', path: ['detail'], message: 'Say what the status is.' });
+    if (input.kind !== 'other' && input.detail) ctx.addIssue({ code: 'custom', path: ['detail'], message: 'Only an "other" status takes a detail.' });
+    if (input.to && input.to < input.from) ctx.addIssue({ code: 'custom', path: ['to'], message: 'The end date must be on or after the start date.' });
+  });
+export type ProtectionStatusInput = z.infer<typeof protectionStatusInputSchema>;
+
+export const endProtectionStatusSchema = z.strictObject({ to: isoDate });
+
+/** A label of a status for a DSL's card or case view (never on the shared card). */
+export function protectionStatusLabel(status: Pick<ProtectionStatus, 'kind' | 'from'>): string {
+  return `${PROTECTION_STATUS_LABELS[status.kind]} since ${status.from}`;
+}
+
+/** Two records of one child made one: the links moved from `fromPupilId` to `intoPupilId`. */
+export interface PupilMerge {
+  id: string;
+  schoolId: string;
+  fromPupilId: string;
+  intoPupilId: string;
+  reason: string;
+  mergedBy: string;
+  mergedAt: string;
 }

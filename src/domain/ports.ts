@@ -12,7 +12,7 @@ import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
 import type { MailboxRemoval } from './mailbox-removal.ts';
 import type { PatternRule } from './pupil.ts';
-import type { PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
+import type { PupilMerge, PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
 import type { AlertImportCursor } from './alert-center.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
@@ -467,6 +467,10 @@ export interface CaseChildRepository {
   unlink(schoolId: string, childId: string, unlink: { by: string; at: string; reason: string }): Promise<boolean>;
   /** Moves every link of one pupil record to another (a merge); returns how many moved. */
   movePupil(schoolId: string, fromPupilId: string, intoPupilId: string): Promise<number>;
+  /** Records a merge of two records of one child (the reason sealed). */
+  recordMerge(merge: PupilMerge): Promise<void>;
+  /** Merges into this record, oldest first. */
+  listMergesInto(schoolId: string, intoPupilId: string): Promise<PupilMerge[]>;
 }
 
 export interface ProtectionStatusRepository {

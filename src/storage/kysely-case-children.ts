@@ -1,5 +1,5 @@
 import { INCIDENT_TYPE_CODES, type IncidentTypeCode } from '../domain/incident-types.ts';
-import type { PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from '../domain/case-children.ts';
+import type { PupilMerge, PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from '../domain/case-children.ts';
 import { CASE_CHILD_ROLES, PROTECTION_STATUSES, type CaseChildRole, type PatternRule, type ProtectionStatusKind } from '../domain/pupil.ts';
 import type { CaseChildRepository, ProtectionStatusRepository, PupilPatternRepository } from '../domain/ports.ts';
 import type { FieldCipher } from './field-cipher.ts';
@@ -107,6 +107,34 @@ class KyselyCaseChildren implements CaseChildRepository {
       .where('pupil_id', '=', fromPupilId)
       .executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  async recordMerge(merge: PupilMerge): Promise<void> {
+    await this.#db
+      .insertInto('pupil_merges')
+      .values({
+        id: merge.id,
+        school_id: merge.schoolId,
+        from_pupil_id: merge.fromPupilId,
+        into_pupil_id: merge.intoPupilId,
+        reason: this.#cipher.encrypt(merge.reason, `pupil_merges:${merge.schoolId}:${merge.id}:reason`),
+        merged_by: merge.mergedBy,
+        merged_at: merge.mergedAt,
+      })
+      .execute();
+  }
+
+  async listMergesInto(schoolId: string, intoPupilId: string): Promise<PupilMerge[]> {
+    const rows = await this.#db.selectFrom('pupil_merges').selectAll().where('school_id', '=', schoolId).where('into_pupil_id', '=', intoPupilId).orderBy('merged_at').orderBy('id').execute();
+    return rows.map((row) => ({
+      id: row.id,
+      schoolId: row.school_id,
+      fromPupilId: row.from_pupil_id,
+      intoPupilId: row.into_pupil_id,
+      reason: this.#cipher.decrypt(row.reason, `pupil_merges:${row.school_id}:${row.id}:reason`),
+      mergedBy: row.merged_by,
+      mergedAt: row.merged_at,
+    }));
   }
 
   #fromRow(row: CaseChildrenTable): StoredCaseChild {

@@ -632,6 +632,17 @@ const migrations: Record<string, Migration> = {
         .addColumn('acknowledged_at', 'text')
         .execute();
       await db.schema.createIndex('pupil_pattern_alerts_pupil').on('pupil_pattern_alerts').columns(['school_id', 'pupil_id']).execute();
+      // Two records for one child merged: which went into which, by whom, and why (sealed).
+      await db.schema
+        .createTable('pupil_merges')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('from_pupil_id', 'text', (c) => c.notNull())
+        .addColumn('into_pupil_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('merged_by', 'text', (c) => c.notNull())
+        .addColumn('merged_at', 'text', (c) => c.notNull())
+        .execute();
       // The school's rule; a school without a row has the default (3 concerns in 60 days, no marked types).
       await db.schema
         .createTable('pupil_pattern_rules')

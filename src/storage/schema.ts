@@ -362,6 +362,17 @@ export interface PupilPatternAlertsTable {
   acknowledged_at: string | null;
 }
 
+export interface PupilMergesTable {
+  id: string;
+  school_id: string;
+  from_pupil_id: string;
+  into_pupil_id: string;
+  /** Sealed. */
+  reason: string;
+  merged_by: string;
+  merged_at: string;
+}
+
 /** A school's "small worries add up" rule; a school without a row has DEFAULT_PATTERN_RULE. */
 export interface PupilPatternRulesTable {
   school_id: string;
@@ -497,6 +508,7 @@ export interface Database {
   protection_statuses: ProtectionStatusesTable;
   pupil_pattern_alerts: PupilPatternAlertsTable;
   pupil_pattern_rules: PupilPatternRulesTable;
+  pupil_merges: PupilMergesTable;
   mailbox_removals: MailboxRemovalsTable;
   google_alert_imports: GoogleAlertImportsTable;
   aup_campaigns: AupCampaignsTable;
