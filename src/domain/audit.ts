@@ -58,6 +58,9 @@ export type AuditAction =
   | 'trust.membership_changed'
   | 'trust.role_granted'
   | 'trust.figures_viewed'
+  | 'pupil.viewed'
+  | 'pupil.imported'
+  | 'pupil.directory_linked'
   | 'person.created'
   | 'person.updated'
   | 'role.granted'
@@ -77,6 +80,7 @@ export const ACCESS_ACTIONS = [
   'aup.certificate_downloaded',
   'aup.status_exported',
   'audit.access_listed',
+  'pupil.viewed',
 ] as const satisfies readonly AuditAction[];
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 
