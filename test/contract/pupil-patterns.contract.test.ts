@@ -73,6 +73,18 @@ describe.each(enginesUnderTest())('a pattern for a pupil over time on %s', (engi
     await expect(acknowledgePupilPattern(deps, { actor: school.staff, alertId: alert!.id })).rejects.toMatchObject({ code: 'not_found' });
   });
 
+  test('two concerns about one child filed at once raise one pattern, not two', async () => {
+    const lee = await addPupil('Lee');
+    await report([{ pupilId: lee.id, role: 'subject' }]);
+    await report([{ pupilId: lee.id, role: 'subject' }]);
+    await Promise.all([report([{ pupilId: lee.id, role: 'subject' }]), report([{ pupilId: lee.id, role: 'other_child' }])]);
+    const alerts = await alertsOf(lee.id);
+    expect(alerts).toHaveLength(1);
+    expect(alerts[0]!.caseIds).toHaveLength(3);
+    const queued = await db.raw("select count(*) as n from outbox where kind = 'pupil.pattern'");
+    expect(Number(queued[0]!.n)).toBe(1);
+  });
+
   test('the DSL’s own card context carries the children and current statuses; the shared card and staff do not', async () => {
     const kit = await addPupil('Kit');
     const filed = await report([{ pupilId: kit.id, role: 'subject' }, { name: 'Someone from Year 6', role: 'witness' }]);
