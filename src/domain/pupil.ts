@@ -70,8 +70,7 @@ const isoDate = z.iso.date({ message: 'Give the date as YYYY-MM-DD.' });
 
 /** One pupil as an import gives it (CTF or CSV), before it is stored. */
 export const pupilRecordSchema = z.strictObject({
-  upn: z
-    .string({ message: 'Give the pupil’s UPN (13 characters).' })
+  upn: textField({ message: 'Give the pupil’s UPN (13 characters).' })
     .trim()
     .toUpperCase()
     .refine(isValidUpn, 'The UPN is not valid: 13 characters, a check letter then 12 digits (or 11 digits and a letter), with the right check letter.'),
