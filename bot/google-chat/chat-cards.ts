@@ -2,7 +2,7 @@ import type { CaseDetailView } from '../../src/app/cases/get-case.ts';
 import type { CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/cases/prepare-notification.ts';
 import type { CaseStatus } from '../../src/domain/case.ts';
-import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NOT_ABOUT_STAFF, type ConcernFormValues } from '../../src/domain/concern-form.ts';
+import { CHILD_PICKERS, CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NO_CHILD, NOT_ABOUT_STAFF, type ConcernFormValues } from '../../src/domain/concern-form.ts';
 import { defang } from '../../src/domain/defang.ts';
 import {
   agencyLabel,
@@ -35,6 +35,7 @@ export const CHAT_ACTIONS = {
   reportStart: 'report.start',
   reportSubmit: 'report.submit',
   reportFindStaff: 'report.find_staff',
+  reportFindChild: 'report.find_child',
   reportsMine: 'reports.mine',
   help: 'help',
   caseOpen: 'case.open',
@@ -86,6 +87,16 @@ export const CASE_FORM_INPUTS = {
 
 /** The staff search box of the concern form: typed here, found with "Find", chosen in `subjectPersonId`. */
 export const STAFF_QUERY_INPUT = 'subjectQuery';
+
+/** The pupil search box of the concern form: typed here, found with "Find child", picked in the three child lists. */
+export const CHILD_QUERY_INPUT = 'childQuery';
+
+/** The labels of the form's child lists (the role each gives the child on the case). */
+const CHILD_PICKER_LABELS: Record<(typeof CHILD_PICKERS)[number]['input'], string> = {
+  childIds: 'The child (or children) it is about',
+  otherChildIds: 'Other children involved',
+  witnessChildIds: 'Children who saw or heard it',
+};
 
 type Widget = Record<string, unknown>;
 type Section = { header?: string; collapsible?: boolean; uncollapsibleWidgetsCount?: number; widgets: Widget[] };
@@ -159,11 +170,13 @@ export class ChatCardKit {
 
 export interface ChatConcernFormView {
   formId: string;
-  values: Partial<ConcernFormValues> & { subjectQuery?: string };
+  values: Partial<ConcernFormValues> & { subjectQuery?: string; childQuery?: string };
   errors: Record<string, string>;
   formMessage?: string;
   /** People found by "Find" (or the one already chosen), offered in the "member of staff" list. */
   staffChoices?: { title: string; value: string }[];
+  /** Pupils found by "Find child" and those already picked, offered in each of the child lists. */
+  childChoices?: { title: string; value: string }[];
   /** Someone in two or more schools of a trust says which school the report is for. */
   school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
 }
@@ -248,6 +261,24 @@ export function concernFormCard(kit: ChatCardKit, view: ChatConcernFormView): Go
         textInput('involved', 'People involved', v.involved, { multiline: true, hint: INVOLVED_LINE_HELP }),
         fieldError('involved'),
       ]),
+      // The children, from the school's register: "Find child" brings the dialog back with the pupils whose names
+      // match (name, year and class only), offered in a list per role; a child not found is typed.
+      section(
+        [
+          textInput(CHILD_QUERY_INPUT, 'A child involved? Type part of their name, then Find child', v.childQuery),
+          kit.buttons([kit.button('Find child', CHAT_ACTIONS.reportFindChild, { formId: view.formId })]),
+          fieldError(CHILD_QUERY_INPUT),
+          ...CHILD_PICKERS.flatMap(({ input }) => {
+            const picked = new Set((v[input] ?? '').split(',').filter((id) => id && id !== NO_CHILD));
+            const choices = view.childChoices ?? [];
+            if (choices.length === 0) return [fieldError(input)];
+            return [selection(input, CHILD_PICKER_LABELS[input], 'MULTI_SELECT', choices.map((choice) => ({ text: choice.title, value: choice.value, selected: picked.has(choice.value) }))), fieldError(input)];
+          }),
+          textInput('childNames', 'Child not in the list? Type their name (one per line)', v.childNames, { multiline: true, hint: 'e.g. Sam Green (Year 5)' }),
+          fieldError('childNames'),
+        ],
+        'Children involved',
+      ),
       // An allegation about staff: the reporter finds the person among our own records, so the case is
       // restricted and never shown to them.
       section(

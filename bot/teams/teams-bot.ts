@@ -29,8 +29,10 @@ import {
   renderWelcomeCard,
   type ConcernFormView,
 } from './cards/index.ts';
-import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
+import { formErrors, pupilChoiceTitle, readConcernForm, PUPIL_DATASET, STAFF_DATASET } from './cards/concern-form.ts';
 import { searchStaff } from '../../src/app/people/search-staff.ts';
+import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
@@ -183,12 +185,18 @@ export class TeamsBot {
    * dataset, a failure) is answered in Teams' error format, so the box says so instead of spinning.
    */
   async #search(context: TurnContext, value: Record<string, any>): Promise<InvokeBody> {
-    if (value.dataset !== STAFF_DATASET) return searchError('NotFound', 'DSL Desk has nothing to search here.');
+    if (value.dataset !== STAFF_DATASET && value.dataset !== PUPIL_DATASET) return searchError('NotFound', 'DSL Desk has nothing to search here.');
     try {
       const actor = await this.#actor(context);
       const queryText = typeof value.queryText === 'string' ? value.queryText : '';
       const top = Number(value.queryOptions?.top);
-      const people = await searchStaff(this.#deps, { actor, query: queryText, ...(Number.isInteger(top) && top > 0 ? { limit: top } : {}) });
+      const limit = Number.isInteger(top) && top > 0 ? { limit: top } : {};
+      if (value.dataset === PUPIL_DATASET) {
+        // "A child involved": pupils on roll, as a reporter may see them (name, year and class; never the date of birth).
+        const pupils = await searchPupils(this.#deps, { actor, query: queryText, ...limit });
+        return { type: SEARCH_RESPONSE, value: { results: pupils.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })) } };
+      }
+      const people = await searchStaff(this.#deps, { actor, query: queryText, ...limit });
       return { type: SEARCH_RESPONSE, value: { results: people.map((person) => ({ title: person.name, value: person.id })) } };
     } catch (error) {
       this.#log(context, error);
@@ -346,26 +354,48 @@ export class TeamsBot {
   async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<FormSubmitResult> {
     const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
     // The form's date and time are the school's local time.
-    const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
+    const { values, concern, children } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
     const parsed = concernSchema.safeParse(concern);
-    const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
     const chosenSchool = typeof data.school === 'string' && data.school ? data.school : undefined;
     const needsSchool = (actor.memberships?.length ?? 0) > 1 && !actor.memberships?.some((m) => m.schoolId === chosenSchool);
-    if (!parsed.success || needsSchool) {
+    // The form again, everything typed kept: the people and children picked show by name, not id.
+    const again = async (errors: Record<string, string>, formMessage: string, schoolError?: string): Promise<FormSubmitResult> => {
+      const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
+      const pupilIds = children.flatMap((child) => (child.pupilId ? [child.pupilId] : []));
+      const picked = pupilIds.length > 0 ? await namePickedPupils(this.#deps, { actor, pupilIds }).catch(() => []) : [];
       return {
         outcome: 'needs_changes',
         form: {
           formId,
           values,
           ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
-          errors: parsed.success ? {} : formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
-          formMessage: 'Some answers need another look. What you typed is still here.',
+          ...(picked.length > 0 ? { childChoices: picked.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })) } : {}),
+          errors,
+          formMessage,
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
-          ...schoolChoiceOf(actor, chosenSchool, needsSchool ? 'Choose the school this report is for.' : undefined),
+          ...schoolChoiceOf(actor, chosenSchool, schoolError),
         },
       };
+    };
+    if (!parsed.success || needsSchool) {
+      const errors = parsed.success ? {} : formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message })));
+      return again(errors, 'Some answers need another look. What you typed is still here.', needsSchool ? 'Choose the school this report is for.' : undefined);
     }
-    const receipt = await reportConcern(this.#deps, { actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined), concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
+    let receipt;
+    try {
+      receipt = await reportConcern(this.#deps, {
+        actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined),
+        concern: parsed.data,
+        ...(children.length > 0 ? { children } : {}),
+        channel: 'teams',
+        idempotencyKey: `teams-form:${formId}`,
+        ...(source ? { source } : {}),
+      });
+    } catch (error) {
+      // A child who is not (or no longer) on the school's roll, a name too long: the form back with what to fix.
+      if (!isAppError(error) || error.code !== 'invalid_input') throw error;
+      return again(formErrors(error.fields.map((field) => ({ path: field.path.split('.'), message: field.message }))), `${error.userMessage} What you typed is still here.`);
+    }
     return { outcome: 'reported', reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting };
   }
 

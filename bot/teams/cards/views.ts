@@ -31,6 +31,8 @@ export interface ConcernFormView {
   prefill?: { sourceToken: string; senderName?: string; sentAt?: string; link?: string };
   /** The member of staff already chosen (a form coming back to be fixed), so the people search shows their name. */
   subjectChoice?: { title: string; value: string };
+  /** The children already picked (a form coming back to be fixed), so each pupil search shows their names. */
+  childChoices?: { title: string; value: string }[];
   timeZone?: string;
   /** Shown only to someone in two or more schools of a trust: which school the report is for. */
   school?: { choices: { title: string; value: string }[]; value?: string; error?: string };

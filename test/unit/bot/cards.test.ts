@@ -72,6 +72,10 @@ const fullFormValues: ConcernFormValues = {
   url: 'https://example.org/quiz',
   childAtImmediateRisk: 'false',
   subjectPersonId: '',
+  childIds: '6f1c2d3e-0000-4000-8000-000000000001',
+  otherChildIds: '',
+  witnessChildIds: '6f1c2d3e-0000-4000-8000-000000000002,6f1c2d3e-0000-4000-8000-000000000003',
+  childNames: 'Alex (new in Year 4)',
 };
 
 const everyFieldError = Object.fromEntries(CONCERN_FORM_INPUT_IDS.map((id) => [id, `Server says ${id} needs another look.`]));
