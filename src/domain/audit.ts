@@ -49,6 +49,9 @@ export type AuditAction =
   | 'trust.membership_changed'
   | 'trust.role_granted'
   | 'trust.figures_viewed'
+  | 'pupil.viewed'
+  | 'pupil.imported'
+  | 'pupil.directory_linked'
   | 'person.created'
   | 'person.updated'
   | 'role.granted'
@@ -67,6 +70,7 @@ export const ACCESS_ACTIONS = [
   'aup.certificate_downloaded',
   'aup.status_exported',
   'audit.access_listed',
+  'pupil.viewed',
 ] as const satisfies readonly AuditAction[];
 export type AccessAction = (typeof ACCESS_ACTIONS)[number];
 

@@ -11,6 +11,8 @@ import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
 import type { MailboxRemoval } from './mailbox-removal.ts';
+import type { Pupil } from './pupil.ts';
+import type { PupilSearchIndex } from './pupil-search.ts';
 import type { AlertImportCursor } from './alert-center.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
@@ -451,6 +453,31 @@ export interface AupSigningLinkRepository {
   list(schoolId: string): Promise<AupSigningLink[]>;
 }
 
+/**
+ * The pupil register (migration 0017_pupils). The record (names, date of birth, UPN, year, registration group,
+ * leaving date) is sealed per pupil; the UPN is found through a keyed hash, never stored in the clear. Every
+ * write changes the school's register version, so every instance's search index knows it is out of date.
+ */
+export interface PupilRepository {
+  get(schoolId: string, pupilId: string): Promise<Pupil | undefined>;
+  /** The pupils of these ids that exist in the school (merged ones included), in no particular order. */
+  getMany(schoolId: string, ids: readonly string[]): Promise<Pupil[]>;
+  /** On-roll pupils not merged into another; with `includeLeavers`, leavers too; with `includeMerged`, merged ones too. */
+  list(schoolId: string, options?: { includeLeavers?: boolean; includeMerged?: boolean }): Promise<Pupil[]>;
+  findByUpn(schoolId: string, upn: string): Promise<Pupil | undefined>;
+  findByDirectoryAccount(schoolId: string, account: string): Promise<Pupil | undefined>;
+  /** Adds a pupil; `conflict` when the school already has one of that UPN. */
+  insert(pupil: Pupil): Promise<void>;
+  /** Replaces a pupil's record and plain columns (the same id and school). */
+  update(pupil: Pupil): Promise<void>;
+  setMergedInto(schoolId: string, fromId: string, intoId: string, at: string): Promise<void>;
+  setDirectoryAccount(schoolId: string, pupilId: string, account: string | null, at: string): Promise<void>;
+  /** Changes the school's register version without changing a pupil (a use case that changed what search shows). */
+  touch(schoolId: string): Promise<void>;
+  /** The school's search index over on-roll, unmerged pupils: kept in memory while the register version stands. */
+  searchIndex(schoolId: string): Promise<PupilSearchIndex>;
+}
+
 /** Everything a use case can touch inside one transaction. */
 export interface StorageTx {
   schools: SchoolRepository;
@@ -475,6 +502,7 @@ export interface StorageTx {
   googleDirectory: GoogleDirectoryRepository;
   mailboxRemovals: MailboxRemovalRepository;
   googleAlertImports: GoogleAlertImportRepository;
+  pupils: PupilRepository;
 }
 
 export interface OutboxClaimOptions {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /**
  * Encrypts special-category fields at rest with AES-256-GCM. Each value carries the id of the key that
@@ -18,6 +18,8 @@ const BINARY_FORMAT = 1;
 
 export class FieldCipher {
   readonly #ring: KeyRing;
+  /** HMAC keys for lookup hashes, derived from each data key; current key first. */
+  readonly #lookupKeys: ReadonlyMap<string, Buffer>;
 
   constructor(ring: KeyRing) {
     const current = ring.keys.get(ring.currentKeyId);
@@ -27,6 +29,8 @@ export class FieldCipher {
       if (!/^[A-Za-z0-9_-]{1,40}$/.test(id)) throw new Error(`Data key id "${id}" may only use letters, digits, _ and -.`);
     }
     this.#ring = ring;
+    const ids = [ring.currentKeyId, ...[...ring.keys.keys()].filter((id) => id !== ring.currentKeyId)];
+    this.#lookupKeys = new Map(ids.map((id) => [id, Buffer.from(hkdfSync('sha256', ring.keys.get(id)!, Buffer.alloc(0), 'dsl-desk lookup hash v1', 32))]));
   }
 
   encrypt(plaintext: string, context: string): string {
@@ -76,6 +80,16 @@ export class FieldCipher {
     decipher.setAAD(Buffer.from(context, 'utf8'));
     decipher.setAuthTag(tag);
     return Buffer.concat([decipher.update(data.subarray(30 + idLength)), decipher.final()]);
+  }
+
+  /**
+   * Keyed hashes of a value (a UPN) for finding it without storing it in the clear: HMAC-SHA-256 under a key
+   * derived (HKDF) from each data key of the ring, current key first, each prefixed with its key id. New rows
+   * store the first; a lookup asks for any of them, so a row hashed before a key rotation is still found. The
+   * context binds the hash to its purpose and school, so equal values in two schools hash differently.
+   */
+  lookupHashes(value: string, context: string): string[] {
+    return [...this.#lookupKeys].map(([id, key]) => `${id}.${createHmac('sha256', key).update(`${context}\u0000${value}`, 'utf8').digest('base64url')}`);
   }
 
   /** The key a stored value was sealed with, for re-encryption after a rotation. */

@@ -47,6 +47,7 @@ import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { KyselyGoogleAlertImports, KyselyGoogleDirectory } from './kysely-google-directory.ts';
 import { KyselyMailboxRemovals } from './kysely-mailbox-removals.ts';
+import { KyselyPupils, PupilSearchCache } from './kysely-pupils.ts';
 import { migrationProvider } from './migrations.ts';
 import type { AupPoliciesTable, CasesTable, ChatCaseCardsTable, Database, Db, DeliveryFallbacksTable, EmailMessagesTable, OrganisationsTable, PeopleTable, SchoolsTable } from './schema.ts';
 import { RefuseUnstorableText } from './refuse-unstorable-text.ts';
@@ -81,6 +82,8 @@ export class KyselyStorage implements Storage {
   readonly #db: Kysely<Database>;
   readonly #cipher: FieldCipher;
   readonly #schema: string | undefined;
+  /** Each school's pupil search index (decrypted names, in memory only), valid while its register version stands. */
+  readonly #pupilSearch = new PupilSearchCache();
 
   constructor(options: KyselyStorageOptions) {
     this.engine = options.engine;
@@ -104,14 +107,14 @@ export class KyselyStorage implements Storage {
   }
 
   async transaction<T>(work: (tx: StorageTx) => Promise<T>): Promise<T> {
-    return this.#db.transaction().execute((trx) => work(this.#repositories(trx)));
+    return this.#db.transaction().execute((trx) => work(this.#repositories(trx, true)));
   }
 
   async read<T>(work: (reader: StorageTx) => Promise<T>): Promise<T> {
-    return work(this.#repositories(this.#db));
+    return work(this.#repositories(this.#db, false));
   }
 
-  #repositories(db: Db): StorageTx {
+  #repositories(db: Db, inTransaction: boolean): StorageTx {
     const locks = this.engine === 'postgres';
     return {
       schools: new KyselySchools(db),
@@ -130,6 +133,7 @@ export class KyselyStorage implements Storage {
       googleDirectory: new KyselyGoogleDirectory(db),
       mailboxRemovals: new KyselyMailboxRemovals(db),
       googleAlertImports: new KyselyGoogleAlertImports(db),
+      pupils: new KyselyPupils(db, this.#cipher, this.#pupilSearch, { inTransaction }),
     };
   }
 

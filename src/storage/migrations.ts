@@ -578,6 +578,37 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0017_pupils': {
+    async up(db: Kysely<any>) {
+      // The pupil register. Names, date of birth, UPN, year, registration group and leaving date are sealed in
+      // `record` (bound to school and pupil); the UPN is found by a keyed hash, unique per school. In the clear only
+      // what lists need: on roll or left, a merge, the directory account matched, and timestamps.
+      await db.schema
+        .createTable('pupils')
+        .addColumn('id', 'text', (c) => c.notNull())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('upn_hash', 'text', (c) => c.notNull())
+        .addColumn('record', 'text', (c) => c.notNull())
+        .addColumn('on_roll', 'integer', (c) => c.notNull().defaultTo(1))
+        .addColumn('merged_into', 'text')
+        .addColumn('directory_account', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('pupils_pk', ['school_id', 'id'])
+        .execute();
+      await db.schema.createIndex('pupils_id').on('pupils').column('id').unique().execute();
+      await db.schema.createIndex('pupils_upn_hash').on('pupils').columns(['school_id', 'upn_hash']).unique().execute();
+      await db.schema.createIndex('pupils_directory_account').on('pupils').columns(['school_id', 'directory_account']).execute();
+      // A version per school's register, changed with every write: each instance's in-memory search index of
+      // decrypted names is rebuilt when it no longer matches.
+      await db.schema
+        .createTable('pupil_registers')
+        .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
+        .addColumn('version', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -393,6 +393,29 @@ export interface PacingCallsTable {
   keep_until: string;
 }
 
+export interface PupilsTable {
+  id: string;
+  school_id: string;
+  /** `<key id>.<HMAC>` of the UPN (FieldCipher.lookupHashes): finds a pupil by UPN without keeping it in the clear. */
+  upn_hash: string;
+  /** The PupilRecord, sealed with AES-GCM bound to the school and pupil. */
+  record: string;
+  /** 1 while on roll; 0 once the MIS gave a leaving date. */
+  on_roll: number;
+  merged_into: string | null;
+  /** The pupil's Microsoft 365 or Google account id, when the school's rule matched one. */
+  directory_account: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One row per school with pupils: changes on every write, so search indexes held in memory know they are stale. */
+export interface PupilRegistersTable {
+  school_id: string;
+  version: string;
+  updated_at: string;
+}
+
 export interface DeliveryFallbacksTable {
   school_id: string;
   /** One fallback per outbox message whose delivery was overdue. */
@@ -443,6 +466,8 @@ export interface Database {
   aup_signing_links: AupSigningLinksTable;
   pacing_calls: PacingCallsTable;
   delivery_fallbacks: DeliveryFallbacksTable;
+  pupils: PupilsTable;
+  pupil_registers: PupilRegistersTable;
 }
 
 /** The database or a transaction on it: repositories work the same on either. */
