@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { PUPIL_DATASET } from '../../bot/teams/cards/concern-form.ts';
+import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
+import { libraryProblems, schemaProblems, structuralProblems } from '../unit/bot/fixtures/card-checks.ts';
+import { enginesUnderTest } from '../support/test-storage.ts';
+import { BOT_APP_ID, startTeamsTestService, type PersonKey, type TeamsTestService } from '../support/teams-test-service.ts';
+
+const CARD = 'application/vnd.microsoft.card.adaptive';
+const SECRET = 'Persephone Underhill said her older cousin took her phone';
+
+const cardOf = (answer: { body: any }) => {
+  expect(answer.body?.type).toBe(CARD);
+  return answer.body.value as Record<string, unknown>;
+};
+
+const form = (formId: string, overrides: Record<string, string> = {}) => ({
+  formId,
+  types: 'online_bullying',
+  location: 'inside_school',
+  description: SECRET,
+  childAtImmediateRisk: 'false',
+  ...overrides,
+});
+
+function upnFor(n: number): string {
+  const rest = `20120${String(n).padStart(7, '0')}`;
+  return `${upnCheckLetter(rest)}${rest}`;
+}
+
+/** Every Action.Execute verb on a card. */
+function verbsOf(card: unknown): string[] {
+  const verbs: string[] = [];
+  const walk = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(walk);
+    if (!node || typeof node !== 'object') return;
+    const record = node as Record<string, unknown>;
+    if (record.type === 'Action.Execute' && typeof record.verb === 'string') verbs.push(record.verb);
+    for (const [key, value] of Object.entries(record)) if (key !== 'refresh' && key !== 'fallback') walk(value);
+  };
+  walk(card);
+  return verbs;
+}
+
+describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
+  let t: TeamsTestService;
+  let sam: Pupil;
+  let ffion: Pupil;
+  beforeEach(async () => {
+    t = await startTeamsTestService(engine);
+    const at = t.clock.now().toISOString();
+    const schoolId = t.school.school.id;
+    sam = { id: randomUUID(), schoolId, upn: upnFor(1), legalForename: 'Samantha', legalSurname: 'Green', preferredForename: 'Sam', dateOfBirth: '2016-03-14', yearGroup: '5', registrationGroup: '5G', createdAt: at, updatedAt: at };
+    ffion = { id: randomUUID(), schoolId, upn: upnFor(2), legalForename: 'Ffion', legalSurname: 'Llŷr', dateOfBirth: '2015-11-02', yearGroup: '6', createdAt: at, updatedAt: at };
+    const leaver: Pupil = { id: randomUUID(), schoolId, upn: upnFor(3), legalForename: 'Samuel', legalSurname: 'Gone', dateOfBirth: '2014-01-01', leftOn: '2026-07-20', createdAt: at, updatedAt: at };
+    await t.service.deps.storage.transaction(async (tx) => {
+      for (const pupil of [sam, ffion, leaver]) await tx.pupils.insert(pupil);
+    });
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const setUpChannel = async () => {
+    const answer = await t.send('dsl', {
+      text: '<at>DSL Desk</at> use this channel for cases',
+      entities: [{ type: 'mention', text: '<at>DSL Desk</at>', mentioned: { id: `28:${BOT_APP_ID}`, name: 'DSL Desk' } }],
+      conversation: { id: `${t.channelConversation};messageid=100`, conversationType: 'channel', isGroup: true, tenantId: t.tenantId },
+      channelData: { tenant: { id: t.tenantId }, team: { id: '19:team@thread.tacv2' }, channel: { id: t.channelConversation } },
+    });
+    expect(answer.status).toBe(200);
+  };
+  const search = (from: PersonKey, queryText: string) => t.send(from, { type: 'invoke', name: 'application/search', value: { queryText, queryOptions: { skip: 0, top: 15 }, dataset: PUPIL_DATASET } });
+
+  test('the form searches the school’s pupils: Teams’ search response, names, year and class only, no leavers', async () => {
+    const formCard = cardOf(await t.press('staff', 'personal', 'report.start', {}));
+    const text = JSON.stringify(formCard);
+    expect(text).toContain(`"choices.data":{"type":"Data.Query","dataset":"${PUPIL_DATASET}"`);
+    for (const id of ['childIds', 'otherChildIds', 'witnessChildIds', 'childNames']) expect(text).toContain(`"id":"${id}"`);
+    expect(libraryProblems(formCard as never)).toEqual([]);
+    expect(schemaProblems(formCard as never)).toEqual([]);
+    expect(structuralProblems(formCard as never)).toEqual([]);
+
+    const answer = await search('staff', 'sam');
+    expect(answer.status).toBe(200);
+    expect(answer.body).toEqual({ type: 'application/vnd.microsoft.search.searchResponse', value: { results: [{ title: 'Sam Green (Year 5, 5G)', value: sam.id }] } });
+    // No date of birth, no UPN, no legal forename the child does not use.
+    expect(JSON.stringify(answer.body)).not.toMatch(/2016|Samantha|20120/);
+    // Accents folded: "llyr" finds Ffion Llŷr.
+    expect((await search('staff', 'llyr')).body.value.results).toEqual([{ title: 'Ffion Llŷr (Year 6)', value: ffion.id }]);
+  });
+
+  test('a bad form comes back with the picked children by name and the typed name kept', async () => {
+    await setUpChannel();
+    const back = cardOf(await t.press('staff', 'personal', 'report.submit', form('form-bad', { description: '', childIds: sam.id, witnessChildIds: ffion.id, childNames: 'Alex (new in Year 4)' })));
+    const text = JSON.stringify(back);
+    expect(text).toContain('Describe what happened');
+    expect(text).toContain('{"title":"Sam Green (Year 5, 5G)","value":"' + sam.id + '"}');
+    expect(text).toContain('{"title":"Ffion Llŷr (Year 6)","value":"' + ffion.id + '"}');
+    expect(text).toContain('Alex (new in Year 4)');
+    expect(verbsOf(back)).toContain('report.submit');
+    expect(schemaProblems(back as never)).toEqual([]);
+  });
+});
