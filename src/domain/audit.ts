@@ -27,6 +27,15 @@ export type AuditAction =
   | 'case.delivery_fallback'
   | 'case.notification_sent'
   | 'case.urgent_unacknowledged'
+  | 'case.child_linked'
+  | 'case.child_unlinked'
+  | 'pupil.merged'
+  | 'pupil.chronology_viewed'
+  | 'pupil.protection_status_recorded'
+  | 'pupil.protection_status_ended'
+  | 'pupil.pattern_raised'
+  | 'pupil.pattern_acknowledged'
+  | 'school.pupil_pattern_rule_set'
   | 'school.case_channel_set'
   | 'aup.published'
   | 'aup.acknowledged'
@@ -67,6 +76,7 @@ export const ACCESS_ACTIONS = [
   'case.list_viewed',
   'case.card_viewed',
   'case.email_downloaded',
+  'pupil.chronology_viewed',
   'aup.certificate_downloaded',
   'aup.status_exported',
   'audit.access_listed',

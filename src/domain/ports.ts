@@ -11,6 +11,8 @@ import type { IncidentTypeCode, Urgency } from './incident-types.ts';
 import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
 import type { MailboxRemoval } from './mailbox-removal.ts';
+import type { PatternRule } from './pupil.ts';
+import type { PupilMerge, PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
 import type { Pupil } from './pupil.ts';
 import type { PupilSearchIndex } from './pupil-search.ts';
 import type { AlertImportCursor } from './alert-center.ts';
@@ -453,6 +455,49 @@ export interface AupSigningLinkRepository {
   list(schoolId: string): Promise<AupSigningLink[]>;
 }
 
+/** Children on cases (migration 0018_case_children): links with their history; typed names and reasons sealed. */
+export interface CaseChildRepository {
+  insert(child: StoredCaseChild): Promise<void>;
+  get(schoolId: string, childId: string): Promise<StoredCaseChild | undefined>;
+  /** The case's children, in the order they were added; unlinked ones only when asked for. */
+  listForCase(schoolId: string, caseId: string, options?: { includeUnlinked?: boolean }): Promise<StoredCaseChild[]>;
+  /** The current links of these pupils, across their cases. */
+  listForPupils(schoolId: string, pupilIds: readonly string[]): Promise<StoredCaseChild[]>;
+  /** Sets the pupil of a link (a typed name matched, or a child added later); false when it is unlinked or gone. */
+  linkPupil(schoolId: string, childId: string, link: { pupilId: string; by: string; at: string; reason: string }): Promise<boolean>;
+  /** Takes a child off the case, keeping the row; false when it was already unlinked. */
+  unlink(schoolId: string, childId: string, unlink: { by: string; at: string; reason: string }): Promise<boolean>;
+  /** Moves every link of one pupil record to another (a merge); returns how many moved. */
+  movePupil(schoolId: string, fromPupilId: string, intoPupilId: string): Promise<number>;
+  /** Records a merge of two records of one child (the reason sealed). */
+  recordMerge(merge: PupilMerge): Promise<void>;
+  /** Merges into this record, oldest first. */
+  listMergesInto(schoolId: string, intoPupilId: string): Promise<PupilMerge[]>;
+}
+
+export interface ProtectionStatusRepository {
+  insert(status: StoredProtectionStatus): Promise<void>;
+  get(schoolId: string, statusId: string): Promise<StoredProtectionStatus | undefined>;
+  /** Every status of these pupils, oldest start first. */
+  listForPupils(schoolId: string, pupilIds: readonly string[]): Promise<StoredProtectionStatus[]>;
+  /** Sets the end date; false when the status is not there. */
+  end(schoolId: string, statusId: string, end: { to: string; by: string; at: string }): Promise<boolean>;
+  movePupil(schoolId: string, fromPupilId: string, intoPupilId: string): Promise<number>;
+}
+
+export interface PupilPatternRepository {
+  insert(alert: PupilPatternAlert): Promise<void>;
+  get(schoolId: string, alertId: string): Promise<PupilPatternAlert | undefined>;
+  /** Alerts of these pupils no DSL has acknowledged yet. */
+  listOpen(schoolId: string, pupilIds: readonly string[]): Promise<PupilPatternAlert[]>;
+  /** False when it was acknowledged already. */
+  acknowledge(schoolId: string, alertId: string, by: string, at: string): Promise<boolean>;
+  movePupil(schoolId: string, fromPupilId: string, intoPupilId: string): Promise<number>;
+  /** The school's rule, when it has set one. */
+  getRule(schoolId: string): Promise<StoredPatternRule | undefined>;
+  setRule(schoolId: string, rule: PatternRule, by: string | null, at: string): Promise<void>;
+}
+
 /**
  * The pupil register (migration 0017_pupils). The record (names, date of birth, UPN, year, registration group,
  * leaving date) is sealed per pupil; the UPN is found through a keyed hash, never stored in the clear. Every
@@ -484,6 +529,9 @@ export interface StorageTx {
   organisations: OrganisationRepository;
   people: PersonRepository;
   cases: CaseRepository;
+  caseChildren: CaseChildRepository;
+  protectionStatuses: ProtectionStatusRepository;
+  pupilPatterns: PupilPatternRepository;
   idempotency: IdempotencyRepository;
   caseSources: CaseSourceRepository;
   audit: AuditLog;

@@ -46,6 +46,7 @@ import { DATABASE_RETRY_AFTER_SECONDS, DATABASE_UNAVAILABLE_MESSAGE } from './da
 import type { FieldCipher } from './field-cipher.ts';
 import { aupRepositories } from './kysely-aup-storage.ts';
 import { KyselyGoogleAlertImports, KyselyGoogleDirectory } from './kysely-google-directory.ts';
+import { caseChildRepositories } from './kysely-case-children.ts';
 import { KyselyMailboxRemovals } from './kysely-mailbox-removals.ts';
 import { KyselyPupils, PupilSearchCache } from './kysely-pupils.ts';
 import { migrationProvider } from './migrations.ts';
@@ -121,6 +122,7 @@ export class KyselyStorage implements Storage {
       organisations: new KyselyOrganisations(db),
       people: new KyselyPeople(db),
       cases: new KyselyCases(db, this.#cipher, locks),
+      ...caseChildRepositories(db, this.#cipher),
       idempotency: new KyselyIdempotency(db),
       caseSources: new KyselyCaseSources(db),
       audit: new KyselyAuditLog(db, locks),

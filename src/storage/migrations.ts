@@ -609,6 +609,83 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0018_case_children': {
+    async up(db: Kysely<any>) {
+      // Children on cases: a pupil of the register, or a name typed that matched nobody (sealed, flagged for a DSL to
+      // link). Rows are never deleted: an unlinked child keeps who took them off and why (sealed), and a merge
+      // records which record a link came from. No foreign key to pupils: the register keeps its own table.
+      await db.schema
+        .createTable('case_children')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('case_id', 'text', (c) => c.notNull())
+        .addColumn('pupil_id', 'text')
+        .addColumn('typed_name', 'text')
+        .addColumn('role', 'text', (c) => c.notNull())
+        .addColumn('added_by', 'text')
+        .addColumn('added_at', 'text', (c) => c.notNull())
+        .addColumn('linked_by', 'text')
+        .addColumn('linked_at', 'text')
+        .addColumn('link_reason', 'text')
+        .addColumn('unlinked_at', 'text')
+        .addColumn('unlinked_by', 'text')
+        .addColumn('unlink_reason', 'text')
+        .addColumn('merged_from_pupil_id', 'text')
+        .execute();
+      await db.schema.createIndex('case_children_case').on('case_children').columns(['school_id', 'case_id']).execute();
+      await db.schema.createIndex('case_children_pupil').on('case_children').columns(['school_id', 'pupil_id']).execute();
+      // Child-protection statuses with their dates (the detail of "other" sealed).
+      await db.schema
+        .createTable('protection_statuses')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('pupil_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('from_date', 'text', (c) => c.notNull())
+        .addColumn('to_date', 'text')
+        .addColumn('recorded_by', 'text', (c) => c.notNull())
+        .addColumn('recorded_at', 'text', (c) => c.notNull())
+        .addColumn('ended_by', 'text')
+        .addColumn('ended_at', 'text')
+        .execute();
+      await db.schema.createIndex('protection_statuses_pupil').on('protection_statuses').columns(['school_id', 'pupil_id']).execute();
+      // "A pattern for a pupil": the cases that made it (ids only) and who acknowledged it.
+      await db.schema
+        .createTable('pupil_pattern_alerts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('pupil_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('case_ids', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('acknowledged_by', 'text')
+        .addColumn('acknowledged_at', 'text')
+        .execute();
+      await db.schema.createIndex('pupil_pattern_alerts_pupil').on('pupil_pattern_alerts').columns(['school_id', 'pupil_id']).execute();
+      // Two records for one child merged: which went into which, by whom, and why (sealed).
+      await db.schema
+        .createTable('pupil_merges')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('school_id', 'text', (c) => c.notNull().references('schools.id'))
+        .addColumn('from_pupil_id', 'text', (c) => c.notNull())
+        .addColumn('into_pupil_id', 'text', (c) => c.notNull())
+        .addColumn('reason', 'text', (c) => c.notNull())
+        .addColumn('merged_by', 'text', (c) => c.notNull())
+        .addColumn('merged_at', 'text', (c) => c.notNull())
+        .execute();
+      // The school's rule; a school without a row has the default (3 concerns in 60 days, no marked types).
+      await db.schema
+        .createTable('pupil_pattern_rules')
+        .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
+        .addColumn('count', 'integer', (c) => c.notNull())
+        .addColumn('days', 'integer', (c) => c.notNull())
+        .addColumn('always_types', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -316,6 +316,74 @@ export interface GoogleAlertImportsTable {
   updated_at: string;
 }
 
+/** A child on a case (0018_case_children): a pupil, or a typed name (sealed) for a DSL to link; history kept. */
+export interface CaseChildrenTable {
+  id: string;
+  school_id: string;
+  case_id: string;
+  pupil_id: string | null;
+  typed_name: string | null;
+  role: string;
+  added_by: string | null;
+  added_at: string;
+  linked_by: string | null;
+  linked_at: string | null;
+  link_reason: string | null;
+  unlinked_at: string | null;
+  unlinked_by: string | null;
+  unlink_reason: string | null;
+  merged_from_pupil_id: string | null;
+}
+
+export interface ProtectionStatusesTable {
+  id: string;
+  school_id: string;
+  pupil_id: string;
+  kind: string;
+  /** Sealed; only for "other". */
+  detail: string | null;
+  from_date: string;
+  to_date: string | null;
+  recorded_by: string;
+  recorded_at: string;
+  ended_by: string | null;
+  ended_at: string | null;
+}
+
+export interface PupilPatternAlertsTable {
+  id: string;
+  school_id: string;
+  pupil_id: string;
+  reason: string;
+  /** JSON array of case ids, oldest first. */
+  case_ids: string;
+  created_at: string;
+  acknowledged_by: string | null;
+  acknowledged_at: string | null;
+}
+
+export interface PupilMergesTable {
+  id: string;
+  school_id: string;
+  from_pupil_id: string;
+  into_pupil_id: string;
+  /** Sealed. */
+  reason: string;
+  merged_by: string;
+  merged_at: string;
+}
+
+/** A school's "small worries add up" rule; a school without a row has DEFAULT_PATTERN_RULE. */
+export interface PupilPatternRulesTable {
+  school_id: string;
+  count: number;
+  days: number;
+  /** JSON array of incident type codes. */
+  always_types: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
 export interface MailboxRemovalsTable {
   school_id: string;
   email_id: string;
@@ -459,6 +527,11 @@ export interface Database {
   aup_profiles: AupProfilesTable;
   directory_sync: DirectorySyncTable;
   google_directories: GoogleDirectoriesTable;
+  case_children: CaseChildrenTable;
+  protection_statuses: ProtectionStatusesTable;
+  pupil_pattern_alerts: PupilPatternAlertsTable;
+  pupil_pattern_rules: PupilPatternRulesTable;
+  pupil_merges: PupilMergesTable;
   mailbox_removals: MailboxRemovalsTable;
   google_alert_imports: GoogleAlertImportsTable;
   aup_campaigns: AupCampaignsTable;
