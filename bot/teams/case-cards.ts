@@ -6,12 +6,15 @@ import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import type { Role } from '../../src/domain/roles.ts';
+import type { PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { pupilPatternReason } from '../../src/domain/pupil-pattern-text.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
   renderCaseDetailCard,
   renderChannelCaseCard,
   renderNotificationCard,
+  renderPupilPatternCard,
   renderRestrictedNoticeCard,
   type CardJson,
 } from './cards/index.ts';
@@ -102,5 +105,18 @@ export function notificationCardFor(prepared: PreparedNotification): CardJson {
     lines: text.lines,
     reference: prepared.reference,
     ...(text.offersCase ? { openCaseId: prepared.caseId, caseActions: [{ title: 'Acknowledge', verb: CASE_ACKNOWLEDGE }] } : {}),
+  });
+}
+
+/** "A pattern for a pupil" for the case channel: the reason and the references; no name, no concern text. */
+export function pupilPatternCardFor(prepared: PreparedPupilPatternCard): CardJson {
+  const { alert } = prepared;
+  return renderPupilPatternCard({
+    alertId: alert.id,
+    pupilId: prepared.pupilId,
+    reason: pupilPatternReason(alert.reason, alert.references.length, prepared.rule),
+    references: alert.references,
+    ...(alert.acknowledgedAt ? { acknowledgedAt: alert.acknowledgedAt, ...(alert.acknowledgedBy ? { acknowledgedByName: alert.acknowledgedBy } : {}) } : {}),
+    ...(prepared.timeZone ? { timeZone: prepared.timeZone } : {}),
   });
 }

@@ -16,7 +16,7 @@ import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import type { Logger } from '../../src/logger.ts';
-import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
+import { caseDetailCardFor, channelCardFor, pupilChronologyCardFor, pupilPatternCardFor, type CardJson } from './case-cards.ts';
 import {
   aupPolicyViewOf,
   renderAupCard,
@@ -33,7 +33,10 @@ import { formErrors, pupilChoiceTitle, readConcernForm, PUPIL_DATASET, STAFF_DAT
 import { searchStaff } from '../../src/app/people/search-staff.ts';
 import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
-import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
+import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
+import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
+import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { AUP_INPUTS, AUP_SIGN, PUPIL_OPEN, PUPIL_PATTERN_ACKNOWLEDGE, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
 import { trimTrailing } from '../../src/domain/text.ts';
@@ -219,6 +222,10 @@ export class TeamsBot {
         return cardBody(renderChannelSetupCard({ ok: true, message: 'New cases will be posted in this channel.' }));
       case AUP_SIGN:
         return this.#signPolicy(context, actor, data);
+      case PUPIL_PATTERN_ACKNOWLEDGE:
+        return this.#acknowledgePattern(actor, data);
+      case PUPIL_OPEN:
+        return this.#openPupil(context, actor, data);
     }
     if (!caseId) throw new AppError('invalid_input', 'This button is out of date. Type "report" to start again.');
     const target = { actor, caseId };
@@ -247,6 +254,37 @@ export class TeamsBot {
       }
     }
     return cardBody(await this.#caseCardFor(actor, caseId, context));
+  }
+
+  /**
+   * "Acknowledge" on the pattern card: the use case decides who may (DSLs and deputies) and audits it; the answer is
+   * the card as it is now, saying who acknowledged it and when, still without a name or any detail.
+   */
+  async #acknowledgePattern(actor: Actor, data: Record<string, unknown>): Promise<InvokeBody & { type: string; value: unknown }> {
+    const { alertId, pupilId } = patternButtonData(data);
+    await acknowledgePupilPattern(this.#deps, { actor, alertId });
+    const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'teams' });
+    if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
+    return cardBody(pupilPatternCardFor(prepared));
+  }
+
+  /**
+   * "Open pupil" on the pattern card: the child's chronology (authorised and audited by the use case), to the DSL
+   * alone: in their chat with DSL Desk, never as an answer in the channel, the same as "Open case".
+   */
+  async #openPupil(context: TurnContext, actor: Actor, data: Record<string, unknown>): Promise<InvokeBody & { type: string; value: unknown }> {
+    const { pupilId } = patternButtonData(data);
+    const chronology = await getPupilChronology(this.#deps, { actor, pupilId });
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
+    const card = pupilChronologyCardFor(chronology, timeZone);
+    if (isPersonalChat(context)) return cardBody(card);
+    try {
+      await sendToSendersPersonalChat(context, { attachments: [attachment(card)], summary: 'A pupil’s chronology' });
+      return { statusCode: 200, type: MESSAGE, value: 'The pupil’s chronology is in your chat with DSL Desk.' };
+    } catch (error) {
+      this.#logger.warn({ activityName: context.activity.name, code: 'personal_chat_unavailable', err: { message: (error as Error)?.message } }, 'open pupil: could not reach the personal chat');
+      return { statusCode: 200, type: MESSAGE, value: 'DSL Desk could not open your chat with it. Open DSL Desk in a personal chat (Apps, then DSL Desk), then press "Open pupil" again.' };
+    }
   }
 
   /**
@@ -502,6 +540,14 @@ function caseCommandFromCard(verb: string, data: Record<string, unknown>, actor:
     default:
       return undefined;
   }
+}
+
+/** The pattern card's buttons carry the alert and the pupil's id (never a name). */
+function patternButtonData(data: Record<string, unknown>): { alertId: string; pupilId: string } {
+  const alertId = typeof data.alertId === 'string' ? data.alertId : '';
+  const pupilId = typeof data.pupilId === 'string' ? data.pupilId : '';
+  if (!alertId || !pupilId) throw new AppError('invalid_input', 'This button is out of date. Open the pupil from DSL Desk.');
+  return { alertId, pupilId };
 }
 
 function attachment(card: CardJson) {

@@ -13,7 +13,9 @@ import type { OutboxMessage } from '../../src/domain/ports.ts';
 import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt } from '../../src/jobs/outbox-dispatcher.ts';
 import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
-import { channelCardFor, notificationCardFor } from './case-cards.ts';
+import { channelCardFor, notificationCardFor, pupilPatternCardFor } from './case-cards.ts';
+import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 import { cardActivity, PacedConnector, TeamsCallError, type ConnectorCalls } from './paced-calls.ts';
 
 export interface TeamsDeliveryOptions {
@@ -38,7 +40,7 @@ export interface TeamsDeliveryOptions {
 /** What the calls below need of a message: which one it is, for the logs and the school. */
 type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
 
-export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
+export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson' | 'postPupilPattern'> {
   readonly #options: TeamsDeliveryOptions;
   readonly #connector: PacedConnector;
   readonly #cardWork = new OneAtATimePerKey();
@@ -154,6 +156,31 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
     }
     await this.#call(message, attempt, { caseId, target, address, version: 0 }, (ctx) => ctx.send({ ...cardActivity(card), summary: prepared.text.title }));
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
+  }
+
+  /**
+   * "A pattern for a pupil" to the case channel: the reason and the case references, Acknowledge and Open pupil.
+   * No case of its own to record a failure on: Teams' passing failures are retried, a refusal is logged and dropped
+   * (the DSLs still see the pattern on the pupil's chronology).
+   */
+  async postPupilPattern(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: OutboxAttempt): Promise<void> {
+    const { pupilId, alertId } = message.payload;
+    const prepared = await preparePupilPatternCard(this.#options.deps, { schoolId: message.schoolId, pupilId, alertId, platform: 'teams' });
+    const address = prepared?.channel?.address;
+    if (!prepared || !address) {
+      this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: pattern card not posted');
+      return;
+    }
+    const activity = { ...cardActivity(pupilPatternCardFor(prepared)), summary: 'A pattern for a pupil' };
+    try {
+      await this.#connector.call(address, (ctx) => ctx.send(activity));
+    } catch (error) {
+      if (!(error instanceof TeamsCallError)) throw error;
+      const { failure } = error;
+      this.#options.logger.warn({ outboxId: message.id, kind: message.kind, code: failure.code, final: attempt.final }, 'teams pattern card not delivered');
+      if (failure.retryable) throw new RetryableDeliveryError(`teams answered ${failure.code}`, failure.retryAfterMs);
+      throw new PermanentDeliveryError(`teams answered ${failure.code}`);
+    }
   }
 
   #openPersonalChat(message: DeliveredMessage, attempt: OutboxAttempt, target: CallTarget, memberId: string): Promise<ConversationAddress> {

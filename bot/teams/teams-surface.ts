@@ -93,6 +93,7 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     postCaseCard: (message, attempt) => delivery.postCaseCard(message, attempt),
     refreshCaseCard: (message, attempt) => delivery.refreshCaseCard(message, attempt),
     notifyPerson: (message, attempt) => delivery.notifyPerson(message, attempt),
+    postPupilPattern: (message, attempt) => delivery.postPupilPattern(message, attempt),
     deliverPolicy: (message) => policies.deliverPolicy(message),
     remindPolicy: (message) => policies.remindPolicy(message),
     escalatePolicy: (message) => policies.escalatePolicy(message),

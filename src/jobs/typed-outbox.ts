@@ -1,6 +1,6 @@
 import { chooseChatPlatform, type ChatDelivery } from '../app/chat-delivery.ts';
 import type { AppDeps } from '../app/deps.ts';
-import { AUP_OUTBOX_KINDS, OUTBOX_KINDS, OutboxPayloadError, parseOutboxMessage, type OutboxKind, type OutboxMessageOf } from '../app/outbox-catalogue.ts';
+import { AUP_OUTBOX_KINDS, OUTBOX_KINDS, OutboxPayloadError, PUPIL_PATTERN_KIND, parseOutboxMessage, type OutboxKind, type OutboxMessageOf } from '../app/outbox-catalogue.ts';
 import type { ChatPlatform } from '../domain/chat.ts';
 import { PermanentDeliveryError, type OutboxAttempt, type OutboxHandler } from './outbox-dispatcher.ts';
 
@@ -29,6 +29,7 @@ export const CHAT_DELIVERY_KINDS = [
   AUP_OUTBOX_KINDS.deliver,
   AUP_OUTBOX_KINDS.remind,
   AUP_OUTBOX_KINDS.escalate,
+  PUPIL_PATTERN_KIND,
 ] as const;
 
 /**
@@ -66,5 +67,9 @@ export function chatDeliveryHandlers(options: {
     [AUP_OUTBOX_KINDS.deliver]: route(AUP_OUTBOX_KINDS.deliver, (d, m, a) => d.deliverPolicy(m, a)),
     [AUP_OUTBOX_KINDS.remind]: route(AUP_OUTBOX_KINDS.remind, (d, m, a) => d.remindPolicy(m, a)),
     [AUP_OUTBOX_KINDS.escalate]: route(AUP_OUTBOX_KINDS.escalate, (d, m, a) => d.escalatePolicy(m, a)),
+    // A platform without the pattern card (none today) leaves the pattern on the pupil's chronology alone.
+    [PUPIL_PATTERN_KIND]: route(PUPIL_PATTERN_KIND, async (d, m, a) => {
+      await d.postPupilPattern?.(m, a);
+    }),
   };
 }
