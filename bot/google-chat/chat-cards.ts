@@ -20,6 +20,7 @@ import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email
 import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
+import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE } from '../../src/domain/pupil-pattern-text.ts';
 import type { GoogleCard } from './chat-api.ts';
 import { ACTION_PARAMETER } from './chat-events.ts';
 
@@ -53,6 +54,8 @@ export const CHAT_ACTIONS = {
   emailForwardNcsc: 'email.forward_ncsc',
   emailTellReporters: 'email.tell_reporters',
   emailDecideVerdict: 'email.decide_verdict',
+  pupilPatternAcknowledge: 'pupil_pattern.acknowledge',
+  pupilOpen: 'pupil.open',
   /** Opens the dialog of one case form: the `form` parameter names it (see CASE_FORMS). */
   caseForm: 'case.form',
 } as const;
@@ -619,6 +622,40 @@ export function notificationCard(kit: ChatCardKit, prepared: PreparedNotificatio
         prepared.text.offersCase
           ? kit.buttons([kit.button('Acknowledge', CHAT_ACTIONS.caseAcknowledge, caseId, { filled: true }), kit.button('Open case', CHAT_ACTIONS.caseOpen, caseId, { dialog: true })])
           : undefined,
+      ]),
+    ],
+  });
+}
+
+// ---- a pattern for a pupil ------------------------------------------------------------------------
+
+/** The pattern card in the DSL space: why, and the case references; no name, no concern text. */
+export interface ChatPupilPatternView {
+  alertId: string;
+  /** Opaque: "Open pupil" looks the pupil up for the DSL who pressed it; never shown. */
+  pupilId: string;
+  reason: string;
+  references: string[];
+  acknowledgedByName?: string;
+  acknowledgedAt?: string;
+  timeZone?: string;
+}
+
+export function pupilPatternCard(kit: ChatCardKit, view: ChatPupilPatternView): GoogleCard {
+  const ids = { alertId: view.alertId, pupilId: view.pupilId };
+  const acknowledged = view.acknowledgedAt ? `Acknowledged by ${view.acknowledgedByName ?? 'a DSL'}, ${formatWhen(view.acknowledgedAt, view.timeZone ?? DEFAULT_TIME_ZONE)}` : undefined;
+  return card({
+    title: PUPIL_PATTERN_TITLE,
+    sections: [
+      section([
+        strong(view.reason),
+        fact('Cases', view.references.join(', ')),
+        paragraph(PUPIL_PATTERN_EXPLANATION),
+        acknowledged ? paragraph(acknowledged) : undefined,
+        kit.buttons([
+          acknowledged ? undefined : kit.button('Acknowledge', CHAT_ACTIONS.pupilPatternAcknowledge, ids, { filled: true }),
+          kit.button('Open pupil', CHAT_ACTIONS.pupilOpen, ids, { dialog: true }),
+        ]),
       ]),
     ],
   });

@@ -10,6 +10,10 @@ import { reportConcern } from '../../src/app/cases/report-concern.ts';
 import { resolveActor } from '../../src/app/people/resolve-actor.ts';
 import { searchStaff } from '../../src/app/people/search-staff.ts';
 import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
+import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
+import { preparePupilPatternCard, type PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { pupilPatternReason } from '../../src/domain/pupil-pattern-text.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { CHANNEL_TARGET, type ConversationAddress } from '../../src/domain/chat.ts';
@@ -34,6 +38,8 @@ import {
   helpCard,
   messageCard,
   myReportsCard,
+  pupilChronologyCard,
+  pupilPatternCard,
   receiptCard,
   STAFF_QUERY_INPUT,
   type CaseFormName,
@@ -66,6 +72,8 @@ export const CHAT_COMMANDS = { report: 1, myReports: 2, help: 3 } as const;
 
 /** The card id of the case card in the DSL space (one card per message). */
 export const CASE_CARD_ID = 'case';
+/** The card id of "A pattern for a pupil" in the DSL space. */
+export const PUPIL_PATTERN_CARD_ID = 'pupil-pattern';
 
 export interface GoogleChatAppOptions {
   deps: AppDeps;
@@ -112,6 +120,8 @@ export class GoogleChatApp {
       [CHAT_ACTIONS.reportsMine]: async (c) => replyWithMessage(cardMessage('my-reports', await this.#myReports(c.actor))),
       [CHAT_ACTIONS.help]: async (c) => replyWithMessage(cardMessage('help', helpCard(this.#kit, { inSpace: !isDirectMessage(c.space) }))),
       [CHAT_ACTIONS.caseOpen]: (c) => this.#openCase(c),
+      [CHAT_ACTIONS.pupilPatternAcknowledge]: (c) => this.#acknowledgePattern(c),
+      [CHAT_ACTIONS.pupilOpen]: (c) => this.#openPupil(c),
       [CHAT_ACTIONS.caseForm]: (c) => this.#openCaseForm(c),
       [CHAT_ACTIONS.caseAcknowledge]: caseButton(() => ({ action: 'acknowledge' })),
       [CHAT_ACTIONS.caseAssignToMe]: caseButton((c) => ({ action: 'assign', assigneeId: c.actor.personId })),
@@ -397,6 +407,33 @@ export class GoogleChatApp {
     return openDialog(caseDetailCard(record, timeZone));
   }
 
+  // ---- a pattern for a pupil ---------------------------------------------------------------------------
+
+  #patternIds(context: ChatActionContext): { alertId: string; pupilId: string } {
+    const { alertId, pupilId } = context.parameters;
+    if (!alertId || !pupilId) throw new AppError('invalid_input', 'This button is out of date. Open the pupil from DSL Desk.');
+    return { alertId, pupilId };
+  }
+
+  /** "Acknowledge" on the pattern card: decided and audited by the use case; the card then says who and when. */
+  async #acknowledgePattern(context: ChatActionContext): Promise<ChatResponse> {
+    const { actor } = context;
+    const { alertId, pupilId } = this.#patternIds(context);
+    await acknowledgePupilPattern(this.#deps, { actor, alertId });
+    const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'google_chat' });
+    if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
+    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, prepared, timeZone)) });
+  }
+
+  /** "Open pupil": the child's chronology in a dialog only the DSL who pressed it sees; authorised and audited by the use case. */
+  async #openPupil(context: ChatActionContext): Promise<ChatResponse> {
+    const { pupilId } = this.#patternIds(context);
+    const chronology = await getPupilChronology(this.#deps, { actor: context.actor, pupilId });
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: context.actor.schoolId });
+    return openDialog(pupilChronologyCard(chronology, timeZone));
+  }
+
   async #caseContext(actor: Actor, caseId: string): Promise<CaseCardContext> {
     const context = await prepareCaseCard(this.#deps, { schoolId: actor.schoolId, caseId, platform: 'google_chat', viewer: actor });
     if (!context || !context.viewerMaySee) throw new AppError('not_found', 'That case was not found.');
@@ -487,6 +524,19 @@ function describeAction(action: string): string {
   if (action === 'acknowledge') return 'acknowledged';
   if (action === 'assign') return 'assigned';
   return 'updated';
+}
+
+/** "A pattern for a pupil" as the DSL space shows it: the reason and the references, no name, no detail. */
+export function pupilPatternChatCard(kit: ChatCardKit, prepared: PreparedPupilPatternCard, timeZone: string): GoogleCard {
+  const { alert } = prepared;
+  return pupilPatternCard(kit, {
+    alertId: alert.id,
+    pupilId: prepared.pupilId,
+    reason: pupilPatternReason(alert.reason, alert.references.length, prepared.rule),
+    references: alert.references,
+    ...(alert.acknowledgedAt ? { acknowledgedAt: alert.acknowledgedAt, ...(alert.acknowledgedBy ? { acknowledgedByName: alert.acknowledgedBy } : {}) } : {}),
+    timeZone,
+  });
 }
 
 export function cardMessage(cardId: string, card: GoogleCard) {
