@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
+import { enginesUnderTest } from '../support/test-storage.ts';
+import { startGoogleChatTestService, type ChatPersonKey, type GoogleChatTestService } from '../support/google-chat-test-service.ts';
+import { expectValidCard } from '../support/google-card-shape.ts';
+
+jest.setTimeout(90_000);
+
+const SECRET = 'Hyacinth Bucketworth said an older pupil keeps taking her lunch money';
+
+function upnFor(n: number): string {
+  const rest = `20120${String(n).padStart(7, '0')}`;
+  return `${upnCheckLetter(rest)}${rest}`;
+}
+
+function dialogCard(body: any): any {
+  return body?.action?.navigations?.[0]?.pushCard ?? body?.action?.navigations?.[0]?.updateCard;
+}
+
+/** The parameters of the first button with this text anywhere in the card. */
+function buttonParameters(card: unknown, text: string): Record<string, string> | undefined {
+  let found: Record<string, string> | undefined;
+  const walk = (node: unknown): void => {
+    if (found || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const object = node as Record<string, any>;
+    if (object.text === text && object.onClick?.action?.parameters) {
+      found = Object.fromEntries((object.onClick.action.parameters as { key: string; value: string }[]).map((p) => [p.key, p.value]));
+      return;
+    }
+    Object.values(object).forEach(walk);
+  };
+  walk(card);
+  return found;
+}
+
+/** The selection input of this name in a card, with its items. */
+function selectionNamed(card: unknown, name: string): { type: string; items: { text: string; value: string; selected: boolean }[] } | undefined {
+  let found: any;
+  const walk = (node: unknown): void => {
+    if (found || !node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const object = node as Record<string, any>;
+    if (object.selectionInput?.name === name) {
+      found = object.selectionInput;
+      return;
+    }
+    Object.values(object).forEach(walk);
+  };
+  walk(card);
+  return found;
+}
+
+describe.each(enginesUnderTest())('pupils in Google Chat on %s', (engine) => {
+  let t: GoogleChatTestService;
+  let sam: Pupil;
+  let ffion: Pupil;
+
+  beforeAll(async () => {
+    t = await startGoogleChatTestService(engine);
+    const at = t.clock.now().toISOString();
+    const schoolId = t.school.school.id;
+    sam = { id: randomUUID(), schoolId, upn: upnFor(11), legalForename: 'Samantha', legalSurname: 'Green', preferredForename: 'Sam', dateOfBirth: '2016-03-14', yearGroup: '5', registrationGroup: '5G', createdAt: at, updatedAt: at };
+    ffion = { id: randomUUID(), schoolId, upn: upnFor(12), legalForename: 'Ffion', legalSurname: 'Llŷr', dateOfBirth: '2015-11-02', yearGroup: '6', createdAt: at, updatedAt: at };
+    await t.service.deps.storage.transaction(async (tx) => {
+      for (const pupil of [sam, ffion]) await tx.pupils.insert(pupil);
+    });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  async function openForm(from: ChatPersonKey) {
+    const opened = await t.click(from, 'report.start', {}, { dialog: 'REQUEST_DIALOG' });
+    const form = dialogCard(opened.body);
+    return { form, formId: buttonParameters(form, 'Send to the DSL')!.formId! };
+  }
+
+  it('"Find child" brings the form back with the matching pupils in each child list, names only, everything typed kept', async () => {
+    const { form, formId } = await openForm('staff');
+    expectValidCard(form);
+    expect(buttonParameters(form, 'Find child')).toEqual({ action: 'report.find_child', formId });
+
+    const found = await t.click('staff', 'report.find_child', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { childQuery: ['sam gr'], description: [SECRET] } });
+    const again = dialogCard(found.body);
+    expectValidCard(again);
+    const text = JSON.stringify(again);
+    expect(text).toContain(SECRET);
+    for (const list of ['childIds', 'otherChildIds', 'witnessChildIds']) {
+      const input = selectionNamed(again, list)!;
+      expect(input.type).toBe('MULTI_SELECT');
+      expect(input.items).toEqual([{ text: 'Sam Green (Year 5, 5G)', value: sam.id, selected: false }]);
+    }
+    expect(text).not.toMatch(/2016|Samantha|20120/);
+
+    // A second search keeps the child already picked, still picked, beside the new matches.
+    const second = await t.click('staff', 'report.find_child', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { childQuery: ['ffion'], childIds: [sam.id] } });
+    const items = selectionNamed(dialogCard(second.body), 'childIds')!.items;
+    expect(items).toEqual([
+      { text: 'Sam Green (Year 5, 5G)', value: sam.id, selected: true },
+      { text: 'Ffion Llŷr (Year 6)', value: ffion.id, selected: false },
+    ]);
+
+    const nobody = await t.click('staff', 'report.find_child', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { childQuery: ['zebedee'] } });
+    expect(JSON.stringify(dialogCard(nobody.body))).toContain('type their name in the box below');
+  });
+});
