@@ -136,6 +136,13 @@ export interface CaseDetailView {
   source?: { kind: string; link?: string };
   reporters: { name: string; at: string; channel: string }[];
   /**
+   * The children on the case, for the DSL's own view only: the name as the register has it (or as typed, flagged
+   * for a DSL to link) and their role on the case.
+   */
+  children?: { name: string; role: string; flag?: string }[];
+  /** The current child-protection statuses of the children on the case ("Sam Green: Child protection plan since …"). */
+  protectionStatuses?: string[];
+  /**
    * Reported emails: every signal with its evidence, and attachments by name and hash only. Text from the
    * email itself (subject, sender, evidence, file names) arrives already defanged (src/domain/defang.ts).
    */
