@@ -20,7 +20,7 @@ import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email
 import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
-import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE } from '../../src/domain/pupil-pattern-text.ts';
+import { chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
 import type { GoogleCard } from './chat-api.ts';
 import { ACTION_PARAMETER } from './chat-events.ts';
 
@@ -657,6 +657,24 @@ export function pupilPatternCard(kit: ChatCardKit, view: ChatPupilPatternView): 
           kit.button('Open pupil', CHAT_ACTIONS.pupilOpen, ids, { dialog: true }),
         ]),
       ]),
+    ],
+  });
+}
+
+/** "Open pupil": the child's chronology in a dialog only the DSL who asked sees (getPupilChronology authorised and audited it). */
+export function pupilChronologyCard(chronology: ChronologyToShow, timeZone: string = DEFAULT_TIME_ZONE): GoogleCard {
+  const text = chronologyText(chronology, timeZone);
+  return card({
+    title: text.title,
+    subtitle: text.subtitle,
+    sections: [
+      section([
+        errorText('For the DSL team only. Do not forward.'),
+        text.statuses.length > 0 ? strong(`Protection status: ${text.statuses.join('; ')}`) : undefined,
+        text.cases.length === 0 ? paragraph('No cases are linked to this pupil.') : undefined,
+      ]),
+      ...text.cases.map((entry) => section([...entry.lines.map(paragraph), ...entry.notes.map((note) => fact(note.by, note.text))], entry.heading)),
+      section([text.hidden ? paragraph(text.hidden) : undefined]),
     ],
   });
 }

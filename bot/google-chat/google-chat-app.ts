@@ -13,7 +13,7 @@ import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
 import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
 import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
 import { preparePupilPatternCard, type PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
-import { pupilPatternReason } from '../../src/domain/pupil-pattern-text.ts';
+import { pupilPatternReason } from '../../src/domain/pupil-texts.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { CHANNEL_TARGET, type ConversationAddress } from '../../src/domain/chat.ts';

@@ -7,13 +7,14 @@ import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import type { Role } from '../../src/domain/roles.ts';
 import type { PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
-import { pupilPatternReason } from '../../src/domain/pupil-pattern-text.ts';
+import { chronologyText, pupilPatternReason, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
   renderCaseDetailCard,
   renderChannelCaseCard,
   renderNotificationCard,
+  renderPupilChronologyCard,
   renderPupilPatternCard,
   renderRestrictedNoticeCard,
   type CardJson,
@@ -119,4 +120,9 @@ export function pupilPatternCardFor(prepared: PreparedPupilPatternCard): CardJso
     ...(alert.acknowledgedAt ? { acknowledgedAt: alert.acknowledgedAt, ...(alert.acknowledgedBy ? { acknowledgedByName: alert.acknowledgedBy } : {}) } : {}),
     ...(prepared.timeZone ? { timeZone: prepared.timeZone } : {}),
   });
+}
+
+/** "Open pupil": the chronology getPupilChronology gave the DSL (authorised and audited there). */
+export function pupilChronologyCardFor(chronology: ChronologyToShow, timeZone: string): CardJson {
+  return renderPupilChronologyCard(chronologyText(chronology, timeZone));
 }

@@ -1,4 +1,4 @@
-import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE } from '../../../src/domain/pupil-pattern-text.ts';
+import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE } from '../../../src/domain/pupil-texts.ts';
 import { DEFAULT_TIME_ZONE, formatWhen } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
 import { PUPIL_OPEN, PUPIL_PATTERN_ACKNOWLEDGE } from './verbs.ts';
