@@ -100,4 +100,62 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
     expect(verbsOf(back)).toContain('report.submit');
     expect(schemaProblems(back as never)).toEqual([]);
   });
+
+  const onlyCase = async () => (await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 })))[0]!;
+  const childrenOf = (caseId: string) => t.service.deps.storage.read((r) => r.caseChildren.listForCase(t.school.school.id, caseId));
+  const reference = (answer: { body: any }) => /CASE-\d{4}-\d{4}/.exec(JSON.stringify(cardOf(answer)))![0];
+  const patternCards = () => t.connector.stored(t.channelConversation).filter((activity: any) => JSON.stringify(activity).includes('A pattern for a pupil'));
+
+  test('a report with a picked child and a typed name: the case links the pupil with their role and keeps the name for a DSL to link', async () => {
+    await setUpChannel();
+    const receipt = await t.press('staff', 'personal', 'report.submit', form('form-children', { childIds: `${sam.id},none`, witnessChildIds: `${ffion.id},${sam.id}`, childNames: 'Alex (new in Year 4)' }));
+    expect(reference(receipt)).toMatch(/^CASE-/);
+    const children = await childrenOf((await onlyCase()).id);
+    expect(children.map((child) => ({ pupilId: child.pupilId, typedName: child.typedName, role: child.role }))).toEqual([
+      { pupilId: sam.id, typedName: undefined, role: 'subject' },
+      { pupilId: ffion.id, typedName: undefined, role: 'witness' },
+      { pupilId: undefined, typedName: 'Alex (new in Year 4)', role: 'subject' },
+    ]);
+  });
+
+  test('the third concern about a pupil posts one pattern card with the references and no name; Acknowledge is for the DSLs; Open pupil is private', async () => {
+    await setUpChannel();
+    const references: string[] = [];
+    for (const [n, from] of (['staff', 'staff2', 'staff'] as PersonKey[]).entries()) {
+      references.push(reference(await t.press(from, 'personal', 'report.submit', form(`form-sam-${n}`, { childIds: sam.id }))));
+    }
+    const [card] = await t.waitFor(() => (patternCards().length > 0 ? patternCards() : undefined));
+    const content = (card as any).attachments[0].content;
+    const text = JSON.stringify(content);
+    for (const ref of references) expect(text).toContain(ref);
+    expect(text).toContain('3 concerns in 60 days');
+    expect(text).not.toMatch(/Sam|Green|Samantha|5G|Year 5/);
+    expect(text).not.toContain(SECRET);
+    expect(libraryProblems(content)).toEqual([]);
+    expect(schemaProblems(content)).toEqual([]);
+    expect(structuralProblems(content)).toEqual([]);
+    expect(verbsOf(content)).toEqual(['pupil_pattern.acknowledge', 'pupil.open']);
+    const data = (content.actions as any[])[0].data as { alertId: string; pupilId: string };
+
+    // Open pupil: the chronology to the DSL alone, in their own chat; the channel gets a short answer.
+    const opened = await t.press('dsl', 'channel', 'pupil.open', data);
+    expect(opened.body.type).toBe('application/vnd.microsoft.activity.message');
+    expect(opened.body.value).toMatch(/in your chat with DSL Desk/);
+    const chronology = await t.waitFor(() => t.connector.activities(t.personalConversationOf('dsl')).find((activity: any) => JSON.stringify(activity).includes('Chronology: Sam Green')));
+    for (const ref of references) expect(JSON.stringify(chronology)).toContain(ref);
+    expect(JSON.stringify(t.connector.stored(t.channelConversation))).not.toContain('Chronology');
+    // A member of staff gets nothing of it.
+    const refusedOpen = await t.press('staff', 'channel', 'pupil.open', data);
+    expect(JSON.stringify(refusedOpen.body)).not.toMatch(/Chronology|Sam/);
+
+    // Acknowledge: refused for a member of staff, done by the DSL, then the card says who and when.
+    const refused = await t.press('staff', 'channel', 'pupil_pattern.acknowledge', data);
+    expect(refused.body.type).toBe('application/vnd.microsoft.activity.message');
+    const acknowledged = cardOf(await t.press('dsl', 'channel', 'pupil_pattern.acknowledge', data));
+    expect(JSON.stringify(acknowledged)).toMatch(/Acknowledged by Dana Lead/);
+    expect(verbsOf(acknowledged)).toEqual(['pupil.open']);
+    expect(schemaProblems(acknowledged)).toEqual([]);
+    expect(patternCards()).toHaveLength(1);
+  });
 });
+
