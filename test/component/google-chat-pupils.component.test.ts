@@ -105,4 +105,56 @@ describe.each(enginesUnderTest())('pupils in Google Chat on %s', (engine) => {
     const nobody = await t.click('staff', 'report.find_child', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { childQuery: ['zebedee'] } });
     expect(JSON.stringify(dialogCard(nobody.body))).toContain('type their name in the box below');
   });
+
+  it('a report with picked children and a typed name links them with their roles', async () => {
+    const { formId } = await openForm('staff');
+    const answer = await t.click('staff', 'report.submit', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { types: ['online_bullying'], location: ['inside_school'], description: [SECRET], childIds: [sam.id], otherChildIds: [ffion.id], childNames: ['Alex (new in Year 4)'] } });
+    expect(answer.body.action.notification.text).toMatch(/has gone to the DSL/);
+    const filed = await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 5 }));
+    expect(filed).toHaveLength(1);
+    const children = await t.service.deps.storage.read((r) => r.caseChildren.listForCase(t.school.school.id, filed[0]!.id));
+    expect(children.map((child) => ({ pupilId: child.pupilId, typedName: child.typedName, role: child.role }))).toEqual([
+      { pupilId: sam.id, typedName: undefined, role: 'subject' },
+      { pupilId: ffion.id, typedName: undefined, role: 'other_child' },
+      { pupilId: undefined, typedName: 'Alex (new in Year 4)', role: 'subject' },
+    ]);
+  });
+
+  it('with the third concern about the pupil (the first above), one pattern card one pattern card in the DSL space; Acknowledge is for the DSLs; Open pupil is a private dialog', async () => {
+    await t.send('dsl', { addedToSpacePayload: { space: t.dslSpace } });
+    await t.message('dsl', 'use this space for cases', { space: t.dslSpace });
+    for (const [n, from] of (['staff', 'staff2'] as ChatPersonKey[]).entries()) {
+      const { formId } = await openForm(from);
+      await t.click(from, 'report.submit', { formId }, { dialog: 'SUBMIT_DIALOG', formInputs: { types: ['online_bullying'], location: ['inside_school'], description: [`${SECRET} (${n})`], childIds: [sam.id] } });
+    }
+    const patterns = () => t.chat.inSpace(t.dslSpace.name).filter((m) => JSON.stringify(m.body).includes('A pattern for a pupil'));
+    const posted = await t.waitFor(() => patterns()[0]);
+    const card = posted.body.cardsV2![0]!.card;
+    expectValidCard(card);
+    const text = JSON.stringify(card);
+    expect(text).toContain('3 concerns in 60 days');
+    expect((text.match(/CASE-\d{4}-\d{4}/g) ?? []).length).toBeGreaterThanOrEqual(3);
+    expect(text).not.toMatch(/Sam|Green|Samantha|5G|Year 5/);
+    expect(text).not.toContain(SECRET);
+    const ids = buttonParameters(card, 'Acknowledge')!;
+    expect(buttonParameters(card, 'Open pupil')).toEqual(ids);
+
+    const refusedOpen = await t.click('staff', 'pupil.open', { alertId: ids.alertId!, pupilId: ids.pupilId! }, { space: t.dslSpace, messageName: posted.name, dialog: 'REQUEST_DIALOG' });
+    expect(JSON.stringify(refusedOpen.body)).not.toMatch(/Chronology|Sam Green/);
+    const opened = await t.click('dsl', 'pupil.open', { alertId: ids.alertId!, pupilId: ids.pupilId! }, { space: t.dslSpace, messageName: posted.name, dialog: 'REQUEST_DIALOG' });
+    const chronology = dialogCard(opened.body);
+    expectValidCard(chronology);
+    expect(JSON.stringify(chronology)).toContain('Chronology: Sam Green');
+    expect(opened.body.hostAppDataAction).toBeUndefined();
+
+    const refused = await t.click('staff', 'pupil_pattern.acknowledge', { alertId: ids.alertId!, pupilId: ids.pupilId! }, { space: t.dslSpace, messageName: posted.name });
+    expect(refused.body.hostAppDataAction.chatDataAction.createMessageAction.message.privateMessageViewer).toEqual({ name: t.userOf('staff') });
+    const acknowledged = await t.click('dsl', 'pupil_pattern.acknowledge', { alertId: ids.alertId!, pupilId: ids.pupilId! }, { space: t.dslSpace, messageName: posted.name });
+    const updated = acknowledged.body.hostAppDataAction.chatDataAction.updateMessageAction.message.cardsV2[0].card;
+    expectValidCard(updated);
+    expect(JSON.stringify(updated)).toMatch(/Acknowledged by Dana Lead/);
+    expect(buttonParameters(updated, 'Acknowledge')).toBeUndefined();
+    expect(patterns()).toHaveLength(1);
+  });
 });
+
