@@ -20,7 +20,7 @@ import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email
 import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
-import { chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
+import { chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow, type PupilPatternView } from '../../src/domain/pupil-texts.ts';
 import type { GoogleCard } from './chat-api.ts';
 import { ACTION_PARAMETER } from './chat-events.ts';
 
@@ -630,26 +630,15 @@ export function notificationCard(kit: ChatCardKit, prepared: PreparedNotificatio
 // ---- a pattern for a pupil ------------------------------------------------------------------------
 
 /** The pattern card in the DSL space: why, and the case references; no name, no concern text. */
-export interface ChatPupilPatternView {
-  alertId: string;
-  /** Opaque: "Open pupil" looks the pupil up for the DSL who pressed it; never shown. */
-  pupilId: string;
-  reason: string;
-  references: string[];
-  acknowledgedByName?: string;
-  acknowledgedAt?: string;
-  timeZone?: string;
-}
-
-export function pupilPatternCard(kit: ChatCardKit, view: ChatPupilPatternView): GoogleCard {
+export function pupilPatternCard(kit: ChatCardKit, view: PupilPatternView): GoogleCard {
   const ids = { alertId: view.alertId, pupilId: view.pupilId };
-  const acknowledged = view.acknowledgedAt ? `Acknowledged by ${view.acknowledgedByName ?? 'a DSL'}, ${formatWhen(view.acknowledgedAt, view.timeZone ?? DEFAULT_TIME_ZONE)}` : undefined;
+  const acknowledged = view.acknowledgement;
   return card({
     title: PUPIL_PATTERN_TITLE,
     sections: [
       section([
         strong(view.reason),
-        fact('Cases', view.references.join(', ')),
+        fact('Cases', view.references),
         paragraph(PUPIL_PATTERN_EXPLANATION),
         acknowledged ? paragraph(acknowledged) : undefined,
         kit.buttons([

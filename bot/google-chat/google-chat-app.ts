@@ -12,8 +12,8 @@ import { searchStaff } from '../../src/app/people/search-staff.ts';
 import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
 import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
 import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
-import { preparePupilPatternCard, type PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
-import { pupilPatternReason } from '../../src/domain/pupil-texts.ts';
+import { preparePupilPatternCard, type PupilPatternCardContext } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { pupilPatternViewOf } from '../../src/domain/pupil-texts.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { CHANNEL_TARGET, type ConversationAddress } from '../../src/domain/chat.ts';
@@ -423,7 +423,7 @@ export class GoogleChatApp {
     const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'google_chat' });
     if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
     const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
-    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, prepared, timeZone)) });
+    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, prepared, pupilId, timeZone)) });
   }
 
   /** "Open pupil": the child's chronology in a dialog only the DSL who pressed it sees; authorised and audited by the use case. */
@@ -527,16 +527,8 @@ function describeAction(action: string): string {
 }
 
 /** "A pattern for a pupil" as the DSL space shows it: the reason and the references, no name, no detail. */
-export function pupilPatternChatCard(kit: ChatCardKit, prepared: PreparedPupilPatternCard, timeZone: string): GoogleCard {
-  const { alert } = prepared;
-  return pupilPatternCard(kit, {
-    alertId: alert.id,
-    pupilId: prepared.pupilId,
-    reason: pupilPatternReason(alert.reason, alert.references.length, prepared.rule),
-    references: alert.references,
-    ...(alert.acknowledgedAt ? { acknowledgedAt: alert.acknowledgedAt, ...(alert.acknowledgedBy ? { acknowledgedByName: alert.acknowledgedBy } : {}) } : {}),
-    timeZone,
-  });
+export function pupilPatternChatCard(kit: ChatCardKit, prepared: PupilPatternCardContext, pupilId: string, timeZone: string): GoogleCard {
+  return pupilPatternCard(kit, pupilPatternViewOf(prepared, pupilId, timeZone));
 }
 
 export function cardMessage(cardId: string, card: GoogleCard) {

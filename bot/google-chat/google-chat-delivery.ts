@@ -17,6 +17,7 @@ import { ChatCallError, MAX_CHAT_PACING_WAIT_MS, type ChatApi, type ChatMessageB
 import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type ChatCardKit } from './chat-cards.ts';
 import { CASE_CARD_ID, cardMessage, PUPIL_PATTERN_CARD_ID, pupilPatternChatCard } from './google-chat-app.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
 import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 
 export interface GoogleChatDeliveryOptions {
@@ -137,25 +138,34 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
   }
 
   /**
-   * "A pattern for a pupil" to the DSL space: the reason and the references, Acknowledge and Open pupil. The request
-   * id makes a retry return the message Chat already has. No case to record a failure on: a refusal is logged and
-   * dropped (the pattern stays on the pupil's chronology).
+   * "A pattern for a pupil" in the DSL space: posted once (the request id makes a retry return the message Chat
+   * already has), then edited when it changes (acknowledged). Where it went is recorded on the alert. No case to
+   * record a failure on: a refusal is recorded on the alert and logged (the pattern stays on the chronology).
    */
   async postPupilPattern(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: DeliveryAttempt): Promise<void> {
     const { deps, kit, chat } = this.#options;
+    const { schoolId } = message;
     const { pupilId, alertId } = message.payload;
-    const prepared = await preparePupilPatternCard(deps, { schoolId: message.schoolId, pupilId, alertId, platform: 'google_chat' });
+    const prepared = await preparePupilPatternCard(deps, { schoolId, pupilId, alertId, platform: 'google_chat' });
     const space = prepared?.channel?.address.conversationId;
     if (!prepared || !space) {
       this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no google chat case space: pattern card not posted');
       return;
     }
-    const timeZone = await readSchoolTimeZone(deps, { schoolId: message.schoolId });
+    const timeZone = await readSchoolTimeZone(deps, { schoolId });
+    const body = { text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(kit, prepared, pupilId, timeZone)) };
+    const posted = prepared.card?.platform === 'google_chat' && prepared.card.state === 'posted' ? prepared.card : undefined;
     try {
-      await chat.createMessage({ space, message: { text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(kit, prepared, timeZone)) }, requestId: requestIdFor(message) });
+      const name = posted?.activityId
+        ? (await chat.updateMessage({ name: posted.activityId, message: body, updateMask: CASE_CARD_UPDATE_MASK }), posted.activityId)
+        : (await chat.createMessage({ space, message: body, requestId: requestIdFor(message) })).name;
+      await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'google_chat', conversationId: posted?.conversationId ?? space, activityId: name, state: 'posted', updatedAt: deps.clock.now().toISOString() } });
     } catch (error) {
       if (!(error instanceof ChatCallError)) throw error;
       this.#options.logger.warn({ outboxId: message.id, kind: message.kind, code: String(error.status ?? 'network'), final: attempt.final }, 'google chat pattern card not delivered');
+      if ((!error.retryable || attempt.final) && !posted) {
+        await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'google_chat', conversationId: space, state: 'failed', failure: error.reason, updatedAt: deps.clock.now().toISOString() } });
+      }
       throw error.toDeliveryError();
     }
   }

@@ -6,8 +6,8 @@ import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import type { Role } from '../../src/domain/roles.ts';
-import type { PreparedPupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
-import { chronologyText, pupilPatternReason, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
+import type { PupilPatternCardContext } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { chronologyText, pupilPatternViewOf, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
@@ -110,16 +110,8 @@ export function notificationCardFor(prepared: PreparedNotification): CardJson {
 }
 
 /** "A pattern for a pupil" for the case channel: the reason and the references; no name, no concern text. */
-export function pupilPatternCardFor(prepared: PreparedPupilPatternCard): CardJson {
-  const { alert } = prepared;
-  return renderPupilPatternCard({
-    alertId: alert.id,
-    pupilId: prepared.pupilId,
-    reason: pupilPatternReason(alert.reason, alert.references.length, prepared.rule),
-    references: alert.references,
-    ...(alert.acknowledgedAt ? { acknowledgedAt: alert.acknowledgedAt, ...(alert.acknowledgedBy ? { acknowledgedByName: alert.acknowledgedBy } : {}) } : {}),
-    ...(prepared.timeZone ? { timeZone: prepared.timeZone } : {}),
-  });
+export function pupilPatternCardFor(prepared: PupilPatternCardContext, pupilId: string, timeZone: string): CardJson {
+  return renderPupilPatternCard(pupilPatternViewOf(prepared, pupilId, timeZone));
 }
 
 /** "Open pupil": the chronology getPupilChronology gave the DSL (authorised and audited there). */

@@ -265,7 +265,7 @@ export class TeamsBot {
     await acknowledgePupilPattern(this.#deps, { actor, alertId });
     const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'teams' });
     if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
-    return cardBody(pupilPatternCardFor(prepared));
+    return cardBody(pupilPatternCardFor(prepared, pupilId, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId })));
   }
 
   /**

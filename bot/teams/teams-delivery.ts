@@ -15,6 +15,8 @@ import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts'
 import type { Logger } from '../../src/logger.ts';
 import { channelCardFor, notificationCardFor, pupilPatternCardFor } from './case-cards.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
+import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 import { cardActivity, PacedConnector, TeamsCallError, type ConnectorCalls } from './paced-calls.ts';
 
@@ -159,25 +161,36 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
   }
 
   /**
-   * "A pattern for a pupil" to the case channel: the reason and the case references, Acknowledge and Open pupil.
-   * No case of its own to record a failure on: Teams' passing failures are retried, a refusal is logged and dropped
-   * (the DSLs still see the pattern on the pupil's chronology).
+   * "A pattern for a pupil" in the case channel: the reason and the case references, Acknowledge and Open pupil;
+   * posted once, then edited when it changes (acknowledged), where it went recorded on the alert. No case to record a
+   * failure on: Teams' passing failures are retried, a refusal is recorded on the alert and logged (the pattern
+   * stays on the pupil's chronology).
    */
   async postPupilPattern(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: OutboxAttempt): Promise<void> {
+    const { deps, logger } = this.#options;
+    const { schoolId } = message;
     const { pupilId, alertId } = message.payload;
-    const prepared = await preparePupilPatternCard(this.#options.deps, { schoolId: message.schoolId, pupilId, alertId, platform: 'teams' });
+    const prepared = await preparePupilPatternCard(deps, { schoolId, pupilId, alertId, platform: 'teams' });
     const address = prepared?.channel?.address;
     if (!prepared || !address) {
-      this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: pattern card not posted');
+      logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: pattern card not posted');
       return;
     }
-    const activity = { ...cardActivity(pupilPatternCardFor(prepared)), summary: 'A pattern for a pupil' };
+    const card = pupilPatternCardFor(prepared, pupilId, await readSchoolTimeZone(deps, { schoolId }));
+    const posted = prepared.card?.platform === 'teams' && prepared.card.state === 'posted' && prepared.card.activityId ? prepared.card : undefined;
+    const now = () => deps.clock.now().toISOString();
     try {
-      await this.#connector.call(address, (ctx) => ctx.send(activity));
+      const activityId = posted
+        ? (await this.#connector.call({ ...address, conversationId: posted.conversationId }, (ctx) => ctx.update({ ...cardActivity(card), id: posted.activityId! })), posted.activityId)
+        : await this.#connector.call(address, (ctx) => ctx.send({ ...cardActivity(card), summary: 'A pattern for a pupil' }));
+      await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'teams', conversationId: posted?.conversationId ?? address.conversationId, ...(activityId ? { activityId } : {}), state: 'posted', updatedAt: now() } });
     } catch (error) {
       if (!(error instanceof TeamsCallError)) throw error;
       const { failure } = error;
-      this.#options.logger.warn({ outboxId: message.id, kind: message.kind, code: failure.code, final: attempt.final }, 'teams pattern card not delivered');
+      logger.warn({ outboxId: message.id, kind: message.kind, code: failure.code, final: attempt.final }, 'teams pattern card not delivered');
+      if ((!failure.retryable || attempt.final) && !posted) {
+        await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'teams', conversationId: address.conversationId, state: 'failed', failure: failure.reason, updatedAt: now() } });
+      }
       if (failure.retryable) throw new RetryableDeliveryError(`teams answered ${failure.code}`, failure.retryAfterMs);
       throw new PermanentDeliveryError(`teams answered ${failure.code}`);
     }

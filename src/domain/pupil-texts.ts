@@ -13,6 +13,36 @@ export const PUPIL_PATTERN_TITLE = 'A pattern for a pupil';
 export const PUPIL_PATTERN_EXPLANATION =
   'Several concerns about one pupil can add up to more than each says alone. The pupil is not named here: "Open pupil" shows their chronology to you alone.';
 
+/** The pattern card's words, the same on every platform. */
+export interface PupilPatternView {
+  alertId: string;
+  /** Opaque: "Open pupil" looks the pupil up for the DSL who pressed it; never shown. */
+  pupilId: string;
+  reason: string;
+  /** References of the cases the DSL channel may see, then a count of restricted ones (never their references). */
+  references: string;
+  acknowledgement?: string;
+}
+
+/** What the pattern card is made from: the alert as `preparePupilPatternCard` gives it. */
+export interface PatternAlertToShow {
+  alert: { id: string; reason: 'count' | 'type'; references: string[]; restrictedCount?: number; acknowledgedBy?: string; acknowledgedAt?: string };
+  rule?: Pick<PatternRule, 'days'>;
+}
+
+export function pupilPatternViewOf(prepared: PatternAlertToShow, pupilId: string, timeZone: string = DEFAULT_TIME_ZONE): PupilPatternView {
+  const { alert } = prepared;
+  const restricted = alert.restrictedCount ?? 0;
+  const references = [...alert.references, ...(restricted > 0 ? [`${restricted} restricted case${restricted === 1 ? '' : 's'}`] : [])].join(', ');
+  return {
+    alertId: alert.id,
+    pupilId,
+    reason: pupilPatternReason(alert.reason, alert.references.length + restricted, prepared.rule),
+    references,
+    ...(alert.acknowledgedAt ? { acknowledgement: `Acknowledged by ${alert.acknowledgedBy ?? 'a DSL'}, ${formatWhen(alert.acknowledgedAt, timeZone)}` } : {}),
+  };
+}
+
 /** "3 concerns in 60 days", or "a type the school watches", from the alert's reason and the school's rule. */
 export function pupilPatternReason(reason: 'count' | 'type', caseCount: number, rule?: Pick<PatternRule, 'days'>): string {
   if (reason === 'type') return 'A concern of a type the school watches';

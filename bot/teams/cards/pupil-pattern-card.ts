@@ -1,19 +1,8 @@
-import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE } from '../../../src/domain/pupil-texts.ts';
-import { DEFAULT_TIME_ZONE, formatWhen } from './format.ts';
+import { PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type PupilPatternView } from '../../../src/domain/pupil-texts.ts';
 import { CARD_HEADER, cardTemplate, executeAction, type CardJson } from './template.ts';
 import { PUPIL_OPEN, PUPIL_PATTERN_ACKNOWLEDGE } from './verbs.ts';
 
-/** The card to the DSL channel: why, and the case references; no name, no concern text. */
-export interface PupilPatternView {
-  alertId: string;
-  /** Opaque: "Open pupil" looks the pupil up for the DSL who pressed it; never shown. */
-  pupilId: string;
-  reason: string;
-  references: string[];
-  acknowledgedByName?: string;
-  acknowledgedAt?: string;
-  timeZone?: string;
-}
+export type { PupilPatternView };
 
 interface PupilPatternData {
   reason: string;
@@ -40,15 +29,15 @@ const pupilPatternTemplate = cardTemplate<PupilPatternData>('pupil pattern', {
   ],
 });
 
+/** "A pattern for a pupil" for the case channel: why, and the case references; no name, no concern text. */
 export function renderPupilPatternCard(view: PupilPatternView): CardJson {
-  const acknowledged = Boolean(view.acknowledgedAt);
-  const who = view.acknowledgedByName ?? 'a DSL';
+  const acknowledged = Boolean(view.acknowledgement);
   return pupilPatternTemplate({
     reason: view.reason,
-    references: view.references.join(', '),
+    references: view.references,
     acknowledged,
     notAcknowledged: !acknowledged,
-    acknowledgement: acknowledged ? `Acknowledged by ${who}, ${formatWhen(view.acknowledgedAt!, view.timeZone ?? DEFAULT_TIME_ZONE)}` : '',
+    acknowledgement: view.acknowledgement ?? '',
     data: { alertId: view.alertId, pupilId: view.pupilId },
   });
 }
