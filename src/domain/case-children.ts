@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChatPlatform, DeliveryState } from './chat.ts';
 import type { IncidentTypeCode } from './incident-types.ts';
 import { PROTECTION_STATUS_LABELS, PROTECTION_STATUSES, type CaseChild, type CaseChildRole, type PatternRule, type ProtectionStatus } from './pupil.ts';
 import { textField } from './text.ts';
@@ -43,6 +44,18 @@ export interface PupilPatternAlert {
   createdAt: string;
   acknowledgedBy?: string;
   acknowledgedAt?: string;
+  /** The card posted to the school's case channel or space, once a surface recorded it. */
+  card?: PupilPatternCardRecord;
+}
+
+/** Where a pattern card went and whether it arrived (as a case card's record, without a case version). */
+export interface PupilPatternCardRecord {
+  platform: ChatPlatform;
+  conversationId: string;
+  activityId?: string;
+  state: DeliveryState;
+  failure?: string;
+  updatedAt: string;
 }
 
 /** A stored protection status: the domain's status, plus who ended it. */

@@ -12,7 +12,7 @@ import type { Role } from './roles.ts';
 import type { ReportsCursor } from './google-directory.ts';
 import type { MailboxRemoval } from './mailbox-removal.ts';
 import type { PatternRule } from './pupil.ts';
-import type { PupilMerge, PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
+import type { PupilMerge, PupilPatternAlert, PupilPatternCardRecord, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
 import type { Pupil } from './pupil.ts';
 import type { PupilSearchIndex } from './pupil-search.ts';
 import type { AlertImportCursor } from './alert-center.ts';
@@ -488,8 +488,12 @@ export interface ProtectionStatusRepository {
 export interface PupilPatternRepository {
   insert(alert: PupilPatternAlert): Promise<void>;
   get(schoolId: string, alertId: string): Promise<PupilPatternAlert | undefined>;
+  /** Every alert of the pupil, acknowledged or not, oldest first. */
+  listForPupil(schoolId: string, pupilId: string): Promise<PupilPatternAlert[]>;
   /** Alerts of these pupils no DSL has acknowledged yet. */
   listOpen(schoolId: string, pupilIds: readonly string[]): Promise<PupilPatternAlert[]>;
+  /** Records where the alert's card went (replacing what was recorded); false when there is no such alert. */
+  saveCard(schoolId: string, alertId: string, card: PupilPatternCardRecord): Promise<boolean>;
   /** False when it was acknowledged already. */
   acknowledge(schoolId: string, alertId: string, by: string, at: string): Promise<boolean>;
   movePupil(schoolId: string, fromPupilId: string, intoPupilId: string): Promise<number>;

@@ -1,5 +1,6 @@
+import { CHAT_PLATFORMS, DELIVERY_STATES, type ChatPlatform, type DeliveryState } from '../domain/chat.ts';
 import { INCIDENT_TYPE_CODES, type IncidentTypeCode } from '../domain/incident-types.ts';
-import type { PupilMerge, PupilPatternAlert, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from '../domain/case-children.ts';
+import type { PupilMerge, PupilPatternAlert, PupilPatternCardRecord, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from '../domain/case-children.ts';
 import { CASE_CHILD_ROLES, PROTECTION_STATUSES, type CaseChildRole, type PatternRule, type ProtectionStatusKind } from '../domain/pupil.ts';
 import type { CaseChildRepository, ProtectionStatusRepository, PupilPatternRepository } from '../domain/ports.ts';
 import type { FieldCipher } from './field-cipher.ts';
@@ -248,6 +249,12 @@ class KyselyPupilPatterns implements PupilPatternRepository {
         created_at: alert.createdAt,
         acknowledged_by: alert.acknowledgedBy ?? null,
         acknowledged_at: alert.acknowledgedAt ?? null,
+        card_platform: alert.card?.platform ?? null,
+        card_conversation_id: alert.card?.conversationId ?? null,
+        card_activity_id: alert.card?.activityId ?? null,
+        card_state: alert.card?.state ?? null,
+        card_failure: alert.card?.failure ?? null,
+        card_updated_at: alert.card?.updatedAt ?? null,
       })
       .execute();
   }
@@ -255,6 +262,11 @@ class KyselyPupilPatterns implements PupilPatternRepository {
   async get(schoolId: string, alertId: string): Promise<PupilPatternAlert | undefined> {
     const row = await this.#db.selectFrom('pupil_pattern_alerts').selectAll().where('school_id', '=', schoolId).where('id', '=', alertId).executeTakeFirst();
     return row ? alertFromRow(row) : undefined;
+  }
+
+  async listForPupil(schoolId: string, pupilId: string): Promise<PupilPatternAlert[]> {
+    const rows = await this.#db.selectFrom('pupil_pattern_alerts').selectAll().where('school_id', '=', schoolId).where('pupil_id', '=', pupilId).orderBy('created_at').orderBy('id').execute();
+    return rows.map(alertFromRow);
   }
 
   async listOpen(schoolId: string, pupilIds: readonly string[]): Promise<PupilPatternAlert[]> {
@@ -269,6 +281,23 @@ class KyselyPupilPatterns implements PupilPatternRepository {
       .orderBy('id')
       .execute();
     return rows.map(alertFromRow);
+  }
+
+  async saveCard(schoolId: string, alertId: string, card: PupilPatternCardRecord): Promise<boolean> {
+    const result = await this.#db
+      .updateTable('pupil_pattern_alerts')
+      .set({
+        card_platform: card.platform,
+        card_conversation_id: card.conversationId,
+        card_activity_id: card.activityId ?? null,
+        card_state: card.state,
+        card_failure: card.failure ?? null,
+        card_updated_at: card.updatedAt,
+      })
+      .where('school_id', '=', schoolId)
+      .where('id', '=', alertId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async acknowledge(schoolId: string, alertId: string, by: string, at: string): Promise<boolean> {
@@ -315,5 +344,17 @@ function alertFromRow(row: PupilPatternAlertsTable): PupilPatternAlert {
     createdAt: row.created_at,
     ...(row.acknowledged_by ? { acknowledgedBy: row.acknowledged_by } : {}),
     ...(row.acknowledged_at ? { acknowledgedAt: row.acknowledged_at } : {}),
+    ...(row.card_platform && row.card_conversation_id && row.card_state && row.card_updated_at
+      ? {
+          card: {
+            platform: (CHAT_PLATFORMS as readonly string[]).includes(row.card_platform) ? (row.card_platform as ChatPlatform) : 'teams',
+            conversationId: row.card_conversation_id,
+            ...(row.card_activity_id ? { activityId: row.card_activity_id } : {}),
+            state: (DELIVERY_STATES as readonly string[]).includes(row.card_state) ? (row.card_state as DeliveryState) : 'failed',
+            ...(row.card_failure ? { failure: row.card_failure } : {}),
+            updatedAt: row.card_updated_at,
+          },
+        }
+      : {}),
   };
 }

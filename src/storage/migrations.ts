@@ -661,6 +661,13 @@ const migrations: Record<string, Migration> = {
         .addColumn('created_at', 'text', (c) => c.notNull())
         .addColumn('acknowledged_by', 'text')
         .addColumn('acknowledged_at', 'text')
+        // Where its card went (the case channel or space), so acknowledging it edits the same card.
+        .addColumn('card_platform', 'text')
+        .addColumn('card_conversation_id', 'text')
+        .addColumn('card_activity_id', 'text')
+        .addColumn('card_state', 'text')
+        .addColumn('card_failure', 'text')
+        .addColumn('card_updated_at', 'text')
         .execute();
       await db.schema.createIndex('pupil_pattern_alerts_pupil').on('pupil_pattern_alerts').columns(['school_id', 'pupil_id']).execute();
       // Two records for one child merged: which went into which, by whom, and why (sealed).

@@ -360,6 +360,12 @@ export interface PupilPatternAlertsTable {
   created_at: string;
   acknowledged_by: string | null;
   acknowledged_at: string | null;
+  card_platform: string | null;
+  card_conversation_id: string | null;
+  card_activity_id: string | null;
+  card_state: string | null;
+  card_failure: string | null;
+  card_updated_at: string | null;
 }
 
 export interface PupilMergesTable {

@@ -7,6 +7,9 @@ import { notFound } from '../../domain/errors.ts';
 import { protocolsFor, type Protocol } from '../../domain/incident-types.ts';
 import type { Actor } from '../../domain/roles.ts';
 import { nowIso, type AppDeps } from '../deps.ts';
+import { PUPIL_RECORD_ROLES } from '../../domain/pupil.ts';
+import { hasAnyRole } from '../../domain/roles.ts';
+import { casePupilsOf, type CasePupilsView } from '../pupils/children-on-cases.ts';
 
 export interface CaseDetailView {
   case: Case;
@@ -21,6 +24,11 @@ export interface CaseDetailView {
   /** Display names of everyone the record mentions (reporters, DSLs who acted), by person id. */
   names: Record<string, string>;
   /** Where the case's cards went and whether they arrived, so "not delivered" is visible on the case. */
+  /**
+   * For the DSLs, deputies and the head: the children on the case (pupils, and typed names flagged to link) and the
+   * current protection statuses of the linked pupils.
+   */
+  pupils?: CasePupilsView;
   deliveries: (Pick<CaseCardRecord, 'target' | 'state' | 'failure' | 'updatedAt'> & { platform: CaseCardRecord['platform'] | 'email' })[];
 }
 
@@ -36,13 +44,16 @@ export async function getCase(deps: AppDeps, options: { actor: Actor; caseId: st
     if (!header || !canViewCase(actor, header)) throw notFound('That case');
     const found = await tx.cases.get(actor.schoolId, caseId);
     if (!found) throw notFound('That case');
-    await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.viewed', caseId, detail: {} }, nowIso(deps));
+    const now = nowIso(deps);
+    await tx.audit.append({ schoolId: actor.schoolId, actorId: actor.personId, action: 'case.viewed', caseId, detail: {} }, now);
+    const pupils = hasAnyRole(actor, PUPIL_RECORD_ROLES) ? await casePupilsOf(tx, actor.schoolId, caseId, now.slice(0, 10)) : undefined;
     const events = await tx.audit.listForCase(actor.schoolId, caseId);
     return {
       case: caseDetailFor(actor, found),
       protocols: protocolsFor(found.types),
       chronology: events.map((e) => ({ seq: e.seq, at: e.at, actorId: e.actorId, action: e.action, detail: e.detail })),
       canAct: canActOnCase(actor, found),
+      ...(pupils ? { pupils } : {}),
       emails: (await tx.emails.listForCase(actor.schoolId, caseId)).map(({ schoolId: _school, caseId: _case, ...email }) => email),
       ...(await tx.emails.getLegalHold(actor.schoolId, caseId).then((hold) => (hold ? { legalHold: hold } : {}))),
       names: await namesFor(tx, actor.schoolId, [

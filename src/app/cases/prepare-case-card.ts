@@ -6,6 +6,9 @@ import { CASE_HANDLER_ROLES, type Actor, type Role } from '../../domain/roles.ts
 import { chatUserName } from '../../domain/google-workspace.ts';
 import { removalProgressOf, type EmailRemovalProgress } from '../../domain/mailbox-removal.ts';
 import { nowIso, type AppDeps } from '../deps.ts';
+import { PUPIL_RECORD_ROLES } from '../../domain/pupil.ts';
+import { hasAnyRole } from '../../domain/roles.ts';
+import { casePupilsOf } from '../pupils/children-on-cases.ts';
 
 /** A person who handles cases, as a chat card needs them: to mention them and to give them their own view. */
 export interface CaseHandlerContact {
@@ -47,6 +50,12 @@ export interface CaseCardContext {
   assignable: { personId: string; displayName: string; roles: Role[] }[];
   /** "Remove from every mailbox" for the case's email, when asked for: how far it has got (counts only). */
   emailRemoval?: EmailRemovalProgress;
+  /**
+   * Only when the viewer is a DSL, deputy or head who may see the case (their own view, never the shared card): how
+   * many children are on it, how many typed names wait to be linked, and the current protection statuses of the
+   * linked pupils, as labels.
+   */
+  pupils?: { children: number; toLink: number; protectionStatuses: string[] };
   /** When the removal's progress last changed: it is not part of the case's version, so a card edit compares it. */
   emailRemovalChangedAt?: string;
 }
@@ -109,7 +118,9 @@ export async function prepareCaseCard(
     const channel = await reader.chat.getCaseChannel(schoolId, platform);
     const card = await reader.chat.getCaseCard(schoolId, caseId, CHANNEL_TARGET);
     const [removal] = await reader.mailboxRemovals.listForCase(schoolId, caseId);
+    const pupils = viewer && hasAnyRole(viewer, PUPIL_RECORD_ROLES) && canViewCase(viewer, found) ? await casePupilsOf(reader, schoolId, caseId, nowIso(deps).slice(0, 10)) : undefined;
     return {
+      ...(pupils ? { pupils: { children: pupils.children.length, toLink: pupils.children.filter((child) => child.toLink).length, protectionStatuses: [...new Set(pupils.protectionStatuses.map((status) => status.kindLabel))] } } : {}),
       ...(removal ? { emailRemoval: removalProgressOf(removal), emailRemovalChangedAt: removal.updatedAt } : {}),
       viewerMayAct,
       viewerMaySee: viewer ? canViewCase(viewer, found) : false,

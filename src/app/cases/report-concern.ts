@@ -4,6 +4,8 @@ import type { CaseSource, Concern, ReportChannel } from '../../domain/concern.ts
 import { invalidInput } from '../../domain/errors.ts';
 import type { StorageTx } from '../../domain/ports.ts';
 import type { Actor } from '../../domain/roles.ts';
+import type { ReportedChild } from '../../domain/pupil.ts';
+import { addReportedChildren, childrenOfReport, raisePupilPatterns } from '../pupils/children-on-cases.ts';
 import { enqueueCardRefresh, enqueueNewCaseMessages, enqueueUrgentCheck } from './case-messages.ts';
 import { concurrentChange, nowIso, retryOnConcurrentChange, type AppDeps } from '../deps.ts';
 
@@ -14,6 +16,11 @@ export interface ReportConcernOptions {
   channel: ReportChannel;
   /** Sent by the client so that a retry or a double click never files a second case. */
   idempotencyKey?: string;
+  /**
+   * The children the concern is about or involves: picked from the register (pupils of the school on roll), or
+   * typed when the search found nobody (kept sealed and flagged for a DSL to link). Stored with the case.
+   */
+  children?: ReportedChild[];
   /**
    * More to store with the report in the same transaction (a reported email), so the reporter is never
    * told "received" for a report that was only half saved. Not called for a repeated request.
@@ -55,6 +62,9 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       subjectIsHeadteacher = subject.roles.includes('head');
     }
 
+    // Checked before anything is claimed: a child who is not on the roll is the reporter's to fix, and says so.
+    const children = options.children?.length ? await childrenOfReport(tx, actor.schoolId, options.children, now.slice(0, 10)) : [];
+
     let caseId = deps.ids.newId();
     let joinedCaseId: string | undefined;
     if (options.source) {
@@ -75,7 +85,7 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       const earlier = await tx.idempotency.claim(actor.schoolId, actor.personId, options.idempotencyKey, caseId, now);
       if (earlier) return receiptFor(tx, actor, earlier, { duplicate: true, joinedExisting: false });
     }
-    if (joinedCaseId) return joinCase(deps, tx, options, joinedCaseId, now);
+    if (joinedCaseId) return joinCase(deps, tx, options, joinedCaseId, now, children);
 
     const year = Number(now.slice(0, 4));
     const reference = formatCaseReference(year, await tx.cases.nextSequence(actor.schoolId, year));
@@ -90,28 +100,41 @@ export async function reportConcern(deps: AppDeps, options: ReportConcernOptions
       subjectIsHeadteacher,
     });
     await tx.cases.insert(created);
+    const stored = await addReportedChildren(deps, tx, { schoolId: actor.schoolId, caseId, reporterId: actor.personId, children, now });
     await tx.audit.append(
       {
         schoolId: actor.schoolId,
         actorId: actor.personId,
         action: 'case.created',
         caseId,
-        detail: { reference, types: created.types.join(','), urgency: created.urgency, restricted: created.restricted, channel: options.channel, aboutStaff: Boolean(created.subjectPersonId), aboutHeadteacher: created.aboutHeadteacher === true },
+        detail: { reference, types: created.types.join(','), urgency: created.urgency, restricted: created.restricted, channel: options.channel, aboutStaff: Boolean(created.subjectPersonId), aboutHeadteacher: created.aboutHeadteacher === true, ...childCounts(stored) },
       },
       now,
     );
     await enqueueNewCaseMessages(deps, tx, created, now);
+    await raisePupilPatterns(deps, tx, { schoolId: actor.schoolId, caseId, pupilIds: pupilIdsOf(stored), now });
     await options.alsoStore?.(tx, { caseId, joinedExisting: false, now });
     return { caseId, reference, status: created.status, receivedAt: now, duplicate: false, joinedExisting: false };
   }));
 }
 
-async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOptions, caseId: string, now: string): Promise<ReportReceipt> {
+/** How many children a report named, picked and typed (counts only: the audit log never names a child). */
+function childCounts(stored: readonly { pupilId?: string }[]): { children: number; childrenToLink: number } {
+  return { children: stored.length, childrenToLink: stored.filter((child) => !child.pupilId).length };
+}
+
+function pupilIdsOf(stored: readonly { pupilId?: string }[]): string[] {
+  return stored.flatMap((child) => (child.pupilId ? [child.pupilId] : []));
+}
+
+async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOptions, caseId: string, now: string, children: Awaited<ReturnType<typeof childrenOfReport>>): Promise<ReportReceipt> {
   const { actor } = options;
   const existing = await tx.cases.get(actor.schoolId, caseId, { lock: true });
   if (!existing) throw new Error('A case source points at a missing case.');
   const { next, added, changed, urgencyRaised } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel }, options.concern);
   if (!changed) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
+  // A later reporter of the same message may name children the first did not: they join the case too.
+  const stored = await addReportedChildren(deps, tx, { schoolId: actor.schoolId, caseId, reporterId: actor.personId, children, now });
   if (added) await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
   if (!(await tx.cases.update(next, existing.version))) throw concurrentChange();
   await tx.audit.append(
@@ -120,12 +143,13 @@ async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOpti
       actorId: actor.personId,
       action: 'case.reporter_added',
       caseId,
-      detail: { reporters: next.reporters.length, channel: options.channel, furtherReport: next.furtherReports.length > existing.furtherReports.length, againBySameReporter: !added, urgency: next.urgency },
+      detail: { reporters: next.reporters.length, channel: options.channel, furtherReport: next.furtherReports.length > existing.furtherReports.length, againBySameReporter: !added, urgency: next.urgency, ...childCounts(stored) },
     },
     now,
   );
   await enqueueCardRefresh(tx, next, now);
   if (urgencyRaised && next.urgency === 'urgent') await enqueueUrgentCheck(deps, tx, next, now);
+  await raisePupilPatterns(deps, tx, { schoolId: actor.schoolId, caseId, pupilIds: pupilIdsOf(stored), now });
   await options.alsoStore?.(tx, { caseId, joinedExisting: true, now });
   return { caseId, reference: existing.reference, status: next.status, receivedAt: now, duplicate: false, joinedExisting: true };
 }
