@@ -14,6 +14,7 @@ import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-
 import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
 import { preparePupilPatternCard, type PupilPatternCardContext } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
 import { pupilPatternViewOf } from '../../src/domain/pupil-texts.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { CHANNEL_TARGET, type ConversationAddress } from '../../src/domain/chat.ts';
@@ -423,7 +424,7 @@ export class GoogleChatApp {
     const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'google_chat' });
     if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
     const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
-    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, prepared, pupilId, timeZone)) });
+    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, { ...prepared, rule: await readPatternWindow(this.#deps, { schoolId: actor.schoolId }) }, pupilId, timeZone)) });
   }
 
   /** "Open pupil": the child's chronology in a dialog only the DSL who pressed it sees; authorised and audited by the use case. */
@@ -527,7 +528,7 @@ function describeAction(action: string): string {
 }
 
 /** "A pattern for a pupil" as the DSL space shows it: the reason and the references, no name, no detail. */
-export function pupilPatternChatCard(kit: ChatCardKit, prepared: PupilPatternCardContext, pupilId: string, timeZone: string): GoogleCard {
+export function pupilPatternChatCard(kit: ChatCardKit, prepared: PupilPatternCardContext & { rule?: { days: number } }, pupilId: string, timeZone: string): GoogleCard {
   return pupilPatternCard(kit, pupilPatternViewOf(prepared, pupilId, timeZone));
 }
 

@@ -18,6 +18,7 @@ import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type C
 import { CASE_CARD_ID, cardMessage, PUPIL_PATTERN_CARD_ID, pupilPatternChatCard } from './google-chat-app.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
 import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
 import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 
 export interface GoogleChatDeliveryOptions {
@@ -153,7 +154,7 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
       return;
     }
     const timeZone = await readSchoolTimeZone(deps, { schoolId });
-    const body = { text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(kit, prepared, pupilId, timeZone)) };
+    const body = { text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(kit, { ...prepared, rule: await readPatternWindow(deps, { schoolId }) }, pupilId, timeZone)) };
     const posted = prepared.card?.platform === 'google_chat' && prepared.card.state === 'posted' ? prepared.card : undefined;
     try {
       const name = posted?.activityId

@@ -110,7 +110,7 @@ export function notificationCardFor(prepared: PreparedNotification): CardJson {
 }
 
 /** "A pattern for a pupil" for the case channel: the reason and the references; no name, no concern text. */
-export function pupilPatternCardFor(prepared: PupilPatternCardContext, pupilId: string, timeZone: string): CardJson {
+export function pupilPatternCardFor(prepared: PupilPatternCardContext & { rule?: { days: number } }, pupilId: string, timeZone: string): CardJson {
   return renderPupilPatternCard(pupilPatternViewOf(prepared, pupilId, timeZone));
 }
 

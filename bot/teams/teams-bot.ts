@@ -36,6 +36,7 @@ import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
 import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
 import { AUP_INPUTS, AUP_SIGN, PUPIL_OPEN, PUPIL_PATTERN_ACKNOWLEDGE, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
@@ -265,7 +266,8 @@ export class TeamsBot {
     await acknowledgePupilPattern(this.#deps, { actor, alertId });
     const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'teams' });
     if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
-    return cardBody(pupilPatternCardFor(prepared, pupilId, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId })));
+    const rule = await readPatternWindow(this.#deps, { schoolId: actor.schoolId });
+    return cardBody(pupilPatternCardFor({ ...prepared, rule }, pupilId, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId })));
   }
 
   /**

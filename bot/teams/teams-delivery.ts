@@ -16,6 +16,7 @@ import type { Logger } from '../../src/logger.ts';
 import { channelCardFor, notificationCardFor, pupilPatternCardFor } from './case-cards.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
 import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
 import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
 import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 import { cardActivity, PacedConnector, TeamsCallError, type ConnectorCalls } from './paced-calls.ts';
@@ -176,7 +177,7 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
       logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: pattern card not posted');
       return;
     }
-    const card = pupilPatternCardFor(prepared, pupilId, await readSchoolTimeZone(deps, { schoolId }));
+    const card = pupilPatternCardFor({ ...prepared, rule: await readPatternWindow(deps, { schoolId }) }, pupilId, await readSchoolTimeZone(deps, { schoolId }));
     const posted = prepared.card?.platform === 'teams' && prepared.card.state === 'posted' && prepared.card.activityId ? prepared.card : undefined;
     const now = () => deps.clock.now().toISOString();
     try {

@@ -137,7 +137,8 @@ describe.each(enginesUnderTest())('pupils in Google Chat on %s', (engine) => {
     expect(text).not.toMatch(/Sam|Green|Samantha|5G|Year 5/);
     expect(text).not.toContain(SECRET);
     const ids = buttonParameters(card, 'Acknowledge')!;
-    expect(buttonParameters(card, 'Open pupil')).toEqual(ids);
+    expect(ids).toEqual({ action: 'pupil_pattern.acknowledge', alertId: expect.any(String), pupilId: sam.id });
+    expect(buttonParameters(card, 'Open pupil')).toEqual({ ...ids, action: 'pupil.open' });
 
     const refusedOpen = await t.click('staff', 'pupil.open', { alertId: ids.alertId!, pupilId: ids.pupilId! }, { space: t.dslSpace, messageName: posted.name, dialog: 'REQUEST_DIALOG' });
     expect(JSON.stringify(refusedOpen.body)).not.toMatch(/Chronology|Sam Green/);

@@ -125,7 +125,7 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
       references.push(reference(await t.press(from, 'personal', 'report.submit', form(`form-sam-${n}`, { childIds: sam.id }))));
     }
     const [card] = await t.waitFor(() => (patternCards().length > 0 ? patternCards() : undefined));
-    const content = (card as any).attachments[0].content;
+    const content = (card as any).activity.attachments[0].content;
     const text = JSON.stringify(content);
     for (const ref of references) expect(text).toContain(ref);
     expect(text).toContain('3 concerns in 60 days');
@@ -138,11 +138,19 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
     const data = (content.actions as any[])[0].data as { alertId: string; pupilId: string };
 
     // Open pupil: the chronology to the DSL alone, in their own chat; the channel gets a short answer.
+    const callsBefore = t.connector.calls.length;
     const opened = await t.press('dsl', 'channel', 'pupil.open', data);
     expect(opened.body.type).toBe('application/vnd.microsoft.activity.message');
     expect(opened.body.value).toMatch(/in your chat with DSL Desk/);
-    const chronology = await t.waitFor(() => t.connector.activities(t.personalConversationOf('dsl')).find((activity: any) => JSON.stringify(activity).includes('Chronology: Sam Green')));
+    const calls = t.connector.calls.slice(callsBefore);
+    expect(calls.find((c) => c.route === 'create')?.body).toMatchObject({ isGroup: false, members: [{ id: t.teamsIdOf('dsl') }] });
+    const sent = calls.find((c) => c.route === 'send')!;
+    expect(sent.conversationId).not.toContain(t.channelConversation);
+    const [chronology] = t.connector.activities(sent.conversationId!) as any[];
+    expect(JSON.stringify(chronology)).toContain('Chronology: Sam Green');
     for (const ref of references) expect(JSON.stringify(chronology)).toContain(ref);
+    expect(JSON.stringify(chronology)).toContain('This child: the child the concern is about');
+    expect([...libraryProblems(chronology.attachments[0].content), ...schemaProblems(chronology.attachments[0].content)]).toEqual([]);
     expect(JSON.stringify(t.connector.stored(t.channelConversation))).not.toContain('Chronology');
     // A member of staff gets nothing of it.
     const refusedOpen = await t.press('staff', 'channel', 'pupil.open', data);
@@ -155,6 +163,10 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
     expect(JSON.stringify(acknowledged)).toMatch(/Acknowledged by Dana Lead/);
     expect(verbsOf(acknowledged)).toEqual(['pupil.open']);
     expect(schemaProblems(acknowledged)).toEqual([]);
+    expect(patternCards()).toHaveLength(1);
+    // The outbox edits the posted card to say so too (the acknowledgement is queued like any card change).
+    const edited = await t.waitFor(() => patternCards().find((stored) => stored.edits > 0));
+    expect(JSON.stringify(edited.activity)).toMatch(/Acknowledged by Dana Lead/);
     expect(patternCards()).toHaveLength(1);
   });
 });
