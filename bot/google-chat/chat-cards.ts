@@ -20,7 +20,7 @@ import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email
 import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
-import { chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow, type PupilPatternView } from '../../src/domain/pupil-texts.ts';
+import { casePupilsText, chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow, type PupilPatternView } from '../../src/domain/pupil-texts.ts';
 import type { GoogleCard } from './chat-api.ts';
 import { ACTION_PARAMETER } from './chat-events.ts';
 
@@ -555,6 +555,8 @@ export function caseDetailCard(record: CaseDetailView, timeZone: string = DEFAUL
   const when = (iso: string) => formatWhen(iso, timeZone);
   const ticks = new Map(current.protocolTicks.map((tick) => [tick.step, tick]));
   const steps = record.protocols.flatMap((protocol) => protocol.steps.map((step) => ({ key: `${protocol.code}.${step.code}`, label: step.label })));
+  // The children and their protection status: only in a DSL's, deputy's or head's view (getCase gives them only then).
+  const pupils = record.pupils ? casePupilsText(record.pupils) : undefined;
   return card({
     title: `${current.restricted ? 'Restricted case ' : 'Case '}${current.reference}`,
     subtitle: `${URGENCY_LABELS[current.urgency]} · ${CASE_STATUS_LABELS[current.status]}`,
@@ -565,7 +567,12 @@ export function caseDetailCard(record: CaseDetailView, timeZone: string = DEFAUL
         fact('Reported by', current.reporters.map((r) => `${who(r.personId)} (${when(r.reportedAt)})`).join('; ')),
         current.assigneeId ? fact('Assigned to', who(current.assigneeId)) : undefined,
         current.acknowledgedById && current.acknowledgedAt ? fact('Picked up by', `${who(current.acknowledgedById)}, ${when(current.acknowledgedAt)}`) : undefined,
+        pupils?.protectionStatuses.length ? fact('Protection status', pupils.protectionStatuses.join('\n')) : undefined,
       ]),
+      section(
+        (pupils?.children ?? []).map((child) => fact(child.role, child.flag ? `${child.name}. ${child.flag}` : child.name)),
+        pupils?.children.length ? 'Children' : undefined,
+      ),
       section(
         [
           paragraph(concern.description),

@@ -107,3 +107,24 @@ export function chronologyText(chronology: ChronologyToShow, timeZone: string = 
     ...(chronology.hiddenCases > 0 ? { hidden: `${chronology.hiddenCases} restricted case${chronology.hiddenCases === 1 ? '' : 's'} about this pupil you may not open.` } : {}),
   };
 }
+
+/** The children on a case as the DSL's own view of it shows them (never the shared card). */
+export interface CasePupilsToShow {
+  children: readonly { name: string; role: CaseChildRole; toLink: boolean; pupilId?: string; pupil?: { yearGroup?: string; registrationGroup?: string } }[];
+  protectionStatuses: readonly { pupilId: string; label: string }[];
+}
+
+export function casePupilsText(pupils: CasePupilsToShow): { children: { name: string; role: string; flag?: string }[]; protectionStatuses: string[] } {
+  const nameOf = new Map(pupils.children.flatMap((child) => (child.pupilId ? [[child.pupilId, child.name] as const] : [])));
+  return {
+    children: pupils.children.map((child) => {
+      const where = [child.pupil?.yearGroup ? `Year ${child.pupil.yearGroup}` : '', child.pupil?.registrationGroup ?? ''].filter(Boolean).join(', ');
+      return {
+        name: where ? `${child.name} (${where})` : child.name,
+        role: CASE_CHILD_ROLE_LABELS[child.role],
+        ...(child.toLink ? { flag: 'Typed by the reporter, not yet linked to a pupil: link it to the register' } : {}),
+      };
+    }),
+    protectionStatuses: pupils.protectionStatuses.map((status) => `${nameOf.get(status.pupilId) ?? 'A pupil'}: ${status.label}`),
+  };
+}

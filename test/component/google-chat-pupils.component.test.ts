@@ -157,5 +157,21 @@ describe.each(enginesUnderTest())('pupils in Google Chat on %s', (engine) => {
     expect(buttonParameters(updated, 'Acknowledge')).toBeUndefined();
     expect(patterns()).toHaveLength(1);
   });
+
+  it('the DSL’s case dialog shows the children by name and role, the typed one flagged; a member of staff cannot open it', async () => {
+    const cases = await t.service.deps.storage.read((r) => r.cases.find(t.school.school.id, { limit: 10 }));
+    const first = cases.find((c) => c.reference.endsWith('0001'))!;
+    const refused = await t.click('staff2', 'case.open', { caseId: first.id }, { dialog: 'REQUEST_DIALOG' });
+    expect(JSON.stringify(refused.body)).not.toMatch(/Sam Green|Children/);
+    const opened = await t.click('dsl', 'case.open', { caseId: first.id }, { dialog: 'REQUEST_DIALOG' });
+    const record = dialogCard(opened.body);
+    expectValidCard(record);
+    const text = JSON.stringify(record);
+    expect(text).toContain('Children');
+    expect(text).toContain('Sam Green (Year 5, 5G)');
+    expect(text).toContain('Ffion Llŷr (Year 6)');
+    expect(text).toContain('Another child involved');
+    expect(text).toContain('Alex (new in Year 4). Typed by the reporter, not yet linked to a pupil');
+  });
 });
 

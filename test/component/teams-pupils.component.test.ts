@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PUPIL_DATASET } from '../../bot/teams/cards/concern-form.ts';
+import { recordProtectionStatus } from '../../src/app/pupils/record-protection-status.ts';
 import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
 import { libraryProblems, schemaProblems, structuralProblems } from '../unit/bot/fixtures/card-checks.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
@@ -168,6 +169,35 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
     const edited = await t.waitFor(() => patternCards().find((stored) => stored.edits > 0));
     expect(JSON.stringify(edited.activity)).toMatch(/Acknowledged by Dana Lead/);
     expect(patternCards()).toHaveLength(1);
+  });
+
+  test('the DSL’s own views show the children and the protection status; the shared card and the reporter never do', async () => {
+    await setUpChannel();
+    await recordProtectionStatus(t.service.deps, { actor: t.school.dsl, pupilId: sam.id, status: { kind: 'child_protection_plan', from: '2026-09-01' } });
+    await t.press('staff', 'personal', 'report.submit', form('form-views', { childIds: sam.id, childNames: 'Alex (new in Year 4)' }));
+    const caseId = (await onlyCase()).id;
+    const [posted] = await t.waitFor(() => t.connector.stored(t.channelConversation).length > 0 && t.connector.stored(t.channelConversation));
+    expect(JSON.stringify(posted!.activity)).not.toMatch(/Children|Protection|Sam Green|Alex/);
+
+    // The DSL's own view of the card (Teams' refresh): counts and the status label, no names.
+    const own = cardOf(await t.press('dsl', 'channel', 'case.refresh', { caseId }));
+    const ownText = JSON.stringify(own);
+    expect(ownText).toContain('{"title":"Children","value":"2 (1 typed, to link)"}');
+    expect(ownText).toContain('{"title":"Protection status","value":"Child protection plan"}');
+    expect(ownText).not.toContain('Sam Green');
+    expect(schemaProblems(own)).toEqual([]);
+    // A member of staff looking at the same card sees none of it.
+    expect(JSON.stringify(await t.press('staff2', 'channel', 'case.refresh', { caseId }))).not.toMatch(/Children|Protection/);
+
+    // "Open case" in the DSL's own chat: the children by name and role, the typed one flagged, the status by child.
+    const record = cardOf(await t.press('dsl', 'personal', 'case.open', { caseId }));
+    const recordText = JSON.stringify(record);
+    expect(recordText).toContain('Sam Green (Year 5, 5G)');
+    expect(recordText).toContain('The child the concern is about');
+    expect(recordText).toContain('"text":"Alex (new in Year 4)"');
+    expect(recordText).toContain('"text":"The child the concern is about. Typed by the reporter, not yet linked to a pupil: link it to the register"');
+    expect(recordText).toContain('Sam Green: Child protection plan since 2026-09-01');
+    expect([...libraryProblems(record), ...schemaProblems(record), ...structuralProblems(record)]).toEqual([]);
   });
 });
 

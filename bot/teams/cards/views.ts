@@ -98,6 +98,11 @@ export interface ChannelCaseView {
   lastActivity?: { label: string; byName?: string; at: string };
   /** This rendering is for the case's assignee: no "Assign to me". */
   viewerIsAssignee?: boolean;
+  /**
+   * A DSL's own view only (never the shared card): how many children are on the case, how many typed names wait to
+   * be linked, and the current protection statuses of the linked pupils (labels, no names).
+   */
+  pupils?: { children: number; toLink: number; protectionStatuses: string[] };
   /** "Assign to…" choices (people who may hold the case, its assignee left out); personal views only. */
   assignable?: { personId: string; displayName: string; roleLabel: string }[];
   timeZone?: string;
