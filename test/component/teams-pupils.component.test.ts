@@ -130,7 +130,7 @@ describe.each(enginesUnderTest())('pupils in Teams on %s', (engine) => {
     const text = JSON.stringify(content);
     for (const ref of references) expect(text).toContain(ref);
     expect(text).toContain('3 concerns in 60 days');
-    expect(text).not.toMatch(/Sam|Green|Samantha|5G|Year 5/);
+    expect(text).not.toMatch(/Sam|Green|5G|Year 5/);
     expect(text).not.toContain(SECRET);
     expect(libraryProblems(content)).toEqual([]);
     expect(schemaProblems(content)).toEqual([]);
