@@ -7,6 +7,7 @@ import { aupCampaignBenchmarks } from './aup-campaign.ts';
 import { aupCampaignChatBenchmarks } from './aup-campaign-chat.ts';
 import { startupBenchmarks } from './startup.ts';
 import { hostileEmailBenchmarks } from './hostile-email.ts';
+import { pupilsBenchmarks } from './pupils.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 
 /**
@@ -17,7 +18,7 @@ import type { Benchmark, BenchContext } from './lib/types.ts';
  *   BENCH_ONLY=ingest    comma-separated names; a name also selects its variants (ingest → ingest-postgres)
  *   TEST_DATABASE_URL    also runs the PostgreSQL variants
  */
-const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...chatWaveBenchmarks, ...gmailWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...aupCampaignChatBenchmarks, ...startupBenchmarks, ...hostileEmailBenchmarks];
+const BENCHMARKS: Benchmark[] = [...ingestBenchmarks, ...teamsWaveBenchmarks, ...chatWaveBenchmarks, ...gmailWaveBenchmarks, ...emailAnalysisBenchmarks, ...aupCampaignBenchmarks, ...aupCampaignChatBenchmarks, ...startupBenchmarks, ...hostileEmailBenchmarks, ...pupilsBenchmarks];
 
 function selected(name: string, only: string[]): boolean {
   return only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));

@@ -28,6 +28,8 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'people import': { '<csv>': null, '--school': null, '--update': null },
   'people grant-role': { '--school': null, '--email': 'email', '--role': 'role' },
   'people list': { '--school': null },
+  'pupils import': { '<file>': null, '--school': null },
+  'pupils account-rule': { '--school': null, '--email-template': 'emailTemplate', '--clear': null },
   analyse: {
     '<file>': null,
     '--school-domain': 'schoolDomains',

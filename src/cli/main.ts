@@ -423,6 +423,56 @@ people
       if (report.errors.length || report.heldBack) process.exitCode = 2;
     });
   });
+const pupils = program.command('pupils').description('the pupil register of a school');
+pupils
+  .command('import <file>')
+  .description('import pupils from the MIS: a Common Transfer File (.xml) or a CSV with columns upn,legal_forename,legal_surname,preferred_forename,preferred_surname,date_of_birth,year_group,registration_group,leaving_date; run it again each term')
+  .requiredOption('--school <slug>', 'the school')
+  .action(async (file: string, options: { school: string }) => {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new CliError(`Cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : code === 'EACCES' ? 'permission denied' : (error as Error).message}.`);
+    }
+    const [{ readPupilFile, pupilFileKindOf }, { OPERATOR }, { importPupils }] = await Promise.all([
+      import('../integrations/pupil-files/read-pupil-file.ts'),
+      import('../app/deps.ts'),
+      import('../app/pupils/import-pupils.ts'),
+    ]);
+    const pupilFile = readPupilFile(text, pupilFileKindOf(file));
+    if (pupilFile.problem) throw new CliError(`${file}: ${pupilFile.problem} Nothing was imported.`);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const report = await importPupils(deps, { actor: OPERATOR, schoolId: target.id, file: pupilFile });
+      const kind = report.format === 'ctf' ? `${report.full ? 'full' : 'partial'} CTF` : 'CSV';
+      console.log(`Imported the ${kind} into ${target.name}: ${report.added} added, ${report.updated} updated, ${report.markedLeft} marked left, ${report.unchanged} unchanged, ${report.rejected.length} rejected.`);
+      for (const rejected of report.rejected) console.log(`  ${rejected.position}: ${rejected.message}`);
+      if (report.notInFile) console.log(`${report.notInFile} pupil${report.notInFile === 1 ? ' on roll is' : 's on roll are'} not in this full file and ${report.notInFile === 1 ? 'was' : 'were'} left as before: if they have left, export them from the MIS with their leaving date.`);
+      if (report.rejected.length) {
+        console.log(`Fix the ${report.rejected.length === 1 ? 'pupil' : 'pupils'} rejected in the MIS and import the file again (pupils already imported are not duplicated).`);
+        process.exitCode = 2;
+      }
+    });
+  });
+
+pupils
+  .command('account-rule')
+  .description('how the school’s pupil accounts in Microsoft 365 are named, so the directory sync links each to its pupil (and never takes it for staff)')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--email-template <template>', 'the pupils’ address with {upn} where the UPN goes, e.g. "{upn}@pupils.school.example"')
+  .option('--clear', 'stop matching pupil accounts')
+  .action(async (options: { school: string; emailTemplate?: string; clear?: boolean }) => {
+    if (Boolean(options.emailTemplate) === Boolean(options.clear)) throw new CliError('Give either --email-template "{upn}@pupils.school.example" or --clear.');
+    const [{ OPERATOR }, { setPupilAccountRule }] = await Promise.all([import('../app/deps.ts'), import('../app/pupils/set-pupil-account-rule.ts')]);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const rule = await setPupilAccountRule(deps, { actor: OPERATOR, schoolId: target.id, rule: options.clear ? null : { emailTemplate: options.emailTemplate } });
+      console.log(rule ? `${target.name}: accounts named ${rule.emailTemplate} are pupils’; the directory sync links each to the pupil of that UPN.` : `${target.name}: pupil accounts are no longer matched.`);
+    });
+  });
+
 people
   .command('grant-role')
   .description('give a person a role')

@@ -61,6 +61,7 @@ export type AuditAction =
   | 'pupil.viewed'
   | 'pupil.imported'
   | 'pupil.directory_linked'
+  | 'pupil.account_rule_set'
   | 'person.created'
   | 'person.updated'
   | 'role.granted'

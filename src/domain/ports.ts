@@ -15,6 +15,7 @@ import type { PatternRule } from './pupil.ts';
 import type { PupilMerge, PupilPatternAlert, PupilPatternCardRecord, StoredCaseChild, StoredPatternRule, StoredProtectionStatus } from './case-children.ts';
 import type { Pupil } from './pupil.ts';
 import type { PupilSearchIndex } from './pupil-search.ts';
+import type { PupilAccountRule } from './pupil-accounts.ts';
 import type { AlertImportCursor } from './alert-center.ts';
 import type { DirectoryProvider, MembershipOverride, MembershipRule, Organisation, OrganisationDirectory, OrganisationRole } from './organisation.ts';
 
@@ -521,6 +522,9 @@ export interface PupilRepository {
   update(pupil: Pupil): Promise<void>;
   setMergedInto(schoolId: string, fromId: string, intoId: string, at: string): Promise<void>;
   setDirectoryAccount(schoolId: string, pupilId: string, account: string | null, at: string): Promise<void>;
+  /** The school's rule for matching pupils to directory accounts, if it set one. */
+  getAccountRule(schoolId: string): Promise<PupilAccountRule | undefined>;
+  setAccountRule(schoolId: string, rule: PupilAccountRule | null, at: string): Promise<void>;
   /** Changes the school's register version without changing a pupil (a use case that changed what search shows). */
   touch(schoolId: string): Promise<void>;
   /** The school's search index over on-roll, unmerged pupils: kept in memory while the register version stands. */

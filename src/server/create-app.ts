@@ -21,6 +21,7 @@ import { emailReportRoutes } from './routes/email-report-routes.ts';
 import { infoPages } from './routes/info-pages.ts';
 import { addinPages, type AddinPreparer } from './routes/addin-pages.ts';
 import { peopleRoutes } from './routes/people-routes.ts';
+import { pupilRoutes } from './routes/pupil-routes.ts';
 import { reportRoutes } from './routes/report-routes.ts';
 import { actorOf } from './request-context.ts';
 
@@ -117,7 +118,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   };
   api.use(noStore, authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), trustRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), pupilRoutes(deps), trustRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);
 

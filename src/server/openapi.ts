@@ -16,6 +16,11 @@ import {
   myReportSchema,
   personInputSchema,
   personSchema,
+  pupilChoiceListSchema,
+  pupilImportReportSchema,
+  pupilParamsSchema,
+  pupilSchema,
+  pupilSearchQuerySchema,
   reportReceiptSchema,
   reportRequestSchema,
   roleParamsSchema,
@@ -264,6 +269,27 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           summary: 'Search the school\'s people by name: names and ids only, to name the member of staff an allegation is about (rate-limited)',
           requestParams: { query: staffSearchQuerySchema },
           responses: { '200': { description: 'Up to 15 people.', ...json(staffChoiceListSchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/search': {
+        get: {
+          summary: 'Search the school\'s pupils on roll by name, to pick the child a concern is about: preferred name, year and registration group only (any member of staff; rate-limited)',
+          requestParams: { query: pupilSearchQuerySchema },
+          responses: { '200': { description: 'Up to 15 pupils, best match first.', ...json(pupilChoiceListSchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/{pupilId}': {
+        get: {
+          summary: 'A pupil\'s record: legal and preferred names, date of birth, UPN, year, registration group, leaving date (DSLs, deputies, head; each view recorded)',
+          requestParams: { path: pupilParamsSchema },
+          responses: { '200': { description: 'The pupil.', ...json(pupilSchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/import': {
+        post: {
+          summary: 'Import pupils from the MIS: a Common Transfer File (text/xml) or a CSV (text/csv); re-runnable by UPN (DSLs, deputies, head, admins; audited)',
+          requestBody: { content: { 'text/xml': { schema: z.string().meta({ description: 'The CTF as the MIS exported it.' }) }, 'text/csv': { schema: z.string().meta({ description: 'upn,legal_forename,legal_surname,preferred_forename,preferred_surname,date_of_birth,year_group,registration_group,leaving_date' }) } } },
+          responses: { '200': { description: 'What the import did; each rejected pupil with its place and what to fix.', ...json(pupilImportReportSchema) }, ...errors },
         },
       },
       '/api/v1/audit/access': {

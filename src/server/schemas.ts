@@ -183,3 +183,42 @@ export const accessListSchema = z
     truncated: z.boolean(),
   })
   .meta({ id: 'AccessList' });
+
+/** The pupil register: the picker's search, a pupil's record (DSLs, deputies, head), an import's report. */
+export const pupilSearchQuerySchema = z.strictObject({
+  q: textField({ message: 'q must be the name to search for' }).trim().max(100, 'q must be under 100 characters'),
+});
+export const pupilParamsSchema = z.strictObject({ pupilId: z.uuid({ message: 'pupilId must be the id the pupil search gave' }) });
+export const pupilChoiceListSchema = z
+  .object({ pupils: z.array(z.object({ id: z.string(), name: z.string(), yearGroup: z.string().optional(), registrationGroup: z.string().optional() })) })
+  .meta({ id: 'PupilChoices' });
+export const pupilSchema = z
+  .object({
+    id: z.string(),
+    upn: z.string(),
+    legalForename: z.string(),
+    legalSurname: z.string(),
+    preferredForename: z.string().optional(),
+    preferredSurname: z.string().optional(),
+    dateOfBirth: z.string(),
+    yearGroup: z.string().optional(),
+    registrationGroup: z.string().optional(),
+    leftOn: z.string().optional(),
+    directoryAccount: z.string().optional(),
+    mergedInto: z.string().optional(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Pupil' });
+export const pupilImportReportSchema = z
+  .object({
+    format: z.enum(['ctf', 'csv']),
+    full: z.boolean(),
+    added: z.number(),
+    updated: z.number(),
+    markedLeft: z.number(),
+    unchanged: z.number(),
+    rejected: z.array(z.object({ position: z.string(), message: z.string() })),
+    notInFile: z.number(),
+  })
+  .meta({ id: 'PupilImportReport' });

@@ -3,6 +3,7 @@ import { AppError } from '../domain/errors.ts';
 import type { Pupil, PupilRecord } from '../domain/pupil.ts';
 import { PupilSearchIndex } from '../domain/pupil-search.ts';
 import type { PupilRepository } from '../domain/ports.ts';
+import type { PupilAccountRule } from '../domain/pupil-accounts.ts';
 import type { FieldCipher } from './field-cipher.ts';
 import type { Db, PupilsTable } from './schema.ts';
 
@@ -105,13 +106,27 @@ export class KyselyPupils implements PupilRepository {
     await this.touch(schoolId);
   }
 
+  async getAccountRule(schoolId: string): Promise<PupilAccountRule | undefined> {
+    const row = await this.#db.selectFrom('pupil_registers').select('account_rule').where('school_id', '=', schoolId).executeTakeFirst();
+    return row?.account_rule ? (JSON.parse(row.account_rule) as PupilAccountRule) : undefined;
+  }
+
+  async setAccountRule(schoolId: string, rule: PupilAccountRule | null, at: string): Promise<void> {
+    const accountRule = rule ? JSON.stringify(rule) : null;
+    await this.#db
+      .insertInto('pupil_registers')
+      .values({ school_id: schoolId, version: randomUUID(), account_rule: accountRule, updated_at: at })
+      .onConflict((oc) => oc.column('school_id').doUpdateSet({ account_rule: accountRule, updated_at: at }))
+      .execute();
+  }
+
   async touch(schoolId: string): Promise<void> {
     // A random version rather than a counter: a version of a transaction that rolled back is never reused.
     const version = randomUUID();
     const at = new Date().toISOString();
     await this.#db
       .insertInto('pupil_registers')
-      .values({ school_id: schoolId, version, updated_at: at })
+      .values({ school_id: schoolId, version, account_rule: null, updated_at: at })
       .onConflict((oc) => oc.column('school_id').doUpdateSet({ version, updated_at: at }))
       .execute();
   }

@@ -605,6 +605,8 @@ const migrations: Record<string, Migration> = {
         .createTable('pupil_registers')
         .addColumn('school_id', 'text', (c) => c.primaryKey().references('schools.id'))
         .addColumn('version', 'text', (c) => c.notNull())
+        // The school's rule for matching pupils to their directory accounts (JSON), if it has one.
+        .addColumn('account_rule', 'text')
         .addColumn('updated_at', 'text', (c) => c.notNull())
         .execute();
     },

@@ -487,6 +487,8 @@ export interface PupilsTable {
 export interface PupilRegistersTable {
   school_id: string;
   version: string;
+  /** PupilAccountRule as JSON, or null. */
+  account_rule: string | null;
   updated_at: string;
 }
 

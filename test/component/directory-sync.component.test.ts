@@ -5,6 +5,9 @@ import { AUP_OUTBOX_KINDS } from '../../src/app/aup/aup-messages.ts';
 import { publishAup } from '../../src/app/aup/publish-aup.ts';
 import { setAupProfile } from '../../src/app/aup/manage-aup-settings.ts';
 import { syncDirectory } from '../../src/app/people/sync-directory.ts';
+import { importPupils } from '../../src/app/pupils/import-pupils.ts';
+import { setPupilAccountRule } from '../../src/app/pupils/set-pupil-account-rule.ts';
+import { readPupilFile } from '../../src/integrations/pupil-files/read-pupil-file.ts';
 import { getAupStatus } from '../../src/app/aup/get-aup-status.ts';
 import type { DirectoryReader } from '../../src/domain/directory.ts';
 import { createGraphDirectory } from '../../src/integrations/microsoft/graph-directory.ts';
@@ -52,6 +55,24 @@ describe.each(enginesUnderTest())('new starters from the Microsoft 365 directory
     const upn = `${name.toLowerCase().replace(/[^a-z]/g, '.')}@oakfield.example.org`;
     return graph.addUser({ displayName: name, userPrincipalName: upn, mail: upn, accountEnabled: true, userType: 'Member', ...extra });
   };
+
+  test('a pupil account named by the school’s rule is linked to its pupil and never becomes a member of staff', async () => {
+    await importPupils(deps, { actor: OPERATOR, schoolId: school.school.id, file: readPupilFile('upn,legal_forename,legal_surname,date_of_birth\nF938200119001,Samantha,Green,2016-03-14\n') });
+    await setPupilAccountRule(deps, { actor: school.admin, schoolId: school.school.id, rule: { emailTemplate: '{upn}@pupils.oakfield.example.org' } });
+    const samAccount = graph.addUser({ displayName: 'Sam Green', userPrincipalName: 'f938200119001@pupils.oakfield.example.org', mail: 'f938200119001@pupils.oakfield.example.org', accountEnabled: true, userType: 'Member' });
+    // A pupil account of a UPN not imported yet is still a pupil's, not a new member of staff.
+    graph.addUser({ displayName: 'New Pupil', userPrincipalName: 'v938200119002@pupils.oakfield.example.org', accountEnabled: true, userType: 'Member' });
+    member('Dee Staff');
+    const read = await syncDirectory(deps, { schoolId: school.school.id, reader });
+    expect(read).toMatchObject({ pupilAccounts: 2 });
+    const sam = await db.storage.read((r) => r.pupils.findByUpn(school.school.id, 'F938200119001'));
+    expect(sam?.directoryAccount).toBe(samAccount.id.toLowerCase());
+    const people = await db.storage.read((r) => r.people.list(school.school.id));
+    expect(people.map((p) => p.displayName)).toContain('Dee Staff');
+    expect(people.map((p) => p.displayName)).not.toContain('Sam Green');
+    expect(people.map((p) => p.displayName)).not.toContain('New Pupil');
+    expect((await db.storage.read((r) => r.audit.listByAction(school.school.id, { actions: ['pupil.directory_linked', 'pupil.account_rule_set'], limit: 10 }))).map((e) => e.action).sort()).toEqual(['pupil.account_rule_set', 'pupil.directory_linked']);
+  });
 
   test('the first read is a baseline; later new members are new starters, once; guests, disabled and service accounts are not', async () => {
     const existing = [member('Amy Adams'), member('Ben Brown'), member('Cara Cole', { jobTitle: 'Teacher' })];

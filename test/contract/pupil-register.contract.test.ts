@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { getPupil } from '../../src/app/pupils/get-pupil.ts';
 import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { seedSandboxSchool, SANDBOX_GOOGLE_PUPILS, SANDBOX_GOOGLE_SCHOOL_SLUG, SANDBOX_PUPILS } from '../../src/app/organisations/seed-sandbox-school.ts';
 import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
 import { depsFor, seedSchool, type SeededSchool } from '../support/seed.ts';
 import { createTestStorage, enginesUnderTest, type TestStorage } from '../support/test-storage.ts';
@@ -45,5 +46,28 @@ describe.each(enginesUnderTest())('searching and opening pupils on %s', (engine)
       await expect(getPupil(depsFor(db.storage), { actor, pupilId: sam.id })).rejects.toMatchObject({ code: 'not_found' });
     }
     await expect(getPupil(depsFor(db.storage), { actor: seeded.dsl, pupilId: randomUUID() })).rejects.toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('the sandbox schools’ pupils', () => {
+  test('each demo school has its invented pupils once, with valid UPNs, and a teacher finds Sam Green', async () => {
+    const db = await createTestStorage('sqlite');
+    try {
+      const deps = depsFor(db.storage);
+      const school = await seedSandboxSchool(deps);
+      await seedSandboxSchool(deps);
+      const google = (await db.storage.read((r) => r.schools.getBySlug(SANDBOX_GOOGLE_SCHOOL_SLUG)))!;
+      const teams = await db.storage.read((r) => r.pupils.list(school.id));
+      expect(teams.length).toBe(SANDBOX_PUPILS.length);
+      expect((await db.storage.read((r) => r.pupils.list(google.id))).length).toBe(SANDBOX_GOOGLE_PUPILS.length);
+      const teacher = (await db.storage.read((r) => r.people.findByEmail(school.id, 'teacher@demo-school.test')))!;
+      const actor = { schoolId: school.id, personId: teacher.id, displayName: teacher.displayName, roles: ['staff' as const] };
+      expect(await searchPupils(deps, { actor, query: 'sam gr' })).toEqual([
+        { id: expect.any(String), name: 'Sam Green', yearGroup: '5', registrationGroup: '5G' },
+        { id: expect.any(String), name: 'Sammy Greenwood', yearGroup: '4', registrationGroup: '4W' },
+      ]);
+    } finally {
+      await db.cleanup();
+    }
   });
 });

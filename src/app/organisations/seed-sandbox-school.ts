@@ -6,6 +6,9 @@ import { addPerson } from '../people/add-person.ts';
 import { addNewStarter } from '../aup/welcome-new-starter.ts';
 import { addSchool } from './add-school.ts';
 import { setGoogleAdmin } from './set-google-admin.ts';
+import { importPupils } from '../pupils/import-pupils.ts';
+import { PUPIL_CSV_COLUMNS, type PupilSourceRow } from '../../domain/pupil-import.ts';
+import { upnCheckLetter, type PupilRecord } from '../../domain/pupil.ts';
 import type { Role } from '../../domain/roles.ts';
 import type { School } from '../../domain/ports.ts';
 
@@ -53,12 +56,46 @@ export const SANDBOX_GOOGLE_PEOPLE: { key: 'teacher' | 'dsl' | 'deputy' | 'head'
   { key: 'starter', email: 'nia.new@oakfield.example.org', displayName: 'Nia New', roles: ['staff'], googleSubject: '110000000000000000005' },
 ];
 
+/** A demo UPN: invented digits (LA 999 is no real local authority) with their right check letter. */
+function demoUpn(serial: number): string {
+  const rest = `99900012${String(serial).padStart(4, '0')}`;
+  return `${upnCheckLetter(rest)}${rest}`;
+}
+
+type DemoPupil = Omit<PupilRecord, 'upn'> & { serial: number };
+
+/** The demo schools' pupils, all invented: enough to pick a child in the report form. Sam Green is in both. */
+export const SANDBOX_PUPILS: DemoPupil[] = [
+  { serial: 1, legalForename: 'Samantha', legalSurname: 'Green', preferredForename: 'Sam', dateOfBirth: '2016-03-14', yearGroup: '5', registrationGroup: '5G' },
+  { serial: 2, legalForename: 'Alistair', legalSurname: 'Khan', preferredForename: 'Ali', dateOfBirth: '2016-06-02', yearGroup: '5', registrationGroup: '5G' },
+  { serial: 3, legalForename: 'Ffion', legalSurname: 'Evans', dateOfBirth: '2018-01-20', yearGroup: '3', registrationGroup: '3E' },
+  { serial: 4, legalForename: 'Leopold', legalSurname: 'Novak', preferredForename: 'Leo', dateOfBirth: '2015-10-11', yearGroup: '6', registrationGroup: '6N' },
+  { serial: 5, legalForename: 'Maya', legalSurname: 'Patel', dateOfBirth: '2021-04-30', yearGroup: 'R', registrationGroup: 'Robins' },
+  { serial: 6, legalForename: 'Samuel', legalSurname: 'Greenwood', preferredForename: 'Sammy', dateOfBirth: '2017-09-09', yearGroup: '4', registrationGroup: '4W' },
+];
+export const SANDBOX_GOOGLE_PUPILS: DemoPupil[] = [
+  { serial: 101, legalForename: 'Samantha', legalSurname: 'Green', preferredForename: 'Sam', dateOfBirth: '2016-03-14', yearGroup: '5', registrationGroup: 'Oak' },
+  { serial: 102, legalForename: 'Noah', legalSurname: 'Adeyemi', dateOfBirth: '2017-02-17', yearGroup: '4', registrationGroup: 'Ash' },
+  { serial: 103, legalForename: 'Gwenllian', legalSurname: 'Ŵyn', preferredForename: 'Gwen', dateOfBirth: '2018-07-05', yearGroup: '3', registrationGroup: 'Elm' },
+  { serial: 104, legalForename: 'Isabella', legalSurname: 'Rossi', preferredForename: 'Bella', dateOfBirth: '2015-12-24', yearGroup: '6', registrationGroup: 'Oak' },
+];
+
+/** The demo pupils of a school, once (a sandbox made before the register existed gets them on its next start). */
+async function seedSandboxPupils(deps: AppDeps, schoolId: string, pupils: readonly DemoPupil[]): Promise<void> {
+  const current = await deps.storage.read((reader) => reader.pupils.list(schoolId, { includeLeavers: true, includeMerged: true }));
+  if (current.length) return;
+  const rows: PupilSourceRow[] = pupils.map(({ serial, ...record }, index) => ({ position: `demo pupil ${index + 1}`, values: { ...record, upn: demoUpn(serial) } }));
+  await importPupils(deps, { actor: OPERATOR, schoolId, file: { format: 'csv', full: false, rows, labels: PUPIL_CSV_COLUMNS } });
+}
+
 /** Creates the sandbox's demo schools and people once; later starts leave them as they are. Returns the Microsoft 365 school. */
 export async function seedSandboxSchool(deps: AppDeps, options: { staffAupMarkdown?: string; googleAdmin?: boolean } = {}): Promise<School> {
   const existing = await deps.storage.transaction((tx) => tx.schools.getBySlug(SANDBOX_SCHOOL_SLUG));
   const school = existing ?? await seedSandboxMicrosoftSchool(deps, options);
   // Each school on its own: a sandbox made before the Google school existed gets it on its next start.
   const googleSchool = await seedSandboxGoogleSchool(deps, options);
+  await seedSandboxPupils(deps, school.id, SANDBOX_PUPILS);
+  await seedSandboxPupils(deps, googleSchool.id, SANDBOX_GOOGLE_PUPILS);
   if (options.googleAdmin) await seedSandboxGoogleAdmin(deps, googleSchool.id);
   return school;
 }

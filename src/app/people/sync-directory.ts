@@ -8,6 +8,7 @@ import { nowIso, OPERATOR, type AppDeps } from '../deps.ts';
 import { welcomeNewStarterInTransaction } from '../aup/welcome-new-starter.ts';
 import { membershipContextFor } from './membership-context.ts';
 import { membershipOf, type DirectoryFacts } from '../../domain/organisation.ts';
+import { linkPupilAccount } from '../pupils/link-pupil-account.ts';
 
 type MembershipContext = Awaited<ReturnType<typeof membershipContextFor>>;
 
@@ -20,6 +21,8 @@ export interface DirectorySyncResult {
   ignored: number;
   baseline: boolean;
   resynced: boolean;
+  /** Accounts the school's pupil account rule says are pupils' (linked to their pupil when one has that UPN). */
+  pupilAccounts: number;
 }
 
 /** What DSL Desk keeps of a directory account, so a later delta (which carries only what changed) can be merged. */
@@ -35,23 +38,35 @@ type StoredDirectory = AupProfile['directory'] & { graph?: Omit<DirectoryUser, '
  */
 export async function syncDirectory(deps: AppDeps, options: { schoolId: string; reader: DirectoryReader }): Promise<DirectorySyncResult> {
   const { schoolId } = options;
-  const { school, state, settings, membership } = await deps.storage.read(async (reader) => {
+  const { school, state, settings, membership, pupilAccountRule } = await deps.storage.read(async (reader) => {
     const found = await reader.schools.get(schoolId);
     return {
       school: found,
       state: await reader.directorySync.get(schoolId, 'entra'),
       settings: await aupSettingsFor(reader, schoolId),
       membership: found ? await membershipContextFor(reader, found.organisationId) : undefined,
+      pupilAccountRule: await reader.pupils.getAccountRule(schoolId),
     };
   });
   if (!school || !membership) throw new AppError('not_found', 'That school was not found.');
   if (!school.entraTenantId) throw new AppError('invalid_input', 'This school is not connected to a Microsoft 365 tenant, so there is no directory to read.');
   const baseline = !state?.baselineDone;
-  const result: DirectorySyncResult = { pages: 0, seen: 0, newStarters: 0, updated: 0, left: 0, ignored: 0, baseline, resynced: false };
+  const result: DirectorySyncResult = { pages: 0, seen: 0, newStarters: 0, updated: 0, left: 0, ignored: 0, baseline, resynced: false, pupilAccounts: 0 };
   try {
     const read = await options.reader.readChanges(school.entraTenantId, state?.deltaLink ?? undefined, async (page) => {
       await deps.storage.transaction(async (tx) => {
         for (const change of page.users) {
+          // A pupil's account (by the school's rule) is linked to the pupil, never taken for a member of staff.
+          if (pupilAccountRule && !change.removed) {
+            const address = change.mail ?? change.userPrincipalName;
+            const pupil = await linkPupilAccount(tx, { schoolId, rule: pupilAccountRule, accountId: change.objectId.toLowerCase(), address, now: nowIso(deps) });
+            if (pupil.pupilAccount) {
+              result.seen += 1;
+              result.ignored += 1;
+              result.pupilAccounts += 1;
+              continue;
+            }
+          }
           const outcome = await applyChange(deps, tx, { schoolId, change, settings, baseline, membership });
           result.seen += 1;
           result[outcome] += 1;
