@@ -16,6 +16,7 @@ export const COMMAND_FIELDS: Readonly<Record<string, Readonly<Record<string, str
   'audit access': { '--school': null, '--case': 'caseReference', '--person': 'personEmail', '--since': 'since', '--until': 'until', '--json': null },
   'school list': {},
   'school google': { '--school': null, '--admin-email': 'adminEmail', '--staff-org-unit': 'staffOrgUnits' },
+  'school pupil-pattern': { '--school': null, '--count': 'count', '--days': 'days', '--always-types': 'alwaysTypes' },
   'trust add': { '--name': 'name', '--slug': 'slug', '--entra-tenant': 'entraTenantIds', '--google-domain': 'googleDomains', '--local-authority': null },
   'trust list': {},
   'trust rule add': { '--trust': null, '--when': 'when', '--school': 'school' },

@@ -224,6 +224,35 @@ school
     });
   });
 
+school
+  .command('pupil-pattern')
+  .description('when several concerns about one pupil make "a pattern for a pupil" card for the DSLs; without options, show the rule')
+  .requiredOption('--school <slug>', 'the school')
+  .option('--count <n>', 'this many concerns about one pupil (default 3)…', (value: string) => parseWholeNumber(value, '--count'))
+  .option('--days <n>', '…within this many days make a pattern (default 60)', (value: string) => parseWholeNumber(value, '--days'))
+  .option('--always-types <codes>', 'incident types that make a pattern on their own, comma-separated (see GET /api/v1/incident-types); "" for none')
+  .action(async (options: { school: string; count?: number; days?: number; alwaysTypes?: string }) => {
+    const [{ OPERATOR }, { setPupilPatternRule }, { DEFAULT_PATTERN_RULE }] = await Promise.all([import('../app/deps.ts'), import('../app/pupils/set-pupil-pattern-rule.ts'), import('../domain/pupil.ts')]);
+    await withDeps(async (deps) => {
+      const target = await schoolBySlug(deps, options.school);
+      const current = (await deps.storage.read((reader) => reader.pupilPatterns.getRule(target.id))) ?? DEFAULT_PATTERN_RULE;
+      const describe = (rule: { count: number; days: number; alwaysTypes: readonly string[] }) =>
+        `${rule.count} concerns within ${rule.days} days${rule.alwaysTypes.length ? `, or one of: ${rule.alwaysTypes.join(', ')}` : ''}`;
+      if (options.count === undefined && options.days === undefined && options.alwaysTypes === undefined) {
+        console.log(`${target.name}: a pattern for a pupil is ${describe(current)}.`);
+        return;
+      }
+      const alwaysTypes = options.alwaysTypes === undefined ? current.alwaysTypes : options.alwaysTypes.split(',').map((code) => code.trim()).filter(Boolean);
+      const saved = await setPupilPatternRule(deps, { actor: OPERATOR, schoolId: target.id, rule: { count: options.count ?? current.count, days: options.days ?? current.days, alwaysTypes } });
+      console.log(`${target.name}: a pattern for a pupil is now ${describe(saved)}.`);
+    });
+  });
+
+function parseWholeNumber(value: string, flag: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number.`);
+  return Number(value);
+}
+
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 const trust = program.command('trust').description('trusts and local authorities: several schools on one tenant or domain');

@@ -67,9 +67,9 @@ export function chatDeliveryHandlers(options: {
     [AUP_OUTBOX_KINDS.deliver]: route(AUP_OUTBOX_KINDS.deliver, (d, m, a) => d.deliverPolicy(m, a)),
     [AUP_OUTBOX_KINDS.remind]: route(AUP_OUTBOX_KINDS.remind, (d, m, a) => d.remindPolicy(m, a)),
     [AUP_OUTBOX_KINDS.escalate]: route(AUP_OUTBOX_KINDS.escalate, (d, m, a) => d.escalatePolicy(m, a)),
-    // A platform without the pattern card (none today) leaves the pattern on the pupil's chronology alone.
+    // A platform whose surface has no pattern card yet leaves the message done: the alert waits in DSL Desk for the DSLs.
     [PUPIL_PATTERN_KIND]: route(PUPIL_PATTERN_KIND, async (d, m, a) => {
-      await d.postPupilPattern?.(m, a);
+      if (d.postPupilPattern) await d.postPupilPattern(m, a);
     }),
   };
 }

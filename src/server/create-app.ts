@@ -12,6 +12,7 @@ import type { Logger } from '../logger.ts';
 import { API_BODY_MESSAGES, bodyReadError } from './body-errors.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import { auditRoutes } from './routes/audit-routes.ts';
+import { pupilCaseRoutes } from './routes/pupil-case-routes.ts';
 import { caseRoutes } from './routes/case-routes.ts';
 import { aupRoutes } from './routes/aup-routes.ts';
 import { aupLinkRoutes } from './routes/aup-link-routes.ts';
@@ -118,7 +119,7 @@ export function createApp(options: AppOptions): express.Express {
     next();
   };
   api.use(noStore, authenticate, perIdentityLimit, express.json({ limit: options.bodyLimit, type: ['application/json', 'application/*+json'] }));
-  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), pupilRoutes(deps), trustRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
+  api.use(reportRoutes(deps), emailReportRoutes(deps, options.emailReports), caseRoutes(deps), pupilCaseRoutes(deps), auditRoutes(deps), peopleRoutes(deps), pupilRoutes(deps), trustRoutes(deps), aupRoutes(deps), aupAdminRoutes(deps), aupLinkRoutes(deps, { ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}) }));
   app.use('/api/v1', api);
   options.mount?.(app);
 

@@ -24,6 +24,12 @@ import {
   reportReceiptSchema,
   reportRequestSchema,
   roleParamsSchema,
+  endProtectionStatusRequestSchema,
+  linkCaseChildSchema,
+  mergePupilsSchema,
+  protectionStatusRequestSchema,
+  pupilPatternRuleRequestSchema,
+  unlinkCaseChildSchema,
 } from './schemas.ts';
 import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
 import { AUP_AUDIENCES, aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
@@ -68,6 +74,47 @@ const mySignatureSchema = z.object({
 });
 const caseIdParam = z.strictObject({ caseId: z.string().meta({ description: 'The case id, or its reference such as CASE-2026-0042.' }) });
 
+const pupilIdParam = z.strictObject({ pupilId: z.string() });
+const childLinkSchema = z.object({
+  child: z.object({ id: z.string(), caseId: z.string(), role: z.string(), pupilId: z.string().optional(), toLink: z.boolean(), linkedAt: z.string(), unlinkedAt: z.string().optional() }),
+});
+const protectionStatusSchema = z.object({
+  id: z.string(),
+  pupilId: z.string(),
+  kind: z.string(),
+  detail: z.string().optional(),
+  from: z.string(),
+  to: z.string().optional(),
+  recordedBy: z.string(),
+  recordedAt: z.string(),
+  endedBy: z.string().optional(),
+  endedAt: z.string().optional(),
+});
+const chronologySchema = z
+  .object({
+    pupil: z.object({ id: z.string(), name: z.string(), yearGroup: z.string().optional(), registrationGroup: z.string().optional() }),
+    askedFor: z.string().optional().meta({ description: 'The record asked for, when it had been merged into this one.' }),
+    mergedRecords: z.array(z.string()),
+    cases: z.array(
+      z.object({
+        caseId: z.string(),
+        reference: z.string(),
+        reportedAt: z.string(),
+        types: z.array(z.string()),
+        urgency: z.string(),
+        status: z.string(),
+        restricted: z.boolean(),
+        roles: z.array(z.string()),
+        outcome: z.object({ summary: z.string(), by: z.string(), at: z.string() }).optional(),
+        acted: z.array(z.object({ action: z.string(), by: z.string(), at: z.string() })),
+        notes: z.array(z.object({ at: z.string(), by: z.string(), text: z.string() })),
+      }),
+    ),
+    hiddenCases: z.number().int().meta({ description: 'Linked cases the reader may not open (restricted): counted, never shown.' }),
+    protectionStatuses: z.array(protectionStatusSchema.extend({ label: z.string(), kindLabel: z.string() })),
+  })
+  .meta({ id: 'PupilChronology' });
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
 export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
   return createDocument({
@@ -111,6 +158,72 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
           requestParams: { path: caseIdParam },
           requestBody: json(caseActionSchema),
           responses: { '200': { description: 'The case after the action.', ...json(caseDetailSchema) }, '409': { description: 'Not allowed in the case’s current state.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/cases/{caseId}/children': {
+        post: {
+          summary: 'Link a pupil to a case (a typed name flagged to link, with childId, or a child added now), with a reason; DSL, deputy, head',
+          requestParams: { path: caseIdParam },
+          requestBody: json(linkCaseChildSchema),
+          responses: { '200': { description: 'The typed name is linked.', ...json(childLinkSchema) }, '201': { description: 'The child is added to the case.', ...json(childLinkSchema) }, '409': { description: 'Already linked.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/cases/{caseId}/children/{childId}': {
+        delete: {
+          summary: 'Unlink a child from a case, with a reason (kept on record); DSL, deputy, head',
+          requestParams: { path: caseIdParam.extend({ childId: z.string() }) },
+          requestBody: json(unlinkCaseChildSchema),
+          responses: { '200': { description: 'The child is unlinked.', ...json(childLinkSchema) }, '409': { description: 'Already unlinked.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/{pupilId}/chronology': {
+        get: {
+          summary: 'The child’s chronology: every case about the pupil, oldest first, who acted, notes, protection statuses (recorded in the audit log); DSL, deputy, head',
+          requestParams: { path: pupilIdParam },
+          responses: { '200': { description: 'The chronology.', ...json(chronologySchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/{pupilId}/merge': {
+        post: {
+          summary: 'Merge another record of the same child into this one, with a reason: its links move here; DSL, deputy, head',
+          requestParams: { path: pupilIdParam },
+          requestBody: json(mergePupilsSchema),
+          responses: { '200': { description: 'What moved.', ...json(z.object({ keptPupilId: z.string(), mergedPupilId: z.string(), moved: z.object({ links: z.number(), statuses: z.number(), alerts: z.number() }) })) }, '409': { description: 'Already merged.', ...json(errorSchema) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/{pupilId}/protection-statuses': {
+        post: {
+          summary: 'Record a child-protection status with its dates; DSL, deputy',
+          requestParams: { path: pupilIdParam },
+          requestBody: json(protectionStatusRequestSchema),
+          responses: { '201': { description: 'The status.', ...json(z.object({ status: protectionStatusSchema })) }, ...errors },
+        },
+      },
+      '/api/v1/pupils/{pupilId}/protection-statuses/{statusId}': {
+        patch: {
+          summary: 'End a protection status on a date; DSL, deputy',
+          requestParams: { path: pupilIdParam.extend({ statusId: z.string() }) },
+          requestBody: json(endProtectionStatusRequestSchema),
+          responses: { '200': { description: 'The status.', ...json(z.object({ status: protectionStatusSchema })) }, ...errors },
+        },
+      },
+      '/api/v1/pupil-patterns/{alertId}/acknowledge': {
+        post: {
+          summary: 'Acknowledge "a pattern for a pupil" (recorded in the audit log); DSL, deputy',
+          requestParams: { path: z.strictObject({ alertId: z.string() }) },
+          responses: {
+            '200': { description: 'The pattern, acknowledged.', ...json(z.object({ alert: z.object({ id: z.string(), pupilId: z.string(), reason: z.enum(['count', 'type']), caseIds: z.array(z.string()), createdAt: z.string(), acknowledgedBy: z.string(), acknowledgedAt: z.string() }) })) },
+            '409': { description: 'Already acknowledged.', ...json(errorSchema) },
+            ...errors,
+          },
+        },
+      },
+      '/api/v1/pupil-pattern-rule': {
+        get: { summary: 'The school’s rule for a pattern for a pupil; DSL, deputy, head', responses: { '200': { description: 'The rule.', ...json(z.object({ rule: pupilPatternRuleRequestSchema })) }, ...errors } },
+        put: {
+          summary: 'Set the school’s rule for a pattern for a pupil (recorded in the audit log); DSL, head',
+          requestBody: json(pupilPatternRuleRequestSchema),
+          responses: { '200': { description: 'The rule.', ...json(z.object({ rule: pupilPatternRuleRequestSchema })) }, ...errors },
         },
       },
       '/api/v1/email-reports': {

@@ -4,6 +4,8 @@ import { CASE_RECORD_ACTIONS, CASE_RECORD_COMMANDS } from '../domain/case-comman
 import { caseSourceSchema, concernSchema, REPORT_CHANNELS } from '../domain/concern.ts';
 import { INCIDENT_TYPE_CODES, URGENCIES } from '../domain/incident-types.ts';
 import { ROLES } from '../domain/roles.ts';
+import { CASE_CHILD_ROLES, patternRuleSchema, reportedChildSchema } from '../domain/pupil.ts';
+import { changeReasonSchema, endProtectionStatusSchema, protectionStatusInputSchema } from '../domain/case-children.ts';
 import { textField } from '../domain/text.ts';
 
 /**
@@ -18,6 +20,11 @@ export const reportRequestSchema = z
     source: caseSourceSchema.optional(),
     channel: z.enum(REPORT_CHANNELS).default('api'),
     idempotencyKey: idempotencyKeySchema.optional(),
+    children: z
+      .array(reportedChildSchema)
+      .max(30, 'Name at most 30 children; describe larger groups in the description.')
+      .optional()
+      .meta({ description: 'The children the concern is about or involves: picked from GET /api/v1/pupils/search (pupilId), or typed (name) when the search found nobody; each with a role.' }),
     schoolId: textField()
       .trim()
       .min(1)
@@ -222,3 +229,30 @@ export const pupilImportReportSchema = z
     notInFile: z.number(),
   })
   .meta({ id: 'PupilImportReport' });
+
+// ---- pupils on cases ----------------------------------------------------------------------------
+
+const uuidOf = (what: string) => z.uuid({ message: `${what} must be an id.` });
+
+export const caseChildParamsSchema = z.strictObject({ caseId: z.string(), childId: uuidOf('childId') });
+export const protectionStatusParamsSchema = z.strictObject({ pupilId: uuidOf('pupilId'), statusId: uuidOf('statusId') });
+export const pupilPatternParamsSchema = z.strictObject({ alertId: uuidOf('alertId') });
+
+export const linkCaseChildSchema = z
+  .strictObject({
+    pupilId: uuidOf('pupilId'),
+    childId: uuidOf('childId').optional().meta({ description: 'A child already on the case (a typed name flagged to link): linking resolves the flag.' }),
+    role: z.enum(CASE_CHILD_ROLES, { message: `role must be one of: ${CASE_CHILD_ROLES.join(', ')}` }).optional(),
+    reason: changeReasonSchema,
+  })
+  .meta({ id: 'LinkCaseChild', description: 'Link a pupil of the register to a case, with a reason.' });
+
+export const unlinkCaseChildSchema = z.strictObject({ reason: changeReasonSchema }).meta({ id: 'UnlinkCaseChild' });
+
+export const mergePupilsSchema = z
+  .strictObject({ mergePupilId: uuidOf('mergePupilId').meta({ description: 'The other record of the same child: its links move to the pupil in the path, which stays.' }), reason: changeReasonSchema })
+  .meta({ id: 'MergePupils' });
+
+export const protectionStatusRequestSchema = protectionStatusInputSchema.meta({ id: 'ProtectionStatusInput' });
+export const endProtectionStatusRequestSchema = endProtectionStatusSchema.meta({ id: 'EndProtectionStatus' });
+export const pupilPatternRuleRequestSchema = patternRuleSchema.meta({ id: 'PupilPatternRule', description: 'count concerns within days (any type), or one of alwaysTypes, make a pattern for a pupil.' });

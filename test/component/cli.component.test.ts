@@ -258,6 +258,20 @@ describe('dsl-desk CLI', () => {
     expect(bad.stderr).toMatch(/--admin-email: Give the email address of an administrator/);
   }, TEST_TIMEOUT_MS);
 
+  test('school pupil-pattern: the rule for "a pattern for a pupil" is shown, set and refused with the flag named', async () => {
+    const patternDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-pattern-'));
+    await cli(patternDir, 'school', 'add', '--name', 'Ash Primary', '--slug', 'ash');
+    expect((await cli(patternDir, 'school', 'pupil-pattern', '--school', 'ash')).stdout).toMatch(/Ash Primary: a pattern for a pupil is 3 concerns within 60 days\./);
+    const set = await cli(patternDir, 'school', 'pupil-pattern', '--school', 'ash', '--count', '4', '--days', '30', '--always-types', 'grooming,nudes_semi_nudes');
+    expect(set.code).toBe(0);
+    expect(set.stdout).toMatch(/now 4 concerns within 30 days, or one of: grooming, nudes_semi_nudes/);
+    expect((await cli(patternDir, 'school', 'pupil-pattern', '--school', 'ash', '--days', '45')).stdout).toMatch(/now 4 concerns within 45 days, or one of: grooming, nudes_semi_nudes/);
+    const bad = await cli(patternDir, 'school', 'pupil-pattern', '--school', 'ash', '--count', '1');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--count: A pattern needs at least 2 concerns/);
+    expect((await cli(patternDir, 'school', 'pupil-pattern', '--school', 'ash', '--count', 'three')).stderr).toMatch(/--count takes a whole number/);
+  }, TEST_TIMEOUT_MS);
+
   test('school add, people import with per-row errors, grant-role, audit verify, and tamper detection', async () => {
     expect((await cli(dataDir, 'migrate')).stdout).toMatch(/Applied: 0001_core|up to date/);
     const added = await cli(dataDir, 'school', 'add', '--name', 'Oakfield Primary', '--slug', 'oakfield');

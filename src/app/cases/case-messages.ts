@@ -2,7 +2,7 @@ import type { Case } from '../../domain/case.ts';
 import type { NotificationEvent } from '../../domain/case-summary.ts';
 import type { PersonWithRoles, StorageTx } from '../../domain/ports.ts';
 import type { AppDeps } from '../deps.ts';
-import { enqueueOutbox, OUTBOX_KINDS } from '../outbox-catalogue.ts';
+import { enqueueOutbox, OUTBOX_KINDS, PUPIL_PATTERN_KIND } from '../outbox-catalogue.ts';
 
 /**
  * The outbox messages a case change leaves behind for the chat surfaces; their kinds and payloads are in
@@ -14,7 +14,7 @@ export { OUTBOX_KINDS };
  * Kinds that keep trying through an outage of any length up to three days: each is how a DSL, a deputy, the
  * head or a reporter learns of a case. Everything else (policy cards, which have reminders) gives up sooner.
  */
-export const SAFEGUARDING_KINDS: readonly string[] = [OUTBOX_KINDS.caseCreated, OUTBOX_KINDS.cardRefresh, OUTBOX_KINDS.personNotify, OUTBOX_KINDS.urgentCheck, OUTBOX_KINDS.deliveryFallback];
+export const SAFEGUARDING_KINDS: readonly string[] = [OUTBOX_KINDS.caseCreated, OUTBOX_KINDS.cardRefresh, OUTBOX_KINDS.personNotify, OUTBOX_KINDS.urgentCheck, OUTBOX_KINDS.deliveryFallback, PUPIL_PATTERN_KIND];
 
 /** Card edits for one case are grouped into windows of this length: a wave of reports edits the card once per window. */
 export const CARD_REFRESH_WINDOW_MS = 2000;

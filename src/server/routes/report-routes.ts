@@ -37,6 +37,7 @@ export function reportRoutes(deps: AppDeps): Router {
       channel: body.channel,
       ...(body.source ? { source: body.source } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
+      ...(body.children?.length ? { children: body.children } : {}),
     });
     res.status(receipt.duplicate ? 200 : 201).json(receipt);
   });

@@ -131,6 +131,17 @@ describe('chat delivery port', () => {
     expect(calls).toHaveLength(3);
   });
 
+  test('chat delivery port: a pattern card goes to the school’s delivery when it has one, and is left done when it has not', async () => {
+    const calls: string[] = [];
+    const withPattern: ChatDelivery = { ...fakeDelivery('teams', calls), postPupilPattern: async (m) => void calls.push(`teams:pattern:${m.id}:${m.payload.alertId}`) };
+    const handlers = chatDeliveryHandlers({ deliveries: { teams: withPattern, google_chat: fakeDelivery('google_chat', calls) }, choose: async (schoolId) => ({ ms: 'teams', google: 'google_chat' } as Record<string, ChatPlatform>)[schoolId] });
+    const attempt = { final: false, now: clock.now() };
+    await handlers[PUPIL_PATTERN_KIND](message('m1', PUPIL_PATTERN_KIND, { pupilId: 'p1', alertId: 'a1' }, 'ms'), attempt);
+    await handlers[PUPIL_PATTERN_KIND](message('m2', PUPIL_PATTERN_KIND, { pupilId: 'p1', alertId: 'a2' }, 'google'), attempt);
+    expect(calls).toEqual(['teams:pattern:m1:a1']);
+    await expect(handlers[PUPIL_PATTERN_KIND](message('m3', PUPIL_PATTERN_KIND, { pupilId: 'p1' }, 'ms'), attempt)).rejects.toThrow('fields: alertId');
+  });
+
   test('chat delivery port: the platform is chosen per school by its case channel, then its identity', async () => {
     const channels: Record<string, ChatPlatform> = { a: 'google_chat' };
     const schools: Record<string, { entraTenantId: string | null; googleDomain: string | null }> = {
