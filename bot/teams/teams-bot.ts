@@ -33,6 +33,7 @@ import { formErrors, pupilChoiceTitle, readConcernForm, PUPIL_DATASET, STAFF_DAT
 import { searchStaff } from '../../src/app/people/search-staff.ts';
 import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
 import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
+import { listPupilChoices } from '../../src/app/pupils/list-pupil-choices.ts';
 import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
 import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
 import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
@@ -54,6 +55,11 @@ export interface TeamsBotOptions {
   newFormId: () => string;
   /** The read-only page of a policy version ("Read the full policy"). */
   policyPageUrl: (schoolId: string, policyId: string) => string;
+  /**
+   * The local sandbox only: the form's child lists also offer the demo school's pupils, because the Agents
+   * Playground has no typeahead search. Never in a real school, whose staff find a child by searching.
+   */
+  listPupilsOnForm?: boolean;
 }
 
 type InvokeBody = Record<string, unknown>;
@@ -67,8 +73,10 @@ export class TeamsBot {
   readonly #logger: Logger;
   readonly #newFormId: () => string;
   readonly #policyPageUrl: (schoolId: string, policyId: string) => string;
+  readonly #listPupilsOnForm: boolean;
 
   constructor(options: TeamsBotOptions) {
+    this.#listPupilsOnForm = options.listPupilsOnForm === true;
     this.#deps = options.deps;
     this.#logger = options.logger;
     this.#newFormId = options.newFormId;
@@ -138,7 +146,7 @@ export class TeamsBot {
       return;
     }
     if (/^(report|report a concern|new report|concern|raise a concern)\b/.test(command)) {
-      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }))] });
+      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) }))] });
     } else if (/^(my reports|my cases|reports|status)$/.test(command)) {
       await context.sendActivity({ attachments: [attachment(await this.#myReports(actor))] });
     } else {
@@ -159,7 +167,7 @@ export class TeamsBot {
       case 'composeExtension/fetchTask':
         try {
           const actor = await this.#actor(context);
-          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload), ...schoolChoiceOf(actor) })));
+          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload), ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) })));
         } catch (error) {
           this.#log(context, error);
           return taskMessage(userMessageOf(error));
@@ -213,7 +221,7 @@ export class TeamsBot {
     const caseId = typeof data.caseId === 'string' ? data.caseId : undefined;
     switch (verb) {
       case 'report.start':
-        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }));
+        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) }));
       case 'report.submit':
         return cardBody(formSubmitCard(await this.#submitForm(actor, data)));
       case 'reports.mine':
@@ -402,14 +410,16 @@ export class TeamsBot {
     const again = async (errors: Record<string, string>, formMessage: string, schoolError?: string): Promise<FormSubmitResult> => {
       const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
       const pupilIds = children.flatMap((child) => (child.pupilId ? [child.pupilId] : []));
-      const picked = pupilIds.length > 0 ? await namePickedPupils(this.#deps, { actor, pupilIds }).catch(() => []) : [];
+      const listed = (await this.#listedPupils(actor)).childChoices ?? [];
+      const named = pupilIds.length > 0 ? await namePickedPupils(this.#deps, { actor, pupilIds }).catch(() => []) : [];
+      const picked = [...named.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })), ...listed.filter((choice) => !pupilIds.includes(choice.value))];
       return {
         outcome: 'needs_changes',
         form: {
           formId,
           values,
           ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
-          ...(picked.length > 0 ? { childChoices: picked.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })) } : {}),
+          ...(picked.length > 0 ? { childChoices: picked, ...(listed.length > 0 ? { listChildren: true } : {}) } : {}),
           errors,
           formMessage,
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
@@ -451,6 +461,13 @@ export class TeamsBot {
   async #myReports(actor: Actor): Promise<CardJson> {
     const reports = await listMyReports(this.#deps, { actor, limit: 20 });
     return renderMyReportsCard({ reports: reports.map((r) => ({ reference: r.reference, status: r.status, reportedAt: r.reportedAt, updatedAt: r.updatedAt })) });
+  }
+
+  /** The sandbox's form lists the demo school's pupils (see listPupilsOnForm); everywhere else, nothing. */
+  async #listedPupils(actor: Actor): Promise<Pick<ConcernFormView, 'childChoices' | 'listChildren'>> {
+    if (!this.#listPupilsOnForm) return {};
+    const pupils = await listPupilChoices(this.#deps, { actor }).catch(() => []);
+    return pupils.length > 0 ? { childChoices: pupils.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })), listChildren: true } : {};
   }
 
   /** The sender's school's time zone, or the default when the sender cannot be identified. */

@@ -69,7 +69,8 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     ...(options.refusalsPerMinute ? { refusalsPerMinute: options.refusalsPerMinute } : {}),
     ...(options.credentialsFactory ? { credentialsFactory: options.credentialsFactory } : {}),
   });
-  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl });
+  // The sandbox's Agents Playground has no typeahead: its form lists the demo pupils (never in production).
+  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl, listPupilsOnForm: options.sandbox });
   // One pacer for every Bot Connector call of the process: cases and campaigns share Teams' limits.
   const pacer = new SlidingWindowPacer({
     ...(options.pacingLedger ? { ledger: options.pacingLedger } : {}),

@@ -259,7 +259,8 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
     pickedChildren: Object.fromEntries(
       CHILD_PICKERS.map(({ input, noneLabel }) => {
         const ids = fields[input].value.split(',').filter(Boolean);
-        return [input, [{ title: noneLabel, value: NO_CHILD }, ...(view.childChoices ?? []).filter((choice) => ids.includes(choice.value))]];
+        const offered = (view.childChoices ?? []).filter((choice) => view.listChildren || ids.includes(choice.value));
+        return [input, [{ title: noneLabel, value: NO_CHILD }, ...offered]];
       }),
     ) as ConcernFormData['pickedChildren'],
     locationChoices: LOCATION_CHOICES,

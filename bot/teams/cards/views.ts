@@ -33,6 +33,8 @@ export interface ConcernFormView {
   subjectChoice?: { title: string; value: string };
   /** The children already picked (a form coming back to be fixed), so each pupil search shows their names. */
   childChoices?: { title: string; value: string }[];
+  /** Offer every one of `childChoices` in each list, picked or not (the sandbox, whose Playground cannot search). */
+  listChildren?: boolean;
   timeZone?: string;
   /** Shown only to someone in two or more schools of a trust: which school the report is for. */
   school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
