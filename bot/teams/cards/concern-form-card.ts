@@ -248,7 +248,7 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
   const formMessage = [view.formMessage, ...unplaced].filter((text): text is string => Boolean(text?.trim())).join(' ');
   const submitData: Record<string, string> = { formId: view.formId, ...(view.prefill ? { sourceToken: view.prefill.sourceToken } : {}) };
   const link = safeLink(view.prefill?.link);
-  return concernFormTemplate({
+  const card = concernFormTemplate({
     fields,
     typeChoices: TYPE_CHOICES,
     // A value only shows as a name when it is one of the static choices: the chosen person comes back with it.
@@ -278,4 +278,24 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
     hasSchoolError: Boolean(view.school?.error),
     schoolError: view.school?.error ?? '',
   });
+  return view.listChildren ? withListedChildren(card) : card;
+}
+
+/**
+ * The sandbox's form (see ConcernFormView.listChildren): the child lists without their search, so a client without
+ * typeahead (the Agents Playground) shows the listed pupils as plain choices.
+ */
+function withListedChildren(card: CardJson): CardJson {
+  const pickers = new Set<string>(CHILD_PICKERS.map((picker) => picker.input));
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (!node || typeof node !== 'object') return node;
+    const object = node as Record<string, unknown>;
+    if (object.type === 'Input.ChoiceSet' && typeof object.id === 'string' && pickers.has(object.id)) {
+      const { 'choices.data': _search, ...rest } = object;
+      return { ...rest, placeholder: 'Choose a child' };
+    }
+    return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, strip(value)]));
+  };
+  return strip(card) as CardJson;
 }
