@@ -329,6 +329,12 @@ describe('dsl-desk CLI', () => {
     const broken = await cli(pupilsDir, 'pupils', 'import', notXml, '--school', 'pupil-primary');
     expect(broken.code).toBe(1);
     expect(broken.stderr).toMatch(/not well-formed XML .*Nothing was imported/);
+
+    const rule = await cli(pupilsDir, 'pupils', 'account-rule', '--school', 'pupil-primary', '--email-template', '{upn}@pupils.pupil-primary.example.org');
+    expect(rule.stdout).toMatch(/accounts named \{upn\}@pupils.pupil-primary.example.org are pupils’/);
+    const badRule = await cli(pupilsDir, 'pupils', 'account-rule', '--school', 'pupil-primary', '--email-template', 'pupils.example.org');
+    expect(badRule.code).toBe(1);
+    expect(badRule.stderr).toMatch(/--email-template: Give the pupils’ address with \{upn\}/);
   }, TEST_TIMEOUT_MS);
   test('every access is logged: audit access lists who opened what by person and date, and aup status exports are in it', async () => {
     const accessDir = mkdtempSync(join(tmpdir(), 'dsl-desk-cli-access-'));
