@@ -487,6 +487,11 @@ export interface ProtectionStatusRepository {
 }
 
 export interface PupilPatternRepository {
+  /**
+   * Holds the pupil's pattern for the rest of the transaction (PostgreSQL row lock on the pupil), so two concerns
+   * about one child filed at once weigh the rule one after the other and never raise the same pattern twice.
+   */
+  lockPupil(schoolId: string, pupilId: string): Promise<void>;
   insert(alert: PupilPatternAlert): Promise<void>;
   get(schoolId: string, alertId: string): Promise<PupilPatternAlert | undefined>;
   /** Every alert of the pupil, acknowledged or not, oldest first. */

@@ -10,8 +10,8 @@ import type { CaseChildrenTable, Db, ProtectionStatusesTable, PupilPatternAlerts
  * Children on cases, protection statuses and pattern alerts (migration 0018_case_children). What could name or
  * describe a child (a typed name, a reason, the detail of an "other" status) is sealed, bound to its school and row.
  */
-export function caseChildRepositories(db: Db, cipher: FieldCipher): { caseChildren: CaseChildRepository; protectionStatuses: ProtectionStatusRepository; pupilPatterns: PupilPatternRepository } {
-  return { caseChildren: new KyselyCaseChildren(db, cipher), protectionStatuses: new KyselyProtectionStatuses(db, cipher), pupilPatterns: new KyselyPupilPatterns(db) };
+export function caseChildRepositories(db: Db, cipher: FieldCipher, locks: boolean): { caseChildren: CaseChildRepository; protectionStatuses: ProtectionStatusRepository; pupilPatterns: PupilPatternRepository } {
+  return { caseChildren: new KyselyCaseChildren(db, cipher), protectionStatuses: new KyselyProtectionStatuses(db, cipher), pupilPatterns: new KyselyPupilPatterns(db, locks) };
 }
 
 class KyselyCaseChildren implements CaseChildRepository {
@@ -233,8 +233,16 @@ class KyselyProtectionStatuses implements ProtectionStatusRepository {
 
 class KyselyPupilPatterns implements PupilPatternRepository {
   readonly #db: Db;
-  constructor(db: Db) {
+  readonly #locks: boolean;
+  constructor(db: Db, locks: boolean) {
     this.#db = db;
+    this.#locks = locks;
+  }
+
+  async lockPupil(schoolId: string, pupilId: string): Promise<void> {
+    // SQLite serialises write transactions already.
+    if (!this.#locks) return;
+    await this.#db.selectFrom('pupils').select('id').where('school_id', '=', schoolId).where('id', '=', pupilId).forUpdate().execute();
   }
 
   async insert(alert: PupilPatternAlert): Promise<void> {

@@ -122,7 +122,7 @@ export class KyselyStorage implements Storage {
       organisations: new KyselyOrganisations(db),
       people: new KyselyPeople(db),
       cases: new KyselyCases(db, this.#cipher, locks),
-      ...caseChildRepositories(db, this.#cipher),
+      ...caseChildRepositories(db, this.#cipher, locks),
       idempotency: new KyselyIdempotency(db),
       caseSources: new KyselyCaseSources(db),
       audit: new KyselyAuditLog(db, locks),

@@ -17,6 +17,8 @@ describe.each(enginesUnderTest())('migration 0011 on %s', (engine) => {
     const before = await reportConcern(deps, { actor: school.staff, concern: { types: ['online_bullying'], location: 'unknown', involved: [], appsInvolved: [], description: 'Older case', childAtImmediateRisk: false }, channel: 'api' });
     // The database as the release before this one left it: no column, no index, 0011 not recorded (nor the
     // audit seals of 0012, which come after it).
+    for (const table of ['case_children', 'protection_statuses', 'pupil_pattern_alerts', 'pupil_merges', 'pupil_pattern_rules']) await db.raw(`drop table ${table}`);
+    await db.raw("delete from kysely_migration where name = '0018_case_children'");
     await db.raw('drop table pupil_registers');
     await db.raw('drop table pupils');
     await db.raw("delete from kysely_migration where name = '0017_pupils'");
@@ -35,7 +37,7 @@ describe.each(enginesUnderTest())('migration 0011 on %s', (engine) => {
     await db.raw('alter table cases drop column about_head');
     await db.raw("delete from kysely_migration where name = '0011_allegations_and_access'");
 
-    expect(await db.storage.migrate()).toEqual(['0011_allegations_and_access', '0012_audit_seals', '0013_google_directory', '0014_mailbox_removals', '0015_email_fingerprints', '0016_google_alert_imports', '0017_pupils']);
+    expect(await db.storage.migrate()).toEqual(['0011_allegations_and_access', '0012_audit_seals', '0013_google_directory', '0014_mailbox_removals', '0015_email_fingerprints', '0016_google_alert_imports', '0017_pupils', '0018_case_children']);
     const header = await db.storage.read((r) => r.cases.getHeader(school.school.id, before.caseId));
     expect(header).toMatchObject({ reference: before.reference, restricted: false });
     expect(header!.aboutHeadteacher).toBeUndefined();

@@ -105,7 +105,8 @@ export async function raisePupilPatterns(deps: Pick<AppDeps, 'ids' | 'clock'>, t
   if (!pupilIds.length) return [];
   const rule = await patternRuleOf(tx, schoolId);
   const raised: PupilPatternAlert[] = [];
-  for (const pupilId of pupilIds) {
+  for (const pupilId of [...pupilIds].sort()) {
+    await tx.pupilPatterns.lockPupil(schoolId, pupilId);
     const links = (await tx.caseChildren.listForPupils(schoolId, [pupilId])).filter((link) => PATTERN_CHILD_ROLES.includes(link.role));
     if (!links.some((link) => link.caseId === caseId)) continue;
     const cases: PatternCase[] = [];
