@@ -2,7 +2,7 @@ import type { CaseDetailView } from '../../src/app/cases/get-case.ts';
 import type { CaseCardContext } from '../../src/app/cases/prepare-case-card.ts';
 import type { PreparedNotification } from '../../src/app/cases/prepare-notification.ts';
 import type { CaseStatus } from '../../src/domain/case.ts';
-import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NOT_ABOUT_STAFF, type ConcernFormValues } from '../../src/domain/concern-form.ts';
+import { CHILD_PICKERS, CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NO_CHILD, NOT_ABOUT_STAFF, type ConcernFormValues } from '../../src/domain/concern-form.ts';
 import { defang } from '../../src/domain/defang.ts';
 import {
   agencyLabel,
@@ -20,6 +20,7 @@ import { CONFIRMED_VERDICTS, EMAIL_VERDICT_LABELS } from '../../src/domain/email
 import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { ESCALATION_AGENCIES, incidentTypesForReporters, URGENCIES } from '../../src/domain/incident-types.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
+import { casePupilsText, chronologyText, PUPIL_PATTERN_EXPLANATION, PUPIL_PATTERN_TITLE, type ChronologyToShow, type PupilPatternView } from '../../src/domain/pupil-texts.ts';
 import type { GoogleCard } from './chat-api.ts';
 import { ACTION_PARAMETER } from './chat-events.ts';
 
@@ -35,6 +36,7 @@ export const CHAT_ACTIONS = {
   reportStart: 'report.start',
   reportSubmit: 'report.submit',
   reportFindStaff: 'report.find_staff',
+  reportFindChild: 'report.find_child',
   reportsMine: 'reports.mine',
   help: 'help',
   caseOpen: 'case.open',
@@ -52,6 +54,8 @@ export const CHAT_ACTIONS = {
   emailForwardNcsc: 'email.forward_ncsc',
   emailTellReporters: 'email.tell_reporters',
   emailDecideVerdict: 'email.decide_verdict',
+  pupilPatternAcknowledge: 'pupil_pattern.acknowledge',
+  pupilOpen: 'pupil.open',
   /** Opens the dialog of one case form: the `form` parameter names it (see CASE_FORMS). */
   caseForm: 'case.form',
 } as const;
@@ -86,6 +90,16 @@ export const CASE_FORM_INPUTS = {
 
 /** The staff search box of the concern form: typed here, found with "Find", chosen in `subjectPersonId`. */
 export const STAFF_QUERY_INPUT = 'subjectQuery';
+
+/** The pupil search box of the concern form: typed here, found with "Find child", picked in the three child lists. */
+export const CHILD_QUERY_INPUT = 'childQuery';
+
+/** The labels of the form's child lists (the role each gives the child on the case). */
+const CHILD_PICKER_LABELS: Record<(typeof CHILD_PICKERS)[number]['input'], string> = {
+  childIds: 'The child (or children) it is about',
+  otherChildIds: 'Other children involved',
+  witnessChildIds: 'Children who saw or heard it',
+};
 
 type Widget = Record<string, unknown>;
 type Section = { header?: string; collapsible?: boolean; uncollapsibleWidgetsCount?: number; widgets: Widget[] };
@@ -159,11 +173,13 @@ export class ChatCardKit {
 
 export interface ChatConcernFormView {
   formId: string;
-  values: Partial<ConcernFormValues> & { subjectQuery?: string };
+  values: Partial<ConcernFormValues> & { subjectQuery?: string; childQuery?: string };
   errors: Record<string, string>;
   formMessage?: string;
   /** People found by "Find" (or the one already chosen), offered in the "member of staff" list. */
   staffChoices?: { title: string; value: string }[];
+  /** Pupils found by "Find child" and those already picked, offered in each of the child lists. */
+  childChoices?: { title: string; value: string }[];
   /** Someone in two or more schools of a trust says which school the report is for. */
   school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
 }
@@ -248,6 +264,24 @@ export function concernFormCard(kit: ChatCardKit, view: ChatConcernFormView): Go
         textInput('involved', 'People involved', v.involved, { multiline: true, hint: INVOLVED_LINE_HELP }),
         fieldError('involved'),
       ]),
+      // The children, from the school's register: "Find child" brings the dialog back with the pupils whose names
+      // match (name, year and class only), offered in a list per role; a child not found is typed.
+      section(
+        [
+          textInput(CHILD_QUERY_INPUT, 'A child involved? Type part of their name, then Find child', v.childQuery),
+          kit.buttons([kit.button('Find child', CHAT_ACTIONS.reportFindChild, { formId: view.formId })]),
+          fieldError(CHILD_QUERY_INPUT),
+          ...CHILD_PICKERS.flatMap(({ input }) => {
+            const picked = new Set((v[input] ?? '').split(',').filter((id) => id && id !== NO_CHILD));
+            const choices = view.childChoices ?? [];
+            if (choices.length === 0) return [fieldError(input)];
+            return [selection(input, CHILD_PICKER_LABELS[input], 'MULTI_SELECT', choices.map((choice) => ({ text: choice.title, value: choice.value, selected: picked.has(choice.value) }))), fieldError(input)];
+          }),
+          textInput('childNames', 'Child not in the list? Type their name (one per line)', v.childNames, { multiline: true, hint: 'e.g. Sam Green (Year 5)' }),
+          fieldError('childNames'),
+        ],
+        'Children involved',
+      ),
       // An allegation about staff: the reporter finds the person among our own records, so the case is
       // restricted and never shown to them.
       section(
@@ -521,6 +555,8 @@ export function caseDetailCard(record: CaseDetailView, timeZone: string = DEFAUL
   const when = (iso: string) => formatWhen(iso, timeZone);
   const ticks = new Map(current.protocolTicks.map((tick) => [tick.step, tick]));
   const steps = record.protocols.flatMap((protocol) => protocol.steps.map((step) => ({ key: `${protocol.code}.${step.code}`, label: step.label })));
+  // The children and their protection status: only in a DSL's, deputy's or head's view (getCase gives them only then).
+  const pupils = record.pupils ? casePupilsText(record.pupils) : undefined;
   return card({
     title: `${current.restricted ? 'Restricted case ' : 'Case '}${current.reference}`,
     subtitle: `${URGENCY_LABELS[current.urgency]} · ${CASE_STATUS_LABELS[current.status]}`,
@@ -531,7 +567,12 @@ export function caseDetailCard(record: CaseDetailView, timeZone: string = DEFAUL
         fact('Reported by', current.reporters.map((r) => `${who(r.personId)} (${when(r.reportedAt)})`).join('; ')),
         current.assigneeId ? fact('Assigned to', who(current.assigneeId)) : undefined,
         current.acknowledgedById && current.acknowledgedAt ? fact('Picked up by', `${who(current.acknowledgedById)}, ${when(current.acknowledgedAt)}`) : undefined,
+        pupils?.protectionStatuses.length ? fact('Protection status', pupils.protectionStatuses.join('\n')) : undefined,
       ]),
+      section(
+        (pupils?.children ?? []).map((child) => fact(child.role, child.flag ? `${child.name}. ${child.flag}` : child.name)),
+        pupils?.children.length ? 'Children' : undefined,
+      ),
       section(
         [
           paragraph(concern.description),
@@ -589,6 +630,47 @@ export function notificationCard(kit: ChatCardKit, prepared: PreparedNotificatio
           ? kit.buttons([kit.button('Acknowledge', CHAT_ACTIONS.caseAcknowledge, caseId, { filled: true }), kit.button('Open case', CHAT_ACTIONS.caseOpen, caseId, { dialog: true })])
           : undefined,
       ]),
+    ],
+  });
+}
+
+// ---- a pattern for a pupil ------------------------------------------------------------------------
+
+/** The pattern card in the DSL space: why, and the case references; no name, no concern text. */
+export function pupilPatternCard(kit: ChatCardKit, view: PupilPatternView): GoogleCard {
+  const ids = { alertId: view.alertId, pupilId: view.pupilId };
+  const acknowledged = view.acknowledgement;
+  return card({
+    title: PUPIL_PATTERN_TITLE,
+    sections: [
+      section([
+        strong(view.reason),
+        fact('Cases', view.references),
+        paragraph(PUPIL_PATTERN_EXPLANATION),
+        acknowledged ? paragraph(acknowledged) : undefined,
+        kit.buttons([
+          acknowledged ? undefined : kit.button('Acknowledge', CHAT_ACTIONS.pupilPatternAcknowledge, ids, { filled: true }),
+          kit.button('Open pupil', CHAT_ACTIONS.pupilOpen, ids, { dialog: true }),
+        ]),
+      ]),
+    ],
+  });
+}
+
+/** "Open pupil": the child's chronology in a dialog only the DSL who asked sees (getPupilChronology authorised and audited it). */
+export function pupilChronologyCard(chronology: ChronologyToShow, timeZone: string = DEFAULT_TIME_ZONE): GoogleCard {
+  const text = chronologyText(chronology, timeZone);
+  return card({
+    title: text.title,
+    subtitle: text.subtitle,
+    sections: [
+      section([
+        errorText('For the DSL team only. Do not forward.'),
+        text.statuses.length > 0 ? strong(`Protection status: ${text.statuses.join('; ')}`) : undefined,
+        text.cases.length === 0 ? paragraph('No cases are linked to this pupil.') : undefined,
+      ]),
+      ...text.cases.map((entry) => section([...entry.lines.map(paragraph), ...entry.notes.map((note) => fact(note.by, note.text))], entry.heading)),
+      section([text.hidden ? paragraph(text.hidden) : undefined]),
     ],
   });
 }

@@ -9,10 +9,17 @@ import { rememberChatUser } from '../../src/app/people/remember-chat-user.ts';
 import { reportConcern } from '../../src/app/cases/report-concern.ts';
 import { resolveActor } from '../../src/app/people/resolve-actor.ts';
 import { searchStaff } from '../../src/app/people/search-staff.ts';
+import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
+import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
+import { preparePupilPatternCard, type PupilPatternCardContext } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { pupilPatternViewOf } from '../../src/domain/pupil-texts.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
+import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
 import { useChannelForCases } from '../../src/app/cases/use-channel-for-cases.ts';
 import { CHANNEL_TARGET, type ConversationAddress } from '../../src/domain/chat.ts';
 import { concernSchema } from '../../src/domain/concern.ts';
-import { CONCERN_FORM_INPUT_IDS, formErrors, NOT_ABOUT_STAFF, readConcernForm } from '../../src/domain/concern-form.ts';
+import { CHILD_PICKERS, CONCERN_FORM_INPUT_IDS, formErrors, NOT_ABOUT_STAFF, pupilChoiceTitle, readConcernForm } from '../../src/domain/concern-form.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import { trimTrailing } from '../../src/domain/text.ts';
@@ -27,10 +34,13 @@ import {
   CASE_FORM_INPUTS,
   CASE_FORMS,
   CHAT_ACTIONS,
+  CHILD_QUERY_INPUT,
   concernFormCard,
   helpCard,
   messageCard,
   myReportsCard,
+  pupilChronologyCard,
+  pupilPatternCard,
   receiptCard,
   STAFF_QUERY_INPUT,
   type CaseFormName,
@@ -63,6 +73,8 @@ export const CHAT_COMMANDS = { report: 1, myReports: 2, help: 3 } as const;
 
 /** The card id of the case card in the DSL space (one card per message). */
 export const CASE_CARD_ID = 'case';
+/** The card id of "A pattern for a pupil" in the DSL space. */
+export const PUPIL_PATTERN_CARD_ID = 'pupil-pattern';
 
 export interface GoogleChatAppOptions {
   deps: AppDeps;
@@ -78,6 +90,8 @@ export interface GoogleChatAppOptions {
 type Handler = (context: ChatActionContext) => Promise<ChatResponse>;
 
 const TOGGLE_INPUTS = new Set(['childAtImmediateRisk', 'ongoing']);
+/** Inputs that send several values (multi-select lists), read as the comma-separated string the form reader takes. */
+const LIST_INPUTS = new Set<string>(['types', ...CHILD_PICKERS.map((picker) => picker.input)]);
 
 /**
  * Turns Google Chat events (Workspace add-on format) into use-case calls and the results back into cards,
@@ -103,9 +117,12 @@ export class GoogleChatApp {
       [CHAT_ACTIONS.reportStart]: async (c) => openDialog(await this.#emptyForm(c.actor)),
       [CHAT_ACTIONS.reportSubmit]: (c) => this.#submitReport(c),
       [CHAT_ACTIONS.reportFindStaff]: (c) => this.#findStaff(c),
+      [CHAT_ACTIONS.reportFindChild]: (c) => this.#findChild(c),
       [CHAT_ACTIONS.reportsMine]: async (c) => replyWithMessage(cardMessage('my-reports', await this.#myReports(c.actor))),
       [CHAT_ACTIONS.help]: async (c) => replyWithMessage(cardMessage('help', helpCard(this.#kit, { inSpace: !isDirectMessage(c.space) }))),
       [CHAT_ACTIONS.caseOpen]: (c) => this.#openCase(c),
+      [CHAT_ACTIONS.pupilPatternAcknowledge]: (c) => this.#acknowledgePattern(c),
+      [CHAT_ACTIONS.pupilOpen]: (c) => this.#openPupil(c),
       [CHAT_ACTIONS.caseForm]: (c) => this.#openCaseForm(c),
       [CHAT_ACTIONS.caseAcknowledge]: caseButton(() => ({ action: 'acknowledge' })),
       [CHAT_ACTIONS.caseAssignToMe]: caseButton((c) => ({ action: 'assign', assigneeId: c.actor.personId })),
@@ -257,23 +274,60 @@ export class GoogleChatApp {
     const { event, actor } = context;
     const inputs: Record<string, string> = {};
     for (const id of CONCERN_FORM_INPUT_IDS) {
-      if (id === 'types') inputs[id] = formValues(event, id).join(',');
+      if (LIST_INPUTS.has(id)) inputs[id] = formValues(event, id).join(',');
       else if (TOGGLE_INPUTS.has(id)) inputs[id] = formValues(event, id).includes('true') ? 'true' : 'false';
       else inputs[id] = formValue(event, id) ?? '';
     }
     const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
     const read = readConcernForm(inputs, timeZone);
-    return { ...read, subjectQuery: formValue(event, STAFF_QUERY_INPUT) ?? '' };
+    return { ...read, subjectQuery: formValue(event, STAFF_QUERY_INPUT) ?? '', childQuery: formValue(event, CHILD_QUERY_INPUT) ?? '' };
+  }
+
+  /** The children already picked on the form, by name (for the lists to show them again, still picked). */
+  async #pickedChildren(actor: Actor, children: { pupilId?: string }[]): Promise<{ title: string; value: string }[]> {
+    const pupilIds = children.flatMap((child) => (child.pupilId ? [child.pupilId] : []));
+    if (pupilIds.length === 0) return [];
+    const picked = await namePickedPupils(this.#deps, { actor, pupilIds }).catch(() => []);
+    return picked.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id }));
+  }
+
+  /** "Find child": the same form back, everything kept, with the pupils whose names match in each child list. */
+  async #findChild(context: ChatActionContext): Promise<ChatResponse> {
+    const { values, children, subjectQuery, childQuery } = await this.#readForm(context);
+    const formId = context.parameters.formId || this.#newFormId();
+    const tooShort = childQuery.trim().length < 2;
+    const found = tooShort ? [] : await searchPupils(this.#deps, { actor: context.actor, query: childQuery });
+    const picked = await this.#pickedChildren(context.actor, children);
+    const offered = [...picked, ...found.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })).filter((choice) => !picked.some((p) => p.value === choice.value))];
+    const view: ChatConcernFormView = {
+      formId,
+      values: { ...values, subjectQuery, childQuery },
+      errors:
+        found.length === 0
+          ? { [CHILD_QUERY_INPUT]: tooShort ? 'Type at least two letters of the child’s name.' : 'No child on the school’s roll has that name. Check the spelling, or type their name in the box below.' }
+          : {},
+      childChoices: offered,
+      ...(values.subjectPersonId && values.subjectPersonId !== NOT_ABOUT_STAFF ? await this.#staffChoice(context.actor, values.subjectPersonId) : {}),
+      ...schoolChoiceOf(context.actor, formValue(context.event, 'school')),
+    };
+    return updateDialog(concernFormCard(this.#kit, view));
+  }
+
+  async #staffChoice(actor: Actor, personId: string): Promise<Pick<ChatConcernFormView, 'staffChoices'>> {
+    const chosen = (await searchStaff(this.#deps, { actor, personId }).catch(() => []))[0];
+    return chosen ? { staffChoices: [{ title: chosen.name, value: chosen.id }] } : {};
   }
 
   /** "Find" next to the staff box: the same form back, everything kept, with the people whose names match. */
   async #findStaff(context: ChatActionContext): Promise<ChatResponse> {
-    const { values, subjectQuery } = await this.#readForm(context);
+    const { values, children, subjectQuery, childQuery } = await this.#readForm(context);
     const formId = context.parameters.formId || this.#newFormId();
+    const childChoices = await this.#pickedChildren(context.actor, children);
     const found = subjectQuery.trim().length >= 2 ? await searchStaff(this.#deps, { actor: context.actor, query: subjectQuery }) : [];
     const view: ChatConcernFormView = {
       formId,
-      values: { ...values, subjectQuery, ...(found.length === 1 ? { subjectPersonId: found[0]!.id } : {}) },
+      values: { ...values, subjectQuery, childQuery, ...(found.length === 1 ? { subjectPersonId: found[0]!.id } : {}) },
+      ...(childChoices.length > 0 ? { childChoices } : {}),
       errors: found.length === 0 ? { subjectPersonId: subjectQuery.trim().length < 2 ? 'Type at least two letters of their name.' : 'Nobody of your school has that name in DSL Desk. Check the spelling.' } : {},
       staffChoices: found.map((person) => ({ title: person.name, value: person.id })),
       ...schoolChoiceOf(context.actor, formValue(context.event, 'school')),
@@ -288,18 +342,20 @@ export class GoogleChatApp {
   async #submitReport(context: ChatActionContext): Promise<ChatResponse> {
     const { actor, event } = context;
     const formId = context.parameters.formId || this.#newFormId();
-    const { values, concern, subjectQuery } = await this.#readForm(context);
+    const { values, concern, children, subjectQuery, childQuery } = await this.#readForm(context);
     const chosenSchool = formValue(event, 'school');
     const needsSchool = (actor.memberships?.length ?? 0) > 1 && !actor.memberships?.some((m) => m.schoolId === chosenSchool);
     const again = async (errors: Record<string, string>, formMessage: string, schoolError?: string) => {
       const chosen = values.subjectPersonId && values.subjectPersonId !== NOT_ABOUT_STAFF ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
+      const childChoices = await this.#pickedChildren(actor, children);
       return updateDialog(
         concernFormCard(this.#kit, {
           formId,
-          values: { ...values, subjectQuery },
+          values: { ...values, subjectQuery, childQuery },
           errors,
           formMessage,
           ...(chosen ? { staffChoices: [{ title: chosen.name, value: chosen.id }] } : {}),
+          ...(childChoices.length > 0 ? { childChoices } : {}),
           ...schoolChoiceOf(actor, chosenSchool, schoolError),
         }),
       );
@@ -314,6 +370,7 @@ export class GoogleChatApp {
       receipt = await reportConcern(this.#deps, {
         actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined),
         concern: parsed.data,
+        ...(children.length > 0 ? { children } : {}),
         channel: 'google_chat',
         idempotencyKey: `google-chat-form:${formId}`,
       });
@@ -349,6 +406,33 @@ export class GoogleChatApp {
     const record = await getCase(this.#deps, { actor: context.actor, caseId: this.#caseId(context) });
     const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: context.actor.schoolId });
     return openDialog(caseDetailCard(record, timeZone));
+  }
+
+  // ---- a pattern for a pupil ---------------------------------------------------------------------------
+
+  #patternIds(context: ChatActionContext): { alertId: string; pupilId: string } {
+    const { alertId, pupilId } = context.parameters;
+    if (!alertId || !pupilId) throw new AppError('invalid_input', 'This button is out of date. Open the pupil from DSL Desk.');
+    return { alertId, pupilId };
+  }
+
+  /** "Acknowledge" on the pattern card: decided and audited by the use case; the card then says who and when. */
+  async #acknowledgePattern(context: ChatActionContext): Promise<ChatResponse> {
+    const { actor } = context;
+    const { alertId, pupilId } = this.#patternIds(context);
+    await acknowledgePupilPattern(this.#deps, { actor, alertId });
+    const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'google_chat' });
+    if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
+    return updateThisMessage({ text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(this.#kit, { ...prepared, rule: await readPatternWindow(this.#deps, { schoolId: actor.schoolId }) }, pupilId, timeZone)) });
+  }
+
+  /** "Open pupil": the child's chronology in a dialog only the DSL who pressed it sees; authorised and audited by the use case. */
+  async #openPupil(context: ChatActionContext): Promise<ChatResponse> {
+    const { pupilId } = this.#patternIds(context);
+    const chronology = await getPupilChronology(this.#deps, { actor: context.actor, pupilId });
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: context.actor.schoolId });
+    return openDialog(pupilChronologyCard(chronology, timeZone));
   }
 
   async #caseContext(actor: Actor, caseId: string): Promise<CaseCardContext> {
@@ -441,6 +525,11 @@ function describeAction(action: string): string {
   if (action === 'acknowledge') return 'acknowledged';
   if (action === 'assign') return 'assigned';
   return 'updated';
+}
+
+/** "A pattern for a pupil" as the DSL space shows it: the reason and the references, no name, no detail. */
+export function pupilPatternChatCard(kit: ChatCardKit, prepared: PupilPatternCardContext & { rule?: { days: number } }, pupilId: string, timeZone: string): GoogleCard {
+  return pupilPatternCard(kit, pupilPatternViewOf(prepared, pupilId, timeZone));
 }
 
 export function cardMessage(cardId: string, card: GoogleCard) {

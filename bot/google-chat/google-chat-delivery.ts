@@ -15,7 +15,11 @@ import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError } from '.
 import type { Logger } from '../../src/logger.ts';
 import { ChatCallError, MAX_CHAT_PACING_WAIT_MS, type ChatApi, type ChatMessageBody } from './chat-api.ts';
 import { caseCard, caseCardText, CASE_CARD_UPDATE_MASK, notificationCard, type ChatCardKit } from './chat-cards.ts';
-import { CASE_CARD_ID, cardMessage } from './google-chat-app.ts';
+import { CASE_CARD_ID, cardMessage, PUPIL_PATTERN_CARD_ID, pupilPatternChatCard } from './google-chat-app.ts';
+import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
+import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 
 export interface GoogleChatDeliveryOptions {
   deps: AppDeps;
@@ -34,7 +38,7 @@ type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
  * delivered" and not retried. Each post carries a request id made from its outbox message, so a retry after a
  * lost answer or a restart returns the message Chat already has instead of posting a second card.
  */
-export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
+export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson' | 'postPupilPattern'> {
   readonly #options: GoogleChatDeliveryOptions;
   readonly #cardWork = new OneAtATimePerKey();
   /** The space each school's last case card went to: a hint for pacing, never where a card is posted. */
@@ -132,6 +136,39 @@ export class GoogleChatDelivery implements Pick<ChatDelivery, 'postCaseCard' | '
       chat.createMessage({ space: dm, message: { text: prepared.text.title, ...cardMessage('notice', notificationCard(this.#options.kit, prepared)) }, requestId: requestIdFor(message) }),
     );
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'google_chat' });
+  }
+
+  /**
+   * "A pattern for a pupil" in the DSL space: posted once (the request id makes a retry return the message Chat
+   * already has), then edited when it changes (acknowledged). Where it went is recorded on the alert. No case to
+   * record a failure on: a refusal is recorded on the alert and logged (the pattern stays on the chronology).
+   */
+  async postPupilPattern(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: DeliveryAttempt): Promise<void> {
+    const { deps, kit, chat } = this.#options;
+    const { schoolId } = message;
+    const { pupilId, alertId } = message.payload;
+    const prepared = await preparePupilPatternCard(deps, { schoolId, pupilId, alertId, platform: 'google_chat' });
+    const space = prepared?.channel?.address.conversationId;
+    if (!prepared || !space) {
+      this.#options.logger.debug({ outboxId: message.id, kind: message.kind }, 'no google chat case space: pattern card not posted');
+      return;
+    }
+    const timeZone = await readSchoolTimeZone(deps, { schoolId });
+    const body = { text: 'A pattern for a pupil', ...cardMessage(PUPIL_PATTERN_CARD_ID, pupilPatternChatCard(kit, { ...prepared, rule: await readPatternWindow(deps, { schoolId }) }, pupilId, timeZone)) };
+    const posted = prepared.card?.platform === 'google_chat' && prepared.card.state === 'posted' ? prepared.card : undefined;
+    try {
+      const name = posted?.activityId
+        ? (await chat.updateMessage({ name: posted.activityId, message: body, updateMask: CASE_CARD_UPDATE_MASK }), posted.activityId)
+        : (await chat.createMessage({ space, message: body, requestId: requestIdFor(message) })).name;
+      await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'google_chat', conversationId: posted?.conversationId ?? space, activityId: name, state: 'posted', updatedAt: deps.clock.now().toISOString() } });
+    } catch (error) {
+      if (!(error instanceof ChatCallError)) throw error;
+      this.#options.logger.warn({ outboxId: message.id, kind: message.kind, code: String(error.status ?? 'network'), final: attempt.final }, 'google chat pattern card not delivered');
+      if ((!error.retryable || attempt.final) && !posted) {
+        await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'google_chat', conversationId: space, state: 'failed', failure: error.reason, updatedAt: deps.clock.now().toISOString() } });
+      }
+      throw error.toDeliveryError();
+    }
   }
 
   /** One Chat call with its failure sorted: retried later (recorded on the last attempt) or recorded and given up. */

@@ -73,6 +73,7 @@ export function createGoogleChatSurface(options: GoogleChatSurfaceOptions): Goog
     postCaseCard: (message, attempt) => cases.postCaseCard(message, attempt),
     refreshCaseCard: (message, attempt) => cases.refreshCaseCard(message, attempt),
     notifyPerson: (message, attempt) => cases.notifyPerson(message, attempt),
+    postPupilPattern: (message, attempt) => cases.postPupilPattern(message, attempt),
     deliverPolicy: (message, attempt) => aup.deliverPolicy(message, attempt),
     remindPolicy: (message, attempt) => aup.remindPolicy(message, attempt),
     escalatePolicy: (message, attempt) => aup.escalatePolicy(message, attempt),

@@ -6,12 +6,16 @@ import { emailRemovalLabel } from '../../src/domain/mailbox-removal.ts';
 import { defang } from '../../src/domain/defang.ts';
 import { SIGNAL_SEVERITY_LABELS, signalLabel } from '../../src/domain/email-signals.ts';
 import type { Role } from '../../src/domain/roles.ts';
+import type { PupilPatternCardContext } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { casePupilsText, chronologyText, pupilPatternViewOf, type ChronologyToShow } from '../../src/domain/pupil-texts.ts';
 import {
   CASE_ACKNOWLEDGE,
   caseDetailViewFrom,
   renderCaseDetailCard,
   renderChannelCaseCard,
   renderNotificationCard,
+  renderPupilChronologyCard,
+  renderPupilPatternCard,
   renderRestrictedNoticeCard,
   type CardJson,
 } from './cards/index.ts';
@@ -49,6 +53,8 @@ export function channelCardFor(context: CaseCardContext, options: { forDsl: bool
     escalations: summary.escalations,
     ...(context.lastActivity ? { lastActivity: context.lastActivity } : {}),
     viewerIsAssignee: context.viewerIsAssignee,
+    // Only a DSL's own view carries the children and their status (prepareCaseCard gives them only for them).
+    ...(options.forDsl && !options.inChannel && context.pupils ? { pupils: context.pupils } : {}),
     // Only a view for someone who may act carries the "Assign to…" list; the shared card has no forms.
     assignable: options.forDsl ? context.assignable.map((person) => ({ personId: person.personId, displayName: person.displayName, roleLabel: handlerRoleLabel(person.roles) })) : [],
   });
@@ -69,8 +75,12 @@ function handlerRoleLabel(roles: readonly Role[]): string {
  * attachment names) is defanged, so no client turns it into a link to the sender or their site.
  */
 export function caseDetailCardFor(record: CaseRecord): CardJson {
+  // The children and their protection status: only in a DSL's, deputy's or head's view (getCase gives them only then).
+  const pupils = record.pupils ? casePupilsText(record.pupils) : undefined;
   return renderCaseDetailCard({
     ...caseDetailViewFrom(record.case, record.names),
+    ...(pupils && pupils.children.length > 0 ? { children: pupils.children } : {}),
+    ...(pupils && pupils.protectionStatuses.length > 0 ? { protectionStatuses: pupils.protectionStatuses } : {}),
     emails: record.emails.map(({ analysis, attachmentsWithheld, decision }) => {
       const from = [analysis.fromName?.trim(), analysis.fromAddress && (analysis.fromName?.trim() ? `(${analysis.fromAddress})` : analysis.fromAddress)].filter(Boolean).join(' ');
       return {
@@ -103,4 +113,14 @@ export function notificationCardFor(prepared: PreparedNotification): CardJson {
     reference: prepared.reference,
     ...(text.offersCase ? { openCaseId: prepared.caseId, caseActions: [{ title: 'Acknowledge', verb: CASE_ACKNOWLEDGE }] } : {}),
   });
+}
+
+/** "A pattern for a pupil" for the case channel: the reason and the references; no name, no concern text. */
+export function pupilPatternCardFor(prepared: PupilPatternCardContext & { rule?: { days: number } }, pupilId: string, timeZone: string): CardJson {
+  return renderPupilPatternCard(pupilPatternViewOf(prepared, pupilId, timeZone));
+}
+
+/** "Open pupil": the chronology getPupilChronology gave the DSL (authorised and audited there). */
+export function pupilChronologyCardFor(chronology: ChronologyToShow, timeZone: string): CardJson {
+  return renderPupilChronologyCard(chronologyText(chronology, timeZone));
 }

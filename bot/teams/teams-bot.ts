@@ -16,7 +16,7 @@ import { concernSchema, type CaseSource } from '../../src/domain/concern.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import { actorForSchool, type Actor } from '../../src/domain/roles.ts';
 import type { Logger } from '../../src/logger.ts';
-import { caseDetailCardFor, channelCardFor, type CardJson } from './case-cards.ts';
+import { caseDetailCardFor, channelCardFor, pupilChronologyCardFor, pupilPatternCardFor, type CardJson } from './case-cards.ts';
 import {
   aupPolicyViewOf,
   renderAupCard,
@@ -29,9 +29,16 @@ import {
   renderWelcomeCard,
   type ConcernFormView,
 } from './cards/index.ts';
-import { formErrors, readConcernForm, STAFF_DATASET } from './cards/concern-form.ts';
+import { formErrors, pupilChoiceTitle, readConcernForm, PUPIL_DATASET, STAFF_DATASET } from './cards/concern-form.ts';
 import { searchStaff } from '../../src/app/people/search-staff.ts';
-import { AUP_INPUTS, AUP_SIGN, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
+import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { namePickedPupils } from '../../src/app/pupils/name-picked-pupils.ts';
+import { listPupilChoices } from '../../src/app/pupils/list-pupil-choices.ts';
+import { acknowledgePupilPattern } from '../../src/app/pupils/acknowledge-pupil-pattern.ts';
+import { getPupilChronology } from '../../src/app/pupils/get-pupil-chronology.ts';
+import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
+import { AUP_INPUTS, AUP_SIGN, PUPIL_OPEN, PUPIL_PATTERN_ACKNOWLEDGE, CASE_OPEN, EMAIL_DECIDE_VERDICT, EMAIL_FORWARD, EMAIL_FORWARD_NCSC, EMAIL_REMOVE, EMAIL_TELL_REPORTERS } from './cards/verbs.ts';
 import { sendToSendersPersonalChat } from './personal-chat.ts';
 import { actorFromActivity, addressOf, isPersonalChat, tenantOf } from './teams-identity.ts';
 import { trimTrailing } from '../../src/domain/text.ts';
@@ -48,6 +55,11 @@ export interface TeamsBotOptions {
   newFormId: () => string;
   /** The read-only page of a policy version ("Read the full policy"). */
   policyPageUrl: (schoolId: string, policyId: string) => string;
+  /**
+   * The local sandbox only: the form's child lists also offer the demo school's pupils, because the Agents
+   * Playground has no typeahead search. Never in a real school, whose staff find a child by searching.
+   */
+  listPupilsOnForm?: boolean;
 }
 
 type InvokeBody = Record<string, unknown>;
@@ -61,8 +73,10 @@ export class TeamsBot {
   readonly #logger: Logger;
   readonly #newFormId: () => string;
   readonly #policyPageUrl: (schoolId: string, policyId: string) => string;
+  readonly #listPupilsOnForm: boolean;
 
   constructor(options: TeamsBotOptions) {
+    this.#listPupilsOnForm = options.listPupilsOnForm === true;
     this.#deps = options.deps;
     this.#logger = options.logger;
     this.#newFormId = options.newFormId;
@@ -132,7 +146,7 @@ export class TeamsBot {
       return;
     }
     if (/^(report|report a concern|new report|concern|raise a concern)\b/.test(command)) {
-      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }))] });
+      await context.sendActivity({ attachments: [attachment(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) }))] });
     } else if (/^(my reports|my cases|reports|status)$/.test(command)) {
       await context.sendActivity({ attachments: [attachment(await this.#myReports(actor))] });
     } else {
@@ -153,7 +167,7 @@ export class TeamsBot {
       case 'composeExtension/fetchTask':
         try {
           const actor = await this.#actor(context);
-          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload), ...schoolChoiceOf(actor) })));
+          return taskContinue(asTaskForm(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...prefillFrom(value.messagePayload), ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) })));
         } catch (error) {
           this.#log(context, error);
           return taskMessage(userMessageOf(error));
@@ -183,12 +197,18 @@ export class TeamsBot {
    * dataset, a failure) is answered in Teams' error format, so the box says so instead of spinning.
    */
   async #search(context: TurnContext, value: Record<string, any>): Promise<InvokeBody> {
-    if (value.dataset !== STAFF_DATASET) return searchError('NotFound', 'DSL Desk has nothing to search here.');
+    if (value.dataset !== STAFF_DATASET && value.dataset !== PUPIL_DATASET) return searchError('NotFound', 'DSL Desk has nothing to search here.');
     try {
       const actor = await this.#actor(context);
       const queryText = typeof value.queryText === 'string' ? value.queryText : '';
       const top = Number(value.queryOptions?.top);
-      const people = await searchStaff(this.#deps, { actor, query: queryText, ...(Number.isInteger(top) && top > 0 ? { limit: top } : {}) });
+      const limit = Number.isInteger(top) && top > 0 ? { limit: top } : {};
+      if (value.dataset === PUPIL_DATASET) {
+        // "A child involved": pupils on roll, as a reporter may see them (name, year and class; never the date of birth).
+        const pupils = await searchPupils(this.#deps, { actor, query: queryText, ...limit });
+        return { type: SEARCH_RESPONSE, value: { results: pupils.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })) } };
+      }
+      const people = await searchStaff(this.#deps, { actor, query: queryText, ...limit });
       return { type: SEARCH_RESPONSE, value: { results: people.map((person) => ({ title: person.name, value: person.id })) } };
     } catch (error) {
       this.#log(context, error);
@@ -201,7 +221,7 @@ export class TeamsBot {
     const caseId = typeof data.caseId === 'string' ? data.caseId : undefined;
     switch (verb) {
       case 'report.start':
-        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor) }));
+        return cardBody(renderConcernForm({ formId: this.#newFormId(), values: {}, errors: {}, ...schoolChoiceOf(actor), ...(await this.#listedPupils(actor)) }));
       case 'report.submit':
         return cardBody(formSubmitCard(await this.#submitForm(actor, data)));
       case 'reports.mine':
@@ -211,6 +231,10 @@ export class TeamsBot {
         return cardBody(renderChannelSetupCard({ ok: true, message: 'New cases will be posted in this channel.' }));
       case AUP_SIGN:
         return this.#signPolicy(context, actor, data);
+      case PUPIL_PATTERN_ACKNOWLEDGE:
+        return this.#acknowledgePattern(actor, data);
+      case PUPIL_OPEN:
+        return this.#openPupil(context, actor, data);
     }
     if (!caseId) throw new AppError('invalid_input', 'This button is out of date. Type "report" to start again.');
     const target = { actor, caseId };
@@ -239,6 +263,38 @@ export class TeamsBot {
       }
     }
     return cardBody(await this.#caseCardFor(actor, caseId, context));
+  }
+
+  /**
+   * "Acknowledge" on the pattern card: the use case decides who may (DSLs and deputies) and audits it; the answer is
+   * the card as it is now, saying who acknowledged it and when, still without a name or any detail.
+   */
+  async #acknowledgePattern(actor: Actor, data: Record<string, unknown>): Promise<InvokeBody & { type: string; value: unknown }> {
+    const { alertId, pupilId } = patternButtonData(data);
+    await acknowledgePupilPattern(this.#deps, { actor, alertId });
+    const prepared = await preparePupilPatternCard(this.#deps, { schoolId: actor.schoolId, pupilId, alertId, platform: 'teams' });
+    if (!prepared) throw new AppError('not_found', 'That pattern was not found. Open the pupil from DSL Desk.');
+    const rule = await readPatternWindow(this.#deps, { schoolId: actor.schoolId });
+    return cardBody(pupilPatternCardFor({ ...prepared, rule }, pupilId, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId })));
+  }
+
+  /**
+   * "Open pupil" on the pattern card: the child's chronology (authorised and audited by the use case), to the DSL
+   * alone: in their chat with DSL Desk, never as an answer in the channel, the same as "Open case".
+   */
+  async #openPupil(context: TurnContext, actor: Actor, data: Record<string, unknown>): Promise<InvokeBody & { type: string; value: unknown }> {
+    const { pupilId } = patternButtonData(data);
+    const chronology = await getPupilChronology(this.#deps, { actor, pupilId });
+    const timeZone = await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId });
+    const card = pupilChronologyCardFor(chronology, timeZone);
+    if (isPersonalChat(context)) return cardBody(card);
+    try {
+      await sendToSendersPersonalChat(context, { attachments: [attachment(card)], summary: 'A pupil’s chronology' });
+      return { statusCode: 200, type: MESSAGE, value: 'The pupil’s chronology is in your chat with DSL Desk.' };
+    } catch (error) {
+      this.#logger.warn({ activityName: context.activity.name, code: 'personal_chat_unavailable', err: { message: (error as Error)?.message } }, 'open pupil: could not reach the personal chat');
+      return { statusCode: 200, type: MESSAGE, value: 'DSL Desk could not open your chat with it. Open DSL Desk in a personal chat (Apps, then DSL Desk), then press "Open pupil" again.' };
+    }
   }
 
   /**
@@ -346,26 +402,50 @@ export class TeamsBot {
   async #submitForm(actor: Actor, data: Record<string, unknown>, source?: CaseSource): Promise<FormSubmitResult> {
     const formId = typeof data.formId === 'string' && data.formId ? data.formId : this.#newFormId();
     // The form's date and time are the school's local time.
-    const { values, concern } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
+    const { values, concern, children } = readConcernForm(data, await readSchoolTimeZone(this.#deps, { schoolId: actor.schoolId }));
     const parsed = concernSchema.safeParse(concern);
-    const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
     const chosenSchool = typeof data.school === 'string' && data.school ? data.school : undefined;
     const needsSchool = (actor.memberships?.length ?? 0) > 1 && !actor.memberships?.some((m) => m.schoolId === chosenSchool);
-    if (!parsed.success || needsSchool) {
+    // The form again, everything typed kept: the people and children picked show by name, not id.
+    const again = async (errors: Record<string, string>, formMessage: string, schoolError?: string): Promise<FormSubmitResult> => {
+      const chosen = values.subjectPersonId ? (await searchStaff(this.#deps, { actor, personId: values.subjectPersonId }).catch(() => []))[0] : undefined;
+      const pupilIds = children.flatMap((child) => (child.pupilId ? [child.pupilId] : []));
+      const listed = (await this.#listedPupils(actor)).childChoices ?? [];
+      const named = pupilIds.length > 0 ? await namePickedPupils(this.#deps, { actor, pupilIds }).catch(() => []) : [];
+      const picked = [...named.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })), ...listed.filter((choice) => !pupilIds.includes(choice.value))];
       return {
         outcome: 'needs_changes',
         form: {
           formId,
           values,
           ...(chosen ? { subjectChoice: { title: chosen.name, value: chosen.id } } : {}),
-          errors: parsed.success ? {} : formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message }))),
-          formMessage: 'Some answers need another look. What you typed is still here.',
+          ...(picked.length > 0 ? { childChoices: picked, ...(listed.length > 0 ? { listChildren: true } : {}) } : {}),
+          errors,
+          formMessage,
           ...(source ? prefillFrom(sourceAsPayload(source)) : {}),
-          ...schoolChoiceOf(actor, chosenSchool, needsSchool ? 'Choose the school this report is for.' : undefined),
+          ...schoolChoiceOf(actor, chosenSchool, schoolError),
         },
       };
+    };
+    if (!parsed.success || needsSchool) {
+      const errors = parsed.success ? {} : formErrors(parsed.error.issues.map((issue) => ({ path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'), message: issue.message })));
+      return again(errors, 'Some answers need another look. What you typed is still here.', needsSchool ? 'Choose the school this report is for.' : undefined);
     }
-    const receipt = await reportConcern(this.#deps, { actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined), concern: parsed.data, channel: 'teams', idempotencyKey: `teams-form:${formId}`, ...(source ? { source } : {}) });
+    let receipt;
+    try {
+      receipt = await reportConcern(this.#deps, {
+        actor: actorForSchool(actor, actor.memberships ? chosenSchool : undefined),
+        concern: parsed.data,
+        ...(children.length > 0 ? { children } : {}),
+        channel: 'teams',
+        idempotencyKey: `teams-form:${formId}`,
+        ...(source ? { source } : {}),
+      });
+    } catch (error) {
+      // A child who is not (or no longer) on the school's roll, a name too long: the form back with what to fix.
+      if (!isAppError(error) || error.code !== 'invalid_input') throw error;
+      return again(formErrors(error.fields.map((field) => ({ path: field.path.split('.'), message: field.message }))), `${error.userMessage} What you typed is still here.`);
+    }
     return { outcome: 'reported', reference: receipt.reference, receivedAt: receipt.receivedAt, urgent: parsed.data.childAtImmediateRisk, joinedExisting: receipt.joinedExisting };
   }
 
@@ -381,6 +461,13 @@ export class TeamsBot {
   async #myReports(actor: Actor): Promise<CardJson> {
     const reports = await listMyReports(this.#deps, { actor, limit: 20 });
     return renderMyReportsCard({ reports: reports.map((r) => ({ reference: r.reference, status: r.status, reportedAt: r.reportedAt, updatedAt: r.updatedAt })) });
+  }
+
+  /** The sandbox's form lists the demo school's pupils (see listPupilsOnForm); everywhere else, nothing. */
+  async #listedPupils(actor: Actor): Promise<Pick<ConcernFormView, 'childChoices' | 'listChildren'>> {
+    if (!this.#listPupilsOnForm) return {};
+    const pupils = await listPupilChoices(this.#deps, { actor }).catch(() => []);
+    return pupils.length > 0 ? { childChoices: pupils.map((pupil) => ({ title: pupilChoiceTitle(pupil), value: pupil.id })), listChildren: true } : {};
   }
 
   /** The sender's school's time zone, or the default when the sender cannot be identified. */
@@ -472,6 +559,14 @@ function caseCommandFromCard(verb: string, data: Record<string, unknown>, actor:
     default:
       return undefined;
   }
+}
+
+/** The pattern card's buttons carry the alert and the pupil's id (never a name). */
+function patternButtonData(data: Record<string, unknown>): { alertId: string; pupilId: string } {
+  const alertId = typeof data.alertId === 'string' ? data.alertId : '';
+  const pupilId = typeof data.pupilId === 'string' ? data.pupilId : '';
+  if (!alertId || !pupilId) throw new AppError('invalid_input', 'This button is out of date. Open the pupil from DSL Desk.');
+  return { alertId, pupilId };
 }
 
 function attachment(card: CardJson) {

@@ -13,7 +13,12 @@ import type { OutboxMessage } from '../../src/domain/ports.ts';
 import { DeferDelivery, PermanentDeliveryError, RetryableDeliveryError, type OutboxAttempt } from '../../src/jobs/outbox-dispatcher.ts';
 import type { SlidingWindowPacer } from '../../src/jobs/sliding-window-pacer.ts';
 import type { Logger } from '../../src/logger.ts';
-import { channelCardFor, notificationCardFor } from './case-cards.ts';
+import { channelCardFor, notificationCardFor, pupilPatternCardFor } from './case-cards.ts';
+import { preparePupilPatternCard } from '../../src/app/pupils/prepare-pupil-pattern-card.ts';
+import { recordPupilPatternCard } from '../../src/app/pupils/record-pupil-pattern-card.ts';
+import { readPatternWindow } from '../../src/app/pupils/read-pattern-window.ts';
+import { readSchoolTimeZone } from '../../src/app/organisations/read-school-time-zone.ts';
+import type { PUPIL_PATTERN_KIND } from '../../src/app/outbox-catalogue.ts';
 import { cardActivity, PacedConnector, TeamsCallError, type ConnectorCalls } from './paced-calls.ts';
 
 export interface TeamsDeliveryOptions {
@@ -38,7 +43,7 @@ export interface TeamsDeliveryOptions {
 /** What the calls below need of a message: which one it is, for the logs and the school. */
 type DeliveredMessage = Omit<OutboxMessage, 'payload'>;
 
-export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson'> {
+export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refreshCaseCard' | 'notifyPerson' | 'postPupilPattern'> {
   readonly #options: TeamsDeliveryOptions;
   readonly #connector: PacedConnector;
   readonly #cardWork = new OneAtATimePerKey();
@@ -154,6 +159,42 @@ export class TeamsDelivery implements Pick<ChatDelivery, 'postCaseCard' | 'refre
     }
     await this.#call(message, attempt, { caseId, target, address, version: 0 }, (ctx) => ctx.send({ ...cardActivity(card), summary: prepared.text.title }));
     await recordNotificationSent(deps, { schoolId: message.schoolId, caseId, personId, event, platform: 'teams' });
+  }
+
+  /**
+   * "A pattern for a pupil" in the case channel: the reason and the case references, Acknowledge and Open pupil;
+   * posted once, then edited when it changes (acknowledged), where it went recorded on the alert. No case to record a
+   * failure on: Teams' passing failures are retried, a refusal is recorded on the alert and logged (the pattern
+   * stays on the pupil's chronology).
+   */
+  async postPupilPattern(message: OutboxMessageOf<typeof PUPIL_PATTERN_KIND>, attempt: OutboxAttempt): Promise<void> {
+    const { deps, logger } = this.#options;
+    const { schoolId } = message;
+    const { pupilId, alertId } = message.payload;
+    const prepared = await preparePupilPatternCard(deps, { schoolId, pupilId, alertId, platform: 'teams' });
+    const address = prepared?.channel?.address;
+    if (!prepared || !address) {
+      logger.debug({ outboxId: message.id, kind: message.kind }, 'no teams case channel: pattern card not posted');
+      return;
+    }
+    const card = pupilPatternCardFor({ ...prepared, rule: await readPatternWindow(deps, { schoolId }) }, pupilId, await readSchoolTimeZone(deps, { schoolId }));
+    const posted = prepared.card?.platform === 'teams' && prepared.card.state === 'posted' && prepared.card.activityId ? prepared.card : undefined;
+    const now = () => deps.clock.now().toISOString();
+    try {
+      const activityId = posted
+        ? (await this.#connector.call({ ...address, conversationId: posted.conversationId }, (ctx) => ctx.update({ ...cardActivity(card), id: posted.activityId! })), posted.activityId)
+        : await this.#connector.call(address, (ctx) => ctx.send({ ...cardActivity(card), summary: 'A pattern for a pupil' }));
+      await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'teams', conversationId: posted?.conversationId ?? address.conversationId, ...(activityId ? { activityId } : {}), state: 'posted', updatedAt: now() } });
+    } catch (error) {
+      if (!(error instanceof TeamsCallError)) throw error;
+      const { failure } = error;
+      logger.warn({ outboxId: message.id, kind: message.kind, code: failure.code, final: attempt.final }, 'teams pattern card not delivered');
+      if ((!failure.retryable || attempt.final) && !posted) {
+        await recordPupilPatternCard(deps, { schoolId, alertId, card: { platform: 'teams', conversationId: address.conversationId, state: 'failed', failure: failure.reason, updatedAt: now() } });
+      }
+      if (failure.retryable) throw new RetryableDeliveryError(`teams answered ${failure.code}`, failure.retryAfterMs);
+      throw new PermanentDeliveryError(`teams answered ${failure.code}`);
+    }
   }
 
   #openPersonalChat(message: DeliveredMessage, attempt: OutboxAttempt, target: CallTarget, memberId: string): Promise<ConversationAddress> {

@@ -69,7 +69,8 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     ...(options.refusalsPerMinute ? { refusalsPerMinute: options.refusalsPerMinute } : {}),
     ...(options.credentialsFactory ? { credentialsFactory: options.credentialsFactory } : {}),
   });
-  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl });
+  // The sandbox's Agents Playground has no typeahead: its form lists the demo pupils (never in production).
+  const bot = new TeamsBot({ deps, logger, newFormId: options.newFormId, policyPageUrl: options.policyPageUrl, listPupilsOnForm: options.sandbox });
   // One pacer for every Bot Connector call of the process: cases and campaigns share Teams' limits.
   const pacer = new SlidingWindowPacer({
     ...(options.pacingLedger ? { ledger: options.pacingLedger } : {}),
@@ -93,6 +94,7 @@ export function createTeamsSurface(options: TeamsSurfaceOptions): TeamsSurface {
     postCaseCard: (message, attempt) => delivery.postCaseCard(message, attempt),
     refreshCaseCard: (message, attempt) => delivery.refreshCaseCard(message, attempt),
     notifyPerson: (message, attempt) => delivery.notifyPerson(message, attempt),
+    postPupilPattern: (message, attempt) => delivery.postPupilPattern(message, attempt),
     deliverPolicy: (message) => policies.deliverPolicy(message),
     remindPolicy: (message) => policies.remindPolicy(message),
     escalatePolicy: (message) => policies.escalatePolicy(message),

@@ -1,4 +1,5 @@
 import type { ConcernInput, InvolvedGroup, InvolvedPerson } from './concern.ts';
+import type { CaseChildRole, PupilChoice, ReportedChild } from './pupil.ts';
 import { DEFAULT_TIME_ZONE } from './time-zone.ts';
 
 /**
@@ -25,6 +26,14 @@ export interface ConcernFormValues {
   childAtImmediateRisk: string;
   /** The member of staff the concern is about, chosen in the people search (their person id). */
   subjectPersonId: string;
+  /** The child (or children) the concern is about, picked in the pupil search: pupil ids, comma separated. */
+  childIds: string;
+  /** Other children involved, picked in the pupil search: pupil ids, comma separated. */
+  otherChildIds: string;
+  /** Children who saw or heard it, picked in the pupil search: pupil ids, comma separated. */
+  witnessChildIds: string;
+  /** Children the reporter could not find in the list, one name per line: kept as typed for a DSL to link. */
+  childNames: string;
 }
 
 export type ConcernFormInputId = keyof ConcernFormValues;
@@ -39,6 +48,10 @@ export const CONCERN_FORM_INPUT_IDS = [
   'occurredDate',
   'occurredTime',
   'ongoing',
+  'childIds',
+  'otherChildIds',
+  'witnessChildIds',
+  'childNames',
   'involved',
   'subjectPersonId',
   'appsInvolved',
@@ -48,6 +61,25 @@ export const CONCERN_FORM_INPUT_IDS = [
 
 /** The dataset Teams asks the bot to search (an `application/search` invoke) as the reporter types a name. */
 export const STAFF_DATASET = 'dsl-desk.staff';
+
+/** The dataset Teams asks the bot to search for a child: the school's pupils on roll, names only. */
+export const PUPIL_DATASET = 'dsl-desk.pupils';
+
+/** The pupil pickers of the form and the role on the case of each child picked in them, in the form's order. */
+export const CHILD_PICKERS: readonly { input: 'childIds' | 'otherChildIds' | 'witnessChildIds'; role: CaseChildRole; noneLabel: string }[] = [
+  { input: 'childIds', role: 'subject', noneLabel: 'No particular child' },
+  { input: 'otherChildIds', role: 'other_child', noneLabel: 'No other children' },
+  { input: 'witnessChildIds', role: 'witness', noneLabel: 'No child saw or heard it' },
+];
+
+/** Each pupil search's one fixed choice (a list needs one): no child in that role, the same as leaving it empty. */
+export const NO_CHILD = 'none';
+
+/** A pupil as a reporter picks them: the name, then year and class when the register has them. */
+export function pupilChoiceTitle(pupil: PupilChoice): string {
+  const where = [pupil.yearGroup ? `Year ${pupil.yearGroup}` : '', pupil.registrationGroup ?? ''].filter(Boolean).join(', ');
+  return where ? `${pupil.name} (${where})` : pupil.name;
+}
 
 /** The people search's one fixed choice: the concern is not about a member of staff (the same as leaving it empty). */
 export const NOT_ABOUT_STAFF = 'none';
@@ -245,7 +277,7 @@ export const NO_TIME_GIVEN_NOTE = 'Date given without a time.';
  * schema's defaults and "required" messages apply; a date or time that cannot be read is passed on as
  * typed, so the schema rejects it rather than it being silently dropped.
  */
-export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZone: string = DEFAULT_TIME_ZONE): { values: ConcernFormValues; concern: ConcernInput } {
+export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZone: string = DEFAULT_TIME_ZONE): { values: ConcernFormValues; concern: ConcernInput; children: ReportedChild[] } {
   const values: ConcernFormValues = {
     types: splitList(asText(inputs.types), /,/).join(','),
     otherType: asText(inputs.otherType).trim(),
@@ -260,6 +292,10 @@ export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZ
     url: asText(inputs.url).trim(),
     childAtImmediateRisk: asToggle(inputs.childAtImmediateRisk),
     subjectPersonId: asText(inputs.subjectPersonId).trim(),
+    childIds: splitList(asText(inputs.childIds), /,/).join(','),
+    otherChildIds: splitList(asText(inputs.otherChildIds), /,/).join(','),
+    witnessChildIds: splitList(asText(inputs.witnessChildIds), /,/).join(','),
+    childNames: involvedLines(asText(inputs.childNames)).join('\n'),
   };
 
   const concern: Record<string, unknown> = {};
@@ -288,7 +324,21 @@ export function readConcernForm(inputs: Readonly<Record<string, unknown>>, timeZ
   // The people search answers person ids; the schema checks the shape and the use case that they are of this school.
   if (values.subjectPersonId && values.subjectPersonId !== NOT_ABOUT_STAFF) concern.subjectPersonId = values.subjectPersonId;
 
-  return { values, concern: concern as ConcernInput };
+  return { values, concern: concern as ConcernInput, children: childrenOf(values) };
+}
+
+/**
+ * The children named on the form, each with their role: a child picked in two pickers keeps the first role
+ * (the child it is about before another child involved, before a witness); a typed name is about the child the
+ * concern is about, and stays text for a DSL to link. Not validated here: the report use case checks them.
+ */
+export function childrenOf(values: Pick<ConcernFormValues, 'childIds' | 'otherChildIds' | 'witnessChildIds' | 'childNames'>): ReportedChild[] {
+  const picked = new Map<string, CaseChildRole>();
+  for (const { input, role } of CHILD_PICKERS) {
+    for (const pupilId of splitList(values[input] ?? '', /,/)) if (pupilId !== NO_CHILD && !picked.has(pupilId)) picked.set(pupilId, role);
+  }
+  const typed = [...new Set(involvedLines(values.childNames ?? ''))];
+  return [...[...picked].map(([pupilId, role]) => ({ pupilId, role })), ...typed.map((name) => ({ name, role: 'subject' as const }))];
 }
 
 // ---- putting the schema's messages back on the form ---------------------------------------------
@@ -325,6 +375,7 @@ function formMessageFor(path: readonly PropertyKey[], message: string): { input:
     if (second === 'to') return { input: 'occurredDate', message };
     return { input: 'occurredDate', message: 'Choose the date it happened, and the time if you know it.' };
   }
+  if (field === 'children') return { input: 'childIds', message: `A child named on the form: ${message}` };
   if (field === 'involved' && typeof second === 'number') {
     const text = third === 'group' ? 'Start the line with child, staff, parent or other.' : message;
     return { input: 'involved', message: `Line ${second + 1}: ${text}` };

@@ -91,8 +91,10 @@ export function renderCaseDetailCard(view: CaseDetailView): CardJson {
     ...(view.appsInvolved.length > 0 ? [{ title: 'Apps', value: view.appsInvolved.join(', ') }] : []),
     ...(view.url ? [{ title: 'Web address', value: view.url }] : []),
     ...(view.source ? [{ title: 'Reported from', value: view.source.kind }] : []),
+    ...(view.protectionStatuses?.length ? [{ title: 'Protection status', value: view.protectionStatuses.join('; ') }] : []),
   ];
   const sections: Section[] = [
+    ...section('Children', (view.children ?? []).map((child) => entry(child.name, [child.role, child.flag].filter(Boolean).join('. ')))),
     ...(view.fromEmail && view.involved.length === 0
       ? []
       : section(

@@ -299,6 +299,10 @@ export function renderChannelCaseCard(view: ChannelCaseView): CardJson {
     ...(view.acknowledgedByName ? [{ title: 'Picked up by', value: view.acknowledgedByName }] : []),
     { title: 'Assigned to', value: view.assigneeName ?? 'Nobody yet' },
     ...progressFacts(view, timeZone),
+    ...(view.pupils && view.pupils.children > 0
+      ? [{ title: 'Children', value: `${view.pupils.children}${view.pupils.toLink > 0 ? ` (${view.pupils.toLink} typed, to link)` : ''}` }]
+      : []),
+    ...(view.pupils?.protectionStatuses.length ? [{ title: 'Protection status', value: view.pupils.protectionStatuses.join('; ') }] : []),
   ];
   const working = view.forDsl && !view.closed;
   const assignChoices = working ? (view.assignable ?? []).map((person) => ({ title: `${person.displayName} (${person.roleLabel})`, value: person.personId })) : [];

@@ -1,6 +1,6 @@
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../../src/domain/safety-guidance.ts';
 import { incidentTypesForReporters } from '../../../src/domain/incident-types.ts';
-import { CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NOT_ABOUT_STAFF, STAFF_DATASET, type ConcernFormInputId } from './concern-form.ts';
+import { CHILD_PICKERS, CONCERN_FORM_INPUT_IDS, FORM_LEVEL_ERROR, INVOLVED_LINE_HELP, NO_CHILD, NOT_ABOUT_STAFF, PUPIL_DATASET, STAFF_DATASET, type ConcernFormInputId } from './concern-form.ts';
 import { DEFAULT_TIME_ZONE, formatWhen, LOCATION_LABELS } from './format.ts';
 import { CARD_HEADER, cardTemplate, executeActionWithBoundData, type CardJson } from './template.ts';
 import { REPORT_SUBMIT } from './verbs.ts';
@@ -16,6 +16,8 @@ interface ConcernFormData {
   fields: Record<ConcernFormInputId, FieldData>;
   typeChoices: { title: string; value: string }[];
   subjectChoices: { title: string; value: string }[];
+  /** The children already picked in each pupil search, so the box shows their names, not ids. */
+  pickedChildren: Record<(typeof CHILD_PICKERS)[number]['input'], { title: string; value: string }[]>;
   locationChoices: { title: string; value: string }[];
   hasFormMessage: boolean;
   formMessage: string;
@@ -30,6 +32,19 @@ interface ConcernFormData {
   schoolValue: string;
   hasSchoolError: boolean;
   schoolError: string;
+}
+
+/** A pupil search: several children may be picked; what is typed is answered by the bot from the register. */
+function pupilPicker(label: string, input: (typeof CHILD_PICKERS)[number]['input']): Record<string, unknown> {
+  return {
+    type: 'Input.ChoiceSet',
+    label,
+    placeholder: 'Type a child’s name',
+    style: 'filtered',
+    isMultiSelect: true,
+    choices: [{ $data: `\${pickedChildren.${input}}`, title: '${title}', value: '${value}' }],
+    'choices.data': { type: 'Data.Query', dataset: PUPIL_DATASET, count: 15 },
+  };
 }
 
 /** The server's message for an input, in red right under it (the client's own checks use errorMessage). */
@@ -124,6 +139,19 @@ const concernFormTemplate = cardTemplate<ConcernFormData>('concern form', {
     ...withError('occurredDate', { type: 'Input.Date', label: 'Date it happened' }),
     ...withError('occurredTime', { type: 'Input.Time', label: 'Time it happened (if you know)' }),
     ...withError('ongoing', { type: 'Input.Toggle', title: 'It is still happening', valueOn: 'true', valueOff: 'false' }),
+    // The children, from the school's register (an application/search invoke answered with names, year and
+    // class only). One search per role rather than a role beside each child: Adaptive Cards cannot add a row per
+    // pick, and three full-width boxes read well on a phone.
+    ...withError('childIds', pupilPicker('Which child is it about? Search by name', 'childIds')),
+    ...withError('otherChildIds', pupilPicker('Other children involved (if any)', 'otherChildIds')),
+    ...withError('witnessChildIds', pupilPicker('Children who saw or heard it (if any)', 'witnessChildIds')),
+    ...withError('childNames', {
+      type: 'Input.Text',
+      label: 'Child not in the list? Type their name (one per line)',
+      isMultiline: true,
+      maxLength: 2000,
+      placeholder: 'e.g. Sam Green (Year 5)',
+    }),
     ...withError('involved', {
       type: 'Input.Text',
       label: 'People involved',
@@ -220,7 +248,7 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
   const formMessage = [view.formMessage, ...unplaced].filter((text): text is string => Boolean(text?.trim())).join(' ');
   const submitData: Record<string, string> = { formId: view.formId, ...(view.prefill ? { sourceToken: view.prefill.sourceToken } : {}) };
   const link = safeLink(view.prefill?.link);
-  return concernFormTemplate({
+  const card = concernFormTemplate({
     fields,
     typeChoices: TYPE_CHOICES,
     // A value only shows as a name when it is one of the static choices: the chosen person comes back with it.
@@ -228,6 +256,13 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
       { title: 'No: not about a member of staff', value: NOT_ABOUT_STAFF },
       ...(view.subjectChoice && fields.subjectPersonId.value === view.subjectChoice.value ? [view.subjectChoice] : []),
     ],
+    pickedChildren: Object.fromEntries(
+      CHILD_PICKERS.map(({ input, noneLabel }) => {
+        const ids = fields[input].value.split(',').filter(Boolean);
+        const offered = (view.childChoices ?? []).filter((choice) => view.listChildren || ids.includes(choice.value));
+        return [input, [{ title: noneLabel, value: NO_CHILD }, ...offered]];
+      }),
+    ) as ConcernFormData['pickedChildren'],
     locationChoices: LOCATION_CHOICES,
     hasFormMessage: formMessage.length > 0,
     formMessage,
@@ -243,4 +278,24 @@ export function renderConcernForm(view: ConcernFormView): CardJson {
     hasSchoolError: Boolean(view.school?.error),
     schoolError: view.school?.error ?? '',
   });
+  return view.listChildren ? withListedChildren(card) : card;
+}
+
+/**
+ * The sandbox's form (see ConcernFormView.listChildren): the child lists without their search, so a client without
+ * typeahead (the Agents Playground) shows the listed pupils as plain choices.
+ */
+function withListedChildren(card: CardJson): CardJson {
+  const pickers = new Set<string>(CHILD_PICKERS.map((picker) => picker.input));
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (!node || typeof node !== 'object') return node;
+    const object = node as Record<string, unknown>;
+    if (object.type === 'Input.ChoiceSet' && typeof object.id === 'string' && pickers.has(object.id)) {
+      const { 'choices.data': _search, ...rest } = object;
+      return { ...rest, placeholder: 'Choose a child' };
+    }
+    return Object.fromEntries(Object.entries(object).map(([key, value]) => [key, strip(value)]));
+  };
+  return strip(card) as CardJson;
 }

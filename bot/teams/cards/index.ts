@@ -28,3 +28,5 @@ export {
 } from './views.ts';
 export { formErrors, readConcernForm, FORM_LEVEL_ERROR, CONCERN_FORM_INPUT_IDS, type ConcernFormValues, type ConcernFormInputId, type FormIssue } from './concern-form.ts';
 export * from './verbs.ts';
+export { renderPupilPatternCard, type PupilPatternView } from './pupil-pattern-card.ts';
+export { renderPupilChronologyCard } from './pupil-chronology-card.ts';

@@ -53,7 +53,12 @@ export const CASE_VERBS = [
 ] as const;
 export type CaseVerb = (typeof CASE_VERBS)[number];
 
-export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES, ...EMAIL_VERBS, AUP_SIGN] as const;
+/** "A pattern for a pupil": the buttons' data carries only {alertId, pupilId}, never a name. */
+export const PUPIL_PATTERN_ACKNOWLEDGE = 'pupil_pattern.acknowledge';
+/** The pupil's chronology, to the DSL who pressed it alone. */
+export const PUPIL_OPEN = 'pupil.open';
+
+export const CARD_VERBS = [REPORT_START, REPORT_SUBMIT, REPORTS_MINE, ...CASE_VERBS, CHANNEL_USE_FOR_CASES, ...EMAIL_VERBS, AUP_SIGN, PUPIL_PATTERN_ACKNOWLEDGE, PUPIL_OPEN] as const;
 export type CardVerb = (typeof CARD_VERBS)[number];
 
 export function isCardVerb(value: unknown): value is CardVerb {

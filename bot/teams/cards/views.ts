@@ -31,6 +31,10 @@ export interface ConcernFormView {
   prefill?: { sourceToken: string; senderName?: string; sentAt?: string; link?: string };
   /** The member of staff already chosen (a form coming back to be fixed), so the people search shows their name. */
   subjectChoice?: { title: string; value: string };
+  /** The children already picked (a form coming back to be fixed), so each pupil search shows their names. */
+  childChoices?: { title: string; value: string }[];
+  /** Offer every one of `childChoices` in each list, picked or not (the sandbox, whose Playground cannot search). */
+  listChildren?: boolean;
   timeZone?: string;
   /** Shown only to someone in two or more schools of a trust: which school the report is for. */
   school?: { choices: { title: string; value: string }[]; value?: string; error?: string };
@@ -96,6 +100,11 @@ export interface ChannelCaseView {
   lastActivity?: { label: string; byName?: string; at: string };
   /** This rendering is for the case's assignee: no "Assign to me". */
   viewerIsAssignee?: boolean;
+  /**
+   * A DSL's own view only (never the shared card): how many children are on the case, how many typed names wait to
+   * be linked, and the current protection statuses of the linked pupils (labels, no names).
+   */
+  pupils?: { children: number; toLink: number; protectionStatuses: string[] };
   /** "Assign to…" choices (people who may hold the case, its assignee left out); personal views only. */
   assignable?: { personId: string; displayName: string; roleLabel: string }[];
   timeZone?: string;
@@ -133,6 +142,13 @@ export interface CaseDetailView {
   /** e.g. "A Teams message" and its link. */
   source?: { kind: string; link?: string };
   reporters: { name: string; at: string; channel: string }[];
+  /**
+   * The children on the case, for the DSL's own view only: the name as the register has it (or as typed, flagged
+   * for a DSL to link) and their role on the case.
+   */
+  children?: { name: string; role: string; flag?: string }[];
+  /** The current child-protection statuses of the children on the case ("Sam Green: Child protection plan since …"). */
+  protectionStatuses?: string[];
   /**
    * Reported emails: every signal with its evidence, and attachments by name and hash only. Text from the
    * email itself (subject, sender, evidence, file names) arrives already defanged (src/domain/defang.ts).

@@ -312,6 +312,10 @@ describe('the form round-trips', () => {
       url: 'https://example.org/quiz',
       childAtImmediateRisk: 'true',
       subjectPersonId: '',
+      childIds: '6f1c2d3e-0000-4000-8000-000000000001',
+      otherChildIds: '6f1c2d3e-0000-4000-8000-000000000002',
+      witnessChildIds: '',
+      childNames: 'Alex (new in Year 4)\nJo',
     };
     const card = renderConcernForm({ formId: 'form-1', values, errors: {} });
     const read = readConcernForm(inputsAsSent(card), LONDON);

@@ -19,6 +19,8 @@ import {
   renderChannelSetupCard,
   renderConcernForm,
   renderErrorCard,
+  renderPupilChronologyCard,
+  renderPupilPatternCard,
   renderMyReportsCard,
   renderNotificationCard,
   renderReceiptCard,
@@ -72,6 +74,10 @@ const fullFormValues: ConcernFormValues = {
   url: 'https://example.org/quiz',
   childAtImmediateRisk: 'false',
   subjectPersonId: '',
+  childIds: '6f1c2d3e-0000-4000-8000-000000000001',
+  otherChildIds: '',
+  witnessChildIds: '6f1c2d3e-0000-4000-8000-000000000002,6f1c2d3e-0000-4000-8000-000000000003',
+  childNames: 'Alex (new in Year 4)',
 };
 
 const everyFieldError = Object.fromEntries(CONCERN_FORM_INPUT_IDS.map((id) => [id, `Server says ${id} needs another look.`]));
@@ -158,6 +164,50 @@ function everyCard(): [string, CardJson][] {
     ['channel setup: ok', renderChannelSetupCard({ ok: true, message: 'New cases will be posted in this channel.' })],
     ['channel setup: refused', renderChannelSetupCard({ ok: false, message: 'Only a DSL can choose the cases channel.' })],
     ['error', renderErrorCard('That case was not found.')],
+    [
+      'concern form: the sandbox’s listed pupils, one picked',
+      renderConcernForm({
+        formId: 'form-4',
+        values: { childIds: 'p-1' },
+        errors: {},
+        childChoices: [
+          { title: 'Sam Green (Year 5, 5G)', value: 'p-1' },
+          { title: 'Ali Khan (Year 5, 5G)', value: 'p-2' },
+        ],
+        listChildren: true,
+      }),
+    ],
+    [
+      'case detail: children and protection status',
+      renderCaseDetailCard({
+        ...caseDetailViewFrom(caseWithMarkers('new'), NAMES),
+        children: [
+          { name: 'Sam Green (Year 5, 5G)', role: 'The child the concern is about' },
+          { name: 'Alex', role: 'Another child involved', flag: 'Typed by the reporter, not yet linked to a pupil: link it to the register' },
+        ],
+        protectionStatuses: ['Sam Green: Child protection plan since 2026-09-01'],
+      }),
+    ],
+    ['channel case card: a DSL’s own view with children', renderChannelCaseCard(channelView({ forDsl: true, pupils: { children: 2, toLink: 1, protectionStatuses: ['Looked after'] } }))],
+    ['pupil pattern: new', renderPupilPatternCard({ alertId: 'a-1', pupilId: 'p-1', reason: '3 concerns in 60 days', references: 'CASE-2026-0001, CASE-2026-0002, 1 restricted case' })],
+    [
+      'pupil pattern: acknowledged',
+      renderPupilPatternCard({ alertId: 'a-1', pupilId: 'p-1', reason: 'A concern of a type the school watches', references: 'CASE-2026-0003', acknowledgement: 'Acknowledged by Dee Dsl, Mon, 23 Nov 2026, 08:20' }),
+    ],
+    [
+      'pupil chronology: cases, notes, a status and a hidden case',
+      renderPupilChronologyCard({
+        title: 'Chronology: Sam Green',
+        subtitle: 'Year 5, 5G',
+        statuses: ['Child in need since 2026-09-01'],
+        cases: [
+          { heading: 'CASE-2026-0001, Fri, 20 Nov 2026, 09:00', lines: ['Online bullying or harassment. High, Closed.', 'This child: a witness.'], notes: [{ text: 'Called home.', by: 'Dee Dsl, Fri, 20 Nov 2026, 12:00' }] },
+          { heading: 'CASE-2026-0002, Sat, 21 Nov 2026, 10:00', lines: ['Other. Normal, New: not picked up yet.'], notes: [] },
+        ],
+        hidden: '1 restricted case about this pupil you may not open.',
+      }),
+    ],
+    ['pupil chronology: no cases', renderPupilChronologyCard({ title: 'Chronology: Ali Khan', subtitle: 'On roll', statuses: [], cases: [] })],
   ];
 }
 
