@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { reportEmailFromGmail } from '../../src/app/emails/report-email-from-gmail.ts';
 import { resolveActor } from '../../src/app/people/resolve-actor.ts';
-import { EMAIL_REPORT_CHOICES, type EmailReportChoice } from '../../src/domain/email-report.ts';
+import { searchPupils } from '../../src/app/pupils/search-pupils.ts';
+import { choiceNamesChildren, EMAIL_REPORT_CHOICES, type EmailReportChoice } from '../../src/domain/email-report.ts';
+import type { ReportedChild } from '../../src/domain/pupil.ts';
 import { AppError, isAppError } from '../../src/domain/errors.ts';
 import type { SignedInIdentity } from '../../src/domain/identity.ts';
 import type { Actor } from '../../src/domain/roles.ts';
 import { textField } from '../../src/domain/text.ts';
 import type { Logger } from '../../src/logger.ts';
 import {
+  FIND_CHILD_ACTION,
   GMAIL_INPUTS,
   homepageCard,
   problemCard,
@@ -17,6 +20,7 @@ import {
   reportFormCard,
   reportResultCard,
   stillFilingCard,
+  TYPED_CHILD,
   updateCard,
   type GmailRenderAction,
 } from './gmail-cards.ts';
@@ -38,6 +42,10 @@ const NOTE_MAX = 2000;
 const noteSchema = textField().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`);
 
 const CHOICE_MISSING = 'Choose what this email is before pressing Report.';
+/** As many pupils as the card lists for one name: enough to find the child, not a class list. */
+const CHILD_MATCHES_MAX = 8;
+const CHILD_NAME_MAX = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const OPEN_AGAIN = 'Gmail did not send the open message with this request. Open the message again and press Report again.';
 
 /**
@@ -58,6 +66,7 @@ export class GmailAddon {
 
     const actor = await this.#actor(user);
     if (actor instanceof AppError) return action ? updateCard(problemCard(actor.userMessage), 'Not reported') : pushCard(problemCard(actor.userMessage));
+    if (action === FIND_CHILD_ACTION) return this.#findChild(event, actor);
     if (action !== REPORT_ACTION) return pushCard(reportFormCard({ endpointUrl: this.#options.endpointUrl }));
     return this.#report(event, user, actor);
   }
@@ -74,13 +83,36 @@ export class GmailAddon {
     }
   }
 
+  /** Find child: the card again, as filled in, with the pupils who match the name typed (name, year and class only). */
+  async #findChild(event: GmailEvent, actor: Actor): Promise<GmailRenderAction> {
+    const kept = keptInputs(event, this.#options.endpointUrl);
+    const query = (kept.childQuery ?? '').trim();
+    if (query.replace(/[^\p{L}\p{N}]/gu, '').length < 2) {
+      return updateCard(reportFormCard({ ...kept, childMessage: 'Type at least two letters of the child’s name, then press Find child.' }));
+    }
+    const matches = await this.#matchesFor(actor, query);
+    return updateCard(
+      reportFormCard({
+        ...kept,
+        childMatches: matches,
+        ...(matches.length ? {} : { childMessage: 'No pupil matches that name. Check the spelling, or leave the name as typed: your DSL will find the child.' }),
+      }),
+    );
+  }
+
+  async #matchesFor(actor: Actor, query: string | undefined) {
+    const name = query?.trim().slice(0, 100);
+    return name ? searchPupils(this.#options.deps, { actor, query: name, limit: CHILD_MATCHES_MAX }) : [];
+  }
+
   async #report(event: GmailEvent, user: SignedInIdentity, actor: Actor): Promise<GmailRenderAction> {
     const { endpointUrl } = this.#options;
-    const rawChoice = formInput(event, GMAIL_INPUTS.choice);
-    const choice = EMAIL_REPORT_CHOICES.find((known) => known === rawChoice);
-    const rawNote = formInput(event, GMAIL_INPUTS.note) ?? '';
+    const typed = keptInputs(event, endpointUrl);
+    const { choice } = typed;
+    // The card shown again (a missing choice, a problem) keeps the pupil picked, listed as before.
+    const kept = typed.childId && typed.childId !== TYPED_CHILD ? { ...typed, childMatches: await this.#matchesFor(actor, typed.childQuery) } : typed;
+    const rawNote = kept.note;
     const note = noteSchema.safeParse(rawNote);
-    const kept = { endpointUrl, choice, note: rawNote };
     if (!choice || !note.success) {
       const noteError = note.success ? undefined : note.error.issues[0]?.message;
       return updateCard(reportFormCard({ ...kept, ...(choice ? {} : { choiceError: CHOICE_MISSING }), ...(noteError ? { noteError } : {}) }), choice ? noteError : CHOICE_MISSING);
@@ -97,6 +129,7 @@ export class GmailAddon {
       messageId,
       choice,
       ...(note.data.trim() ? { note: note.data.trim() } : {}),
+      ...(choiceNamesChildren(choice) ? childrenOf(kept) : {}),
       idempotencyKey: idempotencyKeyFor(messageId, user, choice),
       maxBytes: this.#options.maxBytes,
     });
@@ -128,6 +161,30 @@ export class GmailAddon {
       clearTimeout(timer);
     }
   }
+}
+
+/** What the card's inputs held when a button was pressed, so the card shown again keeps all of it. */
+function keptInputs(event: GmailEvent, endpointUrl: string) {
+  const rawChoice = formInput(event, GMAIL_INPUTS.choice);
+  const childQuery = formInput(event, GMAIL_INPUTS.childQuery)?.slice(0, CHILD_NAME_MAX);
+  const childId = formInput(event, GMAIL_INPUTS.childId);
+  return {
+    endpointUrl,
+    choice: EMAIL_REPORT_CHOICES.find((known) => known === rawChoice),
+    note: formInput(event, GMAIL_INPUTS.note) ?? '',
+    ...(childQuery ? { childQuery } : {}),
+    ...(childId && (childId === TYPED_CHILD || UUID.test(childId)) ? { childId } : {}),
+  };
+}
+
+/**
+ * The child the card names: the pupil picked from the list, or the name as typed when none was picked (kept for
+ * the DSL to link). A phishing report names none: the card's child fields are left out of it.
+ */
+function childrenOf(kept: { childQuery?: string; childId?: string }): { children?: ReportedChild[] } {
+  if (kept.childId && kept.childId !== TYPED_CHILD) return { children: [{ pupilId: kept.childId, role: 'subject' }] };
+  const typed = kept.childQuery?.trim();
+  return typed ? { children: [{ name: typed, role: 'subject' }] } : {};
 }
 
 /**

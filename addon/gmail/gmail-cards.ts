@@ -1,6 +1,7 @@
 // Type-only: the Card v1 types check every card at compile time; nothing of googleapis is loaded here.
 import type { chat_v1 } from 'googleapis/build/src/apis/chat/v1.js';
 import { EMAIL_REPORT_CHOICE_LABELS, EMAIL_REPORT_CHOICES, type EmailReportChoice } from '../../src/domain/email-report.ts';
+import type { PupilChoice } from '../../src/domain/pupil.ts';
 import { IMMEDIATE_DANGER_GUIDANCE } from '../../src/domain/safety-guidance.ts';
 
 export type GmailCard = chat_v1.Schema$GoogleAppsCardV1Card;
@@ -16,9 +17,13 @@ export interface GmailRenderAction {
 }
 
 /** The card inputs' names, as the events send them back in formInputs. */
-export const GMAIL_INPUTS = { choice: 'choice', note: 'note' } as const;
+export const GMAIL_INPUTS = { choice: 'choice', note: 'note', childQuery: 'childQuery', childId: 'childId' } as const;
 /** The `action` parameter of the Report button. */
 export const REPORT_ACTION = 'report';
+/** The `action` parameter of the Find child button: the card again, with the pupils who match the name typed. */
+export const FIND_CHILD_ACTION = 'find_child';
+/** The child list's choice that keeps the name as typed (for the DSL to link) rather than a pupil of the list. */
+export const TYPED_CHILD = 'typed';
 
 export function pushCard(card: GmailCard): GmailRenderAction {
   return { action: { navigations: [{ pushCard: card }] } };
@@ -63,6 +68,57 @@ export interface ReportFormView {
   problem?: string | undefined;
   choiceError?: string | undefined;
   noteError?: string | undefined;
+  /** The child's name as typed in "Child (optional)". */
+  childQuery?: string | undefined;
+  /** The pupils who matched it (after Find child): name, year and class only. */
+  childMatches?: PupilChoice[] | undefined;
+  /** The pupil picked from them, or TYPED_CHILD. */
+  childId?: string | undefined;
+  /** What Find child found (nobody, too few letters, a problem). */
+  childMessage?: string | undefined;
+}
+
+/** "Sam Green, Year 5, 5G": enough to tell two children of the same name apart, and no more. */
+export function describePupil(pupil: PupilChoice): string {
+  const year = pupil.yearGroup ? (/^\d+$/.test(pupil.yearGroup) ? `Year ${pupil.yearGroup}` : pupil.yearGroup) : undefined;
+  return [pupil.name, year, pupil.registrationGroup].filter(Boolean).join(', ');
+}
+
+/** "Child (optional)": a name, Find child, and the pupils who match as a list to pick from (as the Chat form does). */
+function childWidgets(view: ReportFormView): Widget[] {
+  const widgets: Widget[] = [
+    text('<b>Child (optional)</b>: for a safeguarding or inappropriate-content report, the child the email is about. Only the DSLs see who you name.'),
+    {
+      textInput: {
+        name: GMAIL_INPUTS.childQuery,
+        label: 'Child (optional)',
+        type: 'SINGLE_LINE',
+        hintText: 'Type their name, then Find child',
+        ...(view.childQuery ? { value: view.childQuery } : {}),
+      },
+    },
+    {
+      buttonList: {
+        buttons: [{ text: 'Find child', onClick: { action: { function: view.endpointUrl, parameters: [{ key: 'action', value: FIND_CHILD_ACTION }] } } }],
+      },
+    },
+  ];
+  if (view.childMessage) widgets.push(text(escape(view.childMessage)));
+  if (view.childMatches?.length) {
+    const picked = view.childId && view.childMatches.some((pupil) => pupil.id === view.childId) ? view.childId : view.childMatches.length === 1 ? view.childMatches[0]!.id : undefined;
+    widgets.push({
+      selectionInput: {
+        name: GMAIL_INPUTS.childId,
+        label: 'Which child?',
+        type: 'RADIO_BUTTON',
+        items: [
+          ...view.childMatches.map((pupil) => ({ text: describePupil(pupil), value: pupil.id, selected: picked === pupil.id })),
+          { text: 'None of these: send the name as I typed it', value: TYPED_CHILD, selected: !picked },
+        ],
+      },
+    });
+  }
+  return widgets;
 }
 
 /** The contextual card on an open message: the three choices, a note, Report, what happens next and the 999 line. */
@@ -88,6 +144,7 @@ export function reportFormCard(view: ReportFormView): GmailCard {
       ...(view.note ? { value: view.note } : {}),
     },
   });
+  widgets.push(...childWidgets(view));
   widgets.push({
     buttonList: {
       buttons: [{ text: 'Report', onClick: { action: { function: view.endpointUrl, parameters: [{ key: 'action', value: REPORT_ACTION }] } } }],

@@ -13,6 +13,11 @@ export const EMAIL_REPORT_CHOICE_LABELS: Record<EmailReportChoice, string> = {
   inappropriate: 'Inappropriate or upsetting content',
 };
 
+/** Whether a report with this choice may name children: a phishing report is about the message, not a child. */
+export function choiceNamesChildren(choice: EmailReportChoice): boolean {
+  return choice !== 'phishing';
+}
+
 /** The incident type a choice files under; the DSL can refine it on the case. */
 export function concernTypeForChoice(choice: EmailReportChoice): { types: IncidentTypeCode[]; otherType?: string } {
   switch (choice) {

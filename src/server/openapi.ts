@@ -32,6 +32,7 @@ import {
   unlinkCaseChildSchema,
 } from './schemas.ts';
 import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../domain/email-report.ts';
+import { CASE_CHILD_ROLES } from '../domain/pupil.ts';
 import { AUP_AUDIENCES, aupPolicyInputSchema, signatureInputSchema } from '../domain/aup.ts';
 import { aupSettingsSchema, signingLinkInputSchema } from '../domain/aup-delivery.ts';
 import { newStarterInputSchema } from '../app/aup/welcome-new-starter.ts';
@@ -236,6 +237,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
             }),
             header: z.object({
               'X-Report-Note': z.string().optional().meta({ description: 'The reporter’s note, percent-encoded (at most 2,000 characters).' }),
+              'X-Report-Children': z.string().optional().meta({ description: 'The children the email is about (safeguarding or inappropriate only): a JSON array of {"pupilId"} from /api/v1/pupils/search or {"name"} as typed, each with an optional role (subject, other_child, witness), percent-encoded.' }),
               'Idempotency-Key': z.string().optional().meta({ description: 'Repeats with the same key return the first receipt.' }),
             }),
           },
@@ -259,6 +261,7 @@ export function buildOpenApiDocument(): ReturnType<typeof createDocument> {
               choice: z.enum(EMAIL_REPORT_CHOICES).optional(),
               note: z.string().optional(),
               subjectPersonId: z.uuid().optional().meta({ description: 'The member of staff the email is about (from /api/v1/people/search).' }),
+              children: z.array(z.object({ pupilId: z.uuid().optional(), name: z.string().optional(), role: z.enum(CASE_CHILD_ROLES).optional() })).optional().meta({ description: 'The children the email is about (safeguarding or inappropriate only): {pupilId} from /api/v1/pupils/search or {name} as typed.' }),
             }),
           ),
           responses: { '201': { description: 'Filed.', ...json(emailReceiptSchema) }, '403': { description: 'Microsoft 365 says the reporter cannot read that mailbox.', ...json(errorSchema) }, ...errors },

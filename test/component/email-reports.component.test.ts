@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
 import { enginesUnderTest } from '../support/test-storage.ts';
 import { startTestService, type TestService } from '../support/test-service.ts';
 
@@ -43,7 +45,7 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
     await t.close();
   });
 
-  const post = async (token: string | undefined, body: Buffer | string, options: { choice?: string; note?: string; type?: string; key?: string } = {}) =>
+  const post = async (token: string | undefined, body: Buffer | string, options: { choice?: string; note?: string; type?: string; key?: string; children?: string } = {}) =>
     t.request(`/api/v1/email-reports${options.choice ? `?choice=${options.choice}` : ''}`, {
       method: 'POST',
       ...(token ? { token } : {}),
@@ -52,8 +54,60 @@ describe.each(enginesUnderTest())('email reports on %s', (engine) => {
         'content-type': options.type ?? 'message/rfc822',
         ...(options.note ? { 'x-report-note': encodeURIComponent(options.note) } : {}),
         ...(options.key ? { 'idempotency-key': options.key } : {}),
+        ...(options.children !== undefined ? { 'x-report-children': options.children } : {}),
       },
     });
+
+  async function addPupil(forename: string, surname: string): Promise<Pupil> {
+    const now = new Date().toISOString();
+    const rest = `8813${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    const pupil: Pupil = { id: randomUUID(), schoolId: t.schoolA.school.id, upn: `${upnCheckLetter(rest)}${rest}`, legalForename: forename, legalSurname: surname, dateOfBirth: '2016-03-04', yearGroup: '5', registrationGroup: '5B', createdAt: now, updatedAt: now };
+    await t.service.deps.storage.transaction((tx) => tx.pupils.insert(pupil));
+    return pupil;
+  }
+  const childrenHeader = (children: unknown) => encodeURIComponent(JSON.stringify(children));
+
+  test('a reported email names children: picked and typed on a safeguarding report, added by a later reporter, refused on a phishing report', async () => {
+    const ava = await addPupil('Ava', 'Penhaligon');
+    const ben = await addPupil('Benedict', 'Trelawny');
+    const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);
+    const message = messageWithImage('children-1@elsewhere.example.net');
+
+    const phishing = await post(staff, message, { choice: 'phishing', children: childrenHeader([{ pupilId: ava.id }]) });
+    expect(phishing.status).toBe(400);
+    expect(phishing.body.error.message).toMatch(/phishing report is about the message, not a child/);
+    expect(phishing.body.error.fields).toEqual([expect.objectContaining({ path: 'children' })]);
+    for (const bad of ['%7Bnot-json', childrenHeader([{ pupilId: 'not-an-id' }]), childrenHeader([{ pupilId: ava.id, name: 'Ava' }])]) {
+      const refused = await post(staff, message, { choice: 'safeguarding', children: bad });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.code).toBe('invalid_input');
+    }
+
+    const filed = await post(staff, message, { choice: 'safeguarding', note: NOTE, children: childrenHeader([{ pupilId: ava.id }, { name: 'Jo from the bus' }]) });
+    expect(filed.status).toBe(201);
+    const caseId = filed.body.caseId as string;
+    const childRows = async () => t.db.raw(`select pupil_id, typed_name from case_children where case_id = '${caseId}'`);
+    expect(await childRows()).toHaveLength(2);
+
+    // A second reporter of the same message names another child: the child joins the case.
+    const second = await post(await t.tokenFor(t.schoolA.staff2, t.schoolA), message, { choice: 'safeguarding', children: childrenHeader([{ pupilId: ben.id }, { pupilId: ava.id }]) });
+    expect(second.body).toMatchObject({ caseId, joinedExisting: true });
+    // The first reporter again, with nothing new but a child: kept too, not dropped as a repeat.
+    const third = await addPupil('Cai', 'Rowe');
+    const again = await post(staff, message, { choice: 'safeguarding', note: NOTE, children: childrenHeader([{ pupilId: third.id }]) });
+    expect(again.body).toMatchObject({ caseId, joinedExisting: true, duplicate: false });
+    const rows = await childRows();
+    expect(rows.map((row) => row.pupil_id).filter(Boolean).sort()).toEqual([ava.id, ben.id, third.id].sort());
+
+    const dsl = await t.tokenFor(t.schoolA.dsl, t.schoolA);
+    const view = await t.request(`/api/v1/cases/${caseId}`, { token: dsl });
+    const names = (view.body.pupils.children as { name: string; toLink: boolean }[]).map((child) => [child.name, child.toLink]);
+    expect(names).toEqual(expect.arrayContaining([['Ava Penhaligon', false], ['Benedict Trelawny', false], ['Cai Rowe', false], ['Jo from the bus', true]]));
+    const audits = await t.db.raw(`select detail from audit_events where case_id = '${caseId}' and action in ('case.created', 'case.reporter_added')`);
+    const details = audits.map((row) => (typeof row.detail === 'string' ? JSON.parse(row.detail) : row.detail) as { children?: number });
+    expect(details.map((detail) => detail.children).sort()).toEqual([1, 1, 2]);
+    expect(JSON.stringify(audits)).not.toMatch(/Jo from the bus|Penhaligon/);
+  });
 
   test('a reported email becomes a case with its analysis; a repeat and a second reporter join it', async () => {
     const staff = await t.tokenFor(t.schoolA.staff, t.schoolA);

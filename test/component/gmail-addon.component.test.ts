@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyseReportedEmail } from '../../src/analysis/index.ts';
 import { googleGmailEndpointUrl } from '../../src/domain/google-workspace.ts';
+import { upnCheckLetter, type Pupil } from '../../src/domain/pupil.ts';
 import type { GmailMessageReader } from '../../src/domain/ports.ts';
 import { createGmailMessageReader } from '../../src/integrations/google/gmail-message-reader.ts';
 import { startFakeGmailRest, type FakeGmailRest } from '../../scripts/workspace-client/fake-gmail-rest.ts';
@@ -180,8 +181,10 @@ describe.each(enginesUnderTest())('Gmail add-on on %s', (engine) => {
     const widgets = card.sections.flatMap((section: any) => section.widgets);
     expect(widgets.find((widget: any) => widget.selectionInput)?.selectionInput).toMatchObject({ name: 'choice', type: 'RADIO_BUTTON' });
     expect(widgets.find((widget: any) => widget.textInput)?.textInput).toMatchObject({ name: 'note', type: 'MULTIPLE_LINE' });
-    const button = widgets.find((widget: any) => widget.buttonList)?.buttonList.buttons[0];
-    expect(button.onClick.action).toEqual({ function: GMAIL_ENDPOINT, parameters: [{ key: 'action', value: 'report' }] });
+    const buttons = widgets.flatMap((widget: any) => widget.buttonList?.buttons ?? []);
+    expect(buttons.find((button: any) => button.text === 'Report').onClick.action).toEqual({ function: GMAIL_ENDPOINT, parameters: [{ key: 'action', value: 'report' }] });
+    expect(buttons.find((button: any) => button.text === 'Find child').onClick.action).toEqual({ function: GMAIL_ENDPOINT, parameters: [{ key: 'action', value: 'find_child' }] });
+    expect(widgets.find((widget: any) => widget.textInput?.name === 'childQuery')?.textInput).toMatchObject({ label: 'Child (optional)', type: 'SINGLE_LINE' });
   });
 
   it('asks for a choice by the field, keeping the note', async () => {
@@ -281,6 +284,46 @@ describe.each(enginesUnderTest())('Gmail add-on on %s', (engine) => {
     const [email] = await t.service.deps.storage.read((r) => r.emails.listForCase(t.school.school.id, filed.caseId));
     expect(email).toMatchObject({ contentKept: false, attachmentsWithheld: true });
     expect(await t.service.deps.storage.read((r) => r.emails.getContent(t.school.school.id, email!.id))).toBeUndefined();
+  });
+
+  it('a safeguarding report names the child found with Find child: the case is linked to the pupil, and the card never shows a date of birth', async () => {
+    const now = new Date().toISOString();
+    const rest = `8814${String(Math.floor(Math.random() * 1e8)).padStart(8, '0')}`;
+    const pupil: Pupil = { id: randomUUID(), schoolId: t.school.school.id, upn: `${upnCheckLetter(rest)}${rest}`, legalForename: 'Gwenllian', legalSurname: 'Pryce', preferredForename: 'Gwen', dateOfBirth: '2015-09-14', yearGroup: '6', registrationGroup: '6P', createdAt: now, updatedAt: now };
+    await t.service.deps.storage.transaction((tx) => tx.pupils.insert(pupil));
+    const mailbox = t.emailOf('staff');
+    const message = gmail.addMessage(mailbox, messageWithAttachment('child-1@travel-deals.example.net', 'About Gwen'));
+    const tokens = gmail.addonTokens(mailbox, message.id);
+    const inputs = { choice: ['safeguarding'], note: ['Gwen is named in this'], childQuery: ['gwen pr'] };
+
+    const found = await gmailEvent('staff', { messageId: message.id, tokens, parameters: { action: 'find_child' }, formInputs: inputs });
+    expectValidAnswer(found);
+    const foundCard = cardOf(found.body);
+    const list = foundCard.sections.flatMap((section: any) => section.widgets).find((widget: any) => widget.selectionInput?.name === 'childId').selectionInput;
+    expect(list.items).toEqual([
+      { text: 'Gwen Pryce, Year 6, 6P', value: pupil.id, selected: true },
+      { text: 'None of these: send the name as I typed it', value: 'typed', selected: false },
+    ]);
+    const shown = JSON.stringify(foundCard);
+    expect(shown).toContain('Gwen is named in this');
+    for (const hidden of ['2015-09-14', '14/09/2015', pupil.upn, 'Gwenllian']) expect(shown).not.toContain(hidden);
+
+    const nobody = await gmailEvent('staff', { messageId: message.id, tokens, parameters: { action: 'find_child' }, formInputs: { ...inputs, childQuery: ['Zebedee'] } });
+    expect(JSON.stringify(cardOf(nobody.body))).toContain('No pupil matches that name');
+
+    const reported = await gmailEvent('staff', { messageId: message.id, tokens, parameters: { action: 'report' }, formInputs: { ...inputs, childId: [pupil.id] } });
+    expectValidAnswer(reported);
+    const reference = /CASE-\d{4}-\d{4}/.exec(JSON.stringify(cardOf(reported.body)))![0];
+    expect(JSON.stringify(cardOf(reported.body))).not.toContain('2015-09-14');
+    const filed = (await casesOf('staff')).find((c) => c.reference === reference)!;
+    const children = await t.service.deps.storage.read((r) => r.caseChildren.listForCase(t.school.school.id, filed.caseId));
+    expect(children.map((child) => [child.pupilId, child.role])).toEqual([[pupil.id, 'subject']]);
+
+    // A phishing report names no child, whatever the card's child fields still hold.
+    const phishing = await report('staff', GIFT_CARDS, { choice: ['phishing'], childQuery: ['gwen'], childId: [pupil.id] });
+    expectValidAnswer(phishing);
+    const phishingCase = (await casesOf('staff')).find((c) => c.reference === /CASE-\d{4}-\d{4}/.exec(JSON.stringify(cardOf(phishing.body)))![0])!;
+    expect(await t.service.deps.storage.read((r) => r.caseChildren.listForCase(t.school.school.id, phishingCase.caseId))).toEqual([]);
   });
 
   it('rebuilds the message from format=full when raw is refused, and the stored .eml analyses the same', async () => {

@@ -168,10 +168,19 @@ export function encodeNoteHeader(note: string): string {
   return encodeURIComponent(note);
 }
 
+/** A child named on a report: picked from the pupil search (its id), or typed when the search found nobody. */
+export type ReportChild = { pupilId: string } | { name: string };
+
+/** Percent-encodes the children for the X-Report-Children header: JSON, like the note, never in the URL. */
+export function encodeChildrenHeader(children: readonly ReportChild[]): string {
+  return encodeURIComponent(JSON.stringify(children));
+}
+
 /** POST /api/v1/email-reports?choice=…[&subject=…] with the whole message (.eml) as the body. */
-export function sendEmailReport(options: CallOptions, report: { eml: Uint8Array; choice: ReportChoice; note: string; subjectPersonId?: string }): Promise<Outcome> {
+export function sendEmailReport(options: CallOptions, report: { eml: Uint8Array; choice: ReportChoice; note: string; subjectPersonId?: string; children?: readonly ReportChild[] }): Promise<Outcome> {
   const headers: Record<string, string> = { 'Content-Type': 'message/rfc822' };
   if (report.note) headers['X-Report-Note'] = encodeNoteHeader(report.note);
+  if (report.children?.length) headers['X-Report-Children'] = encodeChildrenHeader(report.children);
   const subject = report.subjectPersonId ? `&subject=${encodeURIComponent(report.subjectPersonId)}` : '';
   return call(options, `/api/v1/email-reports?choice=${encodeURIComponent(report.choice)}${subject}`, headers, report.eml);
 }
@@ -215,6 +224,51 @@ export async function searchStaff(options: Omit<CallOptions, 'idempotencyKey'>, 
   }
 }
 
+/** A pupil as the pupil search gives them: enough to pick the right child, nothing more. */
+export interface PupilChoice {
+  id: string;
+  name: string;
+  yearGroup?: string;
+  registrationGroup?: string;
+}
+
+export type PupilSearchOutcome = { ok: true; pupils: PupilChoice[] } | { ok: false; problem: Problem };
+
+/**
+ * GET /api/v1/pupils/search?q=…: the school's pupils on roll, name, year and class only, rate-limited by the
+ * server. A failure is a problem for the search box only: the child can be typed and the report still sent.
+ */
+export async function searchPupils(options: Omit<CallOptions, 'idempotencyKey'>, query: string): Promise<PupilSearchOutcome> {
+  const doFetch = options.fetch ?? (globalThis.fetch as unknown as FetchLike);
+  const signedIn = await signInHeaders(options);
+  if (!signedIn.ok) return signedIn;
+  const signal = typeof AbortSignal !== 'undefined' && typeof AbortSignal.timeout === 'function' ? AbortSignal.timeout(options.timeoutMs ?? 15_000) : undefined;
+  try {
+    const response = await doFetch(`${trimTrailing(options.baseUrl, '/')}/api/v1/pupils/search?q=${encodeURIComponent(query)}`, {
+      method: 'GET',
+      headers: { ...signedIn.headers, Accept: 'application/json' },
+      ...(signal ? { signal } : {}),
+    });
+    const parsed = parseJson(await response.text());
+    if (!response.ok) return { ok: false, problem: problemFromResponse(response.status, parsed) };
+    const pupils = (parsed as { pupils?: unknown } | undefined)?.pupils;
+    if (!Array.isArray(pupils)) return { ok: false, problem: { kind: 'server', message: DEFAULT_MESSAGES.server, retryable: true, status: response.status } };
+    const text = (value: unknown) => (typeof value === 'string' && value ? value : undefined);
+    return {
+      ok: true,
+      pupils: pupils
+        .filter((pupil): pupil is PupilChoice => Boolean(pupil) && typeof pupil.id === 'string' && typeof pupil.name === 'string')
+        .map((pupil) => {
+          const yearGroup = text(pupil.yearGroup);
+          const registrationGroup = text(pupil.registrationGroup);
+          return { id: pupil.id, name: pupil.name, ...(yearGroup ? { yearGroup } : {}), ...(registrationGroup ? { registrationGroup } : {}) };
+        }),
+    };
+  } catch (error) {
+    return { ok: false, problem: problemFromFailure(error, options.online?.()) };
+  }
+}
+
 export interface GraphReport {
   /** The REST (Graph) id of the message: Office.context.mailbox.convertToRestId(item.itemId, v2.0). */
   itemId: string;
@@ -225,6 +279,8 @@ export interface GraphReport {
   note?: string;
   /** The member of staff the email is about, from the people search. */
   subjectPersonId?: string;
+  /** The children the email is about (safeguarding or inappropriate only). */
+  children?: readonly ReportChild[];
 }
 
 /** POST /api/v1/email-reports/graph: the server fetches the message from Exchange on the reporter's behalf. */
@@ -236,6 +292,7 @@ export function sendGraphReport(options: CallOptions, report: GraphReport): Prom
     choice: report.choice,
     ...(report.note ? { note: report.note } : {}),
     ...(report.subjectPersonId ? { subjectPersonId: report.subjectPersonId } : {}),
+    ...(report.children?.length ? { children: report.children } : {}),
   };
   return call(options, '/api/v1/email-reports/graph', { 'Content-Type': 'application/json' }, JSON.stringify(body));
 }

@@ -14,6 +14,11 @@ export const CHOICE_LABELS: Readonly<Record<ReportChoice, string>> = {
   inappropriate: 'Inappropriate or upsetting content',
 };
 
+/** Whether the pane asks "Which child?": a phishing report is about the message, not a child (the server refuses children with it). */
+export function choiceNamesChildren(choice: ReportChoice | undefined): boolean {
+  return choice === 'safeguarding' || choice === 'inappropriate';
+}
+
 /**
  * The pre-report dialog's options in the manifest's order (ReportingOptions/Option). Outlook passes
  * `event.options` as one boolean per option, in this order.

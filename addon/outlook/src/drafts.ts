@@ -38,6 +38,7 @@ export class ReportDrafts {
   /** In memory too, so nothing is lost where storage is missing or full. */
   private memoryNote = '';
   private memoryAttempt: { fingerprint: string; key: string } | undefined;
+  private memoryChildren: { picked: { id: string; name: string; yearGroup?: string; registrationGroup?: string }[]; typedName: string } = { picked: [], typedName: '' };
 
   constructor(storage: StorageLike | undefined, messageKey: string) {
     this.storage = storage;
@@ -52,6 +53,32 @@ export class ReportDrafts {
     this.memoryNote = note;
     if (note === '') this.remove(`${this.key}.note`);
     else this.write(`${this.key}.note`, note);
+  }
+
+  /**
+   * The children picked and the name typed (the pane reopened on the same message gets them back), kept like the
+   * note: in sessionStorage until the report is received.
+   */
+  loadChildren(): { picked: { id: string; name: string; yearGroup?: string; registrationGroup?: string }[]; typedName: string } {
+    const raw = this.read(`${this.key}.children`);
+    if (raw) {
+      try {
+        const parsed = JSON.parse(raw) as { picked?: unknown; typedName?: unknown };
+        const picked = Array.isArray(parsed.picked)
+          ? parsed.picked.filter((pupil): pupil is { id: string; name: string; yearGroup?: string; registrationGroup?: string } => Boolean(pupil) && typeof pupil.id === 'string' && typeof pupil.name === 'string')
+          : [];
+        return { picked, typedName: typeof parsed.typedName === 'string' ? parsed.typedName : '' };
+      } catch {
+        // a damaged entry: the memory copy, if any
+      }
+    }
+    return this.memoryChildren;
+  }
+
+  saveChildren(children: { picked: { id: string; name: string; yearGroup?: string; registrationGroup?: string }[]; typedName: string }): void {
+    this.memoryChildren = { picked: [...children.picked], typedName: children.typedName };
+    if (!children.picked.length && !children.typedName) this.remove(`${this.key}.children`);
+    else this.write(`${this.key}.children`, JSON.stringify(this.memoryChildren));
   }
 
   /**
@@ -76,11 +103,13 @@ export class ReportDrafts {
     return attempt.key;
   }
 
-  /** After a report was received: forget the note and the attempt. */
+  /** After a report was received: forget the note, the children and the attempt. */
   clear(): void {
     this.memoryNote = '';
     this.memoryAttempt = undefined;
+    this.memoryChildren = { picked: [], typedName: '' };
     this.remove(`${this.key}.note`);
+    this.remove(`${this.key}.children`);
     this.remove(`${this.key}.attempt`);
   }
 

@@ -5,12 +5,13 @@
  * button; otherwise it sends the message's ids and DSL Desk fetches it from Exchange (Graph) on the
  * person's behalf. Whatever happens, the note stays in the box (and in sessionStorage) until the report is received.
  */
-import { searchStaff, sendEmailReport, sendGraphReport, type FetchLike, type Outcome } from './api.ts';
+import { searchPupils, searchStaff, sendEmailReport, sendGraphReport, type FetchLike, type Outcome } from './api.ts';
 import { startStaffSearch, type StaffSearch, type StaffSearchElements } from './staff-search.ts';
+import { startChildSearch, type ChildSearch, type ChildSearchElements } from './child-search.ts';
 import { createAuth, type Auth } from './auth.ts';
 import { loadMsal } from './msal.ts';
 import { decodeBase64 } from './base64.ts';
-import { cleanNote, isReportChoice, type ReportChoice } from './choices.ts';
+import { choiceNamesChildren, cleanNote, isReportChoice, type ReportChoice } from './choices.ts';
 import { addinConfig, apiBaseFor, type AddinConfig } from './config.ts';
 import { browserDocument, browserLocation, browserOnline, type PaneDocument, type PaneElement, type PaneInput } from './dom.ts';
 import { draftKeyFor, newUuid, ReportDrafts, reportFingerprint, sessionStorageOrNone, type StorageLike } from './drafts.ts';
@@ -54,6 +55,7 @@ interface Pane {
   joined: PaneElement;
   noItem: PaneElement;
   staff: StaffSearchElements;
+  child: ChildSearchElements;
 }
 
 function find(document: PaneDocument): Pane {
@@ -85,6 +87,14 @@ function find(document: PaneDocument): Pane {
       clear: get('staff-clear') as PaneInput,
       message: get('staff-message'),
     },
+    child: {
+      section: get('child-section'),
+      input: get('child-search') as PaneInput,
+      results: get('child-results'),
+      picked: get('child-picked'),
+      message: get('child-message'),
+      typedName: get('child-typed') as PaneInput,
+    },
   };
 }
 
@@ -98,7 +108,7 @@ async function sharedMailboxOf(item: MessageReadItem): Promise<string | undefine
   }
 }
 
-export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch } {
+export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch; childSearch?: ChildSearch } {
   const pane = find(deps.document);
   const item = deps.office.context.mailbox.item;
   if (!item) {
@@ -120,21 +130,33 @@ export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch }
     const value = pane.choices.find((input) => input.checked)?.value;
     return isReportChoice(value) ? value : undefined;
   };
-  for (const input of pane.choices) input.addEventListener('change', () => (pane.choiceError.hidden = true));
+  const searchCall = {
+    baseUrl: deps.apiBase,
+    authHeaders: () => deps.auth.headers({ interactive: true }),
+    ...(deps.fetch ? { fetch: deps.fetch } : {}),
+    ...(deps.online ? { online: deps.online } : {}),
+  };
+  // "Which child?" only for a concern about a child or inappropriate content; what was picked stays if the pane reopens.
+  const childSearch = startChildSearch({
+    document: deps.document,
+    elements: pane.child,
+    search: (query) => searchPupils(searchCall, query),
+    onChange: (draft) => drafts.saveChildren(draft),
+    ...(deps.searchDebounceMs !== undefined ? { debounceMs: deps.searchDebounceMs } : {}),
+  });
+  childSearch.restore(drafts.loadChildren());
+  childSearch.show(choiceNamesChildren(selectedChoice()));
+  for (const input of pane.choices) {
+    input.addEventListener('change', () => {
+      pane.choiceError.hidden = true;
+      childSearch.show(choiceNamesChildren(selectedChoice()));
+    });
+  }
 
   const staffSearch = startStaffSearch({
     document: deps.document,
     elements: pane.staff,
-    search: (query) =>
-      searchStaff(
-        {
-          baseUrl: deps.apiBase,
-          authHeaders: () => deps.auth.headers({ interactive: true }),
-          ...(deps.fetch ? { fetch: deps.fetch } : {}),
-          ...(deps.online ? { online: deps.online } : {}),
-        },
-        query,
-      ),
+    search: (query) => searchStaff(searchCall, query),
     ...(deps.searchDebounceMs !== undefined ? { debounceMs: deps.searchDebounceMs } : {}),
   });
 
@@ -178,11 +200,13 @@ export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch }
     }
     const note = cleanNote(pane.note.value);
     const subjectPersonId = staffSearch.chosen()?.id;
+    // A phishing report names no child, even if some were picked before the choice changed.
+    const children = choiceNamesChildren(choice) ? childSearch.children() : [];
     drafts.saveNote(pane.note.value);
     pane.problem.hidden = true;
     setBusy(true);
     try {
-      const idempotencyKey = drafts.attemptKey(reportFingerprint([route, choice, note, draftKeyFor(item), subjectPersonId ?? '']), deps.newKey ?? newUuid);
+      const idempotencyKey = drafts.attemptKey(reportFingerprint([route, choice, note, draftKeyFor(item), subjectPersonId ?? '', JSON.stringify(children)]), deps.newKey ?? newUuid);
       const call = {
         baseUrl: deps.apiBase,
         authHeaders: () => deps.auth.headers({ interactive: true }),
@@ -196,7 +220,7 @@ export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch }
         if (file.status !== 'succeeded' || typeof file.value !== 'string' || !file.value) {
           outcome = { ok: false, problem: { kind: 'server', message: `Outlook could not read this email${file.error?.message ? ` (${file.error.message})` : ''}. Press Retry.`, retryable: true } };
         } else {
-          outcome = await sendEmailReport(call, { eml: decodeBase64(file.value), choice, note, ...(subjectPersonId ? { subjectPersonId } : {}) });
+          outcome = await sendEmailReport(call, { eml: decodeBase64(file.value), choice, note, ...(subjectPersonId ? { subjectPersonId } : {}), ...(children.length ? { children } : {}) });
         }
       } else {
         const mailbox = await sharedMailboxOf(item);
@@ -207,6 +231,7 @@ export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch }
           choice,
           ...(note ? { note } : {}),
           ...(subjectPersonId ? { subjectPersonId } : {}),
+          ...(children.length ? { children } : {}),
         });
       }
       setBusy(false);
@@ -224,7 +249,7 @@ export function startTaskpane(deps: TaskpaneDeps): { staffSearch?: StaffSearch }
   pane.retry.addEventListener('click', () => void submit());
   pane.form.hidden = false;
   pane.send.disabled = false;
-  return { staffSearch };
+  return { staffSearch, childSearch };
 }
 
 /**

@@ -132,9 +132,26 @@ async function joinCase(deps: AppDeps, tx: StorageTx, options: ReportConcernOpti
   const existing = await tx.cases.get(actor.schoolId, caseId, { lock: true });
   if (!existing) throw new Error('A case source points at a missing case.');
   const { next, added, changed, urgencyRaised } = addReporter(existing, { personId: actor.personId, reportedAt: now, channel: options.channel }, options.concern);
-  if (!changed) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
   // A later reporter of the same message may name children the first did not: they join the case too.
   const stored = await addReportedChildren(deps, tx, { schoolId: actor.schoolId, caseId, reporterId: actor.personId, children, now });
+  if (!changed) {
+    if (!stored.length) return receiptFor(tx, actor, caseId, { duplicate: true, joinedExisting: true });
+    // The same reporter again, saying nothing new but naming a child they had not: the child is kept, audited.
+    await tx.audit.append(
+      {
+        schoolId: actor.schoolId,
+        actorId: actor.personId,
+        action: 'case.reporter_added',
+        caseId,
+        detail: { reporters: existing.reporters.length, channel: options.channel, furtherReport: false, againBySameReporter: true, urgency: existing.urgency, ...childCounts(stored) },
+      },
+      now,
+    );
+    await enqueueCardRefresh(tx, existing, now);
+    await raisePupilPatterns(deps, tx, { schoolId: actor.schoolId, caseId, pupilIds: pupilIdsOf(stored), now });
+    await options.alsoStore?.(tx, { caseId, joinedExisting: true, now });
+    return receiptFor(tx, actor, caseId, { duplicate: false, joinedExisting: true });
+  }
   if (added) await tx.cases.addReporter(actor.schoolId, caseId, actor.personId, now, options.channel);
   if (!(await tx.cases.update(next, existing.version))) throw concurrentChange();
   await tx.audit.append(

@@ -1,5 +1,6 @@
 import type { EmailReportChoice } from '../../domain/email-report.ts';
 import { AppError } from '../../domain/errors.ts';
+import type { ReportedChild } from '../../domain/pupil.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppDeps } from '../deps.ts';
 import { reportEmail, type EmailReportReceipt } from './report-email.ts';
@@ -13,6 +14,8 @@ export interface ReportEmailFromGmailOptions {
   messageId: string;
   choice: EmailReportChoice;
   note?: string;
+  /** The children the email is about: only for a safeguarding or inappropriate-content report. */
+  children?: ReportedChild[];
   idempotencyKey?: string;
   maxBytes: number;
 }
@@ -40,6 +43,7 @@ export async function reportEmailFromGmail(deps: AppDeps, options: ReportEmailFr
     choice: options.choice,
     channel: 'gmail',
     ...(options.note ? { note: options.note } : {}),
+    ...(options.children?.length ? { children: options.children } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
   });
 }

@@ -1,5 +1,6 @@
 import type { EmailReportChoice } from '../../domain/email-report.ts';
 import { AppError } from '../../domain/errors.ts';
+import type { ReportedChild } from '../../domain/pupil.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppDeps } from '../deps.ts';
 import { reportEmail, type EmailReportReceipt } from './report-email.ts';
@@ -14,6 +15,8 @@ export interface ReportEmailFromMailboxOptions {
   choice: EmailReportChoice;
   note?: string;
   subjectPersonId?: string;
+  /** The children the email is about: only for a safeguarding or inappropriate-content report. */
+  children?: ReportedChild[];
   idempotencyKey?: string;
   maxBytes: number;
 }
@@ -39,6 +42,7 @@ export async function reportEmailFromMailbox(deps: AppDeps, options: ReportEmail
     choice: options.choice,
     channel: 'outlook',
     ...(options.note ? { note: options.note } : {}),
+    ...(options.children?.length ? { children: options.children } : {}),
     ...(options.subjectPersonId ? { subjectPersonId: options.subjectPersonId } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
   });

@@ -3,6 +3,7 @@ import { analyseReportedEmail, schoolDomainsOf, type AnalysisContext, type Email
 import { concernSchema, type CaseSource } from '../../domain/concern.ts';
 import {
   concernTypeForChoice,
+  choiceNamesChildren,
   EMAIL_REPORT_CHOICE_LABELS,
   withholdsAttachments,
   type EmailAnalysisSummary,
@@ -10,6 +11,7 @@ import {
   type EmailVerdict,
 } from '../../domain/email-report.ts';
 import { AppError, invalidInput } from '../../domain/errors.ts';
+import type { ReportedChild } from '../../domain/pupil.ts';
 import type { Actor } from '../../domain/roles.ts';
 import type { AppDeps } from '../deps.ts';
 import { reportConcern, type ReportReceipt } from '../cases/report-concern.ts';
@@ -22,6 +24,11 @@ export interface ReportEmailOptions {
   note?: string;
   /** The member of staff the email is about (chosen in the pane's people search): the case is an allegation, restricted. */
   subjectPersonId?: string;
+  /**
+   * The children the email is about (picked in the pupil search, or typed): only for a safeguarding or
+   * inappropriate-content report. A phishing report is about a message, not a child, and is refused with them.
+   */
+  children?: ReportedChild[];
   idempotencyKey?: string;
   channel: 'outlook' | 'gmail' | 'api';
 }
@@ -41,6 +48,13 @@ const CONTENT_JOIN_WINDOW_MS = 24 * 60 * 60 * 1000;
 export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): Promise<EmailReportReceipt> {
   const { actor, raw, choice } = options;
   if (raw.byteLength === 0) throw invalidInput('The message was empty. Report it again from the email itself.');
+  const children = options.children ?? [];
+  if (children.length && !choiceNamesChildren(choice)) {
+    // Refused rather than dropped: the reporter named a child, so they meant a concern about one.
+    throw invalidInput('A phishing report is about the message, not a child. To name a child, choose “A safeguarding concern about a child” or “Inappropriate or upsetting content”.', [
+      { path: 'children', message: 'Only a safeguarding or inappropriate-content report names a child.' },
+    ]);
+  }
   const sha256 = createHash('sha256').update(raw).digest('hex');
   const facts = (await storedFactsOf(deps, actor, sha256)) ?? factsOf(await analyse(deps, actor, raw));
   const { types, otherType } = concernTypeForChoice(choice);
@@ -76,6 +90,7 @@ export async function reportEmail(deps: AppDeps, options: ReportEmailOptions): P
     concern,
     source,
     channel: options.channel,
+    ...(children.length ? { children } : {}),
     ...(options.idempotencyKey ? { idempotencyKey: options.idempotencyKey } : {}),
     alsoStore: async (tx, report) => {
       // The same message reported again: one stored copy is enough, the reporter is already on the case.

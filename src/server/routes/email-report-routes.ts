@@ -10,6 +10,7 @@ import { CONFIRMED_VERDICTS, EMAIL_REPORT_CHOICES } from '../../domain/email-rep
 import { confirmEmailVerdict } from '../../app/emails/confirm-email-verdict.ts';
 import { AppError, invalidInput } from '../../domain/errors.ts';
 import { z } from 'zod';
+import { reportedChildSchema, type ReportedChild } from '../../domain/pupil.ts';
 import { textField } from '../../domain/text.ts';
 import { idempotencyKeySchema } from '../schemas.ts';
 import { validate } from '../validate.ts';
@@ -17,6 +18,9 @@ import { actorOf, identityOf } from '../request-context.ts';
 
 const choiceSchema = z.enum(EMAIL_REPORT_CHOICES, { message: `choice must be one of: ${EMAIL_REPORT_CHOICES.join(', ')}` });
 const NOTE_MAX = 2000;
+/** More children than a form would ever name on one email: a bound, not a policy. */
+const CHILDREN_MAX = 20;
+const childrenSchema = z.array(reportedChildSchema).max(CHILDREN_MAX, `Name at most ${CHILDREN_MAX} children on one report.`);
 
 const forwardSchema = z.strictObject({
   to: z.array(z.enum(FORWARD_TARGETS, { message: `to must list some of: ${FORWARD_TARGETS.join(', ')}` })).min(1, 'Say where to forward it: security, ncsc, or both.'),
@@ -34,6 +38,8 @@ const graphReportSchema = z.strictObject({
   choice: choiceSchema.default('phishing'),
   note: textField().max(NOTE_MAX, `Keep the note under ${NOTE_MAX} characters.`).optional(),
   subjectPersonId: z.uuid({ message: 'subjectPersonId must be the id the people search gave for the member of staff.' }).optional(),
+  /** The children the email is about: {pupilId} from the pupil search or {name} as typed, each with an optional role. */
+  children: childrenSchema.optional(),
 });
 /** The member of staff an emailed concern is about, as the people search (GET /people/search) named them. */
 const subjectSchema = z.uuid({ message: 'subject must be the id the people search gave for the member of staff.' });
@@ -78,6 +84,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       const header = req.get('Idempotency-Key');
       const idempotencyKey = header === undefined ? undefined : validate(idempotencyKeySchema, header, 'Idempotency-Key header');
       const note = decodeNote(req.get('X-Report-Note'));
+      const children = decodeChildren(req.get('X-Report-Children'));
       const subjectPersonId = req.query.subject === undefined || req.query.subject === '' ? undefined : validate(subjectSchema, req.query.subject, 'query.subject');
       const raw = req.body instanceof Buffer ? req.body : undefined;
       if (!raw || raw.byteLength === 0) throw invalidInput('The body was empty: send the email as an .eml file.');
@@ -88,6 +95,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
         channel: 'outlook',
         ...(note ? { note } : {}),
         ...(subjectPersonId ? { subjectPersonId } : {}),
+        ...(children.length ? { children } : {}),
         ...(idempotencyKey ? { idempotencyKey } : {}),
       });
       res.status(receipt.duplicate ? 200 : 201).json({
@@ -122,6 +130,7 @@ export function emailReportRoutes(deps: AppDeps, options: EmailReportRouteOption
       ...(body.mailbox ? { mailbox: body.mailbox } : {}),
       ...(body.note ? { note: body.note } : {}),
       ...(body.subjectPersonId ? { subjectPersonId: body.subjectPersonId } : {}),
+      ...(body.children?.length ? { children: body.children } : {}),
       ...(idempotencyKey ? { idempotencyKey } : {}),
     });
     res.status(receipt.duplicate ? 200 : 201).json({
@@ -178,4 +187,22 @@ function decodeNote(value: string | undefined): string | undefined {
   }
   if (note.length > NOTE_MAX) throw invalidInput(`Keep the note under ${NOTE_MAX} characters.`, [{ path: 'X-Report-Note', message: `At most ${NOTE_MAX} characters.` }]);
   return note;
+}
+
+/**
+ * The children an emailed report names, in the X-Report-Children header: a JSON array of {pupilId} or {name}
+ * (each with an optional role), percent-encoded like the note. A header rather than the query, so a typed
+ * name travels with the note and never in a URL.
+ */
+function decodeChildren(value: string | undefined): ReportedChild[] {
+  if (value === undefined || value.trim() === '') return [];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(decodeURIComponent(value));
+  } catch {
+    throw new AppError('invalid_input', 'The children named could not be read: send them as percent-encoded JSON (encodeURIComponent(JSON.stringify([...]))).', {
+      fields: [{ path: 'X-Report-Children', message: 'Percent-encode a JSON array of {"pupilId": …} or {"name": …}.' }],
+    });
+  }
+  return validate(childrenSchema, parsed, 'X-Report-Children');
 }
