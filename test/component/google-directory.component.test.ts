@@ -1,3 +1,6 @@
+import { importPupils } from '../../src/app/pupils/import-pupils.ts';
+import { setPupilAccountRule } from '../../src/app/pupils/set-pupil-account-rule.ts';
+import { readPupilFile } from '../../src/integrations/pupil-files/read-pupil-file.ts';
 import { pino } from 'pino';
 import type { AppDeps } from '../../src/app/deps.ts';
 import { OPERATOR } from '../../src/app/deps.ts';
@@ -113,6 +116,25 @@ describe.each(enginesUnderTest())('new starters from Google Workspace on %s', (e
 
     const ids = await Promise.all([a, b, c, late].map(async (user) => (await personOf(user.id))!.id));
     expect((await delivered()).sort()).toEqual(ids.sort());
+  });
+
+  test('a pupil account named by the school’s rule is linked to its pupil, from either source, and never becomes a member of staff', async () => {
+    await importPupils(deps, { actor: OPERATOR, schoolId: school.school.id, file: readPupilFile('upn,legal_forename,legal_surname,date_of_birth\nF938200119001,Samantha,Green,2016-03-14\n') });
+    await setPupilAccountRule(deps, { actor: school.admin, schoolId: school.school.id, rule: { emailTemplate: `{upn}@${DOMAIN}` } });
+    await connect();
+    await poll('events');
+    advance(5);
+    const sam = google.addUser({ email: `f938200119001@${DOMAIN}`, fullName: 'Sam Green', creationTime: at(1) });
+    // A UPN not imported yet is still a pupil's account: not a new member of staff.
+    const notYet = google.addUser({ email: `v938200119002@${DOMAIN}`, fullName: 'New Pupil', creationTime: at(2) }, { event: false });
+    const teacher = google.addUser({ email: `dee.staff@${DOMAIN}`, fullName: 'Dee Staff', creationTime: at(3) });
+    expect(await poll('events')).toMatchObject({ newStarters: 1 });
+    expect(await poll('reconcile')).toMatchObject({ newStarters: 0 });
+    expect((await db.storage.read((r) => r.pupils.findByUpn(school.school.id, 'F938200119001')))?.directoryAccount).toBe(sam.id);
+    for (const user of [sam, notYet]) expect(await personOf(user.id)).toBeUndefined();
+    expect(await personOf(teacher.id)).toMatchObject({ displayName: 'Dee Staff' });
+    const linked = await db.storage.read((r) => r.audit.listByAction(school.school.id, { actions: ['pupil.directory_linked'], limit: 10 }));
+    expect(linked).toHaveLength(1);
   });
 
   test('the nightly users.list catches an account the Reports log missed; pupils, suspended and service accounts are not staff', async () => {

@@ -15,6 +15,8 @@ import {
 } from '../../domain/google-directory.ts';
 import { membershipOf } from '../../domain/organisation.ts';
 import type { GoogleDirectoryProgress, GoogleDirectoryState, StorageTx } from '../../domain/ports.ts';
+import { linkPupilAccount } from '../pupils/link-pupil-account.ts';
+import type { PupilAccountRule } from '../../domain/pupil-accounts.ts';
 import { upsertPerson } from './add-person.ts';
 import { aupSettingsFor } from '../aup/aup-context.ts';
 import { nowIso, OPERATOR, type AppDeps } from '../deps.ts';
@@ -62,13 +64,14 @@ export async function syncGoogleDirectory(
   options: { schoolId: string; directory: WorkspaceDirectory; source: GoogleDirectorySource },
 ): Promise<GoogleDirectorySyncResult> {
   const { schoolId, directory, source } = options;
-  const { school, state, settings, membership } = await deps.storage.read(async (reader) => {
+  const { school, state, settings, membership, pupilAccountRule } = await deps.storage.read(async (reader) => {
     const found = await reader.schools.get(schoolId);
     return {
       school: found,
       state: await reader.googleDirectory.get(schoolId),
       settings: await aupSettingsFor(reader, schoolId),
       membership: found ? await membershipContextFor(reader, found.organisationId) : undefined,
+      pupilAccountRule: await reader.pupils.getAccountRule(schoolId),
     };
   });
   if (!school || !membership) throw new AppError('not_found', 'That school was not found.');
@@ -90,7 +93,7 @@ export async function syncGoogleDirectory(
     failures: 0,
     notBefore: null,
   };
-  const context: ApplyContext = { schoolId, domain, baselineAt, settings, membership, staffOrgUnits: state.staffOrgUnits };
+  const context: ApplyContext = { schoolId, domain, baselineAt, settings, membership, staffOrgUnits: state.staffOrgUnits, pupilAccountRule };
   const count = (outcome: Outcome) => {
     result.seen += 1;
     result[outcome] += 1;
@@ -149,12 +152,19 @@ interface ApplyContext {
   settings: AupSettings;
   membership: MembershipContext;
   staffOrgUnits: string[];
+  /** The school's rule for pupils' accounts, when it has one: such an account is linked to its pupil, never staff. */
+  pupilAccountRule?: PupilAccountRule | undefined;
 }
 
 /** Who this account is to the school: a new starter, someone known (updated or left), or nobody DSL Desk serves. */
 async function applyWorkspaceUser(deps: AppDeps, tx: StorageTx, context: ApplyContext, user: WorkspaceUser): Promise<Outcome> {
   const { schoolId, settings } = context;
   const now = nowIso(deps);
+  if (context.pupilAccountRule && !user.suspended) {
+    // As for Microsoft 365: a pupil's account is linked to the pupil (by the UPN the rule reads from its address).
+    const pupil = await linkPupilAccount(tx, { schoolId, rule: context.pupilAccountRule, accountId: user.id, address: user.primaryEmail, now });
+    if (pupil.pupilAccount) return 'ignored';
+  }
   let person = await tx.people.findByGoogleSubject(schoolId, user.id);
   const verdict = classifyDirectoryUser(asDirectoryUser(user), { serviceAccountPatterns: settings.serviceAccountPatterns });
   const staff = isStaffOrgUnit(user.orgUnitPath, context.staffOrgUnits);
