@@ -14,7 +14,7 @@ import { openStorage } from '../src/storage/open-storage.ts';
 import { randomIds, systemClock } from '../src/system.ts';
 import { startFakeChatRest, type FakeChatCall, type FakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startServiceChild, type ServiceChild } from './lib/service-child.ts';
-import { round } from './lib/stats.ts';
+import { busiestWindow, round } from './lib/stats.ts';
 import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 import type { GoogleChatChildOptions } from './serve-google-chat.ts';
@@ -209,17 +209,6 @@ async function databaseCheck(config: Config, seeded: Seeded): Promise<RunResult[
   } finally {
     await storage.close();
   }
-}
-
-/** The most calls in any window of `windowMs` (sorted times). */
-function busiestWindow(times: number[], windowMs: number): number {
-  times.sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < times.length; i += 1) {
-    while (times[i]! - times[j]! >= windowMs) j += 1;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
 }
 
 const isWrite = (call: FakeChatCall) => call.route === 'messages.create' || call.route === 'messages.patch' || call.route === 'messages.delete';

@@ -16,7 +16,7 @@ import { startFakeBotConnector, type FakeBotConnector } from '../test/fakes/fake
 import { startFakeBotFrameworkIdp, type FakeBotFrameworkIdp } from '../test/fakes/fake-bot-framework-idp.ts';
 import { BOT_APP_ID } from '../test/support/teams-test-service.ts';
 import { startServiceChild, type ServiceChild } from './lib/service-child.ts';
-import { round } from './lib/stats.ts';
+import { busiestWindow, round } from './lib/stats.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 import type { CampaignChildOptions } from './serve-campaign.ts';
 
@@ -200,13 +200,7 @@ async function databaseCheck(config: Config, seeded: Seeded): Promise<RunResult[
 
 /** Requests Teams would have seen in the busiest second (every call, 429s included). */
 function maxCallsPerSecond(connector: FakeBotConnector): number {
-  const times = connector.calls.map((c) => c.at).sort((a, b) => a - b);
-  let max = 0;
-  for (let i = 0, j = 0; i < times.length; i += 1) {
-    while (times[i]! - times[j]! >= 1000) j += 1;
-    max = Math.max(max, i - j + 1);
-  }
-  return max;
+  return busiestWindow(connector.calls.map((c) => c.at), 1000);
 }
 
 function meanCallsPerSecond(connector: FakeBotConnector): number {

@@ -9,7 +9,7 @@ import { openStorage } from '../src/storage/open-storage.ts';
 import { startFakeChatRest } from '../scripts/workspace-client/fake-chat-rest.ts';
 import { startFakeGmailRest } from '../scripts/workspace-client/fake-gmail-rest.ts';
 import { startGoogleSigner } from '../scripts/workspace-client/google-signer.ts';
-import { percentile, round } from './lib/stats.ts';
+import { busiestWindow, percentile, round } from './lib/stats.ts';
 import { writeUnusedServiceAccountKey } from '../test/support/google-service-account.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 import { googleSubject, seedGoogleSchoolWithSpace, startGoogleServiceChild, type GoogleStaff } from './lib/google-school.ts';
@@ -50,18 +50,6 @@ function reportersFromEnv(): number {
   const value = Number(process.env.BENCH_GMAIL_REPORTERS ?? DEFAULT_REPORTERS);
   if (!Number.isInteger(value) || value < 1) throw new Error(`BENCH_GMAIL_REPORTERS must be a whole number of at least 1, not ${process.env.BENCH_GMAIL_REPORTERS}`);
   return value;
-}
-
-/** The most edits of one message within any window of `windowMs`. */
-function maxInWindow(times: number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  let start = 0;
-  for (let end = 0; end < sorted.length; end += 1) {
-    while (sorted[end]! - sorted[start]! >= windowMs) start += 1;
-    most = Math.max(most, end - start + 1);
-  }
-  return most;
 }
 
 async function run(ctx: BenchContext): Promise<void> {
@@ -236,7 +224,7 @@ async function run(ctx: BenchContext): Promise<void> {
     lost: Math.max(0, answered - reportersOnCase),
     card_posts: posts,
     card_edits: edits.length,
-    max_edits_per_2s: maxInWindow(edits, EDIT_WINDOW_MS),
+    max_edits_per_2s: busiestWindow(edits, EDIT_WINDOW_MS),
     p99_ms: round(percentile(sorted, 0.99), 2),
     p50_ms: round(percentile(sorted, 0.5), 2),
     reporters,

@@ -14,7 +14,7 @@ import { startService } from '../src/wiring.ts';
 import { sendActivity, startFakeBotConnector } from '../test/fakes/fake-bot-connector.ts';
 import { startFakeBotFrameworkIdp } from '../test/fakes/fake-bot-framework-idp.ts';
 import { BOT_APP_ID, FixedBearerCredentialsFactory } from '../test/support/teams-test-service.ts';
-import { percentile, round } from './lib/stats.ts';
+import { busiestWindow, percentile, round } from './lib/stats.ts';
 import type { Benchmark, BenchContext } from './lib/types.ts';
 
 /**
@@ -147,13 +147,7 @@ async function runWave(ctx: BenchContext, name: string, databaseUrl: (dataDir: s
   const accepted = connector.calls.filter((c) => c.status < 300);
   const channelPosts = accepted.filter((c) => c.conversationId === channelId && c.method === 'POST');
   const channelEdits = accepted.filter((c) => c.conversationId === channelId && c.method === 'PUT');
-  const editTimes = channelEdits.map((c) => c.at).sort((a, b) => a - b);
-  let maxEditsPerWindow = 0;
-  for (let i = 0; i < editTimes.length; i += 1) {
-    let n = 0;
-    for (let j = i; j < editTimes.length && editTimes[j]! < editTimes[i]! + EDIT_WINDOW_MS; j += 1) n += 1;
-    maxEditsPerWindow = Math.max(maxEditsPerWindow, n);
-  }
+  const maxEditsPerWindow = busiestWindow(channelEdits.map((c) => c.at), EDIT_WINDOW_MS);
   const waveCalls = connector.calls.length;
   const waveThrottled = connector.stats().throttled;
 
@@ -172,12 +166,7 @@ async function runWave(ctx: BenchContext, name: string, databaseUrl: (dataDir: s
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   const notifySeconds = (Date.now() - notifyStarted) / 1000;
-  const callTimes = connector.calls.map((c) => c.at).sort((a, b) => a - b);
-  let maxCallsPerSecond = 0;
-  for (let i = 0, j = 0; i < callTimes.length; i += 1) {
-    while (callTimes[i]! - callTimes[j]! >= 1000) j += 1;
-    maxCallsPerSecond = Math.max(maxCallsPerSecond, i - j + 1);
-  }
+  const maxCallsPerSecond = busiestWindow(connector.calls.map((c) => c.at), 1000);
   const sorted = Float64Array.from(latencies).sort();
   const reportersOnCase = headers[0]?.reporterCount ?? 0;
   const result = {
