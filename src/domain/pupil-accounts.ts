@@ -17,13 +17,13 @@ export const pupilAccountRuleSchema = z.strictObject({
 });
 export type PupilAccountRule = z.infer<typeof pupilAccountRuleSchema>;
 
-const escapeForRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** The UPN an account's address names under the school's rule, when it names a valid one. */
 export function upnForAccount(rule: PupilAccountRule, address: string | null | undefined): string | undefined {
   if (!address) return undefined;
   const [before, after] = rule.emailTemplate.split('{upn}') as [string, string];
-  const match = new RegExp(`^${escapeForRegExp(before)}([a-z]\\d{11}[0-9a-z])${escapeForRegExp(after)}$`, 'i').exec(address.trim());
-  const upn = match?.[1]?.toUpperCase();
-  return upn && isValidUpn(upn) ? upn : undefined;
+  // A UPN is always 13 characters: the address is the template's two ends around exactly that many.
+  const candidate = address.trim().toLowerCase();
+  if (candidate.length !== before.length + 13 + after.length || !candidate.startsWith(before) || !candidate.endsWith(after)) return undefined;
+  const upn = candidate.slice(before.length, before.length + 13).toUpperCase();
+  return isValidUpn(upn) ? upn : undefined;
 }

@@ -13,6 +13,13 @@ describe('matching pupil accounts by the school’s rule', () => {
     expect(upnForAccount(rule, 'a938200119001@pupils.oakfield.example')).toBeUndefined();
     expect(upnForAccount(rule, 'sam.green@pupils.oakfield.example')).toBeUndefined();
     expect(upnForAccount(rule, null)).toBeUndefined();
+    expect(upnForAccount(rule, `f938200119001${'a'.repeat(100_000)}@pupils.oakfield.example`)).toBeUndefined();
+  });
+
+  test('the template is taken literally: characters that mean something in a pattern are just characters', () => {
+    const plus = pupilAccountRuleSchema.parse({ emailTemplate: 'pupil+{upn}@oakfield.example' });
+    expect(upnForAccount(plus, 'pupil+f938200119001@oakfield.example')).toBe('F938200119001');
+    expect(upnForAccount(plus, 'pupilllf938200119001@oakfield.example')).toBeUndefined();
   });
 
   test('a template must put {upn} in an address', () => {
